@@ -1,0 +1,51 @@
+/*
+ * cpw.h -- the checkpassword interface between stage 1 and stage 2.
+ *
+ * Stage 1 (the greeter) runs stage 2 with the credentials on a pipe at
+ * descriptor CPW_FD (3): login\0password\0timestamp\0, at most CPW_MAX
+ * bytes.  Stage 2 reads them to EOF, checks them, and on success execs
+ * the rest of its argv (stage 3) with the client still on fds 0 and 1.
+ *
+ * Exit codes of stage 2: 0 never (it execs), CPW_BAD (1) bad credentials,
+ * CPW_MISUSE (2) misuse, CPW_TEMP (111) temporary failure.  Stage 3 exits
+ * 0 once it has answered the client, so the greeter treats 1 as a failed
+ * login and 111, 2 or a signal as a temporary failure.
+ *
+ * The spawn side lives in cpw_spawn.c, the read side in cpw_read.c.
+ */
+#ifndef POPKIT_CPW_H
+#define POPKIT_CPW_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "params.h"
+
+#define CPW_BAD 1
+#define CPW_MISUSE 2
+#define CPW_TEMP 111
+
+/* What stage 2 read from fd 3.  The fields point into buf.  The caller
+ * wipes it with cpw_wipe() as soon as the check is done. */
+struct cpw_creds {
+    char buf[CPW_MAX + 1];
+    const char *login;
+    const char *password;
+    const char *timestamp;   /* APOP challenge or "" */
+};
+
+/* Read fd CPW_FD to EOF and split it.  Returns 0, or CPW_MISUSE when the
+ * payload is longer than CPW_MAX or lacks the NULs, CPW_TEMP on a read
+ * error.  The descriptor is closed either way. */
+int cpw_read(struct cpw_creds *c);
+void cpw_wipe(struct cpw_creds *c);
+
+/* Stage 1: run argv[0] with fds 0 and 1 as given (the client), the
+ * credentials on a pipe at fd 3, and wait for it.  The payload is built
+ * from the three strings; each is wiped by the caller afterwards.
+ * Returns the wait status as from waitpid(2), or -1 if it could not be
+ * started (errno set). */
+int cpw_run(char *const argv[], const char *login, const char *password,
+            const char *timestamp);
+
+#endif

@@ -1,0 +1,219 @@
+#include "io.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int io_wait(int fd, short events, int timeout)
+{
+    struct pollfd p = { .fd = fd, .events = events };
+    for (;;) {
+        int r = poll(&p, 1, timeout > 0 ? timeout * 1000 : -1);
+        if (r > 0)
+            return IO_OK;   /* readable, writable, or hung up: the I/O says */
+        if (r == 0)
+            return IO_TIMEOUT;
+        if (errno != EINTR)
+            return IO_ERROR;
+    }
+}
+
+void io_in_init(struct io_in *in, int fd, int timeout, int exact)
+{
+    in->fd = fd;
+    in->timeout = timeout;
+    in->exact = exact;
+    in->start = in->end = 0;
+}
+
+size_t io_pending(const struct io_in *in)
+{
+    return in->end - in->start;
+}
+
+/* How many bytes may be read without passing the end of a line: in exact
+ * mode, up to and including the first LF waiting on the socket; one byte
+ * where peeking is impossible.  Returns 0 at EOF, <0 on error. */
+static ssize_t io_exact_span(int fd, size_t room)
+{
+    char peek[IO_INBUF_SIZE];
+    if (room > sizeof peek)
+        room = sizeof peek;
+    ssize_t n = recv(fd, peek, room, MSG_PEEK);
+    if (n < 0 && errno == ENOTSOCK)
+        return 1;
+    if (n <= 0)
+        return n;
+    char *lf = memchr(peek, '\n', (size_t)n);
+    return lf ? lf - peek + 1 : n;
+}
+
+/* Read more bytes into the buffer (compacting it first).  Returns the
+ * count, 0 at EOF, or an IO_ error. */
+static ssize_t io_fill(struct io_in *in)
+{
+    if (in->start > 0) {
+        memmove(in->buf, in->buf + in->start, in->end - in->start);
+        in->end -= in->start;
+        in->start = 0;
+    }
+    size_t room = sizeof in->buf - in->end;
+    for (;;) {
+        int w = io_wait(in->fd, POLLIN, in->timeout);
+        if (w != IO_OK)
+            return w;
+        ssize_t want = (ssize_t)room;
+        if (in->exact) {
+            want = io_exact_span(in->fd, room);
+            if (want < 0 && errno == EINTR)
+                continue;
+            if (want < 0)
+                return IO_ERROR;
+            if (want == 0)
+                return 0;
+        }
+        ssize_t n = read(in->fd, in->buf + in->end, (size_t)want);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (n < 0)
+            return IO_ERROR;
+        in->end += (size_t)n;
+        return n;
+    }
+}
+
+ssize_t io_getline(struct io_in *in, char *line, size_t max)
+{
+    size_t len = 0;
+    int toolong = 0;
+    for (;;) {
+        char *base = in->buf + in->start;
+        size_t avail = in->end - in->start;
+        char *lf = memchr(base, '\n', avail);
+        size_t take = lf ? (size_t)(lf - base) : avail;
+        /* Copy what fits; beyond max-1 the bytes are only counted off. */
+        if (!toolong && len + take < max) {
+            memcpy(line + len, base, take);
+            len += take;
+        } else {
+            toolong = 1;
+        }
+        in->start += lf ? take + 1 : take;
+        if (lf)
+            break;
+        ssize_t n = io_fill(in);
+        if (n == 0)
+            return IO_EOF;
+        if (n < 0)
+            return n;
+    }
+    if (toolong)
+        return IO_TOOLONG;
+    if (len > 0 && line[len - 1] == '\r')
+        len--;
+    line[len] = '\0';
+    return (ssize_t)len;
+}
+
+void io_discard(struct io_in *in)
+{
+    char junk[IO_INBUF_SIZE];
+    in->start = in->end = 0;
+    for (;;) {
+        struct pollfd p = { .fd = in->fd, .events = POLLIN };
+        if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN))
+            break;
+        if (read(in->fd, junk, sizeof junk) <= 0)
+            break;
+    }
+}
+
+void io_out_init(struct io_out *out, int fd, int timeout)
+{
+    out->fd = fd;
+    out->timeout = timeout;
+    out->failed = 0;
+    out->len = 0;
+}
+
+/* Write everything in data, waiting (bounded) on a slow reader. */
+static int io_write_raw(struct io_out *out, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(out->fd, data, len);
+        if (n > 0) {
+            data += n;
+            len -= (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN) {
+            int w = io_wait(out->fd, POLLOUT, out->timeout);
+            if (w != IO_OK) {
+                out->failed = 1;
+                return w;
+            }
+            continue;
+        }
+        out->failed = 1;
+        return IO_ERROR;
+    }
+    return IO_OK;
+}
+
+int io_flush(struct io_out *out)
+{
+    if (out->failed)
+        return IO_ERROR;
+    int r = io_write_raw(out, out->buf, out->len);
+    out->len = 0;
+    return r;
+}
+
+int io_put(struct io_out *out, const void *data, size_t len)
+{
+    if (out->failed)
+        return IO_ERROR;
+    if (out->len + len > sizeof out->buf) {
+        int r = io_flush(out);
+        if (r != IO_OK)
+            return r;
+        if (len > sizeof out->buf)
+            return io_write_raw(out, data, len);
+    }
+    memcpy(out->buf + out->len, data, len);
+    out->len += len;
+    return IO_OK;
+}
+
+int io_puts(struct io_out *out, const char *s)
+{
+    return io_put(out, s, strlen(s));
+}
+
+int io_printf(struct io_out *out, const char *fmt, ...)
+{
+    char tmp[POP3_RESP_MAX * 2];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return IO_ERROR;
+    if ((size_t)n >= sizeof tmp)
+        n = (int)sizeof tmp - 1;   /* responses are short by contract */
+    return io_put(out, tmp, (size_t)n);
+}
+
+int io_write_direct(struct io_out *out, const void *data, size_t len)
+{
+    int r = io_flush(out);
+    if (r != IO_OK)
+        return r;
+    return io_write_raw(out, data, len);
+}

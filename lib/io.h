@@ -1,0 +1,77 @@
+/*
+ * io.h -- buffered network I/O with timeouts and exact line reads.
+ *
+ * Input: io_getline() returns one line at a time, CRLF or LF terminated,
+ * with the terminator removed.  A line longer than the caller's buffer is
+ * read to its end without being stored (memory never grows with input)
+ * and reported as IO_TOOLONG.  In exact mode the reader never consumes a
+ * byte past the end of the line it returns: on a socket it peeks, then
+ * reads exactly the line; elsewhere it reads one byte at a time.  The
+ * greeter uses exact mode so commands pipelined behind the login reach
+ * stage 3 untouched on the same descriptor.
+ *
+ * Output: io_put()/io_printf() append to a buffer written with as few
+ * write(2) calls as possible; io_flush() writes it out.  Every wait, for
+ * input or for a client that does not read, is bounded by the timeout.
+ * After an output error every further call fails fast with IO_ERROR.
+ */
+#ifndef POPKIT_IO_H
+#define POPKIT_IO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "params.h"
+
+enum {
+    IO_OK = 0,
+    IO_EOF = -1,      /* the peer closed (a partial last line is dropped) */
+    IO_TIMEOUT = -2,  /* nothing arrived within the timeout */
+    IO_ERROR = -3,    /* read/write error; errno says which */
+    IO_TOOLONG = -4   /* the line did not fit; it was consumed and dropped */
+};
+
+struct io_in {
+    int fd;
+    int timeout;     /* seconds; 0 waits forever */
+    int exact;       /* never read past the end of the returned line */
+    size_t start;    /* first unconsumed byte in buf */
+    size_t end;      /* one past the last buffered byte */
+    char buf[IO_INBUF_SIZE];
+};
+
+struct io_out {
+    int fd;
+    int timeout;     /* seconds a write may wait; 0 waits forever */
+    int failed;      /* sticky: an earlier write failed */
+    size_t len;
+    char buf[IO_OUTBUF_SIZE];
+};
+
+void io_in_init(struct io_in *in, int fd, int timeout, int exact);
+/* Read a line into line[0..max-1], NUL-terminated, terminator removed.
+ * Returns its length (>= 0; it may contain NUL bytes, which the caller
+ * must check for) or one of IO_EOF, IO_TIMEOUT, IO_ERROR, IO_TOOLONG. */
+ssize_t io_getline(struct io_in *in, char *line, size_t max);
+/* Bytes already read from the descriptor but not yet returned. */
+size_t io_pending(const struct io_in *in);
+/* Drop everything buffered and everything readable without waiting
+ * (after STLS: nothing sent in the clear may be executed under TLS). */
+void io_discard(struct io_in *in);
+
+void io_out_init(struct io_out *out, int fd, int timeout);
+int io_put(struct io_out *out, const void *data, size_t len);
+int io_puts(struct io_out *out, const char *s);
+int io_printf(struct io_out *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Write everything buffered.  IO_OK or IO_ERROR/IO_TIMEOUT. */
+int io_flush(struct io_out *out);
+/* Write len bytes straight to fd (after flushing the buffer), for large
+ * bodies that gain nothing from a copy.  IO_OK or an error. */
+int io_write_direct(struct io_out *out, const void *data, size_t len);
+
+/* Wait until fd is readable (events POLLIN) or writable (POLLOUT).
+ * Returns IO_OK, IO_TIMEOUT or IO_ERROR.  timeout 0 waits forever. */
+int io_wait(int fd, short events, int timeout);
+
+#endif

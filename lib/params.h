@@ -1,0 +1,57 @@
+/*
+ * params.h -- every limit and default popkit has, in one place.
+ *
+ * Each value says why it is what it is.  Programs take their limits from
+ * here and nowhere else; an option that overrides one names it.
+ * Sections belong to the module that uses them; keep them in that order.
+ */
+#ifndef POPKIT_PARAMS_H
+#define POPKIT_PARAMS_H
+
+/* ---- POP3 protocol (RFC 1939, RFC 2449) ---- */
+
+/* RFC 2449 §4: a command line is at most 255 octets including CRLF.  A
+ * longer line is read to its end without being stored, then refused. */
+#define POP3_CMD_MAX 255
+/* RFC 2449 §4: each argument at most 40 octets. */
+#define POP3_ARG_MAX 40
+/* RFC 2449 §4: a response line at most 512 octets including CRLF. */
+#define POP3_RESP_MAX 512
+/* RFC 5034 §4: a SASL response may be longer than a command line; PLAIN
+ * with the 512-byte checkpassword limit fits in base64 of 3*512 bytes. */
+#define SASL_LINE_MAX 2048
+/* RFC 1939 §3: the inactivity timer is at least 10 minutes. */
+#define POP3_IDLE_TIMEOUT 600
+/* Before login a silent client is cut off sooner: it holds a process and
+ * has proven nothing.  Still generous for a human typing. */
+#define POP3_PRELOGIN_TIMEOUT 120
+/* Lines the greeter answers before login before it gives up on a client
+ * that never authenticates (bounded work per connection). */
+#define POP3_PRELOGIN_MAX_COMMANDS 50
+/* Failed logins per connection before it is closed (issue 4: option
+ * --max-failures overrides). */
+#define POP3_AUTH_MAX_FAILURES 3
+/* Seconds to wait before answering a failed login (--fail-delay). */
+#define POP3_AUTH_FAIL_DELAY 2
+/* What the IMPLEMENTATION capability says. */
+#define POPKIT_IMPLEMENTATION "popkit"
+
+/* ---- I/O (lib/io.h) ---- */
+
+/* Input buffer: a command line fits many times over, so pipelined
+ * commands are read in one system call. */
+#define IO_INBUF_SIZE 4096
+/* Output buffer: large, so RETR makes few write calls. */
+#define IO_OUTBUF_SIZE 65536
+/* Seconds a write may block on a client that does not read. */
+#define IO_WRITE_TIMEOUT 600
+
+/* ---- checkpassword interface (lib/cpw.h) ---- */
+
+/* qmail's checkpassword: login\0password\0timestamp\0 is at most 512
+ * bytes; more is misuse. */
+#define CPW_MAX 512
+/* The file descriptor stage 2 reads the credentials from. */
+#define CPW_FD 3
+
+#endif

@@ -1,0 +1,71 @@
+#include "util.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+void wipe(void *p, size_t n)
+{
+    /* A volatile function pointer keeps the compiler from proving the
+     * memset dead, which explicit_bzero also guarantees where present. */
+    static void *(*const volatile memset_v)(void *, int, size_t) = memset;
+    memset_v(p, 0, n);
+}
+
+int parse_u32(const char *s, uint32_t *out)
+{
+    uint64_t v = 0;
+    size_t i;
+    for (i = 0; s[i]; i++) {
+        if (s[i] < '0' || s[i] > '9' || i >= 10)
+            return -1;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    if (i == 0 || v > UINT32_MAX)
+        return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+int memeq_ct(const void *a, const void *b, size_t n)
+{
+    const unsigned char *x = a, *y = b;
+    unsigned char d = 0;
+    for (size_t i = 0; i < n; i++)
+        d |= (unsigned char)(x[i] ^ y[i]);
+    return d != 0;
+}
+
+int write_all(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+ssize_t read_full(int fd, void *buf, size_t n)
+{
+    char *p = buf;
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, p + got, n - got);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
+}

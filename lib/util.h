@@ -1,0 +1,24 @@
+/*
+ * util.h -- small helpers every program needs.
+ */
+#ifndef POPKIT_UTIL_H
+#define POPKIT_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Overwrite a secret so the compiler cannot drop the store. */
+void wipe(void *p, size_t n);
+/* Parse a decimal number of 1-10 digits, nothing else, no sign, no
+ * spaces, into *out (0..UINT32_MAX).  Returns 0, or -1 for anything else
+ * (so "4294967297", "-1", "+1", "1x", "" all fail). */
+int parse_u32(const char *s, uint32_t *out);
+/* Constant-time comparison of n bytes; 0 when equal. */
+int memeq_ct(const void *a, const void *b, size_t n);
+/* Write all of buf to fd, retrying on EINTR and short writes. 0 or -1. */
+int write_all(int fd, const void *buf, size_t n);
+/* Read until n bytes or EOF, retrying on EINTR.  Returns bytes read or -1. */
+ssize_t read_full(int fd, void *buf, size_t n);
+
+#endif

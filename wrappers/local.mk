@@ -1,0 +1,1 @@
+# wrappers/local.mk -- owned by the helper for this area; += only (see Makefile.am).
