@@ -50,6 +50,8 @@ struct io_out {
 
 void io_in_init(struct io_in *in, int fd, int timeout, int exact);
 /* Read a line into line[0..max-1], NUL-terminated, terminator removed.
+ * A line fits when it is at most max octets counting its CRLF (max-1
+ * before a bare LF), so max = POP3_CMD_MAX enforces RFC 2449 exactly.
  * Returns its length (>= 0; it may contain NUL bytes, which the caller
  * must check for) or one of IO_EOF, IO_TIMEOUT, IO_ERROR, IO_TOOLONG. */
 ssize_t io_getline(struct io_in *in, char *line, size_t max);

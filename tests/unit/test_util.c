@@ -1,0 +1,62 @@
+#include "util.h"
+#include "tap.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+static void test_parse_u32(void)
+{
+    uint32_t v = 7;
+    ok(parse_u32("0", &v) == 0 && v == 0, "0 parses");
+    ok(parse_u32("42", &v) == 0 && v == 42, "42 parses");
+    ok(parse_u32("4294967295", &v) == 0 && v == 4294967295u, "UINT32_MAX parses");
+    ok(parse_u32("4294967296", &v) == -1, "UINT32_MAX+1 refused");
+    ok(parse_u32("4294967297", &v) == -1, "4294967297 refused (no wrap to 1)");
+    ok(parse_u32("99999999999999999999", &v) == -1, "20 digits refused");
+    ok(parse_u32("-1", &v) == -1, "negative refused");
+    ok(parse_u32("+1", &v) == -1, "plus sign refused");
+    ok(parse_u32("", &v) == -1, "empty refused");
+    ok(parse_u32("1x", &v) == -1, "trailing junk refused");
+    ok(parse_u32(" 1", &v) == -1, "leading space refused");
+    ok(parse_u32("0000000001", &v) == 0 && v == 1, "ten digits with zeros parse");
+    ok(parse_u32("00000000001", &v) == -1, "eleven digits refused");
+}
+
+static void test_wipe_and_compare(void)
+{
+    char secret[16] = "hunter2hunter2!";
+    wipe(secret, sizeof secret);
+    int zero = 1;
+    for (size_t i = 0; i < sizeof secret; i++)
+        zero &= secret[i] == 0;
+    ok(zero, "wipe zeroes every byte");
+    ok(memeq_ct("abc", "abc", 3) == 0, "memeq_ct equal");
+    ok(memeq_ct("abc", "abd", 3) != 0, "memeq_ct differs in last byte");
+    ok(memeq_ct("xbc", "abc", 3) != 0, "memeq_ct differs in first byte");
+}
+
+static void test_write_read(void)
+{
+    int p[2];
+    char big[100000], back[100001];
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (char)(i * 7);
+    ok(pipe(p) == 0, "pipe");
+    if (fork() == 0) {
+        close(p[0]);
+        _exit(write_all(p[1], big, sizeof big) == 0 ? 0 : 1);
+    }
+    close(p[1]);
+    ssize_t n = read_full(p[0], back, sizeof back);
+    is_int(n, sizeof big, "read_full gets everything write_all sent, to EOF");
+    ok(memcmp(big, back, sizeof big) == 0, "bytes intact");
+    close(p[0]);
+}
+
+int main(void)
+{
+    test_parse_u32();
+    test_wipe_and_compare();
+    test_write_read();
+    return tap_done();
+}
