@@ -6,3 +6,5 @@ tests_unit_test_util_LDADD = lib/libpopkit.a
 tests_unit_test_io_LDADD = lib/libpopkit.a
 tests_unit_test_log_LDADD = lib/libpopkit.a
 TESTS += tests/unit/test_util tests/unit/test_io tests/unit/test_log
+TESTS += tests/integration/clients.py
+EXTRA_DIST += tests/integration/clients.py

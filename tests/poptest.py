@@ -1,0 +1,214 @@
+"""poptest -- shared Python for popkit's integration tests (TAP output).
+
+The Python twin of tests/lib.sh: a private work directory, the built
+programs copied where an unprivileged mail owner can run them, a virtual
+user, and the real chain under tcpserver on a free loopback port.
+Everything started is killed at exit.
+"""
+import atexit
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP_BUILD = os.environ.get("top_builddir") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), ".."))
+TOP_SRC = os.environ.get("top_srcdir") or TOP_BUILD
+
+_n = 0
+_failed = 0
+_procs = []
+
+
+def ok(cond, desc, diag=None):
+    """Record one test point."""
+    global _n, _failed
+    _n += 1
+    if cond:
+        print(f"ok {_n} - {desc}", flush=True)
+    else:
+        _failed += 1
+        print(f"not ok {_n} - {desc}", flush=True)
+        if diag is not None:
+            for line in str(diag)[:2000].splitlines():
+                print(f"#   {line}")
+    return bool(cond)
+
+
+def eq(got, want, desc):
+    return ok(got == want, desc,
+              None if got == want else f"got:  {got!r:.600}\nwant: {want!r:.600}")
+
+
+def done():
+    print(f"1..{_n}", flush=True)
+    sys.exit(1 if _failed else 0)
+
+
+def skip_all(why):
+    print(f"1..0 # SKIP {why}")
+    sys.exit(0)
+
+
+def _cleanup():
+    for p in _procs:
+        try:
+            p.kill()
+            p.wait(timeout=5)
+        except Exception:
+            pass
+    if not os.environ.get("T_KEEP"):
+        shutil.rmtree(WORK, ignore_errors=True)
+
+
+WORK = tempfile.mkdtemp(prefix="popkit-test.", dir="/tmp")
+os.chmod(WORK, 0o755)
+atexit.register(_cleanup)
+
+# The mail owner: ourselves, or as root an unprivileged account (stage 3
+# refuses uid 0, and stage 2 must really switch users).
+OWNER = "nobody" if os.getuid() == 0 else pwd.getpwuid(os.getuid()).pw_name
+OWNER_PW = pwd.getpwnam(OWNER)
+
+BIN = os.path.join(WORK, "bin")
+os.mkdir(BIN)
+for d in ("pop3d", "checkpassword", "maildir", "wrappers", "bench"):
+    src = os.path.join(TOP_BUILD, d)
+    if os.path.isdir(src):
+        for f in os.listdir(src):
+            p = os.path.join(src, f)
+            if os.path.isfile(p) and os.access(p, os.X_OK):
+                shutil.copy2(p, BIN)
+os.environ["PATH"] = BIN + ":" + os.environ["PATH"]
+
+
+def prog(name):
+    return os.path.join(BIN, name)
+
+
+def own(path):
+    """Give a tree to the mail owner (no-op unless root)."""
+    if os.getuid() != 0:
+        return
+    for root, dirs, files in os.walk(path):
+        os.chown(root, OWNER_PW.pw_uid, OWNER_PW.pw_gid)
+        for f in files:
+            os.chown(os.path.join(root, f), OWNER_PW.pw_uid, OWNER_PW.pw_gid)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_port(port, secs=5.0):
+    end = time.time() + secs
+    while time.time() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), 1).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def crypt_hash(password):
+    return subprocess.run(["openssl", "passwd", "-6", password], check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+_seq = 0
+
+
+class Mailbox:
+    """A virtual user's home with a Maildir, owned by the mail owner."""
+
+    def __init__(self, address="joe@example.org", password="secret",
+                 users=None):
+        self.address, self.password = address, password
+        safe = address.replace("@", "_at_")
+        self.home = os.path.join(WORK, "home", safe)
+        self.maildir = os.path.join(self.home, "Maildir")
+        for sub in ("tmp", "new", "cur"):
+            os.makedirs(os.path.join(self.maildir, sub), exist_ok=True)
+        os.chmod(os.path.join(WORK, "home"), 0o755)
+        self.users = users or os.path.join(WORK, "users")
+        with open(self.users, "a") as f:
+            f.write(f"{address}:{crypt_hash(password)}:{OWNER}:{self.home}\n")
+        own(self.home)
+
+    def deliver(self, data, name=None):
+        """Deliver bytes into new/ the way an MDA does; return the name."""
+        global _seq
+        _seq += 1
+        name = name or f"{1700000000 + _seq}.M{_seq}P{os.getpid()}.test"
+        tmp = os.path.join(self.maildir, "tmp", name)
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.rename(tmp, os.path.join(self.maildir, "new", name))
+        own(self.maildir)
+        return name
+
+    def files(self):
+        """Names of the messages now in new/ and cur/."""
+        out = []
+        for sub in ("new", "cur"):
+            out += os.listdir(os.path.join(self.maildir, sub))
+        return sorted(out)
+
+
+def serve(users, greeter_args=(), maildir="Maildir", stage2=None):
+    """Start the whole chain under tcpserver; return the port."""
+    port = free_port()
+    stage2 = stage2 or [prog("checkpassword-virtual"), "-f", users]
+    cmd = (["tcpserver", "-R", "-H", "-l0", "127.0.0.1", str(port),
+            prog("pop3-greeter"), *greeter_args, "test.example.org"]
+           + stage2 + [prog("pop3-maildir"), maildir])
+    log = open(os.path.join(WORK, "server.log"), "ab")
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
+    _procs.append(p)
+    if not wait_port(port):
+        print("Bail out! server did not start")
+        sys.exit(1)
+    return port
+
+
+def server_log():
+    try:
+        with open(os.path.join(WORK, "server.log"), "rb") as f:
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def wire(data):
+    """What RETR sends for a file's bytes (before dot-stuffing): bare LF
+    made CRLF, CRLF kept, a final CRLF added if the file lacks one."""
+    out = bytearray()
+    i = 0
+    while i < len(data):
+        j = data.find(b"\n", i)
+        if j < 0:
+            out += data[i:] + b"\r\n"
+            break
+        line = data[i:j]
+        out += line + (b"\n" if line.endswith(b"\r") else b"\r\n")
+        i = j + 1
+    return bytes(out)
+
+
+# Messages that have tripped POP3 servers: every test client gets these.
+SAMPLES = {
+    "plain": b"From: a@example.org\nSubject: plain\n\nHello.\n",
+    "crlf": b"From: b@example.org\r\nSubject: crlf\r\n\r\nCRLF body\r\nline 2\r\n",
+    "dots": b"From: c@example.org\nSubject: dots\n\n.\n..two\n.three\nend\n",
+    "nofinal": b"From: d@example.org\nSubject: no final newline\n\nlast line",
+    "nul8bit": b"From: e@example.org\nSubject: 8bit\n\nNUL:\x00: caf\xc3\xa9 \xff\n",
+}
