@@ -54,4 +54,29 @@
 /* The file descriptor stage 2 reads the credentials from. */
 #define CPW_FD 3
 
+/* ---- TLS relay (lib/tls.h) ---- */
+
+/* Seconds a client gets to finish the TLS handshake: a real client needs
+ * a few round trips; one that stalls holds a process and has proven
+ * nothing (the same reasoning as POP3_PRELOGIN_TIMEOUT, but shorter:
+ * nobody types a handshake). */
+#define TLS_HANDSHAKE_TIMEOUT 30
+/* After the handshake the relay gives up when nothing has moved either
+ * way for this long: longer than the stages' own idle and write timers,
+ * so they speak (and log) first; the relay is only the backstop. */
+#define TLS_RELAY_IDLE_TIMEOUT (POP3_IDLE_TIMEOUT + 60)
+/* Seconds the relay waits, after its close_notify and TCP half-close,
+ * for the client to close, so a late packet cannot make the kernel
+ * reset the connection while the client still reads the last reply. */
+#define TLS_LINGER_TIMEOUT 5
+/* Plaintext buffered each way: 16 KiB is one TLS record (RFC 8446
+ * 5.1); stage output gets four so a RETR makes full records. */
+#define TLS_RELAY_INBUF 16384
+#define TLS_RELAY_OUTBUF 65536
+/* The account and empty directory the relay runs in when started by
+ * root (tls.h: cfg.user, cfg.root).  /var/empty is popa3d's and
+ * OpenSSH's choice; created if missing. */
+#define TLS_RELAY_USER "nobody"
+#define TLS_RELAY_ROOT "/var/empty"
+
 #endif
