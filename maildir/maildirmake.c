@@ -1,0 +1,153 @@
+/*
+ * maildirmake -- create a Maildir (DIR with tmp/, new/ and cur/, mode 0700),
+ * or with -p make sure an existing one is complete.
+ *
+ * Exit codes in qmail's convention: 0 done, 100 a permanent failure (the
+ * directory exists, a parent is missing, no permission), 111 a failure
+ * that may pass on its own (disk full, quota, I/O error), 2 misuse.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define EXIT_PERM 100
+#define EXIT_TEMP 111
+
+static const char *const subdirs[] = { "tmp", "new", "cur" };
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: maildirmake [-p] [-q] DIR\n"
+               "  create the Maildir DIR (DIR/tmp, DIR/new, DIR/cur, mode 0700)\n"
+               "  -p  succeed if DIR is already a Maildir; create what is missing\n"
+               "  -q  do not warn about a parent directory others can write to\n");
+}
+
+/* Errors that may go away without anyone changing the setup. */
+static int exit_code_for(int err)
+{
+    switch (err) {
+    case EAGAIN: case EINTR: case EIO: case ENOSPC: case EDQUOT:
+    case ENOMEM: case ENFILE: case EMFILE: case ESTALE: case ETIMEDOUT:
+    case EBUSY:
+        return EXIT_TEMP;
+    default:
+        return EXIT_PERM;
+    }
+}
+
+static void fail(int err, const char *what, const char *path)
+{
+    log_die(exit_code_for(err), "%s %s: %s", what, path, strerror(err));
+}
+
+/* Make the directory holding DIR durable: the new entry is on disk. */
+static void sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        fail(errno, "cannot open", dir);
+    if (fsync(fd) < 0 && errno != EINVAL)
+        fail(errno, "cannot sync", dir);
+    close(fd);
+}
+
+static char *parent_of(const char *path)
+{
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/')
+        n--;
+    while (n > 0 && path[n - 1] != '/')
+        n--;
+    if (n == 0)
+        return strdup(".");
+    while (n > 1 && path[n - 1] == '/')
+        n--;
+    return strndup(path, n);
+}
+
+/* Create one directory with exactly mode 0700 whatever the umask.
+ * Returns 1 if made, 0 if it existed (and may exist), else dies. */
+static int make_dir(const char *path, int may_exist)
+{
+    struct stat st;
+    if (mkdir(path, 0700) == 0) {
+        if (chmod(path, 0700) < 0)
+            fail(errno, "cannot set the mode of", path);
+        return 1;
+    }
+    if (errno != EEXIST)
+        fail(errno, "cannot create", path);
+    if (!may_exist)
+        log_die(EXIT_PERM, "%s exists already (use -p to complete an existing Maildir)", path);
+    if (stat(path, &st) < 0)
+        fail(errno, "cannot stat", path);
+    if (!S_ISDIR(st.st_mode))
+        log_die(EXIT_PERM, "%s exists and is not a directory", path);
+    return 0;
+}
+
+/* qmail refuses to deliver into a home others can write to: whoever can
+ * rename the Maildir can read or replace the mail in it. */
+static void warn_if_unsafe_parent(const char *parent)
+{
+    struct stat st;
+    if (stat(parent, &st) == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)))
+        log_warn("%s is writable by %s; mail kept under it is not safe "
+                 "(chmod go-w %s, or -q to silence this)", parent,
+                 (st.st_mode & S_IWOTH) ? "others" : "its group", parent);
+}
+
+int main(int argc, char **argv)
+{
+    int repair = 0, quiet = 0, opt;
+    size_t i;
+
+    log_init("maildirmake");
+    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    while ((opt = getopt(argc, argv, "pq")) != -1) {
+        switch (opt) {
+        case 'p': repair = 1; break;
+        case 'q': quiet = 1; break;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc - 1 || argv[optind][0] == '\0') {
+        usage(stderr);
+        return 2;
+    }
+
+    const char *dir = argv[optind];
+    char *parent = parent_of(dir);
+    if (!parent)
+        fail(ENOMEM, "cannot handle", dir);
+    if (!quiet)
+        warn_if_unsafe_parent(parent);
+
+    int made = make_dir(dir, repair);
+    for (i = 0; i < sizeof subdirs / sizeof subdirs[0]; i++) {
+        size_t n = strlen(dir) + strlen(subdirs[i]) + 2;
+        char *sub = malloc(n);
+        if (!sub)
+            fail(ENOMEM, "cannot handle", dir);
+        snprintf(sub, n, "%s/%s", dir, subdirs[i]);
+        if (make_dir(sub, repair))
+            made = 1;
+        free(sub);
+    }
+    if (made) {
+        sync_dir(dir);
+        sync_dir(parent);
+    }
+    free(parent);
+    return 0;
+}
