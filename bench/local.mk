@@ -1,0 +1,15 @@
+# bench/ -- the benchmark beside Dovecot (issue 3).  popload is built for
+# `make check` and `make bench` only, never installed; the runner and the
+# Maildir generator are scripts.  Benchmark runs never join the test suite:
+# only a smoke test of popload's usage and the generator's output does.
+check_PROGRAMS += bench/popload
+bench_popload_SOURCES = bench/popload.c
+bench_popload_LDADD = -lpthread
+TESTS += tests/integration/bench_smoke.sh
+EXTRA_DIST += tests/integration/bench_smoke.sh
+
+# make bench [BENCH_ARGS=--quick]: run the side-by-side benchmark on this
+# build (bench/run installs Dovecot from Debian when it is missing).
+bench: all bench/popload$(EXEEXT)
+	$(srcdir)/bench/run --builddir '$(abs_top_builddir)' $(BENCH_ARGS)
+.PHONY: bench
