@@ -36,6 +36,29 @@
 /* What the IMPLEMENTATION capability says. */
 #define POPKIT_IMPLEMENTATION "popkit"
 
+/* ---- pop3-greeter (pop3d/greeter*.c) ---- */
+
+/* The APOP challenge <pid.time@HOSTNAME>: the hostname is at most 255
+ * octets (RFC 1035), pid and time at most 20 digits each. */
+#define GREETER_TIMESTAMP_MAX (255 + 2 * 20 + 5)
+/* RFC 1939 §7: an APOP digest is MD5 in 32 lowercase hex digits. */
+#define APOP_DIGEST_LEN 32
+/* --fail-delay and --max-failures are capped so a typing slip cannot hold
+ * a process for hours or make the attempt limit meaningless. */
+#define GREETER_FAIL_DELAY_MAX 60
+#define GREETER_MAX_FAILURES_MAX 100
+/* The unprivileged pre-login parser runs as this user; popkit's own
+ * account, since nobody may also own mail (stage 3 of other sessions). */
+#define GREETER_PRIVSEP_USER "popkit"
+#define GREETER_PRIVSEP_FALLBACK "nobody"
+/* ...chrooted here: an empty, root-owned directory (created 0755 when
+ * missing). */
+#define GREETER_PRIVSEP_DIR "/var/empty"
+/* How long the root part waits for one parser child to hand over a
+ * request: every command it may answer, each with the full timeout. */
+#define GREETER_PARSER_MAX_SECONDS \
+    (POP3_PRELOGIN_TIMEOUT * (POP3_PRELOGIN_MAX_COMMANDS + 1))
+
 /* ---- I/O (lib/io.h) ---- */
 
 /* Input buffer: a command line fits many times over, so pipelined

@@ -1,1 +1,16 @@
-# pop3d/greeter.mk -- owned by the helper for this area; += only (see Makefile.am).
+# pop3d/greeter.mk -- pop3-greeter (stage 1) and the lib modules it owns:
+# base64, SASL, the checkpassword spawn side.  += only (see Makefile.am).
+lib_libpopkit_a_SOURCES += \
+	lib/base64.c lib/base64.h \
+	lib/sasl.c lib/sasl.h \
+	lib/cpw_spawn.c
+sbin_PROGRAMS += pop3d/pop3-greeter
+pop3d_pop3_greeter_SOURCES = pop3d/pop3-greeter.c pop3d/greeter.h \
+	pop3d/greeter_auth.c pop3d/greeter_root.c
+pop3d_pop3_greeter_LDADD = lib/libpopkit.a
+check_PROGRAMS += tests/unit/test_base64 tests/unit/test_sasl \
+	tests/unit/test_cpw_spawn
+tests_unit_test_base64_LDADD = lib/libpopkit.a
+tests_unit_test_sasl_LDADD = lib/libpopkit.a
+tests_unit_test_cpw_spawn_LDADD = lib/libpopkit.a
+TESTS += tests/unit/test_base64 tests/unit/test_sasl tests/unit/test_cpw_spawn

@@ -1,0 +1,82 @@
+/*
+ * greeter.h -- the parts of pop3-greeter (stage 1) and how they meet.
+ *
+ * pop3-greeter.c   options and main.
+ * greeter_root.c   the privilege line: the part that keeps root, forks the
+ *                  unprivileged parser, runs stage 2 and decides what a
+ *                  failed login costs.  Nothing else runs with privilege.
+ * greeter_auth.c   the AUTHORIZATION state: the command table that reads
+ *                  the client, in the chrooted unprivileged child.
+ *
+ * The parser child lives for one request: it answers commands until it
+ * holds credentials (or the client asked for STLS, or left), sends one
+ * struct greeter_req over a SOCK_SEQPACKET socket and exits.  The root
+ * part then acts on the request and, if the session goes on, forks a new
+ * parser with the state it keeps (struct greeter_state).  The parser reads
+ * the client in exact mode, so it never consumes a byte past the line that
+ * completed the login: pipelined commands are left for stage 3.
+ */
+#ifndef POPKIT_GREETER_H
+#define POPKIT_GREETER_H
+
+#include <sys/types.h>
+
+#include "params.h"
+
+struct greeter_conf {
+    const char *hostname;
+    char **prog;              /* stage 2 and the rest of the chain */
+    int apop;                 /* --apop */
+    unsigned fail_delay;      /* --fail-delay */
+    unsigned max_failures;    /* --max-failures */
+    const char *privsep_user; /* --privsep-user, NULL: the default */
+    const char *privsep_dir;  /* --privsep-dir */
+    const char *tls_cert;     /* --tls-cert */
+    const char *tls_key;      /* --tls-key */
+    int implicit_tls;         /* --implicit-tls */
+    int allow_cleartext;      /* --allow-cleartext */
+    const char *remote_ip;    /* TCPREMOTEIP or "unknown", for the log */
+};
+
+/* What the root part keeps across parser children. */
+struct greeter_state {
+    int greeted;              /* the greeting has been sent */
+    int tls_active;           /* the client talks to us through TLS */
+    unsigned failures;        /* failed logins so far */
+    unsigned commands;        /* commands answered so far */
+    char timestamp[GREETER_TIMESTAMP_MAX]; /* APOP challenge, or "" */
+};
+
+/* What the parser asks of the root part. */
+enum greeter_kind {
+    GREETER_REQ_USER = 'U',   /* USER/PASS */
+    GREETER_REQ_PLAIN = 'P',  /* AUTH PLAIN */
+    GREETER_REQ_LOGIN = 'L',  /* AUTH LOGIN */
+    GREETER_REQ_APOP = 'A',   /* APOP: password holds the digest */
+    GREETER_REQ_STLS = 'S'    /* the client sent STLS and got +OK */
+};
+
+struct greeter_req {
+    char kind;
+    unsigned char commands;   /* commands this parser answered */
+    /* login\0password\0 for the credential kinds. */
+    char payload[CPW_MAX];
+};
+
+/* greeter_auth.c: speak POP3 with the client on fds 0/1 until a request
+ * is ready; write it to reqfd and _exit.  Exits without a request when the
+ * client quits, times out or errs. */
+void greeter_parse(const struct greeter_conf *conf,
+                   const struct greeter_state *st, int reqfd)
+    __attribute__((noreturn));
+
+/* greeter_root.c: prepare privilege separation (look up the user, check
+ * the directory) and run the session.  Returns the exit code. */
+int greeter_run(const struct greeter_conf *conf);
+
+/* The CAPA list before login (shared by the greeter's parts). */
+struct io_out;
+void greeter_capa(struct io_out *out, const struct greeter_conf *conf,
+                  const struct greeter_state *st);
+
+#endif

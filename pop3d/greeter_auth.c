@@ -1,0 +1,425 @@
+/*
+ * greeter_auth.c -- the AUTHORIZATION state (RFC 1939 §4), in the
+ * unprivileged parser child (see greeter.h).
+ *
+ * One handler a verb, found in a table.  A handler returns GA_CONTINUE to
+ * read the next command or GA_DONE once the request for the root part is
+ * filled in (credentials or STLS).  Everything read from the client is
+ * bounded: command lines by POP3_CMD_MAX, SASL responses by SASL_LINE_MAX,
+ * the number of commands by POP3_PRELOGIN_MAX_COMMANDS, each wait by
+ * POP3_PRELOGIN_TIMEOUT.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "base64.h"
+#include "greeter.h"
+#include "io.h"
+#include "log.h"
+#include "params.h"
+#include "sasl.h"
+#include "util.h"
+
+enum { GA_CONTINUE, GA_DONE, GA_QUIT };
+
+struct ga {
+    const struct greeter_conf *conf;
+    const struct greeter_state *st;
+    struct io_in in;
+    struct io_out out;
+    unsigned commands;
+    int have_user;
+    char user[CPW_MAX];            /* from USER, waiting for PASS */
+    struct greeter_req req;
+    size_t req_len;
+    char line[SASL_LINE_MAX + 1];  /* the current command or response */
+    char dec[SASL_LINE_MAX];       /* a decoded SASL response */
+};
+
+typedef int (*ga_handler)(struct ga *g, char *arg);
+
+static void ga_reply(struct ga *g, const char *s)
+{
+    io_puts(&g->out, s);
+    io_puts(&g->out, "\r\n");
+}
+
+/* Login is possible in this session: not refused because TLS is set up
+ * and not yet running (RFC 8314's secure default). */
+static int ga_login_allowed(const struct ga *g)
+{
+    const struct greeter_conf *c = g->conf;
+    return !c->tls_cert || g->st->tls_active || c->allow_cleartext;
+}
+
+static int ga_stls_offered(const struct ga *g)
+{
+    return g->conf->tls_cert && !g->st->tls_active;
+}
+
+void greeter_capa(struct io_out *out, const struct greeter_conf *conf,
+                  const struct greeter_state *st)
+{
+    /* RFC 2449 capabilities, the same list stage 3 gives after login. */
+    static const char *const caps[] = {
+        "TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING",
+        "IMPLEMENTATION " POPKIT_IMPLEMENTATION, NULL
+    };
+    int login = !conf->tls_cert || st->tls_active || conf->allow_cleartext;
+    io_puts(out, "+OK Capability list follows\r\n");
+    if (login)
+        io_puts(out, "USER\r\nSASL " SASL_MECHANISMS "\r\n");
+    for (size_t i = 0; caps[i]; i++)
+        io_printf(out, "%s\r\n", caps[i]);
+    if (conf->tls_cert && !st->tls_active)
+        io_puts(out, "STLS\r\n");
+    io_puts(out, ".\r\n");
+}
+
+/* Fill the request: kind, login\0password\0. */
+static int ga_request(struct ga *g, char kind, const char *login,
+                      const char *password)
+{
+    size_t l = strlen(login) + 1, p = strlen(password) + 1;
+    if (l + p + 1 > CPW_MAX) {   /* + the timestamp's NUL */
+        ga_reply(g, "-ERR [AUTH] credentials too long");
+        return GA_CONTINUE;
+    }
+    g->req.kind = kind;
+    memcpy(g->req.payload, login, l);
+    memcpy(g->req.payload + l, password, p);
+    g->req_len = l + p;
+    return GA_DONE;
+}
+
+static int ga_refuse_cleartext(struct ga *g)
+{
+    if (ga_login_allowed(g))
+        return 0;
+    ga_reply(g, "-ERR [AUTH] login only after STLS");
+    return 1;
+}
+
+static int cmd_capa(struct ga *g, char *arg)
+{
+    greeter_capa(&g->out, g->conf, g->st);
+    return GA_CONTINUE;
+}
+
+static int cmd_noop(struct ga *g, char *arg)
+{
+    ga_reply(g, "+OK");
+    return GA_CONTINUE;
+}
+
+static int cmd_quit(struct ga *g, char *arg)
+{
+    io_printf(&g->out, "+OK %s closing connection\r\n", g->conf->hostname);
+    return GA_QUIT;
+}
+
+static int cmd_user(struct ga *g, char *arg)
+{
+    if (ga_refuse_cleartext(g))
+        return GA_CONTINUE;
+    g->have_user = 0;
+    if (!arg || !sasl_login_valid(arg, strlen(arg))) {
+        ga_reply(g, "-ERR invalid user name");
+        return GA_CONTINUE;
+    }
+    strcpy(g->user, arg);   /* sasl_login_valid bounds it below CPW_MAX */
+    g->have_user = 1;
+    ga_reply(g, "+OK send PASS");
+    return GA_CONTINUE;
+}
+
+static int cmd_pass(struct ga *g, char *arg)
+{
+    if (ga_refuse_cleartext(g))
+        return GA_CONTINUE;
+    if (!g->have_user) {
+        ga_reply(g, "-ERR USER first");
+        return GA_CONTINUE;
+    }
+    g->have_user = 0;
+    if (!arg) {
+        ga_reply(g, "-ERR [AUTH] missing password");
+        return GA_CONTINUE;
+    }
+    return ga_request(g, GREETER_REQ_USER, g->user, arg);
+}
+
+/* RFC 1939 §7: APOP name digest, the digest 32 hex digits. */
+static int cmd_apop(struct ga *g, char *arg)
+{
+    char *sp = arg ? strrchr(arg, ' ') : NULL;
+    if (!g->conf->apop || !g->st->timestamp[0]) {
+        ga_reply(g, "-ERR APOP not available");
+        return GA_CONTINUE;
+    }
+    if (ga_refuse_cleartext(g))
+        return GA_CONTINUE;
+    if (!sp) {
+        ga_reply(g, "-ERR usage: APOP name digest");
+        return GA_CONTINUE;
+    }
+    *sp = '\0';
+    char *digest = sp + 1;
+    size_t n = strlen(digest);
+    int hex = n == APOP_DIGEST_LEN;
+    for (size_t i = 0; hex && i < n; i++) {
+        hex = isxdigit((unsigned char)digest[i]) != 0;
+        digest[i] = (char)tolower((unsigned char)digest[i]);
+    }
+    if (!hex) {
+        ga_reply(g, "-ERR [AUTH] the APOP digest must be 32 hex digits");
+        return GA_CONTINUE;
+    }
+    if (!sasl_login_valid(arg, strlen(arg))) {
+        ga_reply(g, "-ERR invalid user name");
+        return GA_CONTINUE;
+    }
+    return ga_request(g, GREETER_REQ_APOP, arg, digest);
+}
+
+static int cmd_stls(struct ga *g, char *arg)
+{
+    if (!ga_stls_offered(g)) {
+        ga_reply(g, g->st->tls_active ? "-ERR TLS already active"
+                                      : "-ERR STLS not available");
+        return GA_CONTINUE;
+    }
+    if (arg) {
+        ga_reply(g, "-ERR STLS takes no argument");
+        return GA_CONTINUE;
+    }
+    ga_reply(g, "+OK begin TLS negotiation");
+    g->req.kind = GREETER_REQ_STLS;
+    g->req_len = 0;
+    return GA_DONE;
+}
+
+/* Send a SASL challenge and read the client's response into g->dec.
+ * Returns SASL_OK (length in *len), a SASL_ error, or -100 when the
+ * connection is gone. */
+static int ga_sasl_exchange(struct ga *g, const char *challenge, size_t *len)
+{
+    io_printf(&g->out, "+ %s\r\n", challenge);
+    if (io_flush(&g->out) != IO_OK)
+        return -100;
+    ssize_t n = io_getline(&g->in, g->line, sizeof g->line);
+    if (n == IO_TOOLONG)
+        return SASL_TOO_LONG;
+    if (n < 0)
+        return -100;
+    return sasl_response(g->line, (size_t)n, g->dec, sizeof g->dec, len);
+}
+
+/* Answer a failed SASL step; -100 ends the session. */
+static int ga_sasl_fail(struct ga *g, int err)
+{
+    if (err == -100)
+        return GA_QUIT;
+    if (err == SASL_CANCEL)
+        ga_reply(g, "-ERR authentication cancelled");
+    else
+        io_printf(&g->out, "-ERR [AUTH] %s\r\n", sasl_strerror(err));
+    return GA_CONTINUE;
+}
+
+static int ga_auth_plain(struct ga *g, char *ir)
+{
+    size_t len = 0;
+    int r;
+    if (ir)
+        r = sasl_response(ir, strlen(ir), g->dec, sizeof g->dec, &len);
+    else
+        r = ga_sasl_exchange(g, "", &len);
+    if (r != SASL_OK)
+        return ga_sasl_fail(g, r);
+    struct sasl_creds c;
+    r = sasl_plain(g->dec, len, &c);
+    wipe(g->dec, len);
+    if (r == SASL_OK)
+        r = ga_request(g, GREETER_REQ_PLAIN, c.login, c.password);
+    else
+        r = ga_sasl_fail(g, r);
+    sasl_wipe(&c);
+    return r;
+}
+
+static int ga_auth_login(struct ga *g, char *ir)
+{
+    struct sasl_creds c;
+    size_t len = 0;
+    int r;
+    /* "Username:" and "Password:" in base64, as every client expects. */
+    if (ir)
+        r = sasl_response(ir, strlen(ir), g->dec, sizeof g->dec, &len);
+    else
+        r = ga_sasl_exchange(g, "VXNlcm5hbWU6", &len);
+    if (r == SASL_OK)
+        r = sasl_login_field(g->dec, len, c.login, sizeof c.login, 1);
+    if (r == SASL_OK)
+        r = ga_sasl_exchange(g, "UGFzc3dvcmQ6", &len);
+    if (r == SASL_OK)
+        r = sasl_login_field(g->dec, len, c.password, sizeof c.password, 0);
+    wipe(g->dec, sizeof g->dec);
+    if (r == SASL_OK)
+        r = ga_request(g, GREETER_REQ_LOGIN, c.login, c.password);
+    else
+        r = ga_sasl_fail(g, r);
+    sasl_wipe(&c);
+    return r;
+}
+
+/* RFC 5034: AUTH [mechanism [initial-response]]. */
+static int cmd_auth(struct ga *g, char *arg)
+{
+    if (!arg) {
+        if (ga_login_allowed(g))
+            io_puts(&g->out, "+OK methods supported:\r\nPLAIN\r\nLOGIN\r\n"
+                             ".\r\n");
+        else
+            io_puts(&g->out, "+OK methods supported:\r\n.\r\n");
+        return GA_CONTINUE;
+    }
+    if (ga_refuse_cleartext(g))
+        return GA_CONTINUE;
+    char *ir = strchr(arg, ' ');
+    if (ir)
+        *ir++ = '\0';
+    switch (sasl_mech_find(arg)) {
+    case SASL_MECH_PLAIN:
+        return ga_auth_plain(g, ir);
+    case SASL_MECH_LOGIN:
+        return ga_auth_login(g, ir);
+    default:
+        ga_reply(g, "-ERR unsupported authentication mechanism");
+        return GA_CONTINUE;
+    }
+}
+
+static const struct {
+    const char *verb;
+    ga_handler handler;
+} ga_commands[] = {
+    { "USER", cmd_user },
+    { "PASS", cmd_pass },
+    { "APOP", cmd_apop },
+    { "AUTH", cmd_auth },
+    { "CAPA", cmd_capa },
+    { "STLS", cmd_stls },
+    { "NOOP", cmd_noop },
+    { "QUIT", cmd_quit },
+};
+
+/* Check a command line and split it into verb and argument.  Returns
+ * the handler, or NULL after answering -ERR. */
+static ga_handler ga_parse(struct ga *g, size_t len, char **arg)
+{
+    char *line = g->line;
+    if (memchr(line, '\0', len)) {
+        ga_reply(g, "-ERR NUL in command");
+        return NULL;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)line[i];
+        if (c < 0x20 || c == 0x7f) {
+            ga_reply(g, "-ERR control character in command");
+            return NULL;
+        }
+    }
+    char *sp = strchr(line, ' ');
+    *arg = NULL;
+    if (sp) {
+        *sp = '\0';
+        *arg = sp + 1;
+    }
+    /* RFC 2449 §4: 255 octets with CRLF; only AUTH's initial response may
+     * be longer (RFC 5034 §4), up to a SASL line. */
+    if (len + 2 > POP3_CMD_MAX && strcasecmp(line, "AUTH") != 0) {
+        ga_reply(g, "-ERR line too long");
+        return NULL;
+    }
+    for (size_t i = 0; i < sizeof ga_commands / sizeof ga_commands[0]; i++)
+        if (strcasecmp(line, ga_commands[i].verb) == 0)
+            return ga_commands[i].handler;
+    ga_reply(g, "-ERR unknown command or not before login");
+    return NULL;
+}
+
+static void ga_greet(struct ga *g)
+{
+    const char *ts = g->st->timestamp;
+    io_printf(&g->out, "+OK %s POP3 server ready%s%s\r\n", g->conf->hostname,
+              ts[0] ? " " : "", ts);
+}
+
+/* Read and answer commands until a request is ready (1) or the session
+ * ends (0). */
+static int ga_loop(struct ga *g)
+{
+    for (;;) {
+        if (io_flush(&g->out) != IO_OK)
+            return 0;
+        if (g->st->commands + g->commands >= POP3_PRELOGIN_MAX_COMMANDS) {
+            ga_reply(g, "-ERR too many commands before login");
+            io_flush(&g->out);
+            return 0;
+        }
+        ssize_t n = io_getline(&g->in, g->line, sizeof g->line);
+        g->commands++;
+        if (n == IO_TOOLONG) {
+            ga_reply(g, "-ERR line too long");
+            continue;
+        }
+        if (n == IO_TIMEOUT) {
+            ga_reply(g, "-ERR [SYS/TEMP] timeout, closing connection");
+            io_flush(&g->out);
+            return 0;
+        }
+        if (n < 0)
+            return 0;
+        char *arg;
+        ga_handler h = ga_parse(g, (size_t)n, &arg);
+        int r = h ? h(g, arg) : GA_CONTINUE;
+        wipe(g->line, sizeof g->line);
+        if (r == GA_QUIT) {
+            io_flush(&g->out);
+            return 0;
+        }
+        if (r == GA_DONE)
+            return io_flush(&g->out) == IO_OK;
+    }
+}
+
+void greeter_parse(const struct greeter_conf *conf,
+                   const struct greeter_state *st, int reqfd)
+{
+    static struct ga g;   /* large buffers: not on the stack */
+    g.conf = conf;
+    g.st = st;
+    io_in_init(&g.in, 0, POP3_PRELOGIN_TIMEOUT, 1);
+    io_out_init(&g.out, 1, IO_WRITE_TIMEOUT);
+    if (!st->greeted)
+        ga_greet(&g);
+    int ready = ga_loop(&g);
+    wipe(g.user, sizeof g.user);
+    if (ready) {
+        g.req.commands = (unsigned char)g.commands;
+        size_t len = offsetof(struct greeter_req, payload) + g.req_len;
+        ssize_t w;
+        do
+            w = send(reqfd, &g.req, len, MSG_NOSIGNAL);
+        while (w < 0 && errno == EINTR);
+    }
+    wipe(&g.req, sizeof g.req);
+    _exit(0);
+}

@@ -1,0 +1,286 @@
+/*
+ * greeter_root.c -- the privilege line of pop3-greeter.
+ *
+ * Everything that runs with the privilege the greeter was started with
+ * (root, under tcpserver or inetd) is in this file, and none of it parses
+ * what the client sends: that is greeter_auth.c's job, in a child that
+ * first drops everything here (privsep_drop).  What comes back from the
+ * child is one fixed-layout request on a SOCK_SEQPACKET socket, checked
+ * byte by byte before use.  The root part runs stage 2 with the client on
+ * fds 0 and 1, counts failures, sleeps the fail delay and writes the
+ * -ERR itself, so a parser that misbehaves cannot buy more attempts or
+ * skip the delay.
+ *
+ * Started by an ordinary user (the demo), the same code runs; only the
+ * chroot and the change of user are skipped, and the log says so.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cpw.h"
+#include "greeter.h"
+#include "log.h"
+#include "params.h"
+#include "util.h"
+
+/* Who the parser child becomes and where it is locked in. */
+struct privsep {
+    int enabled;      /* started as root: drop and chroot */
+    uid_t uid;
+    gid_t gid;
+    const char *user;
+    const char *dir;
+};
+
+static struct passwd *privsep_user(const struct greeter_conf *c)
+{
+    struct passwd *pw;
+    if (c->privsep_user)
+        return getpwnam(c->privsep_user);
+    pw = getpwnam(GREETER_PRIVSEP_USER);
+    return pw ? pw : getpwnam(GREETER_PRIVSEP_FALLBACK);
+}
+
+/* The chroot directory must be root's and writable by nobody else, or
+ * the unprivileged child could prepare it for its next life. */
+static void privsep_check_dir(const char *dir, int is_default)
+{
+    struct stat sb;
+    if (is_default && mkdir(dir, 0755) < 0 && errno != EEXIST)
+        log_die(111, "cannot create %s: %s", dir, strerror(errno));
+    if (lstat(dir, &sb) < 0)
+        log_die(111, "privsep directory %s: %s", dir, strerror(errno));
+    if (!S_ISDIR(sb.st_mode) || sb.st_uid != 0 || (sb.st_mode & 022))
+        log_die(111, "privsep directory %s must be a directory owned by "
+                "root and writable by nobody else", dir);
+}
+
+static void privsep_prepare(const struct greeter_conf *c, struct privsep *ps)
+{
+    memset(ps, 0, sizeof *ps);
+    if (geteuid() != 0) {
+        log_info("running as uid %u, not root: the pre-login parser runs "
+                 "without privilege separation", (unsigned)geteuid());
+        return;
+    }
+    struct passwd *pw = privsep_user(c);
+    if (!pw)
+        log_die(111, "privsep user %s not found",
+                c->privsep_user ? c->privsep_user : GREETER_PRIVSEP_USER
+                " or " GREETER_PRIVSEP_FALLBACK);
+    if (pw->pw_uid == 0 || pw->pw_gid == 0)
+        log_die(111, "privsep user %s must not be uid or gid 0",
+                pw->pw_name);
+    ps->enabled = 1;
+    ps->uid = pw->pw_uid;
+    ps->gid = pw->pw_gid;
+    ps->user = pw->pw_name;
+    ps->dir = c->privsep_dir ? c->privsep_dir : GREETER_PRIVSEP_DIR;
+    privsep_check_dir(ps->dir, c->privsep_dir == NULL);
+}
+
+static void privsep_limit(int resource, rlim_t max)
+{
+    struct rlimit lim = { max, max };
+    if (setrlimit(resource, &lim) < 0)
+        log_die(111, "setrlimit: %s", strerror(errno));
+}
+
+/* In the parser child, before it reads a byte: lose root, the file
+ * system, and the means to open files, fork or dump core.  (Not
+ * RLIMIT_FSIZE: stdout or stderr may be files under inetd or a test.) */
+static void privsep_drop(const struct privsep *ps)
+{
+    if (ps->enabled) {
+        if (chroot(ps->dir) < 0 || chdir("/") < 0)
+            log_die(111, "chroot %s: %s", ps->dir, strerror(errno));
+        if (setgroups(1, &ps->gid) < 0 || setgid(ps->gid) < 0 ||
+            setuid(ps->uid) < 0)
+            log_die(111, "cannot become %s: %s", ps->user, strerror(errno));
+        if (getuid() != ps->uid || geteuid() != ps->uid ||
+            getgid() != ps->gid || getegid() != ps->gid || setuid(0) == 0)
+            log_die(111, "privilege drop to %s did not hold", ps->user);
+    }
+    /* A new descriptor must be below RLIMIT_NOFILE, and fd 0 (the client)
+     * stays open, so 1 forbids every open, socket, pipe and dup; poll(2)
+     * needs its nfds (1) within the limit, hence not 0. */
+    privsep_limit(RLIMIT_NOFILE, 1);
+    privsep_limit(RLIMIT_NPROC, 0);
+    privsep_limit(RLIMIT_CORE, 0);
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+/* Fork a parser; wait for its request.  Returns the request length, 0
+ * when the parser ended without one (the client left). */
+static ssize_t parser_run(const struct greeter_conf *c,
+                          const struct greeter_state *st,
+                          const struct privsep *ps, struct greeter_req *req)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        log_die(111, "socketpair: %s", strerror(errno));
+    pid_t pid = fork();
+    if (pid < 0)
+        log_die(111, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        close(sv[0]);
+        privsep_drop(ps);
+        greeter_parse(c, st, sv[1]);
+    }
+    close(sv[1]);
+    ssize_t n = 0;
+    struct pollfd p = { .fd = sv[0], .events = POLLIN };
+    int pr;
+    while ((pr = poll(&p, 1, GREETER_PARSER_MAX_SECONDS * 1000)) < 0 &&
+           errno == EINTR)
+        ;
+    if (pr > 0) {
+        while ((n = recv(sv[0], req, sizeof *req, MSG_TRUNC)) < 0 &&
+               errno == EINTR)
+            ;
+    }
+    /* The parser has flushed its answers and has nothing more to say;
+     * from now on only we (or stage 2) may touch the client. */
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    close(sv[0]);
+    if (n > (ssize_t)sizeof *req)
+        return 0;   /* truncated: not something our parser sends */
+    return n < 0 ? 0 : n;
+}
+
+/* Split a credential request into login and password, checking that it
+ * is exactly login\0password\0.  0 or -1. */
+static int req_split(struct greeter_req *req, ssize_t n, const char **login,
+                     const char **password)
+{
+    size_t len = (size_t)n - offsetof(struct greeter_req, payload);
+    if ((size_t)n <= offsetof(struct greeter_req, payload))
+        return -1;
+    char *p = req->payload;
+    char *nul = memchr(p, '\0', len);
+    if (!nul || nul == p)
+        return -1;
+    size_t rest = len - (size_t)(nul + 1 - p);
+    char *nul2 = memchr(nul + 1, '\0', rest);
+    if (!nul2 || nul2 != p + len - 1)
+        return -1;
+    *login = p;
+    *password = nul + 1;
+    return 0;
+}
+
+static const char *req_method(char kind)
+{
+    switch (kind) {
+    case GREETER_REQ_USER: return "USER/PASS";
+    case GREETER_REQ_PLAIN: return "AUTH PLAIN";
+    case GREETER_REQ_LOGIN: return "AUTH LOGIN";
+    case GREETER_REQ_APOP: return "APOP";
+    }
+    return "?";
+}
+
+static void root_reply(const char *s)
+{
+    write_all(1, s, strlen(s));
+}
+
+enum { ROOT_AGAIN = -1 };
+
+/* Run stage 2 with the credentials; answer a failure.  Returns ROOT_AGAIN
+ * when the client may try again, else the greeter's exit code. */
+static int root_login(const struct greeter_conf *c, struct greeter_state *st,
+                      struct greeter_req *req, ssize_t n)
+{
+    const char *login, *password;
+    char safe[64];
+    if (req_split(req, n, &login, &password) < 0 ||
+        (req->kind == GREETER_REQ_APOP && !c->apop)) {
+        log_error("malformed request from the parser; closing");
+        return 111;
+    }
+    const char *ts = req->kind == GREETER_REQ_APOP ? st->timestamp : "";
+    int status = cpw_run(c->prog, login, password, ts);
+    int err = errno;
+    const char *method = req_method(req->kind);
+    log_safe(safe, sizeof safe, login, strlen(login));
+    wipe(req, sizeof *req);
+    if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;   /* stage 3 answered the client and is done */
+
+    st->failures++;
+    int bad = status >= 0 && WIFEXITED(status) &&
+              WEXITSTATUS(status) == CPW_BAD;
+    if (status < 0)
+        log_error("cannot run %s: %s", c->prog[0], strerror(err));
+    else if (WIFSIGNALED(status))
+        log_error("%s killed by signal %d", c->prog[0], WTERMSIG(status));
+    else if (!bad)
+        log_warn("%s exited %d", c->prog[0], WEXITSTATUS(status));
+    log_info("login failed: user=%s ip=%s method=%s%s failures=%u/%u", safe,
+             c->remote_ip, method, bad ? "" : " (temporary)",
+             st->failures, c->max_failures);
+    if (bad && c->fail_delay > 0)
+        sleep(c->fail_delay);
+    int last = st->failures >= c->max_failures;
+    if (bad)
+        root_reply(last ? "-ERR [AUTH] authentication failed, too many "
+                          "failures: closing connection\r\n"
+                        : "-ERR [AUTH] authentication failed\r\n");
+    else
+        root_reply(last ? "-ERR [SYS/TEMP] temporary failure, closing "
+                          "connection\r\n"
+                        : "-ERR [SYS/TEMP] temporary failure, try again "
+                          "later\r\n");
+    return last ? 0 : ROOT_AGAIN;
+}
+
+/* RFC 1939 §7: <pid.time@host>, unique per connection since no two
+ * live processes share a pid within a second. */
+static void root_timestamp(const struct greeter_conf *c,
+                           struct greeter_state *st)
+{
+    snprintf(st->timestamp, sizeof st->timestamp, "<%ld.%lld@%s>",
+             (long)getpid(), (long long)time(NULL), c->hostname);
+}
+
+int greeter_run(const struct greeter_conf *c)
+{
+    static struct greeter_state st;
+    static struct greeter_req req;
+    struct privsep ps;
+    privsep_prepare(c, &ps);
+    if (c->apop)
+        root_timestamp(c, &st);
+    for (;;) {
+        ssize_t n = parser_run(c, &st, &ps, &req);
+        st.greeted = 1;
+        if (n <= 0)
+            return 0;   /* QUIT, timeout or the client left */
+        st.commands += req.commands;
+        if (req.kind == GREETER_REQ_STLS) {
+            log_error("STLS requested but TLS is not configured");
+            return 111;
+        }
+        int r = root_login(c, &st, &req, n);
+        wipe(&req, sizeof req);
+        if (r != ROOT_AGAIN)
+            return r;
+    }
+}

@@ -1,0 +1,115 @@
+/*
+ * pop3-greeter -- stage 1 of popkit's POP3 service: greeting, CAPA, STLS,
+ * USER/PASS, APOP and SASL AUTH before login; then the checkpassword
+ * program named on the command line.  See pop3-greeter(8) and greeter.h.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "greeter.h"
+#include "log.h"
+#include "params.h"
+#include "util.h"
+
+static const char usage_text[] =
+    "usage: pop3-greeter [--apop] [--fail-delay=SECONDS] [--max-failures=N]\n"
+    "         [--privsep-user=NAME] [--privsep-dir=DIR]\n"
+    "         HOSTNAME PROG...\n";
+
+static void usage(int code)
+{
+    fputs(usage_text, code ? stderr : stdout);
+    exit(code);
+}
+
+/* A decimal option value in [0, max]; usage error otherwise. */
+static unsigned opt_number(const char *name, const char *s, unsigned max)
+{
+    uint32_t v;
+    if (parse_u32(s, &v) < 0 || v > max) {
+        fprintf(stderr, "pop3-greeter: --%s wants a number from 0 to %u\n",
+                name, max);
+        usage(2);
+    }
+    return v;
+}
+
+/* The greeting and the APOP timestamp carry HOSTNAME: one printable
+ * word of a DNS name's length. */
+static int hostname_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 255)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < 0x21 || s[i] > 0x7e || s[i] == '<' || s[i] == '>')
+            return 0;
+    return 1;
+}
+
+enum {
+    OPT_APOP = 256, OPT_FAIL_DELAY, OPT_MAX_FAILURES, OPT_PRIVSEP_USER,
+    OPT_PRIVSEP_DIR, OPT_HELP
+};
+
+static const struct option long_options[] = {
+    { "apop", no_argument, NULL, OPT_APOP },
+    { "fail-delay", required_argument, NULL, OPT_FAIL_DELAY },
+    { "max-failures", required_argument, NULL, OPT_MAX_FAILURES },
+    { "privsep-user", required_argument, NULL, OPT_PRIVSEP_USER },
+    { "privsep-dir", required_argument, NULL, OPT_PRIVSEP_DIR },
+    { "help", no_argument, NULL, OPT_HELP },
+    { NULL, 0, NULL, 0 }
+};
+
+static void parse_options(int argc, char **argv, struct greeter_conf *c)
+{
+    int o;
+    /* "+": options end at HOSTNAME; the rest belongs to the chain. */
+    while ((o = getopt_long(argc, argv, "+", long_options, NULL)) != -1) {
+        switch (o) {
+        case OPT_APOP: c->apop = 1; break;
+        case OPT_FAIL_DELAY:
+            c->fail_delay = opt_number("fail-delay", optarg,
+                                       GREETER_FAIL_DELAY_MAX);
+            break;
+        case OPT_MAX_FAILURES:
+            c->max_failures = opt_number("max-failures", optarg,
+                                         GREETER_MAX_FAILURES_MAX);
+            if (c->max_failures == 0)
+                c->max_failures = 1;
+            break;
+        case OPT_PRIVSEP_USER: c->privsep_user = optarg; break;
+        case OPT_PRIVSEP_DIR: c->privsep_dir = optarg; break;
+        case OPT_HELP: usage(0); break;
+        default: usage(2);
+        }
+    }
+    if (argc - optind < 2)
+        usage(2);
+    c->hostname = argv[optind];
+    c->prog = argv + optind + 1;
+    if (!hostname_valid(c->hostname)) {
+        fprintf(stderr, "pop3-greeter: invalid HOSTNAME\n");
+        usage(2);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    static struct greeter_conf conf = {
+        .fail_delay = POP3_AUTH_FAIL_DELAY,
+        .max_failures = POP3_AUTH_MAX_FAILURES,
+    };
+    log_init("pop3-greeter");
+    parse_options(argc, argv, &conf);
+    const char *ip = getenv("TCPREMOTEIP");
+    conf.remote_ip = ip && *ip ? ip : "unknown";
+    /* A client that vanishes must not kill us mid-answer; stage 2 gets
+     * default signal handling back from cpw_run. */
+    signal(SIGPIPE, SIG_IGN);
+    return greeter_run(&conf);
+}
