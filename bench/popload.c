@@ -364,9 +364,23 @@ static int read_status(struct client *c, const char *what)
     return 0;
 }
 
+/* The next dot that starts a line in b[0..n), or NULL.  b[0] itself is
+ * never one (the caller handles a line start at b).  Dots are rare in
+ * mail next to line ends, so memchr on '.' skips most of the text at
+ * memory speed: the client must not be what limits a fast server. */
+static char *next_line_dot(char *b, size_t n)
+{
+    char *p = b + 1, *end = b + n;
+    while (p < end && (p = memchr(p, '.', (size_t)(end - p))) != NULL) {
+        if (p[-1] == '\n')
+            return p;
+        p++;
+    }
+    return NULL;
+}
+
 /* Skip a multi-line body up to and including its ".CRLF" terminator,
- * counting its wire bytes and the stuffed dots; memchr finds line ends
- * so big bodies cost a few passes over the buffer, no per-byte loop. */
+ * counting its wire bytes and the stuffed dots. */
 static int skip_multiline(struct client *c, uint64_t *wire, uint64_t *dots)
 {
     for (;;) {
@@ -384,9 +398,9 @@ static int skip_multiline(struct client *c, uint64_t *wire, uint64_t *dots)
             }
             (*dots)++;
         }
-        char *p = memchr(b, '\n', avail);
-        size_t n = p ? (size_t)(p - b) + 1 : avail;
-        c->bol = p != NULL;
+        char *p = next_line_dot(b, avail);
+        size_t n = p ? (size_t)(p - b) : avail;
+        c->bol = p ? 1 : b[avail - 1] == '\n';
         c->start += n;
         *wire += n;
     }
