@@ -1,0 +1,780 @@
+/*
+ * tls.c -- the TLS relay process (contract in tls.h).
+ *
+ * The parent loads the context while privileged; tls_relay_start() forks
+ * the relay, which confines itself, does the handshake, reports the
+ * outcome on a pipe of its own and then moves bytes between the TLS
+ * session on the network socket and the plaintext socketpair until
+ * either side is done.
+ */
+#include "config.h"
+
+#include "tls.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "log.h"
+#include "util.h"
+
+struct tls_server {
+    SSL_CTX *ctx;
+    int handshake_timeout;   /* seconds */
+    int confine;             /* loaded as root: chroot and drop in the relay */
+    uid_t uid;
+    gid_t gid;
+    char root[PATH_MAX];
+};
+
+/* ---- errors ---- */
+
+/* snprintf that may truncate, on purpose: messages are cut to fit. */
+static void say(char *out, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void say(char *out, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out, n, fmt, ap);
+    va_end(ap);
+}
+
+/* The first queued OpenSSL error as a short reason, or fallback; clears
+ * the queue so a later error is not blamed on this one. */
+static void ssl_reason(char *out, size_t outsz, const char *fallback)
+{
+    unsigned long e = ERR_get_error();
+    const char *r = e ? ERR_reason_error_string(e) : NULL;
+    if (r)
+        snprintf(out, outsz, "%s", r);
+    else if (e)
+        ERR_error_string_n(e, out, outsz);
+    else
+        snprintf(out, outsz, "%s", fallback);
+    ERR_clear_error();
+}
+
+/* ---- loading (privileged) ---- */
+
+/* fopen-check a file first: "No such file" beats OpenSSL's "system lib". */
+static int readable(const char *what, const char *path, char *err, size_t n)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, n, "%s %s: %s", what, path, strerror(errno));
+        return -1;
+    }
+    fclose(f);
+    return 0;
+}
+
+static int load_policy(SSL_CTX *ctx, const struct tls_config *cfg,
+                       char *err, size_t n)
+{
+    int min = TLS1_2_VERSION;
+    if (cfg->min_protocol && strcmp(cfg->min_protocol, "TLSv1.3") == 0)
+        min = TLS1_3_VERSION;
+    else if (cfg->min_protocol && strcmp(cfg->min_protocol, "TLSv1.2") != 0) {
+        snprintf(err, n, "minimum protocol %s: not TLSv1.2 or TLSv1.3",
+                 cfg->min_protocol);
+        return -1;
+    }
+    if (!SSL_CTX_set_min_proto_version(ctx, min)) {
+        snprintf(err, n, "cannot set the minimum protocol");
+        return -1;
+    }
+    uint64_t opts = SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION
+                    | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET;
+#ifdef SSL_OP_NO_CLIENT_RENEGOTIATION
+    opts |= SSL_OP_NO_CLIENT_RENEGOTIATION;
+#endif
+    SSL_CTX_set_options(ctx, opts);
+    /* One process a connection: a ticket or cached session could never
+     * be resumed, so issuing them is wasted work and bytes. */
+    SSL_CTX_set_num_tickets(ctx, 0);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE
+                          | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+    SSL_CTX_set_dh_auto(ctx, 1);
+#endif
+    if (cfg->ciphers && !SSL_CTX_set_cipher_list(ctx, cfg->ciphers)) {
+        ERR_clear_error();
+        snprintf(err, n, "cipher list %s: no usable cipher", cfg->ciphers);
+        return -1;
+    }
+    if (cfg->ciphersuites && !SSL_CTX_set_ciphersuites(ctx, cfg->ciphersuites)) {
+        ERR_clear_error();
+        snprintf(err, n, "TLS 1.3 ciphersuites %s: not valid",
+                 cfg->ciphersuites);
+        return -1;
+    }
+    return 0;
+}
+
+static int load_keys(SSL_CTX *ctx, const struct tls_config *cfg,
+                     char *err, size_t n)
+{
+    char why[TLS_ERR_MAX];
+    const char *key = cfg->key_file ? cfg->key_file : cfg->cert_file;
+    if (!cfg->cert_file) {
+        snprintf(err, n, "no certificate file given");
+        return -1;
+    }
+    if (readable("certificate", cfg->cert_file, err, n) < 0
+        || readable("key", key, err, n) < 0)
+        return -1;
+    if (SSL_CTX_use_certificate_chain_file(ctx, cfg->cert_file) != 1) {
+        ssl_reason(why, sizeof why, "unreadable");
+        snprintf(err, n, "certificate %s: %s", cfg->cert_file, why);
+        return -1;
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+        int mismatch = ERR_GET_REASON(ERR_peek_last_error())
+                       == X509_R_KEY_VALUES_MISMATCH;
+        ssl_reason(why, sizeof why, "unreadable");
+        if (mismatch)
+            snprintf(err, n, "key %s does not match certificate %s", key,
+                     cfg->cert_file);
+        else
+            snprintf(err, n, "key %s: no usable PEM private key (%s)", key,
+                     why);
+        return -1;
+    }
+    if (SSL_CTX_check_private_key(ctx) != 1) {
+        ERR_clear_error();
+        snprintf(err, n, "key %s does not match certificate %s", key,
+                 cfg->cert_file);
+        return -1;
+    }
+    return 0;
+}
+
+/* Where the relay will live when started by root: an unprivileged
+ * account and a directory it cannot write to. */
+static int load_confinement(struct tls_server *srv,
+                            const struct tls_config *cfg, char *err, size_t n)
+{
+    const char *user = cfg->user ? cfg->user : TLS_RELAY_USER;
+    const char *root = cfg->root ? cfg->root : TLS_RELAY_ROOT;
+    struct passwd *pw = getpwnam(user);
+    struct stat st;
+
+    if (!pw) {
+        snprintf(err, n, "relay user %s: no such account", user);
+        return -1;
+    }
+    if (pw->pw_uid == 0 || pw->pw_gid == 0) {
+        snprintf(err, n, "relay user %s: uid or gid 0 refused", user);
+        return -1;
+    }
+    if (strlen(root) >= sizeof srv->root || root[0] != '/') {
+        snprintf(err, n, "relay root %s: not an absolute path", root);
+        return -1;
+    }
+    if (!cfg->root && mkdir(root, 0755) < 0 && errno != EEXIST) {
+        snprintf(err, n, "relay root %s: %s", root, strerror(errno));
+        return -1;
+    }
+    if (stat(root, &st) < 0) {
+        snprintf(err, n, "relay root %s: %s", root, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022)) {
+        snprintf(err, n, "relay root %s: must be a directory owned by root"
+                 " and writable by nobody else", root);
+        return -1;
+    }
+    srv->uid = pw->pw_uid;
+    srv->gid = pw->pw_gid;
+    snprintf(srv->root, sizeof srv->root, "%s", root);
+    srv->confine = 1;
+    return 0;
+}
+
+struct tls_server *tls_server_new(const struct tls_config *cfg,
+                                  char *err, size_t errsz)
+{
+    struct tls_server *srv = calloc(1, sizeof *srv);
+    if (!srv) {
+        snprintf(err, errsz, "out of memory");
+        return NULL;
+    }
+    OPENSSL_init_ssl(0, NULL);
+    srv->ctx = SSL_CTX_new(TLS_server_method());
+    if (!srv->ctx) {
+        ssl_reason(err, errsz, "cannot create a TLS context");
+        free(srv);
+        return NULL;
+    }
+    srv->handshake_timeout = cfg->handshake_timeout > 0
+                             ? cfg->handshake_timeout : TLS_HANDSHAKE_TIMEOUT;
+    if (load_policy(srv->ctx, cfg, err, errsz) < 0
+        || load_keys(srv->ctx, cfg, err, errsz) < 0
+        || (geteuid() == 0 && load_confinement(srv, cfg, err, errsz) < 0)) {
+        tls_server_free(srv);
+        return NULL;
+    }
+    return srv;
+}
+
+void tls_server_free(struct tls_server *srv)
+{
+    if (!srv)
+        return;
+    SSL_CTX_free(srv->ctx);   /* frees the key, cleansing it */
+    wipe(srv, sizeof *srv);
+    free(srv);
+}
+
+/* ---- the relay child: setup ---- */
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds left before deadline, for poll; 0 once it has passed. */
+static int ms_left(long long deadline)
+{
+    long long left = deadline - now_ms();
+    return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+}
+
+static void set_nonblock(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/* The relay inherits the greeter's signal dispositions and mask; it
+ * wants the defaults, except SIGPIPE: a vanished peer is an error
+ * return to handle, not a reason to die mid-shutdown. */
+static void reset_signals(void)
+{
+    sigset_t none;
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            signal(sig, SIG_DFL);
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static int fd_cmp(const void *a, const void *b)
+{
+    return *(const int *)a - *(const int *)b;
+}
+
+/* Close every descriptor but keep[0..n-1] (the greeter may hold pipes to
+ * stage 2 or files the relay has no business with). */
+static void close_others(int *keep, int n)
+{
+    int lo = 0;
+    qsort(keep, (size_t)n, sizeof *keep, fd_cmp);
+    for (int i = 0; i <= n; i++) {
+        int hi = i < n ? keep[i] - 1 : INT_MAX;
+        if (hi >= lo && close_range((unsigned)lo, (unsigned)hi, 0) < 0) {
+            /* No close_range (old kernel): close what can be open. */
+            long max = sysconf(_SC_OPEN_MAX);
+            if (max < 0 || max > 65536)
+                max = 65536;
+            for (long fd = lo; fd <= hi && fd < max; fd++)
+                close((int)fd);
+        }
+        if (i < n)
+            lo = keep[i] + 1;
+    }
+}
+
+/* chroot and drop to the relay user; verified, since a half-dropped
+ * relay holding a network socket is worse than none. */
+static int confine(const struct tls_server *srv, char *why, size_t n)
+{
+    if (chroot(srv->root) < 0 || chdir("/") < 0) {
+        say(why, n, "chroot %s: %s", srv->root, strerror(errno));
+        return -1;
+    }
+    if (setgroups(1, &srv->gid) < 0 || setgid(srv->gid) < 0
+        || setuid(srv->uid) < 0) {
+        snprintf(why, n, "dropping to uid %u: %s", (unsigned)srv->uid,
+                 strerror(errno));
+        return -1;
+    }
+    if (getuid() != srv->uid || geteuid() != srv->uid
+        || getgid() != srv->gid || getegid() != srv->gid
+        || setuid(0) == 0) {
+        snprintf(why, n, "privileges not dropped");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the relay child: handshake ---- */
+
+static const char *remote_ip(char *buf, size_t n)
+{
+    const char *ip = getenv("TCPREMOTEIP");
+    if (!ip)
+        return "unknown";
+    return log_safe(buf, n, ip, strlen(ip));
+}
+
+/* Why an SSL call failed, for the log. */
+static void ssl_failure(SSL *ssl, int rc, char *why, size_t n)
+{
+    int e = SSL_get_error(ssl, rc);
+    if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
+        if (rc == 0 || errno == 0)
+            snprintf(why, n, "client closed the connection");
+        else
+            snprintf(why, n, "%s", strerror(errno));
+        return;
+    }
+    if (e == SSL_ERROR_ZERO_RETURN
+#ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING
+        || (e == SSL_ERROR_SSL && ERR_GET_REASON(ERR_peek_error())
+                                  == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+#endif
+        ) {
+        ERR_clear_error();
+        snprintf(why, n, "client closed the connection");
+        return;
+    }
+    ssl_reason(why, n, "protocol error");
+}
+
+/* Poll events an SSL call that returned rc is waiting for, or 0 when it
+ * failed for good. */
+static short ssl_wants(SSL *ssl, int rc)
+{
+    switch (SSL_get_error(ssl, rc)) {
+    case SSL_ERROR_WANT_READ: return POLLIN;
+    case SSL_ERROR_WANT_WRITE: return POLLOUT;
+    default: return 0;
+    }
+}
+
+static int handshake(SSL *ssl, int net, int timeout, char *why, size_t n)
+{
+    long long deadline = now_ms() + (long long)timeout * 1000;
+    for (;;) {
+        ERR_clear_error();
+        errno = 0;
+        int rc = SSL_accept(ssl);
+        if (rc == 1)
+            return 0;
+        short ev = ssl_wants(ssl, rc);
+        if (!ev) {
+            ssl_failure(ssl, rc, why, n);
+            return -1;
+        }
+        struct pollfd p = { .fd = net, .events = ev };
+        int left = ms_left(deadline);
+        int r = left ? poll(&p, 1, left) : 0;
+        if (r == 0) {
+            snprintf(why, n, "timed out after %d s", timeout);
+            return -1;
+        }
+        if (r < 0 && errno != EINTR) {
+            snprintf(why, n, "poll: %s", strerror(errno));
+            return -1;
+        }
+    }
+}
+
+/* ---- the relay child: moving bytes ---- */
+
+struct relay {
+    SSL *ssl;
+    int net, plain;
+    short read_wants;     /* what the last SSL_read waits for, or 0 */
+    short write_wants;    /* what the last SSL_write waits for, or 0 */
+    short plain_wants;    /* POLLIN/POLLOUT on plain that would help */
+    int net_eof;          /* the client sent close_notify */
+    int net_dead;         /* the TLS session is unusable: stop */
+    int plain_eof;        /* the stages closed their end */
+    int plain_shut;       /* we half-closed plain: the stages saw EOF */
+    size_t up_off, up_len;      /* client -> stages */
+    size_t down_off, down_len;  /* stages -> client */
+    char up[TLS_RELAY_INBUF];
+    char down[TLS_RELAY_OUTBUF];
+};
+
+static void relay_error(struct relay *r, const char *doing, int rc)
+{
+    char why[TLS_ERR_MAX], ip[64];
+    ssl_failure(r->ssl, rc, why, sizeof why);
+    /* A client that just goes away is normal; say so quietly. */
+    if (strcmp(why, "client closed the connection") != 0)
+        log_warn("tls: %s %s: %s", doing, remote_ip(ip, sizeof ip), why);
+    r->net_dead = 1;
+}
+
+/* Each pump moves what it can without blocking; 1 when something moved. */
+static int pump_net_to_up(struct relay *r)
+{
+    r->read_wants = 0;
+    if (r->net_eof || r->net_dead || r->up_off < r->up_len)
+        return 0;
+    ERR_clear_error();
+    errno = 0;
+    int rc = SSL_read(r->ssl, r->up, sizeof r->up);
+    if (rc > 0) {
+        r->up_off = 0;
+        r->up_len = (size_t)rc;
+        return 1;
+    }
+    if ((r->read_wants = ssl_wants(r->ssl, rc)))
+        return 0;
+    if (SSL_get_error(r->ssl, rc) == SSL_ERROR_ZERO_RETURN)
+        r->net_eof = 1;
+    else
+        relay_error(r, "reading from", rc);
+    return 1;
+}
+
+static int pump_up_to_plain(struct relay *r)
+{
+    if (r->up_off >= r->up_len) {
+        if (r->net_eof && !r->plain_shut) {
+            shutdown(r->plain, SHUT_WR);   /* the stages read EOF */
+            r->plain_shut = 1;
+            return 1;
+        }
+        return 0;
+    }
+    ssize_t w = send(r->plain, r->up + r->up_off, r->up_len - r->up_off,
+                     MSG_NOSIGNAL);
+    if (w > 0) {
+        r->up_off += (size_t)w;
+        return 1;
+    }
+    if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+        r->plain_wants |= POLLOUT;
+        return 0;
+    }
+    /* The stages stopped reading: what the client says goes nowhere. */
+    r->up_off = r->up_len = 0;
+    r->net_eof = 1;
+    return 1;
+}
+
+static int pump_plain_to_down(struct relay *r)
+{
+    if (r->plain_eof || r->down_off < r->down_len)
+        return 0;
+    ssize_t n = read(r->plain, r->down, sizeof r->down);
+    if (n > 0) {
+        r->down_off = 0;
+        r->down_len = (size_t)n;
+        return 1;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        r->plain_wants |= POLLIN;
+        return 0;
+    }
+    r->plain_eof = 1;
+    return 1;
+}
+
+static int pump_down_to_net(struct relay *r)
+{
+    r->write_wants = 0;
+    if (r->net_dead || r->down_off >= r->down_len)
+        return 0;
+    ERR_clear_error();
+    errno = 0;
+    int rc = SSL_write(r->ssl, r->down + r->down_off,
+                       (int)(r->down_len - r->down_off));
+    if (rc > 0) {
+        r->down_off += (size_t)rc;
+        return 1;
+    }
+    if ((r->write_wants = ssl_wants(r->ssl, rc)))
+        return 0;
+    relay_error(r, "writing to", rc);
+    return 1;
+}
+
+/* Copy both ways until the stages are done and everything they wrote is
+ * encrypted, or the TLS session dies.  0 for an orderly end. */
+static int relay_loop(struct relay *r)
+{
+    for (;;) {
+        int moved;
+        do {
+            r->plain_wants = 0;
+            moved = pump_net_to_up(r) | pump_up_to_plain(r)
+                    | pump_plain_to_down(r) | pump_down_to_net(r);
+        } while (moved && !r->net_dead);
+        if (r->net_dead)
+            return -1;
+        if (r->plain_eof && r->down_off >= r->down_len)
+            return 0;
+        struct pollfd p[2] = {
+            { .fd = r->net, .events = r->read_wants | r->write_wants },
+            { .fd = r->plain, .events = r->plain_wants },
+        };
+        /* An fd nobody waits on must not wake us (POLLHUP is always
+         * reported) or we would spin. */
+        if (!p[0].events)
+            p[0].fd = -1;
+        if (!p[1].events)
+            p[1].fd = -1;
+        int rc = poll(p, 2, TLS_RELAY_IDLE_TIMEOUT * 1000);
+        if (rc == 0) {
+            char ip[64];
+            log_info("tls: %s idle for %d seconds, closing",
+                     remote_ip(ip, sizeof ip), TLS_RELAY_IDLE_TIMEOUT);
+            return -1;
+        }
+        if (rc < 0 && errno != EINTR)
+            return -1;
+    }
+}
+
+/* Send close_notify, half-close TCP, then read (and drop) until the
+ * client closes too, bounded, so a late packet from it cannot make the
+ * kernel reset a connection whose last reply the client is still
+ * reading. */
+static void relay_close(struct relay *r)
+{
+    long long deadline = now_ms() + TLS_LINGER_TIMEOUT * 1000LL;
+    int rc;
+    char junk[4096];
+
+    while ((rc = SSL_shutdown(r->ssl)) < 0) {
+        short ev = ssl_wants(r->ssl, rc);
+        struct pollfd p = { .fd = r->net, .events = ev };
+        if (!ev || poll(&p, 1, ms_left(deadline)) <= 0)
+            return;
+    }
+    shutdown(r->net, SHUT_WR);
+    if (rc == 1)
+        return;               /* the client's close_notify came already */
+    for (;;) {
+        ERR_clear_error();
+        rc = SSL_read(r->ssl, junk, sizeof junk);
+        if (rc > 0)
+            continue;
+        short ev = ssl_wants(r->ssl, rc);
+        struct pollfd p = { .fd = r->net, .events = ev };
+        if (!ev || poll(&p, 1, ms_left(deadline)) <= 0)
+            return;
+    }
+}
+
+static void report(int fd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void report(int fd, const char *fmt, ...)
+{
+    char line[TLS_ERR_MAX + 32];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n > (int)sizeof line - 1)
+        n = (int)sizeof line - 1;
+    if (n > 0)
+        write_all(fd, line, (size_t)n);
+    close(fd);
+}
+
+/* The relay's life after fork; returns its exit status.  The caller
+ * frees the session and the context, so that a leak checker following
+ * the child sees nothing lost. */
+static int relay_run(struct tls_server *srv, SSL *ssl, int net, int plain,
+                     int status)
+{
+    char why[TLS_ERR_MAX], ip[64];
+    static struct relay r;
+
+    /* SSL_new above and anything else OpenSSL needs from the file
+     * system happen before the chroot. */
+    if (!ssl || !SSL_set_fd(ssl, net)) {
+        report(status, "ERR cannot create a TLS session\n");
+        return 111;
+    }
+    if (srv->confine && confine(srv, why, sizeof why) < 0) {
+        log_error("tls: %s", why);
+        report(status, "ERR %s\n", why);
+        return 111;
+    }
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    set_nonblock(net);
+    set_nonblock(plain);
+    if (handshake(ssl, net, srv->handshake_timeout, why, sizeof why) < 0) {
+        log_warn("tls: handshake failed from %s: %s",
+                 remote_ip(ip, sizeof ip), why);
+        report(status, "ERR %s\n", why);
+        return 1;
+    }
+    report(status, "OK %s %s\n", SSL_get_version(ssl),
+           SSL_CIPHER_get_name(SSL_get_current_cipher(ssl)));
+    r.ssl = ssl;
+    r.net = net;
+    r.plain = plain;
+    if (relay_loop(&r) == 0)
+        relay_close(&r);
+    return 0;
+}
+
+static void __attribute__((noreturn))
+relay_main(struct tls_server *srv, int net, int plain, int status)
+{
+    int keep[] = { 2, net, plain, status };
+
+    reset_signals();
+    close_others(keep, 4);
+    /* No core dumps or ptrace by the stages' user: this process holds
+     * the key. */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    SSL *ssl = SSL_new(srv->ctx);
+    int code = relay_run(srv, ssl, net, plain, status);
+    SSL_free(ssl);
+    tls_server_free(srv);
+    _exit(code);
+}
+
+/* ---- the parent ---- */
+
+/* Read the relay's one-line verdict: "OK PROTOCOL CIPHER\n" or
+ * "ERR REASON\n", then EOF. */
+static int read_verdict(int fd, int timeout, char *line, size_t n)
+{
+    size_t len = 0;
+    long long deadline = now_ms() + (long long)timeout * 1000;
+    for (;;) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        int left = ms_left(deadline);
+        int rc = left ? poll(&p, 1, left) : 0;
+        if (rc < 0 && errno == EINTR)
+            continue;
+        if (rc <= 0)
+            return -1;
+        ssize_t got = read(fd, line + len, n - 1 - len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0 || (len += (size_t)got) == n - 1)
+            break;
+    }
+    line[len] = '\0';
+    return len > 0 && line[len - 1] == '\n' ? 0 : -1;
+}
+
+static int parse_verdict(char *line, struct tls_session *s)
+{
+    char *nl = strchr(line, '\n');
+    *nl = '\0';
+    if (strncmp(line, "ERR ", 4) == 0) {
+        say(s->error, sizeof s->error, "%s", line + 4);
+        return -1;
+    }
+    char *proto = line + 3, *cipher = strchr(proto, ' ');
+    if (strncmp(line, "OK ", 3) != 0 || !cipher
+        || (size_t)(cipher - proto) >= sizeof s->protocol
+        || strlen(cipher + 1) >= sizeof s->cipher) {
+        snprintf(s->error, sizeof s->error, "relay sent a malformed verdict");
+        return -1;
+    }
+    *cipher++ = '\0';
+    say(s->protocol, sizeof s->protocol, "%s", proto);
+    say(s->cipher, sizeof s->cipher, "%s", cipher);
+    return 0;
+}
+
+int tls_relay_start(struct tls_server *srv, int netfd, struct tls_session *s)
+{
+    int sp[2], st[2];
+    char line[TLS_ERR_MAX + 32];
+
+    memset(s, 0, sizeof *s);
+    s->fd = -1;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
+        snprintf(s->error, sizeof s->error, "socketpair: %s", strerror(errno));
+        return -1;
+    }
+    if (pipe2(st, O_CLOEXEC) < 0) {
+        snprintf(s->error, sizeof s->error, "pipe: %s", strerror(errno));
+        close(sp[0]);
+        close(sp[1]);
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(sp[0]);
+        close(st[0]);
+        relay_main(srv, netfd, sp[1], st[1]);
+    }
+    close(sp[1]);
+    close(st[1]);
+    if (pid < 0) {
+        snprintf(s->error, sizeof s->error, "fork: %s", strerror(errno));
+        close(sp[0]);
+        close(st[0]);
+        return -1;
+    }
+    /* The relay enforces the handshake timeout; the margin covers its
+     * start-up, so this wait is only a backstop. */
+    int got = read_verdict(st[0], srv->handshake_timeout + 10, line,
+                           sizeof line);
+    close(st[0]);
+    if (got < 0 || parse_verdict(line, s) < 0) {
+        if (got < 0) {
+            snprintf(s->error, sizeof s->error, "relay gave no verdict");
+            kill(pid, SIGKILL);
+        }
+        close(sp[0]);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        return -1;
+    }
+    s->fd = sp[0];
+    s->pid = pid;
+    return 0;
+}
+
+int tls_session_stdio(struct tls_session *s)
+{
+    if (dup2(s->fd, 0) < 0 || dup2(s->fd, 1) < 0)
+        return -1;
+    /* dup2 onto itself keeps close-on-exec: clear it, the stages need
+     * these descriptors. */
+    if (fcntl(0, F_SETFD, 0) < 0 || fcntl(1, F_SETFD, 0) < 0)
+        return -1;
+    if (s->fd > 1)
+        close(s->fd);
+    s->fd = 0;
+    return 0;
+}
+
+int tls_session_setenv(const struct tls_session *s)
+{
+    if (setenv("SSL_PROTOCOL", s->protocol, 1) < 0
+        || setenv("SSL_CIPHER", s->cipher, 1) < 0)
+        return -1;
+    return 0;
+}

@@ -1,0 +1,12 @@
+# lib/tls.mk -- the TLS relay (issue 5).  Its own library so that only
+# the programs that start a relay link OpenSSL:
+#   PROG_LDADD = lib/libpopkit_tls.a lib/libpopkit.a $(OPENSSL_LIBS)
+noinst_LIBRARIES += lib/libpopkit_tls.a
+lib_libpopkit_tls_a_SOURCES = lib/tls.c lib/tls.h
+lib_libpopkit_tls_a_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS)
+
+check_PROGRAMS += tests/unit/test_tls
+tests_unit_test_tls_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS)
+tests_unit_test_tls_LDADD = lib/libpopkit_tls.a lib/libpopkit.a $(OPENSSL_LIBS)
+TESTS += tests/unit/test_tls
+EXTRA_DIST += tests/integration/mkcert.sh
