@@ -58,6 +58,12 @@
  * request: every command it may answer, each with the full timeout. */
 #define GREETER_PARSER_MAX_SECONDS \
     (POP3_PRELOGIN_TIMEOUT * (POP3_PRELOGIN_MAX_COMMANDS + 1))
+/* When the greeter ends a session, it half-closes and reads what the
+ * client still sends, for at most this long and this much: closing with
+ * unread input makes TCP send a reset that can destroy our last answer
+ * before the client reads it. */
+#define GREETER_LINGER_SECONDS 2
+#define GREETER_LINGER_BYTES 65536
 
 /* ---- I/O (lib/io.h) ---- */
 
@@ -76,6 +82,35 @@
 #define CPW_MAX 512
 /* The file descriptor stage 2 reads the credentials from. */
 #define CPW_FD 3
+
+/* ---- checkpassword programs and vuser (lib/userdb.h, lib/pwcheck.h,
+ *      lib/privdrop.h) ---- */
+
+/* RFC 5321 §4.5.3.1.3: an address in a path is at most 254 octets. */
+#define USERDB_ADDRESS_MAX 254
+/* One users-file line: a 254-octet address, a crypt hash (SHA-512 crypt
+ * with rounds= is about 120), a login name, a home path and a hex APOP
+ * secret all fit with room to spare; a longer line is malformed. */
+#define USERDB_LINE_MAX 4096
+/* A home directory path: Linux PATH_MAX is 4096, but a users-file line
+ * must hold it with the other fields. */
+#define USERDB_HOME_MAX 1024
+/* A system login name: useradd allows 32. */
+#define USERDB_OWNER_MAX 32
+/* An APOP secret in octets (stored as twice as many hex digits).  The
+ * greeter's APOP digest is fixed-size, the secret need not be huge. */
+#define USERDB_APOP_SECRET_MAX 255
+/* A password can never be longer than the checkpassword payload, so
+ * vuser refuses to set one that no client could send. */
+#define PWCHECK_PASSWORD_MAX (CPW_MAX - 3)
+/* checkpassword-shadow and -pam refuse accounts below this uid unless -m
+ * says otherwise: Debian gives people uids from 1000 (adduser.conf
+ * FIRST_UID); system accounts below it have no business reading mail. */
+#define CPW_MIN_UID_DEFAULT 1000
+/* SHELL when the account has none (passwd(5): empty means /bin/sh). */
+#define CPW_DEFAULT_SHELL "/bin/sh"
+/* The PAM service checkpassword-pam uses without -s. */
+#define CPW_PAM_SERVICE_DEFAULT "pop3"
 
 /* ---- TLS relay (lib/tls.h) ---- */
 
@@ -101,5 +136,49 @@
  * OpenSSH's choice; created if missing. */
 #define TLS_RELAY_USER "nobody"
 #define TLS_RELAY_ROOT "/var/empty"
+
+/* ---- mbox writer and maildir2mbox (lib/mbox.h) ---- */
+
+/* Seconds maildir2mbox waits for a mail reader or a POP3 session that
+ * holds the mbox or Maildir lock before giving up with 111 (-w
+ * overrides).  A minute covers a reader rewriting a large mbox; longer
+ * would leave a qail user staring at nothing. */
+#define MBOX_LOCK_WAIT 60
+/* A dotlock older than this is taken to be left by a dead process and
+ * removed: 5 minutes, liblockfile's and procmail's order of magnitude,
+ * far beyond any real hold of an mbox lock. */
+#define MBOX_DOTLOCK_STALE 300
+/* Output buffer of the mbox writer: large, so appending a big message
+ * takes few write(2) calls. */
+#define MBOX_OUTBUF_SIZE 65536
+/* Bytes of a message read at once when copying it into the mbox. */
+#define MBOX_READ_CHUNK 65536
+/* Header bytes searched for Return-Path (the envelope sender is the
+ * first header line a delivery agent writes, so this is generous). */
+#define MBOX_HEADER_SCAN 65536
+/* Longest envelope sender put on a From_ line; longer ones are cut
+ * (RFC 5321 4.5.3.1.3: a path is at most 256 octets). */
+#define MBOX_SENDER_MAX 256
+/* Messages moved in one journalled step: bounds the journal (names of
+ * at most 255 bytes) and the work a crash rolls back. */
+#define MBOX_BATCH_MAX 1000
+
+/* ---- Maildir core and pop3-maildir (lib/maildir.h, lib/msgfmt.h) ---- */
+
+/* RFC 1939 §7: a unique-id is 1 to 70 characters 0x21-0x7E. */
+#define MAILDIR_UIDL_MAX 70
+/* Messages one session handles: bounds a session's memory (about 80
+ * bytes a message) to ~160 MB whatever lands in the Maildir; POP3
+ * clients cannot sensibly download more in one go.  The rest waits. */
+#define MAILDIR_MAX_MESSAGES 2000000
+/* Largest ,S= or ,W= value believed (1 TiB): anything beyond is a
+ * corrupt or hostile name, and sums of 2 million such stay in 64 bits. */
+#define MAILDIR_SIZE_FIELD_MAX (1ULL << 40)
+/* The session lock, a file at the top of the Maildir, held with flock(2)
+ * so the kernel frees it when the holder dies. */
+#define MAILDIR_LOCK_NAME "popkit-pop3.lock"
+/* Bytes read from a message file at once (RETR, TOP, sizing new mail):
+ * large so a big message takes few read(2) calls; on the stack never. */
+#define MAILDIR_READ_CHUNK (256 * 1024)
 
 #endif

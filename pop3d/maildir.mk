@@ -1,1 +1,20 @@
 # pop3d/maildir.mk -- owned by the helper for this area; += only (see Makefile.am).
+# The Maildir core (lib/maildir, lib/msgfmt), the shared CAPA list
+# (lib/pop3caps) and stage 3, pop3-maildir, with their tests.
+lib_libpopkit_a_SOURCES += \
+	lib/maildir.c lib/maildir.h \
+	lib/msgfmt.c lib/msgfmt.h \
+	lib/pop3caps.c lib/pop3caps.h
+
+sbin_PROGRAMS += pop3d/pop3-maildir
+pop3d_pop3_maildir_SOURCES = pop3d/pop3-maildir.c pop3d/maildir_cmds.c \
+	pop3d/maildir_session.h
+# Only the core library: no OpenSSL, no PAM, no libcrypt.
+pop3d_pop3_maildir_LDADD = lib/libpopkit.a
+
+check_PROGRAMS += tests/unit/test_maildir tests/unit/test_msgfmt tests/unit/test_pop3caps
+tests_unit_test_maildir_LDADD = lib/libpopkit.a
+tests_unit_test_msgfmt_LDADD = lib/libpopkit.a
+tests_unit_test_pop3caps_LDADD = lib/libpopkit.a
+TESTS += tests/unit/test_maildir tests/unit/test_msgfmt tests/unit/test_pop3caps
+man_MANS += man/pop3-maildir.8

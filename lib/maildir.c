@@ -1,0 +1,655 @@
+#define _GNU_SOURCE
+#include "maildir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "msgfmt.h"
+#include "util.h"
+
+/* ---- Names ---- */
+
+size_t maildir_unique_len(const char *name)
+{
+    return strcspn(name, ":,");
+}
+
+/* 128-bit FNV-1a: small, stable, no dependency; the input is a name the
+ * delivery agent chose, so collision resistance against an attacker who
+ * picks file names is not what it is for. */
+static void fnv1a128(const char *p, size_t n, unsigned char out[16])
+{
+    unsigned __int128 h = ((unsigned __int128)0x6c62272e07bb0142ULL << 64)
+                          | 0x62b821756295c58dULL;
+    const unsigned __int128 prime = ((unsigned __int128)1 << 88) + 0x13b;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)p[i];
+        h *= prime;
+    }
+    for (int i = 15; i >= 0; i--) {
+        out[i] = (unsigned char)h;
+        h >>= 8;
+    }
+}
+
+size_t maildir_uidl(const char *name, char *out)
+{
+    size_t n = maildir_unique_len(name);
+    int plain = n >= 1 && n <= MAILDIR_UIDL_MAX;
+    for (size_t i = 0; plain && i < n; i++)
+        if ((unsigned char)name[i] < 0x21 || (unsigned char)name[i] > 0x7e)
+            plain = 0;
+    if (plain) {
+        memcpy(out, name, n);
+        out[n] = '\0';
+        return n;
+    }
+    static const char hex[] = "0123456789abcdef";
+    unsigned char d[16];
+    fnv1a128(name, n, d);
+    for (int i = 0; i < 16; i++) {
+        out[2 * i] = hex[d[i] >> 4];
+        out[2 * i + 1] = hex[d[i] & 15];
+    }
+    out[32] = '\0';
+    return 32;
+}
+
+/* Parse 1..maxdigits decimal digits at s, stopping at the first
+ * non-digit (returned through *end).  -1 when none or too many. */
+static int parse_digits(const char *s, int maxdigits, uint64_t *val,
+                        const char **end)
+{
+    uint64_t v = 0;
+    int i;
+    for (i = 0; s[i] >= '0' && s[i] <= '9'; i++) {
+        if (i >= maxdigits)
+            return -1;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    if (i == 0)
+        return -1;
+    *val = v;
+    *end = s + i;
+    return 0;
+}
+
+int maildir_name_time(const char *name, uint32_t *sec, uint32_t *usec)
+{
+    uint64_t t, u = 0;
+    const char *p;
+    if (parse_digits(name, 10, &t, &p) < 0 || *p != '.' || t > UINT32_MAX)
+        return -1;
+    *sec = (uint32_t)t;
+    /* The second part of a modern name: M<usec>P<pid>... (qmail, Dovecot,
+     * Courier).  An old "SECONDS.PID.HOST" name has no M: usec 0. */
+    for (p++; *p && *p != '.' && *p != ':' && *p != ','; p++) {
+        if (*p == 'M') {
+            uint64_t v;
+            const char *e;
+            if (parse_digits(p + 1, 6, &v, &e) == 0)
+                u = v;
+            break;
+        }
+    }
+    *usec = (uint32_t)u;
+    return 0;
+}
+
+int maildir_name_field(const char *name, char key, uint64_t *val)
+{
+    const char *end = name + strcspn(name, ":");
+    const char *p = name + maildir_unique_len(name);
+    int found = 0;
+    uint64_t v = 0;
+    while (p < end && *p == ',') {
+        const char *field = p + 1;
+        const char *next = memchr(field, ',', (size_t)(end - field));
+        if (!next)
+            next = end;
+        if (next - field >= 2 && field[0] == key && field[1] == '=') {
+            const char *e;
+            if (found || parse_digits(field + 2, 20, &v, &e) < 0 ||
+                e != next || v > MAILDIR_SIZE_FIELD_MAX)
+                return -1;
+            found = 1;
+        }
+        p = next;
+    }
+    if (!found)
+        return -1;
+    *val = v;
+    return 0;
+}
+
+uint64_t maildir_name_wire_size(const char *name)
+{
+    uint64_t w, s;
+    if (maildir_name_field(name, 'W', &w) < 0)
+        return MAILDIR_SIZE_UNKNOWN;
+    /* Line-end conversion only adds: W >= S; at most a CR for every byte
+     * (all LFs) and a final CRLF: W <= 2S + 2. */
+    if (maildir_name_field(name, 'S', &s) == 0 && (w < s || w > 2 * s + 2))
+        return MAILDIR_SIZE_UNKNOWN;
+    return w;
+}
+
+int maildir_cur_name(const char *newname, uint64_t wire, char *out,
+                     size_t outsz)
+{
+    size_t base = strcspn(newname, ":");
+    const char *info = newname[base] == ':' ? newname + base : ":2,";
+    char w[32] = "";
+    uint64_t old;
+    if (wire != MAILDIR_SIZE_UNKNOWN &&
+        maildir_name_field(newname, 'W', &old) < 0 &&
+        strstr(newname, ",W=") == NULL)
+        snprintf(w, sizeof w, ",W=%llu", (unsigned long long)wire);
+    int n = snprintf(out, outsz, "%.*s%s%s", (int)base, newname, w, info);
+    if (n < 0 || (size_t)n >= outsz || n > NAME_MAX)
+        return -1;
+    return 0;
+}
+
+/* ---- Opening, locking ---- */
+
+static int open_dir_at(int at, const char *path)
+{
+    return openat(at, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+int maildir_open(struct maildir *md, const char *path)
+{
+    memset(md, 0, sizeof *md);
+    md->newfd = md->curfd = md->lockfd = -1;
+    md->dirfd = open_dir_at(AT_FDCWD, path);
+    if (md->dirfd < 0)
+        return -1;
+    md->newfd = open_dir_at(md->dirfd, "new");
+    if (md->newfd >= 0)
+        md->curfd = open_dir_at(md->dirfd, "cur");
+    if (md->curfd < 0) {
+        int e = errno;
+        maildir_close(md);
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
+void maildir_close(struct maildir *md)
+{
+    int *fds[] = { &md->lockfd, &md->curfd, &md->newfd, &md->dirfd };
+    for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
+        if (*fds[i] >= 0)
+            close(*fds[i]);
+        *fds[i] = -1;
+    }
+    free(md->msg);
+    free(md->arena);
+    md->msg = NULL;
+    md->arena = NULL;
+    md->count = md->cap = md->arena_len = md->arena_cap = 0;
+}
+
+int maildir_lock(struct maildir *md)
+{
+    int fd = openat(md->dirfd, MAILDIR_LOCK_NAME,
+                    O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+                    0600);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        errno = EINVAL;
+        return -1;
+    }
+    /* flock, not fcntl: it belongs to this open file, so no other close
+     * in the process drops it, and the kernel drops it with the process:
+     * a dead holder's lock is free for the next session. */
+    while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        if (errno == EINTR)
+            continue;
+        int e = errno;
+        close(fd);
+        if (e == EWOULDBLOCK)
+            return MAILDIR_BUSY;
+        errno = e;
+        return -1;
+    }
+    /* The holder's pid, for the administrator; nothing trusts it. */
+    char pid[24];
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) == 0 && pwrite(fd, pid, (size_t)n, 0) < 0)
+        (void)0;   /* informational only */
+    md->lockfd = fd;
+    return 0;
+}
+
+/* ---- Scanning ---- */
+
+/* Append name to the arena; its offset, or -1 when memory runs out. */
+static int64_t arena_add(struct maildir *md, const char *name, size_t len)
+{
+    if (md->arena_len + len + 1 > md->arena_cap) {
+        size_t cap = md->arena_cap ? md->arena_cap * 2 : 16384;
+        while (cap < md->arena_len + len + 1)
+            cap *= 2;
+        if (cap > UINT32_MAX) {
+            errno = ENOMEM;
+            return -1;
+        }
+        char *a = realloc(md->arena, cap);
+        if (!a)
+            return -1;
+        md->arena = a;
+        md->arena_cap = cap;
+    }
+    int64_t off = (int64_t)md->arena_len;
+    memcpy(md->arena + off, name, len);
+    md->arena[off + (int64_t)len] = '\0';
+    md->arena_len += len + 1;
+    return off;
+}
+
+static struct maildir_msg *msg_add(struct maildir *md, const char *name,
+                                   unsigned flags)
+{
+    if (md->count == md->cap) {
+        size_t cap = md->cap ? md->cap * 2 : 256;
+        struct maildir_msg *m = realloc(md->msg, cap * sizeof *m);
+        if (!m)
+            return NULL;
+        md->msg = m;
+        md->cap = cap;
+    }
+    size_t len = strlen(name);
+    int64_t off = arena_add(md, name, len);
+    if (off < 0)
+        return NULL;
+    struct maildir_msg *m = &md->msg[md->count++];
+    memset(m, 0, sizeof *m);
+    m->name_off = (uint32_t)off;
+    m->name_len = (uint16_t)len;
+    m->flags = (uint8_t)flags;
+    m->wire_size = maildir_name_wire_size(name);
+    return m;
+}
+
+const char *maildir_msg_name(const struct maildir *md, size_t i)
+{
+    return md->arena + md->msg[i].name_off;
+}
+
+int maildir_msg_dirfd(const struct maildir *md, size_t i)
+{
+    return (md->msg[i].flags & MAILDIR_F_NEW) ? md->newfd : md->curfd;
+}
+
+/* Count the wire size of an open file.  0 or -1. */
+static int count_fd(int fd, uint64_t *wire, char **buf)
+{
+    struct msgsize s;
+    msgsize_init(&s);
+    if (!*buf && !(*buf = malloc(MAILDIR_READ_CHUNK)))
+        return -1;
+    for (;;) {
+        ssize_t n = read(fd, *buf, MAILDIR_READ_CHUNK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            break;
+        msgsize_add(&s, *buf, (size_t)n);
+    }
+    *wire = msgsize_end(&s);
+    return 0;
+}
+
+/* Open a message file safely: no symlinks, no FIFOs hanging us, regular
+ * files only.  fd or -1 (errno ENOENT when gone). */
+static int open_msg_at(int dirfd, const char *name, struct stat *st)
+{
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+                    O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+        close(fd);
+        errno = EINVAL;
+        return -1;
+    }
+    return fd;
+}
+
+static void set_time(struct maildir_msg *m, const char *name,
+                     const struct stat *st)
+{
+    if (maildir_name_time(name, &m->time, &m->usec) == 0)
+        return;
+    m->time = st->st_mtim.tv_sec < 0 ? 0
+              : st->st_mtim.tv_sec > (time_t)UINT32_MAX ? UINT32_MAX
+              : (uint32_t)st->st_mtim.tv_sec;
+    m->usec = (uint32_t)(st->st_mtim.tv_nsec / 1000);
+}
+
+/* Rename new/name to cur/to without replacing anything. */
+static int move_noreplace(struct maildir *md, const char *name,
+                          const char *to)
+{
+#ifdef RENAME_NOREPLACE
+    if (renameat2(md->newfd, name, md->curfd, to, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS)
+        return -1;
+#endif
+    /* Classic Maildir move: link (fails on an existing target), unlink. */
+    if (linkat(md->newfd, name, md->curfd, to, 0) < 0)
+        return -1;
+    if (unlinkat(md->newfd, name, 0) < 0 && errno != ENOENT) {
+        int e = errno;
+        unlinkat(md->curfd, to, 0);
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
+/* A message in new/: learn its wire size, move it to cur/ with ,W=.
+ * 0 (added or vanished) or -1 (out of memory). */
+static int take_new(struct maildir *md, const char *name, int known_reg,
+                    unsigned flags, char **buf)
+{
+    struct stat st = { 0 };
+    int have_st = 0;
+    uint64_t wire = maildir_name_wire_size(name);
+    if (wire != MAILDIR_SIZE_UNKNOWN && !known_reg) {
+        if (fstatat(md->newfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+            !S_ISREG(st.st_mode))
+            return 0;
+        have_st = 1;
+    } else if (wire == MAILDIR_SIZE_UNKNOWN) {
+        int fd = open_msg_at(md->newfd, name, &st);
+        if (fd < 0)
+            return 0;   /* gone, or not a message file: skip it */
+        int r = count_fd(fd, &wire, buf);
+        close(fd);
+        if (r < 0)
+            return errno == ENOMEM ? -1 : 0;
+        have_st = 1;
+        md->size_reads++;
+    }
+    char to[NAME_MAX + 1];
+    const char *final = name;
+    unsigned where = MAILDIR_F_NEW;
+    if (flags & MAILDIR_SCAN_MOVE) {
+        if (maildir_cur_name(name, wire, to, sizeof to) < 0)
+            snprintf(to, sizeof to, "%s", name);
+        if (move_noreplace(md, name, to) == 0) {
+            final = to;
+            where = 0;
+            md->moved++;
+        } else if (errno == ENOENT) {
+            return 0;
+        }
+    }
+    if (!have_st && maildir_name_time(final, &(uint32_t){0},
+                                      &(uint32_t){0}) < 0 &&
+        fstatat(where ? md->newfd : md->curfd, final, &st,
+                AT_SYMLINK_NOFOLLOW) < 0)
+        return 0;
+    struct maildir_msg *m = msg_add(md, final, where);
+    if (!m)
+        return -1;
+    m->wire_size = wire;
+    set_time(m, final, &st);
+    return 0;
+}
+
+/* A message in cur/.  0 (added or skipped) or -1 (out of memory). */
+static int take_cur(struct maildir *md, const char *name, int known_reg,
+                    unsigned flags, char **buf)
+{
+    struct stat st = { 0 };
+    uint32_t t, u;
+    int need_stat = !known_reg || maildir_name_time(name, &t, &u) < 0;
+    if (need_stat) {
+        if (fstatat(md->curfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+            !S_ISREG(st.st_mode))
+            return 0;
+    }
+    struct maildir_msg *m = msg_add(md, name, 0);
+    if (!m)
+        return -1;
+    set_time(m, name, &st);
+    if (m->wire_size == MAILDIR_SIZE_UNKNOWN && (flags & MAILDIR_SCAN_SIZES)) {
+        int fd = open_msg_at(md->curfd, name, &st);
+        if (fd < 0 || count_fd(fd, &m->wire_size, buf) < 0) {
+            int e = errno;
+            if (fd >= 0)
+                close(fd);
+            md->count--;   /* vanished or unreadable: not listed */
+            return e == ENOMEM ? -1 : 0;
+        }
+        close(fd);
+        md->size_reads++;
+    }
+    return 0;
+}
+
+static int scan_dir(struct maildir *md, int is_new, unsigned flags,
+                    char **buf)
+{
+    int fd = open_dir_at(is_new ? md->newfd : md->curfd, ".");
+    if (fd < 0)
+        return -1;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return -1;
+    }
+    int r = 0;
+    struct dirent *de;
+    errno = 0;
+    while (r == 0 && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
+            continue;
+        if (md->count >= MAILDIR_MAX_MESSAGES)
+            break;
+        r = is_new ? take_new(md, de->d_name, de->d_type == DT_REG, flags,
+                              buf)
+                   : take_cur(md, de->d_name, de->d_type == DT_REG, flags,
+                              buf);
+        errno = 0;
+    }
+    int e = errno;
+    closedir(d);
+    if (r < 0 || e) {
+        errno = r < 0 ? ENOMEM : e;
+        return -1;
+    }
+    return 0;
+}
+
+static int msg_cmp(const void *a, const void *b, void *arena)
+{
+    const struct maildir_msg *x = a, *y = b;
+    if (x->time != y->time)
+        return x->time < y->time ? -1 : 1;
+    if (x->usec != y->usec)
+        return x->usec < y->usec ? -1 : 1;
+    return strcmp((char *)arena + x->name_off, (char *)arena + y->name_off);
+}
+
+int maildir_scan(struct maildir *md, unsigned flags)
+{
+    char *buf = NULL;
+    md->count = 0;
+    md->arena_len = 0;
+    md->moved = md->size_reads = 0;
+    /* cur/ first: a message moved from new/ must not be seen twice. */
+    int r = scan_dir(md, 0, flags, &buf);
+    if (r == 0)
+        r = scan_dir(md, 1, flags, &buf);
+    int e = errno;
+    free(buf);
+    if (r < 0) {
+        errno = e;
+        return -1;
+    }
+    qsort_r(md->msg, md->count, sizeof *md->msg, msg_cmp, md->arena);
+    return 0;
+}
+
+/* ---- Reading and removing one message ---- */
+
+/* The message's file is gone under its name: look for UNIQUE in cur/
+ * (another program changed its flags) and in new/.  0 when found and
+ * the entry updated, -1 (errno ENOENT) when the message is gone. */
+static int relocate(struct maildir *md, size_t i)
+{
+    struct maildir_msg *m = &md->msg[i];
+    size_t ulen = maildir_unique_len(md->arena + m->name_off);
+    int dirs[2] = { md->curfd, md->newfd };
+    for (int k = 0; k < 2; k++) {
+        int fd = open_dir_at(dirs[k], ".");
+        DIR *d = fd < 0 ? NULL : fdopendir(fd);
+        if (!d) {
+            if (fd >= 0)
+                close(fd);
+            continue;
+        }
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL) {
+            const char *base = md->arena + m->name_off;
+            if (maildir_unique_len(de->d_name) != ulen ||
+                memcmp(de->d_name, base, ulen) != 0)
+                continue;
+            int64_t off = arena_add(md, de->d_name, strlen(de->d_name));
+            if (off < 0)
+                break;
+            m->name_off = (uint32_t)off;
+            m->name_len = (uint16_t)strlen(de->d_name);
+            m->flags = (uint8_t)((m->flags & ~MAILDIR_F_NEW) |
+                                 (k == 1 ? MAILDIR_F_NEW : 0));
+            closedir(d);
+            return 0;
+        }
+        closedir(d);
+    }
+    errno = ENOENT;
+    return -1;
+}
+
+int maildir_msg_open(struct maildir *md, size_t i)
+{
+    struct stat st;
+    int fd = open_msg_at(maildir_msg_dirfd(md, i), maildir_msg_name(md, i),
+                         &st);
+    if (fd >= 0 || errno != ENOENT)
+        return fd;
+    if (relocate(md, i) < 0)
+        return -1;
+    return open_msg_at(maildir_msg_dirfd(md, i), maildir_msg_name(md, i),
+                       &st);
+}
+
+int maildir_msg_unlink(struct maildir *md, size_t i)
+{
+    if (unlinkat(maildir_msg_dirfd(md, i), maildir_msg_name(md, i), 0) == 0)
+        return 0;
+    if (errno != ENOENT)
+        return -1;
+    if (relocate(md, i) < 0)
+        return 0;   /* already gone: that is what was asked */
+    if (unlinkat(maildir_msg_dirfd(md, i), maildir_msg_name(md, i), 0) == 0
+        || errno == ENOENT)
+        return 0;
+    return -1;
+}
+
+int maildir_sync(struct maildir *md)
+{
+    int r = 0;
+    if (fsync(md->curfd) < 0)
+        r = -1;
+    if (fsync(md->newfd) < 0)
+        r = -1;
+    return r;
+}
+
+/* ---- Writing ---- */
+
+int maildir_unique(char *out, size_t outsz)
+{
+    static unsigned long seq;
+    struct timeval tv;
+    char host[256], safe[3 * 256 + 1];
+    gettimeofday(&tv, NULL);
+    if (gethostname(host, sizeof host) < 0)
+        strcpy(host, "localhost");
+    host[sizeof host - 1] = '\0';
+    size_t o = 0;
+    for (size_t i = 0; host[i]; i++) {
+        if (host[i] == '/' || host[i] == ':') {
+            o += (size_t)sprintf(safe + o, "\\%03o", (unsigned char)host[i]);
+        } else {
+            safe[o++] = host[i];
+        }
+    }
+    safe[o] = '\0';
+    int n = snprintf(out, outsz, "%lld.M%06ldP%ldQ%lu.%s",
+                     (long long)tv.tv_sec, (long)tv.tv_usec, (long)getpid(),
+                     ++seq, safe);
+    return n < 0 || (size_t)n >= outsz ? -1 : 0;
+}
+
+int maildir_deliver(struct maildir *md, const void *data, size_t len,
+                    char *name_out)
+{
+    /* 200 leaves room for ",S=" and 20 digits within NAME_MAX. */
+    char uniq[200], tmp[sizeof uniq + 8], dst[sizeof uniq + 32];
+    if (maildir_unique(uniq, sizeof uniq) < 0) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    snprintf(tmp, sizeof tmp, "tmp/%s", uniq);
+    snprintf(dst, sizeof dst, "new/%s,S=%zu", uniq, len);
+    int fd = openat(md->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                    0600);
+    if (fd < 0)
+        return -1;
+    /* The message is on disk before its name appears in new/. */
+    if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+        int e = errno;
+        close(fd);
+        unlinkat(md->dirfd, tmp, 0);
+        errno = e;
+        return -1;
+    }
+    if (close(fd) < 0 || linkat(md->dirfd, tmp, md->dirfd, dst, 0) < 0) {
+        int e = errno;
+        unlinkat(md->dirfd, tmp, 0);
+        errno = e;
+        return -1;
+    }
+    unlinkat(md->dirfd, tmp, 0);
+    if (fsync(md->newfd) < 0)
+        return -1;
+    if (name_out)
+        memcpy(name_out, dst + 4, strlen(dst + 4) + 1);
+    return 0;
+}

@@ -1,0 +1,143 @@
+/*
+ * maildir.h -- the Maildir reader and writer (maildir(5)).
+ *
+ * A Maildir is a directory with tmp/, new/ and cur/.  A message file is
+ * named  UNIQUE[,KEY=VALUE...][:2,FLAGS]  where UNIQUE never changes for
+ * the life of the message.  popkit reads these facts from the name alone,
+ * so a session on an unchanged Maildir makes no system call per message:
+ *
+ *   - order: oldest first, by the delivery time that starts UNIQUE
+ *     ("1700000000.M123456P789.host": seconds, then the microseconds of
+ *     an M field, then the name).  Only names without it are stat(2)ed
+ *     (their mtime stands in).
+ *   - size: ",W=N" is the exact size of the message on the POP3 wire
+ *     (every line ending CRLF, a final CRLF added when missing; before
+ *     dot-stuffing; see msgfmt.h).  popkit adds it when it moves a
+ *     message from new/ to cur/.  ",S=N" is the file size (Dovecot,
+ *     Courier); it is only used to check W (S <= W <= 2S+2).  Duplicate,
+ *     empty, signed or overlong fields count as absent: the name is input
+ *     anyone who can deliver mail shapes.  A message without a usable W
+ *     is read once a session to count it.
+ *   - UIDL: UNIQUE up to the first ':' or ',' (what qmail-pop3d gave), or
+ *     a digest of it when that is not 1-70 characters of 0x21-0x7E.
+ *
+ * Per-message state is a flat array of struct maildir_msg, names in one
+ * arena; no allocation per message.
+ *
+ * The session lock is a file in the Maildir held with flock(2): the kernel
+ * drops it when the holder dies, so a dead session's lock is taken over
+ * by the next one, and a live one answers MAILDIR_BUSY.
+ */
+#ifndef POPKIT_MAILDIR_H
+#define POPKIT_MAILDIR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "params.h"
+
+#define MAILDIR_SIZE_UNKNOWN UINT64_MAX
+
+/* maildir_msg.flags */
+#define MAILDIR_F_NEW 1u       /* the file is still in new/ (move failed) */
+#define MAILDIR_F_DELETED 2u   /* marked for deletion (the caller's state) */
+#define MAILDIR_F_SEEN 4u      /* for the caller (pop3-maildir: RETR'd) */
+
+struct maildir_msg {
+    uint64_t wire_size;   /* octets on the wire, or MAILDIR_SIZE_UNKNOWN */
+    uint32_t time;        /* delivery time, seconds since the epoch */
+    uint32_t usec;        /* tie-break within the second */
+    uint32_t name_off;    /* basename, NUL-terminated, in md->arena */
+    uint16_t name_len;
+    uint8_t flags;        /* MAILDIR_F_* */
+    uint8_t pad;
+};
+
+struct maildir {
+    int dirfd;                 /* the Maildir itself */
+    int newfd, curfd;          /* its new/ and cur/ */
+    int lockfd;                /* the session lock while held, else -1 */
+    struct maildir_msg *msg;   /* msg[0..count-1], oldest first */
+    size_t count, cap;
+    char *arena;               /* every name, NUL-terminated */
+    size_t arena_len, arena_cap;
+    unsigned moved;            /* messages moved from new/ by the scan */
+    unsigned size_reads;       /* messages read to learn their size */
+};
+
+/* Open the Maildir at path (relative to the cwd, or absolute).  0, or -1
+ * with errno set (ENOTDIR/ENOENT when a subdirectory is missing). */
+int maildir_open(struct maildir *md, const char *path);
+/* Unlock, free and close everything.  Safe after a failed maildir_open()
+ * and when called twice. */
+void maildir_close(struct maildir *md);
+
+/* Take the session lock.  0 when taken, MAILDIR_BUSY when a live session
+ * holds it, -1 with errno on error.  It stays held until maildir_close(). */
+#define MAILDIR_BUSY 1
+int maildir_lock(struct maildir *md);
+
+/* Read new/ and cur/ into md->msg, oldest first.  With MAILDIR_SCAN_MOVE
+ * each message in new/ is moved to cur/ as UNIQUE,...,W=N:2, (never
+ * replacing a file: if the target exists it stays in new/).  With
+ * MAILDIR_SCAN_SIZES every message gets its wire_size (read from the
+ * file when the name lacks it).  Files that vanish meanwhile are
+ * skipped.  0, or -1 with errno on a directory error. */
+#define MAILDIR_SCAN_MOVE 1u
+#define MAILDIR_SCAN_SIZES 2u
+int maildir_scan(struct maildir *md, unsigned flags);
+
+/* The message's file name (no directory), and its directory fd. */
+const char *maildir_msg_name(const struct maildir *md, size_t i);
+int maildir_msg_dirfd(const struct maildir *md, size_t i);
+/* Open message i for reading.  If its file was renamed meanwhile (a flag
+ * change by another program) it is found again by UNIQUE in cur/ and the
+ * entry updated.  The fd, or -1 with errno (ENOENT: the message is gone). */
+int maildir_msg_open(struct maildir *md, size_t i);
+/* Remove message i (following a rename as above).  0, or -1 with errno;
+ * a message already gone counts as removed (ENOENT is not an error). */
+int maildir_msg_unlink(struct maildir *md, size_t i);
+/* fsync new/ and cur/, so removals and moves are on disk.  0 or -1. */
+int maildir_sync(struct maildir *md);
+
+/* ---- Names: pure functions, no I/O ---- */
+
+/* Length of UNIQUE: up to the first ':' or ','. */
+size_t maildir_unique_len(const char *name);
+/* The UIDL of a file name into out (MAILDIR_UIDL_MAX + 1 bytes), NUL-
+ * terminated; returns its length (1..70).  A UNIQUE that is not 1-70
+ * characters 0x21-0x7E becomes 32 lowercase hex digits of a 128-bit
+ * FNV-1a digest of it: stable across sessions and renames. */
+size_t maildir_uidl(const char *name, char *out);
+/* Delivery time from the start of the name: 1-10 digits then '.'; usec
+ * from an "M<digits>" field after it (0 when absent).  0 or -1. */
+int maildir_name_time(const char *name, uint32_t *sec, uint32_t *usec);
+/* Value of the ",KEY=N" field between UNIQUE and ':' (KEY one letter,
+ * e.g. 'S', 'W').  0 with *val, or -1 when absent, repeated, not 1-20
+ * plain digits, or above MAILDIR_SIZE_FIELD_MAX. */
+int maildir_name_field(const char *name, char key, uint64_t *val);
+/* The wire size the name vouches for: W when present and consistent with
+ * S (when S is present), else MAILDIR_SIZE_UNKNOWN. */
+uint64_t maildir_name_wire_size(const char *name);
+/* Build the cur/ name for a new/ name: a ",W=wire" field added before the
+ * info (unless a W field is already there, or wire is UNKNOWN), and ":2,"
+ * appended when there is no info.  Returns 0, or -1 when it would not
+ * fit in outsz or in NAME_MAX (the caller then keeps the old name). */
+int maildir_cur_name(const char *newname, uint64_t wire, char *out,
+                     size_t outsz);
+
+/* ---- Writing ---- */
+
+/* A fresh UNIQUE for a delivery into out (outsz >= 128 is plenty):
+ * SECONDS.M<usec>P<pid>Q<count>.HOST, HOST with '/' and ':' escaped as
+ * qmail does ("\057", "\072").  0, or -1 when it does not fit. */
+int maildir_unique(char *out, size_t outsz);
+/* Deliver len bytes of data as one message: write tmp/UNIQUE, fsync it,
+ * then link it into new/UNIQUE,S=len (no replacing), remove the tmp name.
+ * The name used goes to name_out (may be NULL, else >= 256 bytes).
+ * 0, or -1 with errno; nothing is left behind on failure. */
+int maildir_deliver(struct maildir *md, const void *data, size_t len,
+                    char *name_out);
+
+#endif

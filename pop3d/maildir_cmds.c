@@ -1,0 +1,360 @@
+/*
+ * maildir_cmds.c -- pop3-maildir's command table: the TRANSACTION state
+ * of RFC 1939 and the UPDATE state QUIT enters.  Each handler answers
+ * exactly one response (single- or multi-line) into the session's output.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "maildir_session.h"
+#include "msgfmt.h"
+#include "params.h"
+#include "pop3caps.h"
+#include "util.h"
+
+#define ERR_NO_MSG "-ERR no such message\r\n"
+#define ERR_DELETED "-ERR message is deleted\r\n"
+
+/* The message a number argument names: its index, or -1 after the -ERR
+ * has been written (not a number, out of range, or deleted). */
+static long msg_arg(struct session *s, const char *arg)
+{
+    uint32_t n;
+    if (parse_u32(arg, &n) < 0 || n == 0 || n > s->md.count) {
+        io_puts(&s->out, ERR_NO_MSG);
+        return -1;
+    }
+    if (s->md.msg[n - 1].flags & MAILDIR_F_DELETED) {
+        io_puts(&s->out, ERR_DELETED);
+        return -1;
+    }
+    return (long)n - 1;
+}
+
+/* TOP's line count: any run of digits; beyond 64 bits is "all of it". */
+static int parse_lines(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (!*s)
+        return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        unsigned d = (unsigned)(*s - '0');
+        v = v > (UINT64_MAX - d) / 10 ? UINT64_MAX : v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+static int cmd_stat(struct session *s, int argc, char **argv)
+{
+    io_printf(&s->out, "+OK %zu %llu\r\n", s->live_count,
+              (unsigned long long)s->live_size);
+    return CMD_GO_ON;
+}
+
+static void list_line(struct session *s, size_t i, int uidl, int single)
+{
+    const char *prefix = single ? "+OK " : "";
+    if (uidl) {
+        char id[MAILDIR_UIDL_MAX + 1];
+        maildir_uidl(maildir_msg_name(&s->md, i), id);
+        io_printf(&s->out, "%s%zu %s\r\n", prefix, i + 1, id);
+    } else {
+        io_printf(&s->out, "%s%zu %llu\r\n", prefix, i + 1,
+                  (unsigned long long)s->md.msg[i].wire_size);
+    }
+}
+
+static int list_or_uidl(struct session *s, int argc, char **argv, int uidl)
+{
+    if (argc == 2) {
+        long i = msg_arg(s, argv[1]);
+        if (i >= 0)
+            list_line(s, (size_t)i, uidl, 1);
+        return CMD_GO_ON;
+    }
+    if (uidl)
+        io_puts(&s->out, "+OK unique-id listing follows\r\n");
+    else
+        io_printf(&s->out, "+OK %zu messages (%llu octets)\r\n",
+                  s->live_count, (unsigned long long)s->live_size);
+    for (size_t i = 0; i < s->md.count; i++)
+        if (!(s->md.msg[i].flags & MAILDIR_F_DELETED))
+            list_line(s, i, uidl, 0);
+    io_puts(&s->out, ".\r\n");
+    return CMD_GO_ON;
+}
+
+static int cmd_list(struct session *s, int argc, char **argv)
+{
+    return list_or_uidl(s, argc, argv, 0);
+}
+
+static int cmd_uidl(struct session *s, int argc, char **argv)
+{
+    return list_or_uidl(s, argc, argv, 1);
+}
+
+static int alloc_buffers(struct session *s)
+{
+    /* Large allocations come from mmap: only the pages a message really
+     * fills count against the session's memory. */
+    if (!s->rbuf)
+        s->rbuf = malloc(MAILDIR_READ_CHUNK);
+    if (!s->wbuf)
+        s->wbuf = malloc(2 * MAILDIR_READ_CHUNK + MSGFMT_OUT_MIN);
+    return s->rbuf && s->wbuf ? 0 : -1;
+}
+
+static ssize_t read_some(int fd, char *buf, size_t n)
+{
+    for (;;) {
+        ssize_t r = read(fd, buf, n);
+        if (r >= 0 || errno != EINTR)
+            return r;
+    }
+}
+
+/* Send what f makes of the chunk; small results join the output buffer
+ * (pipelined answers share a write), big ones go out directly. */
+static int send_chunk(struct session *s, struct msgfmt *f, const char *in,
+                      size_t len, uint64_t *sent)
+{
+    size_t cap = 2 * MAILDIR_READ_CHUNK + MSGFMT_OUT_MIN;
+    while (len > 0 && !msgfmt_done(f)) {
+        size_t o;
+        size_t used = msgfmt_conv(f, in, len, s->wbuf, cap, &o);
+        in += used;
+        len -= used;
+        *sent += o;
+        int r = o < IO_OUTBUF_SIZE / 2 ? io_put(&s->out, s->wbuf, o)
+                                       : io_write_direct(&s->out, s->wbuf, o);
+        if (r != IO_OK)
+            return -1;
+    }
+    return 0;
+}
+
+/* RETR (top == 0) or TOP: the message in wire form.  A failure after
+ * "+OK" cannot be told to the client: the session ends (nothing is
+ * deleted), so a client never takes a truncated message for whole. */
+static int send_msg(struct session *s, size_t i, int top, uint64_t lines)
+{
+    if (alloc_buffers(s) < 0) {
+        io_puts(&s->out, "-ERR [SYS/TEMP] out of memory\r\n");
+        return CMD_GO_ON;
+    }
+    int fd = maildir_msg_open(&s->md, i);
+    ssize_t n = fd < 0 ? -1 : read_some(fd, s->rbuf, MAILDIR_READ_CHUNK);
+    if (n < 0) {
+        if (errno == ENOENT)
+            io_puts(&s->out, "-ERR message is gone: another program "
+                             "removed it\r\n");
+        else
+            io_puts(&s->out, "-ERR [SYS/TEMP] cannot read message\r\n");
+        log_warn("cannot read %s: %s", maildir_msg_name(&s->md, i),
+                 strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return CMD_GO_ON;
+    }
+    struct msgfmt f;
+    if (top)
+        msgfmt_init_top(&f, lines);
+    else
+        msgfmt_init(&f);
+    uint64_t sent = 0;
+    if (top)
+        io_puts(&s->out, "+OK top of message follows\r\n");
+    else
+        io_printf(&s->out, "+OK %llu octets\r\n",
+                  (unsigned long long)s->md.msg[i].wire_size);
+    while (n > 0) {
+        if (send_chunk(s, &f, s->rbuf, (size_t)n, &sent) < 0) {
+            s->reason = "disconnected in RETR";
+            close(fd);
+            return CMD_END;
+        }
+        if (msgfmt_done(&f))
+            break;
+        n = read_some(fd, s->rbuf, MAILDIR_READ_CHUNK);
+    }
+    close(fd);
+    if (n < 0) {
+        log_error("read error in %s: %s", maildir_msg_name(&s->md, i),
+                  strerror(errno));
+        s->reason = "read error";
+        return CMD_END;
+    }
+    char end[MSGFMT_OUT_MIN];
+    size_t e = msgfmt_end(&f, end);
+    io_put(&s->out, end, e);
+    struct tally *t = top ? &s->top : &s->retr;
+    t->n++;
+    t->bytes += sent;
+    if (!top && i + 1 > s->last)
+        s->last = (uint32_t)(i + 1);
+    return CMD_GO_ON;
+}
+
+static int cmd_retr(struct session *s, int argc, char **argv)
+{
+    long i = msg_arg(s, argv[1]);
+    return i < 0 ? CMD_GO_ON : send_msg(s, (size_t)i, 0, 0);
+}
+
+static int cmd_top(struct session *s, int argc, char **argv)
+{
+    uint64_t lines;
+    long i = msg_arg(s, argv[1]);
+    if (i < 0)
+        return CMD_GO_ON;
+    if (parse_lines(argv[2], &lines) < 0) {
+        io_puts(&s->out, "-ERR bad line count\r\n");
+        return CMD_GO_ON;
+    }
+    return send_msg(s, (size_t)i, 1, lines);
+}
+
+static int cmd_dele(struct session *s, int argc, char **argv)
+{
+    long i = msg_arg(s, argv[1]);
+    if (i < 0)
+        return CMD_GO_ON;
+    s->md.msg[i].flags |= MAILDIR_F_DELETED;
+    s->live_count--;
+    s->live_size -= s->md.msg[i].wire_size;
+    io_printf(&s->out, "+OK message %ld deleted\r\n", i + 1);
+    return CMD_GO_ON;
+}
+
+static int cmd_rset(struct session *s, int argc, char **argv)
+{
+    for (size_t i = 0; i < s->md.count; i++)
+        s->md.msg[i].flags &= (uint8_t)~MAILDIR_F_DELETED;
+    s->live_count = s->md.count;
+    s->live_size = s->login_size;
+    s->last = 0;
+    io_printf(&s->out, "+OK maildrop has %zu messages (%llu octets)\r\n",
+              s->live_count, (unsigned long long)s->live_size);
+    return CMD_GO_ON;
+}
+
+static int cmd_noop(struct session *s, int argc, char **argv)
+{
+    io_puts(&s->out, "+OK\r\n");
+    return CMD_GO_ON;
+}
+
+static int cmd_last(struct session *s, int argc, char **argv)
+{
+    io_printf(&s->out, "+OK %u\r\n", s->last);
+    return CMD_GO_ON;
+}
+
+static int cmd_capa(struct session *s, int argc, char **argv)
+{
+    char buf[POP3CAPS_MAX];
+    size_t n = pop3caps_format(buf, sizeof buf, 0);
+    io_put(&s->out, buf, n);
+    return CMD_GO_ON;
+}
+
+/* UPDATE state: remove what was marked, make it durable, say how it went. */
+static int cmd_quit(struct session *s, int argc, char **argv)
+{
+    unsigned failed = 0;
+    for (size_t i = 0; i < s->md.count; i++) {
+        if (!(s->md.msg[i].flags & MAILDIR_F_DELETED))
+            continue;
+        if (maildir_msg_unlink(&s->md, i) < 0) {
+            log_error("cannot remove %s: %s", maildir_msg_name(&s->md, i),
+                      strerror(errno));
+            failed++;
+            continue;
+        }
+        s->del.n++;
+        s->del.bytes += s->md.msg[i].wire_size;
+    }
+    if (s->del.n > 0 && maildir_sync(&s->md) < 0) {
+        log_error("cannot sync the maildrop: %s", strerror(errno));
+        failed++;
+    }
+    if (failed)
+        io_printf(&s->out, "-ERR [SYS/TEMP] %u messages not removed\r\n",
+                  failed);
+    else
+        io_puts(&s->out, "+OK bye\r\n");
+    s->reason = "quit";
+    return CMD_END;
+}
+
+static int cmd_wrong_state(struct session *s, int argc, char **argv)
+{
+    io_puts(&s->out, "-ERR already logged in\r\n");
+    return CMD_GO_ON;
+}
+
+struct cmd {
+    const char *verb;
+    int (*run)(struct session *s, int argc, char **argv);
+    int min_args, max_args;   /* arguments after the verb */
+};
+
+static const struct cmd cmds[] = {
+    { "STAT", cmd_stat, 0, 0 },
+    { "LIST", cmd_list, 0, 1 },
+    { "UIDL", cmd_uidl, 0, 1 },
+    { "RETR", cmd_retr, 1, 1 },
+    { "TOP", cmd_top, 2, 2 },
+    { "DELE", cmd_dele, 1, 1 },
+    { "RSET", cmd_rset, 0, 0 },
+    { "NOOP", cmd_noop, 0, 0 },
+    { "QUIT", cmd_quit, 0, 0 },
+    { "CAPA", cmd_capa, 0, 0 },
+    { "LAST", cmd_last, 0, 0 },
+    /* AUTHORIZATION-state commands a confused client may repeat. */
+    { "USER", cmd_wrong_state, 0, 9 },
+    { "PASS", cmd_wrong_state, 0, 9 },
+    { "APOP", cmd_wrong_state, 0, 9 },
+    { "AUTH", cmd_wrong_state, 0, 9 },
+    { "STLS", cmd_wrong_state, 0, 9 },
+};
+
+#define MAX_WORDS 4
+
+int maildir_cmd_run(struct session *s, char *line)
+{
+    char *argv[MAX_WORDS];
+    int argc = 0;
+    char *save = NULL;
+    for (char *w = strtok_r(line, " ", &save); w;
+         w = strtok_r(NULL, " ", &save)) {
+        if (argc == MAX_WORDS || strlen(w) > POP3_ARG_MAX) {
+            io_puts(&s->out, "-ERR bad arguments\r\n");
+            return CMD_GO_ON;
+        }
+        argv[argc++] = w;
+    }
+    if (argc == 0) {
+        io_puts(&s->out, "-ERR empty command\r\n");
+        return CMD_GO_ON;
+    }
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        if (strcasecmp(argv[0], cmds[i].verb) != 0)
+            continue;
+        if (argc - 1 < cmds[i].min_args || argc - 1 > cmds[i].max_args) {
+            io_puts(&s->out, "-ERR wrong number of arguments\r\n");
+            return CMD_GO_ON;
+        }
+        return cmds[i].run(s, argc, argv);
+    }
+    io_puts(&s->out, "-ERR unknown command\r\n");
+    return CMD_GO_ON;
+}

@@ -1,0 +1,38 @@
+/*
+ * maildir_session.h -- pop3-maildir's session state, shared by the
+ * program (pop3-maildir.c: start-up, the command loop, logging) and its
+ * command table (maildir_cmds.c: one cmd_<verb> a POP3 command).
+ */
+#ifndef POPKIT_MAILDIR_SESSION_H
+#define POPKIT_MAILDIR_SESSION_H
+
+#include <stdint.h>
+
+#include "io.h"
+#include "maildir.h"
+
+/* Counts and octets, for the logout line (Dovecot's top=, retr=, del=). */
+struct tally {
+    uint32_t n;
+    uint64_t bytes;
+};
+
+struct session {
+    struct maildir md;
+    struct io_in in;
+    struct io_out out;
+    char *rbuf, *wbuf;      /* RETR/TOP buffers, allocated on first use */
+    size_t live_count;      /* messages not marked deleted */
+    uint64_t live_size;     /* their wire octets */
+    uint64_t login_size;    /* maildrop octets at login */
+    uint32_t last;          /* highest message RETR'd (LAST, RFC 1725) */
+    struct tally top, retr, del;
+    const char *reason;     /* why the session ended, for the log */
+};
+
+enum { CMD_GO_ON = 0, CMD_END = 1 };
+
+/* Run one command line (no NUL in it, at most POP3_CMD_MAX octets). */
+int maildir_cmd_run(struct session *s, char *line);
+
+#endif

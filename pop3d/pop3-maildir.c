@@ -1,0 +1,160 @@
+/*
+ * pop3-maildir MAILDIR -- stage 3 of popkit's POP3 service.
+ *
+ * Exec'd by stage 2 after a successful login, as the mail user, with the
+ * client on fds 0 and 1 and the cwd at $HOME.  It answers the login
+ * command itself (+OK, or -ERR [IN-USE] / [SYS/TEMP] / [SYS/PERM]), then
+ * serves the TRANSACTION and UPDATE states (maildir_cmds.c).  Once it has
+ * spoken it exits 0, so a non-zero exit always means stage 2 failed.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "log.h"
+#include "maildir.h"
+#include "maildir_session.h"
+#include "params.h"
+
+static const char usage[] =
+    "usage: pop3-maildir MAILDIR\n"
+    "  Serve the POP3 TRANSACTION state over the Maildir MAILDIR (relative\n"
+    "  to the current directory, normally $HOME) for a client on fds 0/1.\n"
+    "  Run by a checkpassword program after login; see pop3-maildir(8).\n";
+
+/* Static: the I/O buffers in it cost memory only where touched. */
+static struct session sess;
+
+/* The client and the account, for the log lines (made printable). */
+static char log_user[64], log_ip[64];
+
+static void log_ids(void)
+{
+    const char *u = getenv("USER"), *ip = getenv("TCPREMOTEIP");
+    log_safe(log_user, sizeof log_user, u ? u : "?", u ? strlen(u) : 1);
+    log_safe(log_ip, sizeof log_ip, ip ? ip : "?", ip ? strlen(ip) : 1);
+}
+
+/* Answer the login with an error, log why, and end (exit 0: spoken). */
+static void refuse(struct session *s, const char *answer, const char *why)
+{
+    io_puts(&s->out, answer);
+    io_flush(&s->out);
+    log_warn("refused: user=%s rip=%s: %s", log_user, log_ip, why);
+    exit(0);
+}
+
+static void open_maildrop(struct session *s, const char *path)
+{
+    char why[256];
+    if (getuid() == 0 || geteuid() == 0)
+        refuse(s, "-ERR [SYS/PERM] will not serve mail as root\r\n",
+               "running as uid 0");
+    if (maildir_open(&s->md, path) < 0) {
+        snprintf(why, sizeof why, "cannot open Maildir %s: %s", path,
+                 strerror(errno));
+        refuse(s, "-ERR [SYS/TEMP] cannot open the maildrop\r\n", why);
+    }
+    int r = maildir_lock(&s->md);
+    if (r == MAILDIR_BUSY)
+        refuse(s, "-ERR [IN-USE] maildrop in use by another session\r\n",
+               "maildrop locked by another session");
+    if (r < 0) {
+        snprintf(why, sizeof why, "cannot lock Maildir %s: %s", path,
+                 strerror(errno));
+        refuse(s, "-ERR [SYS/TEMP] cannot lock the maildrop\r\n", why);
+    }
+    if (maildir_scan(&s->md, MAILDIR_SCAN_MOVE | MAILDIR_SCAN_SIZES) < 0) {
+        snprintf(why, sizeof why, "cannot read Maildir %s: %s", path,
+                 strerror(errno));
+        refuse(s, "-ERR [SYS/TEMP] cannot read the maildrop\r\n", why);
+    }
+    s->live_count = s->md.count;
+    for (size_t i = 0; i < s->md.count; i++)
+        s->live_size += s->md.msg[i].wire_size;
+    s->login_size = s->live_size;
+}
+
+/* True when a whole command line waits in the input buffer: then the
+ * answers so far may wait too, and pipelined answers share one write. */
+static int line_waiting(const struct io_in *in)
+{
+    return memchr(in->buf + in->start, '\n', in->end - in->start) != NULL;
+}
+
+static void serve(struct session *s)
+{
+    char line[POP3_CMD_MAX + 1];
+    for (;;) {
+        if (!line_waiting(&s->in) && io_flush(&s->out) != IO_OK) {
+            s->reason = "disconnected";
+            return;
+        }
+        ssize_t n = io_getline(&s->in, line, POP3_CMD_MAX);
+        if (n == IO_TOOLONG) {
+            io_puts(&s->out, "-ERR line too long\r\n");
+            continue;
+        }
+        if (n == IO_TIMEOUT) {
+            io_puts(&s->out, "-ERR autologout: idle for too long\r\n");
+            io_flush(&s->out);
+            s->reason = "idle timeout";
+            return;
+        }
+        if (n < 0) {
+            s->reason = "disconnected";
+            return;
+        }
+        if (memchr(line, '\0', (size_t)n)) {
+            io_puts(&s->out, "-ERR NUL in command\r\n");
+            continue;
+        }
+        if (maildir_cmd_run(s, line) == CMD_END) {
+            io_flush(&s->out);
+            return;
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    log_init("pop3-maildir");
+    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (argc != 2 || argv[1][0] == '\0' || argv[1][0] == '-') {
+        fputs(usage, stderr);
+        return 2;
+    }
+    /* A client that goes away must not kill us mid-write: EPIPE instead. */
+    signal(SIGPIPE, SIG_IGN);
+    struct session *s = &sess;
+    io_in_init(&s->in, 0, POP3_IDLE_TIMEOUT, 0);
+    io_out_init(&s->out, 1, IO_WRITE_TIMEOUT);
+    log_ids();
+    open_maildrop(s, argv[1]);
+
+    io_printf(&s->out, "+OK maildrop has %zu messages (%llu octets)\r\n",
+              s->live_count, (unsigned long long)s->live_size);
+    log_info("login: user=%s rip=%s messages=%zu size=%llu moved=%u "
+             "read=%u", log_user, log_ip, s->md.count,
+             (unsigned long long)s->login_size, s->md.moved,
+             s->md.size_reads);
+    s->reason = "disconnected";
+    serve(s);
+    log_info("logout: user=%s rip=%s reason=%s top=%u/%llu retr=%u/%llu "
+             "del=%u/%llu size=%llu", log_user, log_ip, s->reason,
+             s->top.n, (unsigned long long)s->top.bytes, s->retr.n,
+             (unsigned long long)s->retr.bytes, s->del.n,
+             (unsigned long long)s->del.bytes,
+             (unsigned long long)s->login_size);
+    maildir_close(&s->md);
+    free(s->rbuf);
+    free(s->wbuf);
+    return 0;
+}

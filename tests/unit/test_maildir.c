@@ -1,0 +1,358 @@
+/* Unit tests for lib/maildir: names, UIDLs, size fields, order, the scan
+ * and the move to cur/, the session lock, delivery. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "maildir.h"
+#include "msgfmt.h"
+#include "tap.h"
+
+static char root[] = "/tmp/test_maildir.XXXXXX";
+
+static void put(const char *dir, const char *name, const char *text)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/%s/%s", root, dir, name);
+    FILE *f = fopen(p, "w");
+    fputs(text, f);
+    fclose(f);
+}
+
+static int exists(const char *dir, const char *name)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/%s/%s", root, dir, name);
+    return access(p, F_OK) == 0;
+}
+
+static int count_dir(const char *dir)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/%s", root, dir);
+    DIR *d = opendir(p);
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (de->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
+}
+
+static void clear(void)
+{
+    char cmd[PATH_MAX];
+    snprintf(cmd, sizeof cmd, "rm -rf %s/new/* %s/cur/* %s/tmp/*", root, root,
+             root);
+    if (system(cmd) != 0)
+        exit(1);
+}
+
+static void test_names(void)
+{
+    uint32_t s, u;
+    char id[MAILDIR_UIDL_MAX + 1];
+
+    is_int(maildir_unique_len("123.M4P5.host,S=10:2,S"), 13, "unique stops at ,");
+    is_int(maildir_unique_len("123.4.host:2,"), 10, "unique stops at :");
+    is_int(maildir_unique_len("plain"), 5, "unique of a bare name");
+
+    ok(maildir_name_time("1700000000.M123456P77.h", &s, &u) == 0 &&
+       s == 1700000000 && u == 123456, "time and usec from a modern name");
+    ok(maildir_name_time("1700000000.77.h", &s, &u) == 0 && s == 1700000000 &&
+       u == 0, "old qmail name: time, usec 0 (the pid is not usec)");
+    ok(maildir_name_time("1700000000.P7M42.h", &s, &u) == 0 && u == 42,
+       "M field anywhere in the second part");
+    ok(maildir_name_time("1700000000.M1234567P1.h", &s, &u) == 0 && u == 0,
+       "overlong M field ignored");
+    ok(maildir_name_time("abc.def", &s, &u) < 0, "no digits: no time");
+    ok(maildir_name_time("1700000000", &s, &u) < 0, "no dot: no time");
+    ok(maildir_name_time("99999999999.x", &s, &u) < 0, "11 digits refused");
+    ok(maildir_name_time("4294967296.x", &s, &u) < 0, "over 32 bits refused");
+    ok(maildir_name_time("4294967295.x", &s, &u) == 0 && s == 4294967295u,
+       "2^32-1 accepted");
+
+    is_int(maildir_uidl("1700000000.M1P2.host,S=5,W=7:2,S", id), 20,
+           "UIDL length");
+    is_str(id, "1700000000.M1P2.host", "UIDL is the unique part");
+    maildir_uidl("1700000000.M1P2.host:2,", id);
+    is_str(id, "1700000000.M1P2.host", "UIDL same after the move to cur/");
+    char digest[MAILDIR_UIDL_MAX + 1], again[MAILDIR_UIDL_MAX + 1];
+    char longname[100];
+    memset(longname, 'x', 71);
+    strcpy(longname + 71, ":2,");
+    is_int(maildir_uidl(longname, digest), 32, "71 characters: digest");
+    longname[71] = ',';
+    maildir_uidl(longname, again);
+    is_str(again, digest, "digest stable across renames");
+    longname[70] = ':';
+    is_int(maildir_uidl(longname, id), 70, "70 characters kept as is");
+    maildir_uidl("with space", id);
+    is_int(strlen(id), 32, "space: digest");
+    maildir_uidl("caf\xc3\xa9", id);
+    is_int(strlen(id), 32, "8-bit: digest");
+    maildir_uidl("with\x7f", id);
+    is_int(strlen(id), 32, "DEL: digest");
+    maildir_uidl(":2,S", digest);
+    ok(strlen(digest) == 32 && strspn(digest, "0123456789abcdef") == 32,
+       "empty unique: 32 hex digits");
+    maildir_uidl("with space2", again);
+    ok(strcmp(id, again) != 0, "different names, different digests");
+    maildir_uidl("!~", id);
+    is_str(id, "!~", "0x21 and 0x7e are allowed");
+
+    uint64_t v;
+    ok(maildir_name_field("u,S=123,W=130:2,", 'S', &v) == 0 && v == 123, "S=");
+    ok(maildir_name_field("u,S=123,W=130:2,", 'W', &v) == 0 && v == 130, "W=");
+    ok(maildir_name_field("u,S=123:2,W=5", 'W', &v) < 0, "W in the info ignored");
+    ok(maildir_name_field("u,S=1,S=1", 'S', &v) < 0, "repeated field refused");
+    ok(maildir_name_field("u,S=", 'S', &v) < 0, "empty value refused");
+    ok(maildir_name_field("u,S=-1", 'S', &v) < 0, "sign refused");
+    ok(maildir_name_field("u,S=+1", 'S', &v) < 0, "plus refused");
+    ok(maildir_name_field("u,S=12x", 'S', &v) < 0, "trailing junk refused");
+    ok(maildir_name_field("u,S=99999999999999999999999", 'S', &v) < 0,
+       "overlong value refused");
+    ok(maildir_name_field("u,S=18446744073709551615", 'S', &v) < 0,
+       "value over MAILDIR_SIZE_FIELD_MAX refused");
+    ok(maildir_name_field("u,S=1099511627776", 'S', &v) == 0,
+       "MAILDIR_SIZE_FIELD_MAX itself accepted");
+    ok(maildir_name_field("u,Sx=1", 'S', &v) < 0, "other key ignored");
+    ok(maildir_name_field("u", 'S', &v) < 0, "absent");
+
+    ok(maildir_name_wire_size("u,S=100,W=104") == 104, "consistent W trusted");
+    ok(maildir_name_wire_size("u,W=104") == 104, "W alone trusted");
+    ok(maildir_name_wire_size("u,S=100,W=99") == MAILDIR_SIZE_UNKNOWN,
+       "W below S refused");
+    ok(maildir_name_wire_size("u,S=100,W=203") == MAILDIR_SIZE_UNKNOWN,
+       "W above 2S+2 refused");
+    ok(maildir_name_wire_size("u,S=100,W=202") == 202, "W = 2S+2 accepted");
+    ok(maildir_name_wire_size("u,S=100") == MAILDIR_SIZE_UNKNOWN,
+       "S alone gives no wire size");
+
+    char out[NAME_MAX + 1];
+    ok(maildir_cur_name("123.M1P2.h", 50, out, sizeof out) == 0 &&
+       strcmp(out, "123.M1P2.h,W=50:2,") == 0, "cur name: W and info added");
+    ok(maildir_cur_name("123.M1P2.h,S=48", 50, out, sizeof out) == 0 &&
+       strcmp(out, "123.M1P2.h,S=48,W=50:2,") == 0, "cur name after S=");
+    ok(maildir_cur_name("123.h:2,S", 50, out, sizeof out) == 0 &&
+       strcmp(out, "123.h,W=50:2,S") == 0, "existing info and flags kept");
+    ok(maildir_cur_name("123.h,W=50", 50, out, sizeof out) == 0 &&
+       strcmp(out, "123.h,W=50:2,") == 0, "existing W not repeated");
+    ok(maildir_cur_name("123.h,W=bad", 50, out, sizeof out) == 0 &&
+       strcmp(out, "123.h,W=bad:2,") == 0, "bad W not doubled");
+    ok(maildir_cur_name("123.h", MAILDIR_SIZE_UNKNOWN, out, sizeof out) == 0 &&
+       strcmp(out, "123.h:2,") == 0, "unknown size: no W");
+    char big[NAME_MAX + 1];
+    memset(big, 'a', NAME_MAX - 2);
+    big[NAME_MAX - 2] = '\0';
+    ok(maildir_cur_name(big, 50, out, sizeof out) < 0,
+       "too long for NAME_MAX: refused");
+
+    char u1[128], u2[128];
+    ok(maildir_unique(u1, sizeof u1) == 0 && maildir_unique(u2, sizeof u2) == 0,
+       "unique names made");
+    ok(strcmp(u1, u2) != 0, "two unique names differ");
+    ok(maildir_name_time(u1, &s, &u) == 0, "a unique name carries its time");
+    ok(strpbrk(u1, "/:,") == NULL, "no / : , in a unique name");
+    ok(maildir_unique(u1, 5) < 0, "unique name: too small a buffer");
+}
+
+static void test_scan(void)
+{
+    struct maildir md;
+    clear();
+    put("new", "1700000003.M5P1.h", "third\n");
+    put("cur", "1700000001.M9P1.h,W=9:2,S", "first\n");       /* W lies: 8 */
+    put("new", "1700000002.M1P1.h,S=7", "sec\r\nd\n");
+    put("cur", "1700000002.M0P1.h:2,", ".dot\nx");            /* wire 9 */
+    put("cur", "noname", "old\n");                           /* mtime */
+    put("new", ".hidden", "x\n");
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/cur/adir", root);
+    mkdir(p, 0700);
+    snprintf(p, sizeof p, "%s/cur/noname", root);
+    struct timespec ts[2] = { { 1600000000, 0 }, { 1600000000, 0 } };
+    utimensat(AT_FDCWD, p, ts, 0);
+
+    ok(maildir_open(&md, root) == 0, "open");
+    ok(maildir_scan(&md, MAILDIR_SCAN_MOVE | MAILDIR_SCAN_SIZES) == 0, "scan");
+    is_int(md.count, 5, "five messages (hidden file, directory skipped)");
+    is_int(md.moved, 2, "two moved from new/");
+    is_str(maildir_msg_name(&md, 0), "noname", "no time in name: by mtime");
+    is_str(maildir_msg_name(&md, 1), "1700000001.M9P1.h,W=9:2,S", "then 1");
+    is_str(maildir_msg_name(&md, 2), "1700000002.M0P1.h:2,", "usec 0 first");
+    is_str(maildir_msg_name(&md, 3), "1700000002.M1P1.h,S=7,W=8:2,",
+           "moved with W, after it");
+    is_str(maildir_msg_name(&md, 4), "1700000003.M5P1.h,W=7:2,", "last");
+    is_int(md.msg[0].wire_size, 5, "size counted: old\\r\\n");
+    is_int(md.msg[1].wire_size, 9, "W trusted (the name vouches)");
+    is_int(md.msg[2].wire_size, 9, "size counted with final CRLF added");
+    is_int(md.msg[3].wire_size, 8, "CRLF kept in size");
+    ok(exists("cur", "1700000003.M5P1.h,W=7:2,") &&
+       !exists("new", "1700000003.M5P1.h"), "file moved on disk");
+    is_int(count_dir("new"), 0, "new/ empty but hidden file");
+    is_int(md.size_reads, 4, "four files read for their size");
+    maildir_close(&md);
+
+    /* Second scan: nothing changed, nothing read. */
+    ok(maildir_open(&md, root) == 0 && maildir_scan(&md, MAILDIR_SCAN_MOVE |
+       MAILDIR_SCAN_SIZES) == 0, "scan again");
+    is_int(md.count, 5, "same five");
+    is_int(md.size_reads, 2, "only names without W read again");
+    is_int(md.moved, 0, "nothing moved");
+
+    /* A flag change by another program: found again by the unique part. */
+    char a[PATH_MAX], b[PATH_MAX];
+    snprintf(a, sizeof a, "%s/cur/1700000003.M5P1.h,W=7:2,", root);
+    snprintf(b, sizeof b, "%s/cur/1700000003.M5P1.h,W=7:2,RS", root);
+    rename(a, b);
+    int fd = maildir_msg_open(&md, 4);
+    ok(fd >= 0, "renamed message found again");
+    if (fd >= 0)
+        close(fd);
+    is_str(maildir_msg_name(&md, 4), "1700000003.M5P1.h,W=7:2,RS",
+           "entry follows the rename");
+    unlink(b);
+    errno = 0;
+    ok(maildir_msg_open(&md, 4) < 0 && errno == ENOENT, "vanished: ENOENT");
+    is_int(maildir_msg_unlink(&md, 4), 0, "unlinking a vanished one is fine");
+    is_int(maildir_msg_unlink(&md, 1), 0, "unlink");
+    ok(!exists("cur", "1700000001.M9P1.h,W=9:2,S"), "file gone");
+    is_int(maildir_sync(&md), 0, "sync");
+    maildir_close(&md);
+    maildir_close(&md);
+    ok(1, "closing twice is harmless");
+
+    /* Hostile cases: a FIFO and a symlink in new/, a target that exists. */
+    clear();
+    snprintf(p, sizeof p, "%s/new/1700000005.fifo", root);
+    mkfifo(p, 0600);
+    snprintf(p, sizeof p, "%s/new/1700000006.link", root);
+    symlink("/etc/passwd", p);
+    put("new", "1700000007.dup", "new copy\n");
+    put("cur", "1700000007.dup,W=10:2,", "cur copy\n");
+    ok(maildir_open(&md, root) == 0 && maildir_scan(&md, MAILDIR_SCAN_MOVE |
+       MAILDIR_SCAN_SIZES) == 0, "scan hostile");
+    is_int(md.count, 2, "FIFO and symlink skipped");
+    ok(exists("new", "1700000007.dup") && exists("cur", "1700000007.dup,W=10:2,"),
+       "existing target not replaced: both kept");
+    int in_new = 0;
+    for (size_t i = 0; i < md.count; i++)
+        if (md.msg[i].flags & MAILDIR_F_NEW)
+            in_new++;
+    is_int(in_new, 1, "the unmoved one served from new/");
+    maildir_close(&md);
+
+    /* Scan without moving: new/ untouched. */
+    clear();
+    put("new", "1700000008.x", "a\n");
+    ok(maildir_open(&md, root) == 0 && maildir_scan(&md, 0) == 0 &&
+       md.count == 1 && exists("new", "1700000008.x"), "no MOVE: stays in new/");
+    maildir_close(&md);
+
+    errno = 0;
+    ok(maildir_open(&md, "/nonexistent/Maildir") < 0 && errno == ENOENT,
+       "missing Maildir: ENOENT");
+    maildir_close(&md);
+}
+
+static void test_lock(void)
+{
+    struct maildir md, other;
+    ok(maildir_open(&md, root) == 0 && maildir_lock(&md) == 0, "lock taken");
+    ok(maildir_open(&other, root) == 0, "second open");
+    is_int(maildir_lock(&other), MAILDIR_BUSY, "second session: BUSY");
+    maildir_close(&md);
+    is_int(maildir_lock(&other), 0, "free after close");
+    maildir_close(&other);
+
+    /* A holder that dies without unlocking. */
+    int sync[2];
+    if (pipe(sync) < 0)
+        exit(1);
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct maildir c;
+        char ch = maildir_open(&c, root) == 0 && maildir_lock(&c) == 0 ? 'y'
+                                                                         : 'n';
+        if (write(sync[1], &ch, 1) < 0)
+            _exit(1);
+        pause();
+        _exit(0);
+    }
+    char ch = 0;
+    if (read(sync[0], &ch, 1) != 1)
+        ch = 0;
+    ok(ch == 'y', "child holds the lock");
+    ok(maildir_open(&md, root) == 0, "open");
+    is_int(maildir_lock(&md), MAILDIR_BUSY, "live holder: BUSY");
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    is_int(maildir_lock(&md), 0, "dead holder's lock taken over");
+    maildir_close(&md);
+
+    /* A stale lock file with a bogus pid is no obstacle. */
+    put(".", MAILDIR_LOCK_NAME, "99999999\n");
+    ok(maildir_open(&md, root) == 0 && maildir_lock(&md) == 0,
+       "stale lock file taken over");
+    maildir_close(&md);
+
+    /* A symlink for a lock file is refused, not followed. */
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/%s", root, MAILDIR_LOCK_NAME);
+    unlink(p);
+    symlink("/tmp/popkit-nowhere", p);
+    ok(maildir_open(&md, root) == 0 && maildir_lock(&md) < 0,
+       "symlinked lock refused");
+    ok(access("/tmp/popkit-nowhere", F_OK) < 0, "symlink target not created");
+    maildir_close(&md);
+    unlink(p);
+    close(sync[0]);
+    close(sync[1]);
+}
+
+static void test_deliver(void)
+{
+    struct maildir md;
+    char name[NAME_MAX + 1];
+    clear();
+    ok(maildir_open(&md, root) == 0, "open");
+    ok(maildir_deliver(&md, "hello\n", 6, name) == 0, "deliver");
+    ok(exists("new", name), "in new/");
+    uint64_t v;
+    ok(maildir_name_field(name, 'S', &v) == 0 && v == 6, "with S=");
+    is_int(count_dir("tmp"), 0, "tmp/ cleaned");
+    ok(maildir_scan(&md, MAILDIR_SCAN_MOVE | MAILDIR_SCAN_SIZES) == 0 &&
+       md.count == 1 && md.msg[0].wire_size == 7, "delivered mail scans");
+    maildir_close(&md);
+}
+
+int main(void)
+{
+    if (!mkdtemp(root))
+        return 1;
+    char p[PATH_MAX];
+    const char *sub[] = { "new", "cur", "tmp" };
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s/%s", root, sub[i]);
+        mkdir(p, 0700);
+    }
+    test_names();
+    test_scan();
+    test_lock();
+    test_deliver();
+    char cmd[PATH_MAX];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+    if (system(cmd) != 0)
+        return 1;
+    return tap_done();
+}
