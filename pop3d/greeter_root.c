@@ -201,10 +201,33 @@ static void root_reply(const char *s)
     write_all(1, s, strlen(s));
 }
 
-enum { ROOT_AGAIN = -1 };
+/* What root_login() decided. */
+enum { ROOT_DONE, ROOT_AGAIN, ROOT_CLOSE, ROOT_ERROR };
 
-/* Run stage 2 with the credentials; answer a failure.  Returns ROOT_AGAIN
- * when the client may try again, else the greeter's exit code. */
+/* End the session without a reset eating our last answer: half-close,
+ * then drop what the client still sends until it closes (bounded). */
+static void root_linger(void)
+{
+    char junk[4096];
+    size_t total = 0;
+    time_t end = time(NULL) + GREETER_LINGER_SECONDS;
+    if (shutdown(1, SHUT_WR) < 0)
+        return;   /* not a socket: nothing to protect */
+    while (total < GREETER_LINGER_BYTES) {
+        time_t now = time(NULL);
+        struct pollfd p = { .fd = 0, .events = POLLIN };
+        if (now >= end || poll(&p, 1, (int)(end - now) * 1000) <= 0)
+            break;
+        ssize_t n = read(0, junk, sizeof junk);
+        if (n <= 0)
+            break;
+        total += (size_t)n;
+    }
+}
+
+/* Run stage 2 with the credentials; answer a failure.  ROOT_DONE: stage 3
+ * served the client; ROOT_AGAIN: the client may try again; ROOT_CLOSE: too
+ * many failures; ROOT_ERROR: a malformed request. */
 static int root_login(const struct greeter_conf *c, struct greeter_state *st,
                       struct greeter_req *req, ssize_t n)
 {
@@ -213,7 +236,7 @@ static int root_login(const struct greeter_conf *c, struct greeter_state *st,
     if (req_split(req, n, &login, &password) < 0 ||
         (req->kind == GREETER_REQ_APOP && !c->apop)) {
         log_error("malformed request from the parser; closing");
-        return 111;
+        return ROOT_ERROR;
     }
     const char *ts = req->kind == GREETER_REQ_APOP ? st->timestamp : "";
     int status = cpw_run(c->prog, login, password, ts);
@@ -222,7 +245,7 @@ static int root_login(const struct greeter_conf *c, struct greeter_state *st,
     log_safe(safe, sizeof safe, login, strlen(login));
     wipe(req, sizeof *req);
     if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        return 0;   /* stage 3 answered the client and is done */
+        return ROOT_DONE;   /* stage 3 answered the client and is done */
 
     st->failures++;
     int bad = status >= 0 && WIFEXITED(status) &&
@@ -248,7 +271,7 @@ static int root_login(const struct greeter_conf *c, struct greeter_state *st,
                           "connection\r\n"
                         : "-ERR [SYS/TEMP] temporary failure, try again "
                           "later\r\n");
-    return last ? 0 : ROOT_AGAIN;
+    return last ? ROOT_CLOSE : ROOT_AGAIN;
 }
 
 /* RFC 1939 §7: <pid.time@host>, unique per connection since no two
@@ -271,8 +294,10 @@ int greeter_run(const struct greeter_conf *c)
     for (;;) {
         ssize_t n = parser_run(c, &st, &ps, &req);
         st.greeted = 1;
-        if (n <= 0)
+        if (n <= 0) {
+            root_linger();
             return 0;   /* QUIT, timeout or the client left */
+        }
         st.commands += req.commands;
         if (req.kind == GREETER_REQ_STLS) {
             log_error("STLS requested but TLS is not configured");
@@ -280,7 +305,11 @@ int greeter_run(const struct greeter_conf *c)
         }
         int r = root_login(c, &st, &req, n);
         wipe(&req, sizeof req);
-        if (r != ROOT_AGAIN)
-            return r;
+        if (r == ROOT_DONE)
+            return 0;
+        if (r != ROOT_AGAIN) {
+            root_linger();
+            return r == ROOT_CLOSE ? 0 : 111;
+        }
     }
 }
