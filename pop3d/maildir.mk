@@ -18,3 +18,5 @@ tests_unit_test_msgfmt_LDADD = lib/libpopkit.a
 tests_unit_test_pop3caps_LDADD = lib/libpopkit.a
 TESTS += tests/unit/test_maildir tests/unit/test_msgfmt tests/unit/test_pop3caps
 man_MANS += man/pop3-maildir.8
+TESTS += tests/integration/stage3.py
+EXTRA_DIST += tests/integration/stage3.py

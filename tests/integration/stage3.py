@@ -1,0 +1,430 @@
+#!/usr/bin/env python3
+"""stage3 -- pop3-maildir run directly over a socketpair, as stage 2 would.
+
+Every command, the bad input of issue 2, two sessions at once, DELE+QUIT
+removing exactly the right files, a dropped connection removing nothing,
+a vanished file, and RETR bytes equal to the files after CRLF conversion.
+As root the program runs as the mail owner (nobody), since it refuses
+uid 0.  Prints TAP.
+"""
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP_BUILD = os.environ.get("top_builddir") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", ".."))
+
+_n = 0
+_failed = 0
+
+
+def ok(cond, desc, diag=None):
+    global _n, _failed
+    _n += 1
+    print(("ok %d - %s" if cond else "not ok %d - %s") % (_n, desc), flush=True)
+    if not cond:
+        _failed += 1
+        if diag is not None:
+            for line in str(diag)[:2000].splitlines():
+                print("#   " + line)
+    return bool(cond)
+
+
+def _bump():
+    global _n
+    _n += 1
+    return _n
+
+
+def is_(got, want, desc):
+    return ok(got == want, desc, "got:  %r\nwant: %r" % (got, want))
+
+
+ROOT = os.geteuid() == 0
+OWNER = pwd.getpwnam("nobody") if ROOT else pwd.getpwuid(os.getuid())
+WORK = tempfile.mkdtemp(prefix="popkit-stage3.")
+os.chmod(WORK, 0o755)
+PROG = os.path.join(WORK, "pop3-maildir")
+shutil.copy(os.path.join(TOP_BUILD, "pop3d", "pop3-maildir"), PROG)
+os.chmod(PROG, 0o755)
+HOME = os.path.join(WORK, "home")
+MD = os.path.join(HOME, "Maildir")
+
+
+def chown_tree(path):
+    if not ROOT:
+        return
+    for dirpath, dirs, files in os.walk(path):
+        os.chown(dirpath, OWNER.pw_uid, OWNER.pw_gid)
+        for f in files:
+            os.chown(os.path.join(dirpath, f), OWNER.pw_uid, OWNER.pw_gid,
+                     follow_symlinks=False)
+
+
+def fresh_maildir():
+    shutil.rmtree(HOME, ignore_errors=True)
+    for d in ("tmp", "new", "cur"):
+        os.makedirs(os.path.join(MD, d), 0o700)
+    chown_tree(HOME)
+
+
+SEQ = [0]
+
+
+def deliver(data, sub="new", name=None, when=None):
+    SEQ[0] += 1
+    when = when or 1700000000 + SEQ[0]
+    name = name or "%d.M%06dP%d.test" % (when, SEQ[0], os.getpid())
+    path = os.path.join(MD, sub, name)
+    with open(path, "wb") as f:
+        f.write(data)
+    chown_tree(path)
+    return name
+
+
+def wire(data):
+    """What the client keeps of a message: CRLF line ends, final line end."""
+    out = re.sub(rb"(?<!\r)\n", b"\r\n", data)
+    if out and not out.endswith(b"\n"):
+        out += b"\n" if out.endswith(b"\r") else b"\r\n"
+    return out
+
+
+def stuff(data):
+    return re.sub(rb"(?m)^\.", b"..", data) if data else data
+
+
+def as_owner():
+    if ROOT:
+        os.setgroups([])
+        os.setgid(OWNER.pw_gid)
+        os.setuid(OWNER.pw_uid)
+
+
+class Session:
+    def __init__(self, maildir="Maildir", root=False, env_extra=None):
+        self.sock, child = socket.socketpair()
+        env = {"PATH": "/usr/bin:/bin", "HOME": HOME, "USER": "alice",
+               "TCPREMOTEIP": "192.0.2.7"}
+        env.update(env_extra or {})
+        self.errfile = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            [PROG, maildir], stdin=child, stdout=child, stderr=self.errfile,
+            cwd=HOME, env=env, preexec_fn=None if root else as_owner)
+        child.close()
+        self.sock.settimeout(20)
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError(self.buf)
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def multi(self):
+        """Lines up to the dot line, raw (still stuffed), CRLF-joined."""
+        out = []
+        while True:
+            ln = self.line()
+            if ln == b".":
+                return b"".join(x + b"\r\n" for x in out)
+            out.append(ln)
+
+    def cmd(self, text):
+        self.send(text.encode() + b"\r\n")
+        return self.line()
+
+    def close(self):
+        self.sock.close()
+        return self.wait()
+
+    def wait(self):
+        try:
+            rc = self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = "hung"
+        self.errfile.seek(0)
+        self.log = self.errfile.read().decode("utf-8", "replace")
+        self.errfile.close()
+        return rc
+
+
+def files():
+    return sorted(os.listdir(os.path.join(MD, "new")) +
+                  os.listdir(os.path.join(MD, "cur")))
+
+
+MESSAGES = [
+    b"Subject: lf\n\nplain LF lines\nsecond\n",
+    b"Subject: crlf\r\n\r\nCRLF lines\r\nkept\r\n",
+    b"Subject: dots\n\n.\n..two\n.leading dot\nmid.dot\n",
+    b"Subject: nonl\n\nno final newline",
+    b"Subject: nul\n\nNUL\x00byte\n\x00\n",
+    b"Subject: 8bit \xe9\xe8\n\n\xff\xfe\xc3\xa9t\xc3\xa9\n",
+    b"Subject: cr\n\nlone\rCR\r\r\nand CR end\r",
+    b"",
+]
+
+
+def test_everything():
+    fresh_maildir()
+    names = [deliver(m) for m in MESSAGES]
+    # One already in cur/ with flags: keeps its place by time.
+    cur_name = deliver(b"Subject: old\n\nin cur\n", "cur",
+                       "1600000000.M1P1.old:2,S")
+    msgs = [b"Subject: old\n\nin cur\n"] + MESSAGES
+    uids = ["1600000000.M1P1.old"] + names
+    total = sum(len(wire(m)) for m in msgs)
+
+    s = Session()
+    greet = s.line()
+    is_(greet, b"+OK maildrop has %d messages (%d octets)" % (len(msgs), total),
+        "login answered with counts")
+    is_(s.cmd("STAT"), b"+OK %d %d" % (len(msgs), total), "STAT")
+    is_(s.cmd("LIST"), b"+OK %d messages (%d octets)" % (len(msgs), total),
+        "LIST +OK")
+    want = b"".join(b"%d %d\r\n" % (i + 1, len(wire(m)))
+                    for i, m in enumerate(msgs))
+    is_(s.multi(), want, "LIST sizes are the converted sizes, oldest first")
+    ok(s.cmd("UIDL").startswith(b"+OK"), "UIDL +OK")
+    want = b"".join(b"%d %s\r\n" % (i + 1, u.encode())
+                    for i, u in enumerate(uids))
+    is_(s.multi(), want, "UIDL is the unique part of each name")
+    is_(s.cmd("LIST 3"), b"+OK 3 %d" % len(wire(msgs[2])), "LIST n")
+    is_(s.cmd("uidl 2"), b"+OK 2 " + uids[1].encode(), "uidl n, lower case")
+    good = 0
+    for i, m in enumerate(msgs):
+        r = s.cmd("RETR %d" % (i + 1))
+        body = s.multi()
+        if r == b"+OK %d octets" % len(wire(m)) and body == stuff(wire(m)):
+            good += 1
+        else:
+            print("# RETR %d: %r %r" % (i + 1, r, body))
+    is_(good, len(msgs), "RETR of every kind of message: exact bytes")
+    is_(s.cmd("TOP 4 0"), b"+OK top of message follows", "TOP +OK")
+    is_(s.multi(), b"Subject: dots\r\n\r\n", "TOP n 0: header and blank")
+    s.cmd("TOP 4 2")
+    is_(s.multi(), b"Subject: dots\r\n\r\n..\r\n...two\r\n", "TOP n 2, stuffed")
+    s.cmd("TOP 2 99999999999999999999999")
+    is_(s.multi(), stuff(wire(msgs[1])), "TOP with a huge line count")
+    capa = s.cmd("CAPA")
+    lines = s.multi().split(b"\r\n")
+    ok(capa.startswith(b"+OK") and b"TOP" in lines and b"UIDL" in lines and
+       b"PIPELINING" in lines and b"RESP-CODES" in lines and
+       b"SASL PLAIN LOGIN" in lines and b"USER" in lines and
+       b"AUTH-RESP-CODE" in lines and b"IMPLEMENTATION popkit" in lines,
+       "CAPA lists the capabilities", lines)
+    is_(s.cmd("NOOP"), b"+OK", "NOOP")
+    is_(s.cmd("LAST"), b"+OK %d" % len(msgs), "LAST: highest RETR'd")
+
+    # Bad input: each gets -ERR and the session goes on.
+    bad = {
+        "LIST 4294967297": "LIST 4294967297",
+        "RETR 0": "RETR 0",
+        "RETR -1": "RETR -1",
+        "RETR 99": "RETR past the end",
+        "RETR": "RETR without argument",
+        "RETR 1 2": "RETR with two arguments",
+        "TOP 1": "TOP without line count",
+        "TOP 1 -1": "TOP with negative line count",
+        "STAT 1": "STAT with an argument",
+        "XYZZY": "unknown command",
+        "USER alice": "USER in TRANSACTION state",
+        "PASS secret": "PASS in TRANSACTION state",
+        "AUTH PLAIN": "AUTH in TRANSACTION state",
+        "STLS": "STLS after login",
+        "": "empty line",
+        "LIST 1x": "LIST with junk number",
+    }
+    for c, what in bad.items():
+        ok(s.cmd(c).startswith(b"-ERR"), what + ": -ERR")
+    s.send(b"NOOP " + b"x" * 400 + b"\r\n")
+    ok(s.line().startswith(b"-ERR"), "overlong line: -ERR")
+    s.send(b"ST\x00AT\r\n")
+    ok(s.line().startswith(b"-ERR"), "NUL in a command: -ERR")
+    is_(s.cmd("NOOP"), b"+OK", "session still fine after bad input")
+
+    # DELE, STAT counting only undeleted, RSET, DELE twice.
+    is_(s.cmd("DELE 2"), b"+OK message 2 deleted", "DELE")
+    ok(s.cmd("DELE 2").startswith(b"-ERR"), "DELE twice: -ERR")
+    ok(s.cmd("RETR 2").startswith(b"-ERR"), "RETR deleted: -ERR")
+    ok(s.cmd("LIST 2").startswith(b"-ERR"), "LIST deleted: -ERR")
+    is_(s.cmd("STAT"), b"+OK %d %d" % (len(msgs) - 1,
+                                        total - len(wire(msgs[1]))),
+        "STAT counts only undeleted")
+    s.cmd("LIST")
+    listed = [l.split(b" ")[0] for l in s.multi().split(b"\r\n") if l]
+    ok(b"2" not in listed and b"3" in listed, "LIST leaves out the deleted one")
+    ok(s.cmd("RSET").startswith(b"+OK"), "RSET")
+    is_(s.cmd("STAT"), b"+OK %d %d" % (len(msgs), total), "RSET unmarks")
+    is_(s.cmd("LAST"), b"+OK 0", "LAST after RSET is 0")
+    s.cmd("DELE 1")
+    s.cmd("dele 4")
+    before = files()
+    is_(s.cmd("QUIT"), b"+OK bye", "QUIT")
+    is_(s.wait(), 0, "exit 0 after QUIT")
+    after = files()
+    gone = sorted(set(before) - set(after))
+    ok(len(gone) == 2 and gone[0].startswith("1600000000.M1P1.old") and
+       gone[1].startswith(names[2]), "DELE+QUIT removed exactly messages 1 and 4",
+       gone)
+    ok(os.listdir(os.path.join(MD, "new")) == [], "new/ emptied at login")
+    ok(all(re.search(r",W=\d+:2,", f) for f in os.listdir(os.path.join(MD, "cur"))
+           if not f.startswith("1600000000")),
+       "moved messages carry ,W= and :2,", files())
+    ok(re.search(r"login: user=alice rip=192\.0\.2\.7 messages=9", s.log) and
+       re.search(r"logout: user=alice rip=192\.0\.2\.7 reason=quit top=\d+/\d+ "
+                 r"retr=9/\d+ del=2/\d+", s.log), "login and logout logged", s.log)
+
+    # The next session: same UIDLs, sizes from names without reading.
+    s = Session()
+    s.line()
+    s.cmd("UIDL")
+    got = [l.split(b" ")[1].decode() for l in s.multi().split(b"\r\n") if l]
+    is_(got, [u for i, u in enumerate(uids) if i not in (0, 3)],
+        "UIDLs stable after the move to cur/")
+    s.cmd("QUIT")
+    s.wait()
+    ok("read=0" in s.log, "unchanged Maildir: no file read for sizes", s.log)
+
+
+def test_pipelining():
+    fresh_maildir()
+    m = [b"one\n", b"two\r\n"]
+    for x in m:
+        deliver(x)
+    s = Session()
+    s.send(b"STAT\r\nLIST\r\nRETR 1\r\nRETR 2\r\nUIDL\r\nQUIT\r\n")
+    got = [s.line(), s.line()]
+    got += [s.multi()]
+    got += [s.line(), s.multi(), s.line(), s.multi(), s.line(), s.multi(),
+            s.line()]
+    ok(got[0].startswith(b"+OK maildrop has 2 messages"),
+       "pipelined: login answer", got[0])
+    is_(got[1], b"+OK 2 10", "pipelined: STAT")
+    is_(got[4], b"one\r\n", "pipelined: RETR 1")
+    is_(got[6], b"two\r\n", "pipelined: RETR 2")
+    is_(got[-1], b"+OK bye", "pipelined: QUIT")
+    is_(s.wait(), 0, "pipelined: exit 0")
+
+
+def test_drops_and_locks():
+    fresh_maildir()
+    small = deliver(b"small\n")
+    big = b"".join(b"line %d of a big message\n" % i for i in range(300000))
+    deliver(big)
+    n_files = len(files())
+
+    s = Session()
+    s.line()
+    s.cmd("DELE 1")
+    rc = s.close()
+    is_(rc, 0, "dropped connection: exit 0")
+    is_(len(files()), n_files, "dropped connection deletes nothing")
+    ok("reason=disconnected" in s.log, "logged as disconnected", s.log)
+
+    s = Session()
+    s.line()
+    s.cmd("DELE 1")
+    s.send(b"RETR 2\r\n")
+    s.sock.recv(1000)
+    rc = s.close()
+    is_(rc, 0, "disconnect mid-RETR: exit 0")
+    is_(len(files()), n_files, "disconnect mid-RETR deletes nothing")
+
+    a = Session()
+    ok(a.line().startswith(b"+OK"), "first session in")
+    b = Session()
+    greet = b.line()
+    ok(greet.startswith(b"-ERR [IN-USE]"), "second session: -ERR [IN-USE]",
+       greet)
+    is_(b.wait(), 0, "second session exits 0")
+    ok(files() == sorted(os.listdir(os.path.join(MD, "new")) +
+                         os.listdir(os.path.join(MD, "cur"))) and
+       len(files()) == n_files, "refused session touched nothing")
+    a.proc.send_signal(signal.SIGKILL)
+    a.wait()
+    a.sock.close()
+    c = Session()
+    ok(c.line().startswith(b"+OK"), "killed session's lock taken over")
+    # Mail arriving during a session waits for the next one.
+    late = deliver(b"late\n")
+    is_(c.cmd("STAT").split(b" ")[1], b"2", "mail arriving now is not shown")
+    # A file vanishing under the session.
+    for f in os.listdir(os.path.join(MD, "cur")):
+        if f.startswith(small):
+            os.unlink(os.path.join(MD, "cur", f))
+    r = c.cmd("RETR 1")
+    ok(r.startswith(b"-ERR") and b"\r\n" not in r, "vanished file: clean -ERR", r)
+    is_(c.cmd("NOOP"), b"+OK", "session goes on after a vanished file")
+    is_(c.cmd("DELE 1"), b"+OK message 1 deleted", "DELE of a vanished one")
+    # A flag change by another program does not lose the message.
+    for f in os.listdir(os.path.join(MD, "cur")):
+        if ",W=" in f and f.endswith(":2,"):
+            os.rename(os.path.join(MD, "cur", f), os.path.join(MD, "cur", f + "S"))
+    r = c.cmd("RETR 2")
+    body = c.multi()
+    ok(r.startswith(b"+OK") and body == stuff(wire(big)),
+       "message renamed by another program still retrieved")
+    is_(c.cmd("QUIT"), b"+OK bye", "QUIT with a vanished message marked")
+    c.wait()
+    d = Session()
+    ok(d.line().startswith(b"+OK maildrop has 2 messages"),
+       "late mail seen by the next session")
+    d.cmd("UIDL")
+    ok(late.encode() in d.multi(), "late mail listed")
+    d.cmd("QUIT")
+    d.wait()
+
+
+def test_startup():
+    fresh_maildir()
+    s = Session(maildir="NoSuchMaildir")
+    r = s.line()
+    ok(r.startswith(b"-ERR [SYS/TEMP]"), "missing Maildir: -ERR [SYS/TEMP]", r)
+    is_(s.wait(), 0, "missing Maildir: exit 0 (it spoke)")
+    if ROOT:
+        s = Session(root=True)
+        r = s.line()
+        ok(r.startswith(b"-ERR [SYS/PERM]"), "uid 0 refused", r)
+        is_(s.wait(), 0, "uid 0: exit 0 after answering")
+        is_(files(), [], "uid 0: nothing touched")
+    else:
+        print("ok %d # SKIP uid 0 check needs root" % _bump())
+        print("ok %d # SKIP uid 0 check needs root" % _bump())
+        print("ok %d # SKIP uid 0 check needs root" % _bump())
+    r = subprocess.run([PROG, "--help"], capture_output=True)
+    ok(r.returncode == 0 and r.stdout.startswith(b"usage:"), "--help: usage, 0")
+    r = subprocess.run([PROG], capture_output=True)
+    ok(r.returncode == 2 and b"usage:" in r.stderr, "no argument: usage, 2")
+    r = subprocess.run([PROG, "a", "b"], capture_output=True)
+    is_(r.returncode, 2, "two arguments: 2")
+
+
+def main():
+    try:
+        test_everything()
+        test_pipelining()
+        test_drops_and_locks()
+        test_startup()
+    finally:
+        shutil.rmtree(WORK, ignore_errors=True)
+    print("1..%d" % _n)
+    sys.exit(1 if _failed else 0)
+
+
+main()
