@@ -7,7 +7,7 @@ lib_libpopkit_a_SOURCES += \
 sbin_PROGRAMS += pop3d/pop3-greeter
 pop3d_pop3_greeter_SOURCES = pop3d/pop3-greeter.c pop3d/greeter.h \
 	pop3d/greeter_auth.c pop3d/greeter_root.c
-pop3d_pop3_greeter_LDADD = lib/libpopkit.a
+pop3d_pop3_greeter_LDADD = lib/libpopkit_tls.a lib/libpopkit.a $(OPENSSL_LIBS)
 check_PROGRAMS += tests/unit/test_base64 tests/unit/test_sasl \
 	tests/unit/test_cpw_spawn
 tests_unit_test_base64_LDADD = lib/libpopkit.a

@@ -23,6 +23,7 @@
 #include "io.h"
 #include "log.h"
 #include "params.h"
+#include "pop3caps.h"
 #include "sasl.h"
 #include "util.h"
 
@@ -63,20 +64,21 @@ static int ga_stls_offered(const struct ga *g)
     return g->conf->tls_cert && !g->st->tls_active;
 }
 
+/* The shared list (lib/pop3caps.h), so both stages announce the same;
+ * USER and SASL are left out while login in the clear is refused, and
+ * STLS is added while TLS is available but not running. */
 void greeter_capa(struct io_out *out, const struct greeter_conf *conf,
                   const struct greeter_state *st)
 {
-    /* RFC 2449 capabilities, the same list stage 3 gives after login. */
-    static const char *const caps[] = {
-        "TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING",
-        "IMPLEMENTATION " POPKIT_IMPLEMENTATION, NULL
-    };
     int login = !conf->tls_cert || st->tls_active || conf->allow_cleartext;
     io_puts(out, "+OK Capability list follows\r\n");
-    if (login)
-        io_puts(out, "USER\r\nSASL " SASL_MECHANISMS "\r\n");
-    for (size_t i = 0; caps[i]; i++)
-        io_printf(out, "%s\r\n", caps[i]);
+    for (size_t i = 0; pop3caps_lines[i]; i++) {
+        const char *cap = pop3caps_lines[i];
+        if (!login && (strcmp(cap, "USER") == 0 ||
+                       strncmp(cap, "SASL", 4) == 0))
+            continue;
+        io_printf(out, "%s\r\n", cap);
+    }
     if (conf->tls_cert && !st->tls_active)
         io_puts(out, "STLS\r\n");
     io_puts(out, ".\r\n");
@@ -199,6 +201,10 @@ static int cmd_stls(struct ga *g, char *arg)
         ga_reply(g, "-ERR STLS takes no argument");
         return GA_CONTINUE;
     }
+    /* Whatever came with STLS was sent in the clear and must never run
+     * under TLS (RFC 2595 §4, CVE-2021-38084): drop it now, before +OK,
+     * since after +OK the client's handshake may already be arriving. */
+    io_discard(&g->in);
     ga_reply(g, "+OK begin TLS negotiation");
     g->req.kind = GREETER_REQ_STLS;
     g->req_len = 0;

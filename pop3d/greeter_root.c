@@ -13,6 +13,10 @@
  *
  * Started by an ordinary user (the demo), the same code runs; only the
  * chroot and the change of user are skipped, and the log says so.
+ *
+ * TLS: the key is loaded here, before any parser exists; each parser child
+ * frees the context (and the key in it) before it reads a byte, and the
+ * root part gives it up as soon as the relay runs (lib/tls.h).
  */
 #include <errno.h>
 #include <grp.h>
@@ -34,6 +38,7 @@
 #include "greeter.h"
 #include "log.h"
 #include "params.h"
+#include "tls.h"
 #include "util.h"
 
 /* Who the parser child becomes and where it is locked in. */
@@ -124,6 +129,56 @@ static void privsep_drop(const struct privsep *ps)
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
+/* The TLS context while TLS is available but not started, and the relay
+ * once it runs (waited for at exit so tcpserver's count stays true). */
+static struct tls_server *root_tls;
+static pid_t root_relay;
+
+static struct tls_server *root_tls_load(const struct greeter_conf *c,
+                                        const struct privsep *ps)
+{
+    struct tls_config cfg = {
+        .cert_file = c->tls_cert,
+        .key_file = c->tls_key,
+        .root = ps->enabled ? ps->dir : NULL,
+    };
+    char err[TLS_ERR_MAX];
+    struct tls_server *srv = tls_server_new(&cfg, err, sizeof err);
+    if (!srv)
+        log_die(111, "%s", err);
+    return srv;
+}
+
+/* Start the relay on the client socket and put its plaintext end on fds
+ * 0 and 1.  (After STLS the parser has already dropped what the client
+ * sent behind it, before its +OK.)  0, or -1: the client is gone or the
+ * handshake failed (the relay logged why). */
+static int root_tls_start(void)
+{
+    struct tls_session s;
+    if (tls_relay_start(root_tls, 0, &s) < 0)
+        return -1;
+    tls_server_free(root_tls);
+    root_tls = NULL;
+    root_relay = s.pid;
+    if (tls_session_stdio(&s) < 0 || tls_session_setenv(&s) < 0)
+        log_die(111, "cannot set up the TLS session: %s", strerror(errno));
+    return 0;
+}
+
+/* Leave with code, after the relay (if any) has delivered the last
+ * bytes to the client. */
+static int root_exit(int code)
+{
+    if (root_relay > 0) {
+        close(0);
+        close(1);
+        while (waitpid(root_relay, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
+    return code;
+}
+
 /* Fork a parser; wait for its request.  Returns the request length, 0
  * when the parser ended without one (the client left). */
 static ssize_t parser_run(const struct greeter_conf *c,
@@ -138,6 +193,8 @@ static ssize_t parser_run(const struct greeter_conf *c,
         log_die(111, "fork: %s", strerror(errno));
     if (pid == 0) {
         close(sv[0]);
+        tls_server_free(root_tls);   /* no key where the network is parsed */
+        root_tls = NULL;
         privsep_drop(ps);
         greeter_parse(c, st, sv[1]);
     }
@@ -289,27 +346,40 @@ int greeter_run(const struct greeter_conf *c)
     static struct greeter_req req;
     struct privsep ps;
     privsep_prepare(c, &ps);
+    if (c->tls_cert)
+        root_tls = root_tls_load(c, &ps);
     if (c->apop)
         root_timestamp(c, &st);
+    if (c->implicit_tls) {
+        if (root_tls_start() < 0)
+            return 0;
+        st.tls_active = 1;
+    }
     for (;;) {
         ssize_t n = parser_run(c, &st, &ps, &req);
         st.greeted = 1;
         if (n <= 0) {
             root_linger();
-            return 0;   /* QUIT, timeout or the client left */
+            return root_exit(0);   /* QUIT, timeout or the client left */
         }
         st.commands += req.commands;
         if (req.kind == GREETER_REQ_STLS) {
-            log_error("STLS requested but TLS is not configured");
-            return 111;
+            if (!root_tls || st.tls_active) {
+                log_error("malformed STLS request from the parser");
+                return root_exit(111);
+            }
+            if (root_tls_start() < 0)
+                return 0;
+            st.tls_active = 1;
+            continue;
         }
         int r = root_login(c, &st, &req, n);
         wipe(&req, sizeof req);
         if (r == ROOT_DONE)
-            return 0;
+            return root_exit(0);
         if (r != ROOT_AGAIN) {
             root_linger();
-            return r == ROOT_CLOSE ? 0 : 111;
+            return root_exit(r == ROOT_CLOSE ? 0 : 111);
         }
     }
 }

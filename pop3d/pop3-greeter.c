@@ -17,6 +17,8 @@
 static const char usage_text[] =
     "usage: pop3-greeter [--apop] [--fail-delay=SECONDS] [--max-failures=N]\n"
     "         [--privsep-user=NAME] [--privsep-dir=DIR]\n"
+    "         [--tls-cert=FILE [--tls-key=FILE] [--implicit-tls]\n"
+    "          [--allow-cleartext]]\n"
     "         HOSTNAME PROG...\n";
 
 static void usage(int code)
@@ -52,7 +54,8 @@ static int hostname_valid(const char *s)
 
 enum {
     OPT_APOP = 256, OPT_FAIL_DELAY, OPT_MAX_FAILURES, OPT_PRIVSEP_USER,
-    OPT_PRIVSEP_DIR, OPT_HELP
+    OPT_PRIVSEP_DIR, OPT_TLS_CERT, OPT_TLS_KEY, OPT_IMPLICIT_TLS,
+    OPT_ALLOW_CLEARTEXT, OPT_HELP
 };
 
 static const struct option long_options[] = {
@@ -61,6 +64,10 @@ static const struct option long_options[] = {
     { "max-failures", required_argument, NULL, OPT_MAX_FAILURES },
     { "privsep-user", required_argument, NULL, OPT_PRIVSEP_USER },
     { "privsep-dir", required_argument, NULL, OPT_PRIVSEP_DIR },
+    { "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+    { "tls-key", required_argument, NULL, OPT_TLS_KEY },
+    { "implicit-tls", no_argument, NULL, OPT_IMPLICIT_TLS },
+    { "allow-cleartext", no_argument, NULL, OPT_ALLOW_CLEARTEXT },
     { "help", no_argument, NULL, OPT_HELP },
     { NULL, 0, NULL, 0 }
 };
@@ -84,12 +91,22 @@ static void parse_options(int argc, char **argv, struct greeter_conf *c)
             break;
         case OPT_PRIVSEP_USER: c->privsep_user = optarg; break;
         case OPT_PRIVSEP_DIR: c->privsep_dir = optarg; break;
+        case OPT_TLS_CERT: c->tls_cert = optarg; break;
+        case OPT_TLS_KEY: c->tls_key = optarg; break;
+        case OPT_IMPLICIT_TLS: c->implicit_tls = 1; break;
+        case OPT_ALLOW_CLEARTEXT: c->allow_cleartext = 1; break;
         case OPT_HELP: usage(0); break;
         default: usage(2);
         }
     }
     if (argc - optind < 2)
         usage(2);
+    if ((c->tls_key || c->implicit_tls || c->allow_cleartext) &&
+        !c->tls_cert) {
+        fprintf(stderr, "pop3-greeter: --tls-key, --implicit-tls and "
+                "--allow-cleartext need --tls-cert\n");
+        usage(2);
+    }
     c->hostname = argv[optind];
     c->prog = argv + optind + 1;
     if (!hostname_valid(c->hostname)) {
