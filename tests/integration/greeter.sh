@@ -9,35 +9,11 @@ CHAT="python3 $top_srcdir/tests/integration/greeter_chat.py"
 G=$T_BIN/pop3-greeter
 [ -x "$G" ] || bail "pop3-greeter not built"
 
-# Fake stage 2: records login|password|timestamp (never do this for real),
-# exits 1 unless the password is "secret"; the login picks other outcomes.
-cat >"$T_DIR/stage2" <<'EOF'
-#!/bin/bash
-IFS= read -r -d '' login <&3; IFS= read -r -d '' pass <&3
-IFS= read -r -d '' ts <&3
-printf '%s|%s|%s\n' "$login" "$pass" "$ts" >>"$FAKE_LOG"
-case $login in temp) exit 111;; crash) kill -SEGV $$;; misuse) exit 2;; esac
-[ "$pass" = secret ] || exit 1
-USER=$login; export USER
-exec "$@"
-EOF
-# Fake stage 3: answers the login, then STAT, LIST, RETR 1, QUIT.
-cat >"$T_DIR/stage3" <<'EOF'
-#!/bin/bash
-printf '+OK welcome %s\r\n' "$USER"
-while IFS= read -r line; do
-  line=${line%$'\r'}
-  case ${line^^} in
-    STAT) printf '+OK 1 7\r\n';;
-    LIST) printf '+OK 1 messages\r\n1 7\r\n.\r\n';;
-    "LIST 1") printf '+OK 1 7\r\n';;
-    "RETR 1") printf '+OK 7 octets\r\nhello\r\n.\r\n';;
-    UIDL) printf '+OK\r\n1 uid1\r\n.\r\n';;
-    QUIT) printf '+OK bye\r\n'; exit 0;;
-    *) printf -- '-ERR stage3 %s\r\n' "$line";;
-  esac
-done
-EOF
+# Fake stages (greeter_fake2.sh, greeter_fake3.sh): stage 2 records what
+# it read on fd 3 and accepts the password "secret"; stage 3 answers a few
+# commands.
+cp "$top_srcdir/tests/integration/greeter_fake2.sh" "$T_DIR/stage2"
+cp "$top_srcdir/tests/integration/greeter_fake3.sh" "$T_DIR/stage3"
 chmod 755 "$T_DIR/stage2" "$T_DIR/stage3"
 FAKE_LOG=$T_DIR/stage2.log
 export FAKE_LOG

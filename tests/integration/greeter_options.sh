@@ -1,0 +1,176 @@
+#!/bin/sh
+# greeter_options.sh -- pop3-greeter's issue-4 options with fake stages:
+# privilege separation (the pre-login parser's uid, root directory and
+# limits read from /proc while a client is connected), --apop,
+# --max-failures, --fail-delay, and the unprivileged (demo) mode.
+. "$top_srcdir/tests/lib.sh"
+
+CHAT="python3 $top_srcdir/tests/integration/greeter_chat.py"
+G=$T_BIN/pop3-greeter
+[ -x "$G" ] || bail "pop3-greeter not built"
+cp "$top_srcdir/tests/integration/greeter_fake2.sh" "$T_DIR/stage2"
+cp "$top_srcdir/tests/integration/greeter_fake3.sh" "$T_DIR/stage3"
+chmod 755 "$T_DIR/stage2" "$T_DIR/stage3"
+FAKE_LOG=$T_DIR/stage2.log
+export FAKE_LOG
+: >"$FAKE_LOG"
+chmod 666 "$FAKE_LOG"
+mkdir -m 755 "$T_DIR/empty"
+
+# children PID: the pids whose parent is PID.
+children() {
+    for s in /proc/[0-9]*/status; do
+        awk -v p="$P" '$1 == "Pid:" { pid = $2 } $1 == "PPid:" && $2 == p { print pid }' \
+            "$s" 2>/dev/null
+    done
+}
+field() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$2/status"; }
+
+# --- privilege separation ---
+PORT=$(free_port)
+serve "$PORT" "$G" --fail-delay=0 --privsep-dir="$T_DIR/empty" \
+    mail.example.test "$T_DIR/stage2" "$T_DIR/stage3"
+TCPSERVER=${T_PIDS##* }
+
+printf 'USER bob\r\nPASS secret\r\nQUIT\r\n' |
+    $CHAT "$PORT" --hold "$T_DIR/go" >"$T_DIR/held.out" &
+CLIENT=$!
+for _ in $(seq 1 100); do [ -s "$T_DIR/held.out" ] && break; sleep 0.05; done
+like "$(cat "$T_DIR/held.out")" '^\+OK' "a client is connected and greeted"
+P=$TCPSERVER; ROOT_PART=$(children)
+P=$ROOT_PART; PARSER=$(children)
+if [ "$(id -u)" -eq 0 ]; then
+    want_user=popkit
+    id popkit >/dev/null 2>&1 || want_user=nobody
+    is "$(field Uid "$ROOT_PART" | head -1)" 0 "the root part keeps uid 0"
+    is "$(field Uid "$PARSER")" "$(id -u "$want_user")" \
+        "the pre-login parser runs as $want_user (real uid)"
+    is "$(awk '$1 == "Uid:" { print $3 }' "/proc/$PARSER/status")" \
+        "$(id -u "$want_user")" "the parser's effective uid too"
+    is "$(awk '$1 == "Gid:" { print $2 $3 }' "/proc/$PARSER/status")" \
+        "$(id -g "$want_user")$(id -g "$want_user")" "and its gid"
+    is "$(awk '$1 == "Groups:" { print $2 }' "/proc/$PARSER/status")" \
+        "$(id -g "$want_user")" "and no other group"
+    is "$(readlink "/proc/$PARSER/root")" "$T_DIR/empty" \
+        "the parser is chrooted to --privsep-dir"
+    is "$(readlink "/proc/$ROOT_PART/root")" "/" "the root part is not"
+    like "$(grep '^Max open files' "/proc/$PARSER/limits")" \
+        'files +1 +1 ' "the parser cannot open a file (RLIMIT_NOFILE 1)"
+    like "$(grep '^Max processes' "/proc/$PARSER/limits")" \
+        'processes +0 +0 ' "nor fork (RLIMIT_NPROC 0)"
+    is "$(field NoNewPrivs "$PARSER")" 1 "no_new_privs is set"
+else
+    for i in 1 2 3 4 5 6 7 8 9 10; do
+        t_ok 0 "# SKIP privilege separation needs root"
+    done
+fi
+touch "$T_DIR/go"
+wait "$CLIENT"
+out=$(tr -d '\r' <"$T_DIR/held.out")
+is "$(echo "$out" | sed -n 2,4p | tr '\n' '|')" "+OK send PASS|+OK welcome bob|+OK bye|" \
+    "the session completes through the separated parser"
+
+# An unusable privsep directory is refused before anything is said.
+if [ "$(id -u)" -eq 0 ]; then
+    mkdir -m 777 "$T_DIR/open"
+    out=$(echo QUIT | "$G" --privsep-dir="$T_DIR/open" h true 2>&1); rc=$?
+    is "$rc" 111 "a world-writable privsep dir: exit 111"
+    like "$out" 'privsep directory' "with a message naming it"
+    out=$(echo QUIT | "$G" --privsep-user=no-such-user-xyz h true 2>&1); rc=$?
+    is "$rc" 111 "an unknown privsep user: exit 111"
+else
+    for i in 1 2 3; do t_ok 0 "# SKIP needs root"; done
+fi
+
+# --- not root: the same code, no drop, and the log says so ---
+if [ "$(id -u)" -eq 0 ]; then
+    PORT2=$(free_port)
+    tcpserver -R -H -l0 -u "$T_OWNER_UID" -g "$T_OWNER_GID" 127.0.0.1 "$PORT2" \
+        "$G" --fail-delay=0 demo.test "$T_DIR/stage2" "$T_DIR/stage3" \
+        2>>"$T_DIR/user.log" &
+    T_PIDS="$T_PIDS $!"
+    wait_port "$PORT2" || bail "server did not start"
+    out=$(printf 'USER bob\r\nPASS secret\r\nSTAT\r\nQUIT\r\n' | $CHAT "$PORT2" | tr -d '\r')
+    is "$(echo "$out" | sed -n 3,4p | tr '\n' '|')" "+OK welcome bob|+OK 1 7|" \
+        "as an ordinary user the chain works"
+    like "$(cat "$T_DIR/user.log")" 'without privilege separation' \
+        "and the log says the parser is not separated"
+else
+    PORT2=$(free_port)
+    serve "$PORT2" "$G" --fail-delay=0 demo.test "$T_DIR/stage2" "$T_DIR/stage3"
+    out=$(printf 'USER bob\r\nPASS secret\r\nSTAT\r\nQUIT\r\n' | $CHAT "$PORT2" | tr -d '\r')
+    is "$(echo "$out" | sed -n 3,4p | tr '\n' '|')" "+OK welcome bob|+OK 1 7|" \
+        "as an ordinary user the chain works"
+    like "$(cat "$T_DIR/server.log")" 'without privilege separation' \
+        "and the log says the parser is not separated"
+fi
+
+# --- APOP ---
+PORT3=$(free_port)
+serve "$PORT3" "$G" --apop --fail-delay=0 --privsep-dir="$T_DIR/empty" \
+    mail.example.test "$T_DIR/stage2" "$T_DIR/stage3"
+# apop_session LOGIN PASSWORD|-DIGEST: APOP with the greeting's timestamp.
+apop_session() {
+    python3 - "$PORT3" "$1" "$2" <<'EOF'
+import hashlib, re, socket, sys
+port, login, secret = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+s = socket.create_connection(("127.0.0.1", port), 10)
+f = s.makefile("rb")
+greeting = f.readline().decode()
+ts = re.search(r"<[^>]*>", greeting).group(0)
+digest = secret[1:] if secret.startswith("-") else \
+    hashlib.md5((ts + secret).encode()).hexdigest()
+s.sendall(f"APOP {login} {digest}\r\nSTAT\r\nQUIT\r\n".encode())
+s.shutdown(socket.SHUT_WR)
+print(greeting.strip())
+for line in f:
+    print(line.decode().strip())
+EOF
+}
+: >"$FAKE_LOG"
+out=$(apop_session bob secret)
+like "$(echo "$out" | head -1)" '^\+OK .*<[0-9]+\.[0-9]+@mail\.example\.test>$' \
+    "--apop: the greeting carries <pid.time@HOSTNAME>"
+is "$(echo "$out" | sed -n 2,3p | tr '\n' '|')" "+OK welcome bob|+OK 1 7|" \
+    "APOP with the right digest logs in"
+ts=$(echo "$out" | head -1 | grep -o '<.*>')
+like "$(cat "$FAKE_LOG")" "^bob\\|[0-9a-f]{32}\\|$ts\$" \
+    "stage 2 got the login, the digest and the greeting's timestamp"
+out=$(apop_session bob wrong)
+like "$(echo "$out" | sed -n 2p)" '^-ERR \[AUTH\]' "a wrong digest: -ERR [AUTH]"
+: >"$FAKE_LOG"
+out=$(apop_session bob -0123abcd)
+like "$(echo "$out" | sed -n 2p)" '^-ERR' "a digest of the wrong length: -ERR"
+out=$(apop_session bob -0123456789abcdef0123456789abcdeX)
+like "$(echo "$out" | sed -n 2p)" '^-ERR' "a digest that is not hex: -ERR"
+is "$(cat "$FAKE_LOG")" "" "stage 2 never ran for them"
+out=$(printf 'USER bob\r\nPASS secret\r\nQUIT\r\n' | $CHAT "$PORT3" | tr -d '\r')
+is "$(echo "$out" | sed -n 3p)" "+OK welcome bob" "USER/PASS still works with --apop"
+is "$(cat "$FAKE_LOG")" "bob|secret|" "and stage 2 gets an empty timestamp for it"
+out=$(python3 - "$PORT3" <<'EOF'
+import poplib, sys
+p = poplib.POP3("127.0.0.1", int(sys.argv[1]), timeout=10)
+print(p.apop("bob", "secret").decode())
+print(p.stat())
+p.quit()
+EOF
+)
+like "$out" '^\+OK welcome bob' "python3 poplib apop()"
+out=$(printf 'APOP bob 0123456789abcdef0123456789abcdef\r\nQUIT\r\n' |
+      $CHAT "$PORT" | tr -d '\r')
+like "$(echo "$out" | sed -n 2p)" '^-ERR' "without --apop, APOP is refused"
+
+# --- --max-failures, --fail-delay ---
+PORT4=$(free_port)
+serve "$PORT4" "$G" --max-failures=1 --fail-delay=1 \
+    --privsep-dir="$T_DIR/empty" mail.example.test "$T_DIR/stage2" "$T_DIR/stage3"
+start=$(date +%s)
+out=$(printf 'USER bob\r\nPASS bad\r\nNOOP\r\n' | $CHAT "$PORT4" | tr -d '\r')
+end=$(date +%s)
+like "$(echo "$out" | sed -n 3p)" '^-ERR \[AUTH\].*clos' \
+    "--max-failures=1: the first failure closes"
+is "$(echo "$out" | sed -n 4p)" "" "NOOP after it is never answered"
+t_ok "$([ $((end - start)) -ge 1 ]; echo $?)" "--fail-delay=1: the answer waited"
+like "$(cat "$T_DIR/server.log")" 'failures=1/1' "the log counts against the limit"
+
+done_testing
