@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -160,6 +161,36 @@ int maildir_cur_name(const char *newname, uint64_t wire, char *out,
     return 0;
 }
 
+/* ---- Memory: two growing regions, mapped directly ---- */
+
+/* Grow the mapping *p of *cap bytes to at least need bytes.  mremap
+ * moves pages instead of copying them, and pages never touched cost no
+ * memory, so doubling wastes nothing real.  0 or -1 (ENOMEM). */
+static int region_grow(void **p, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : 65536;
+    while (c < need)
+        c *= 2;
+    void *q = *p ? mremap(*p, *cap, c, MREMAP_MAYMOVE)
+                 : mmap(NULL, c, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (q == MAP_FAILED) {
+        errno = ENOMEM;
+        return -1;
+    }
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+static void region_free(void *p, size_t cap)
+{
+    if (p)
+        munmap(p, cap);
+}
+
 /* ---- Opening, locking ---- */
 
 static int open_dir_at(int at, const char *path)
@@ -194,8 +225,8 @@ void maildir_close(struct maildir *md)
             close(*fds[i]);
         *fds[i] = -1;
     }
-    free(md->msg);
-    free(md->arena);
+    region_free(md->msg, md->cap);
+    region_free(md->arena, md->arena_cap);
     md->msg = NULL;
     md->arena = NULL;
     md->count = md->cap = md->arena_len = md->arena_cap = 0;
@@ -236,59 +267,54 @@ int maildir_lock(struct maildir *md)
     return 0;
 }
 
-/* ---- Scanning ---- */
+/* ---- Names in the arena ---- */
 
-/* Append name to the arena; its offset, or -1 when memory runs out. */
-static int64_t arena_add(struct maildir *md, const char *name, size_t len)
+/* Decimal digits of v into out (no NUL); returns the count. */
+static size_t put_u64(char *out, uint64_t v)
 {
-    if (md->arena_len + len + 1 > md->arena_cap) {
-        size_t cap = md->arena_cap ? md->arena_cap * 2 : 16384;
-        while (cap < md->arena_len + len + 1)
-            cap *= 2;
-        if (cap > UINT32_MAX) {
-            errno = ENOMEM;
-            return -1;
-        }
-        char *a = realloc(md->arena, cap);
-        if (!a)
-            return -1;
-        md->arena = a;
-        md->arena_cap = cap;
-    }
-    int64_t off = (int64_t)md->arena_len;
-    memcpy(md->arena + off, name, len);
-    md->arena[off + (int64_t)len] = '\0';
-    md->arena_len += len + 1;
-    return off;
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
 }
 
-static struct maildir_msg *msg_add(struct maildir *md, const char *name,
-                                   unsigned flags)
+/* The suffix popkit appends on the move to cur/: ",W=N:2,". */
+static size_t w_suffix(char *out, uint64_t wire)
 {
-    if (md->count == md->cap) {
-        size_t cap = md->cap ? md->cap * 2 : 256;
-        struct maildir_msg *m = realloc(md->msg, cap * sizeof *m);
-        if (!m)
-            return NULL;
-        md->msg = m;
-        md->cap = cap;
-    }
-    size_t len = strlen(name);
-    int64_t off = arena_add(md, name, len);
-    if (off < 0)
-        return NULL;
-    struct maildir_msg *m = &md->msg[md->count++];
-    memset(m, 0, sizeof *m);
-    m->name_off = (uint32_t)off;
-    m->name_len = (uint16_t)len;
-    m->flags = (uint8_t)flags;
-    m->wire_size = maildir_name_wire_size(name);
-    return m;
+    memcpy(out, ",W=", 3);
+    size_t n = 3 + put_u64(out + 3, wire);
+    memcpy(out + n, ":2,", 3);
+    return n + 3;
 }
 
-const char *maildir_msg_name(const struct maildir *md, size_t i)
+/* Rebuild the name of m into out (NAME_MAX + 1 bytes). */
+static const char *build_name(const struct maildir *md,
+                              const struct maildir_msg *m, char *out)
 {
-    return md->arena + md->msg[i].name_off;
+    const char *stored = md->arena + m->name_off;
+    if (!(m->flags & (MAILDIR_F_PFX | MAILDIR_F_SFX)))
+        return stored;
+    size_t o = 0, len = strlen(stored);
+    if (m->flags & MAILDIR_F_PFX) {
+        o = put_u64(out, m->time);
+        out[o++] = '.';
+    }
+    memcpy(out + o, stored, len);
+    o += len;
+    if (m->flags & MAILDIR_F_SFX)
+        o += w_suffix(out + o, m->wire_size);
+    out[o] = '\0';
+    return out;
+}
+
+const char *maildir_msg_name(struct maildir *md, size_t i)
+{
+    return build_name(md, &md->msg[i], md->namebuf[0]);
 }
 
 int maildir_msg_dirfd(const struct maildir *md, size_t i)
@@ -296,22 +322,94 @@ int maildir_msg_dirfd(const struct maildir *md, size_t i)
     return (md->msg[i].flags & MAILDIR_F_NEW) ? md->newfd : md->curfd;
 }
 
-/* Count the wire size of an open file.  0 or -1. */
-static int count_fd(int fd, uint64_t *wire, char **buf)
+/* Store name for m, leaving out what m's fields rebuild exactly.  The
+ * check is textual, so build_name() always gives back the same bytes. */
+static int store_name(struct maildir *md, struct maildir_msg *m,
+                      const char *name)
+{
+    size_t len = strlen(name);
+    char buf[48];
+    m->flags &= (uint8_t)~(MAILDIR_F_PFX | MAILDIR_F_SFX);
+    size_t p = put_u64(buf, m->time);
+    buf[p++] = '.';
+    if (len > p && memcmp(name, buf, p) == 0 &&
+        maildir_name_time(name, &(uint32_t){0}, &(uint32_t){0}) == 0) {
+        name += p;
+        len -= p;
+        m->flags |= MAILDIR_F_PFX;
+    }
+    if (m->wire_size != MAILDIR_SIZE_UNKNOWN) {
+        size_t w = w_suffix(buf, m->wire_size);
+        if (len > w && memcmp(name + len - w, buf, w) == 0) {
+            len -= w;
+            m->flags |= MAILDIR_F_SFX;
+        }
+    }
+    if (md->arena_len + len + 1 > UINT32_MAX ||
+        region_grow((void **)&md->arena, &md->arena_cap,
+                    md->arena_len + len + 1) < 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    m->name_off = (uint32_t)md->arena_len;
+    memcpy(md->arena + md->arena_len, name, len);
+    md->arena[md->arena_len + len] = '\0';
+    md->arena_len += len + 1;
+    return 0;
+}
+
+/* Add a message whose facts are all known.  0 or -1 (ENOMEM). */
+static int msg_add(struct maildir *md, const char *name, unsigned flags,
+                   uint64_t wire, const struct stat *st)
+{
+    if (region_grow((void **)&md->msg, &md->cap,
+                    (md->count + 1) * sizeof *md->msg) < 0)
+        return -1;
+    struct maildir_msg *m = &md->msg[md->count];
+    uint32_t sec, usec;
+    memset(m, 0, sizeof *m);
+    if (maildir_name_time(name, &sec, &usec) < 0) {
+        sec = st->st_mtim.tv_sec < 0 ? 0
+              : st->st_mtim.tv_sec > (time_t)UINT32_MAX ? UINT32_MAX
+              : (uint32_t)st->st_mtim.tv_sec;
+        usec = (uint32_t)(st->st_mtim.tv_nsec / 1000);
+    }
+    m->time = sec;
+    m->usec = usec;
+    m->flags = flags & MAILDIR_F_NEW;
+    m->wire_size = wire >= MAILDIR_SIZE_UNKNOWN ? MAILDIR_SIZE_UNKNOWN : wire;
+    if (store_name(md, m, name) < 0)
+        return -1;
+    md->count++;
+    return 0;
+}
+
+/* ---- Scanning ---- */
+
+/* Count the wire size of an open file of size bytes.  0 or -1. */
+static int count_fd(int fd, off_t size, uint64_t *wire, char **buf)
 {
     struct msgsize s;
     msgsize_init(&s);
     if (!*buf && !(*buf = malloc(MAILDIR_READ_CHUNK)))
         return -1;
+    /* Read to EOF; ask for one byte more than fstat said, so a file of
+     * the expected size ends with a single read that comes back short. */
+    size_t want = size >= 0 && size < MAILDIR_READ_CHUNK ? (size_t)size + 1
+                                                         : MAILDIR_READ_CHUNK;
     for (;;) {
-        ssize_t n = read(fd, *buf, MAILDIR_READ_CHUNK);
+        ssize_t n = read(fd, *buf, want);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
             return -1;
+        msgsize_add(&s, *buf, (size_t)n);
+        if ((size_t)n < want && size >= 0 && (off_t)n == size)
+            break;   /* short read of exactly the file: that was all */
         if (n == 0)
             break;
-        msgsize_add(&s, *buf, (size_t)n);
+        want = MAILDIR_READ_CHUNK;
+        size = -1;
     }
     *wire = msgsize_end(&s);
     return 0;
@@ -333,15 +431,21 @@ static int open_msg_at(int dirfd, const char *name, struct stat *st)
     return fd;
 }
 
-static void set_time(struct maildir_msg *m, const char *name,
-                     const struct stat *st)
+/* Open, check and count a message.  0, or -1 (skip it; errno ENOMEM
+ * means stop). */
+static int size_file(struct maildir *md, int dirfd, const char *name,
+                     struct stat *st, uint64_t *wire, char **buf)
 {
-    if (maildir_name_time(name, &m->time, &m->usec) == 0)
-        return;
-    m->time = st->st_mtim.tv_sec < 0 ? 0
-              : st->st_mtim.tv_sec > (time_t)UINT32_MAX ? UINT32_MAX
-              : (uint32_t)st->st_mtim.tv_sec;
-    m->usec = (uint32_t)(st->st_mtim.tv_nsec / 1000);
+    int fd = open_msg_at(dirfd, name, st);
+    if (fd < 0)
+        return -1;
+    int r = count_fd(fd, st->st_size, wire, buf);
+    int e = errno;
+    close(fd);
+    errno = e;
+    if (r == 0)
+        md->size_reads++;
+    return r;
 }
 
 /* Rename new/name to cur/to without replacing anything. */
@@ -367,28 +471,20 @@ static int move_noreplace(struct maildir *md, const char *name,
 }
 
 /* A message in new/: learn its wire size, move it to cur/ with ,W=.
- * 0 (added or vanished) or -1 (out of memory). */
+ * 0 (added or skipped) or -1 (out of memory). */
 static int take_new(struct maildir *md, const char *name, int known_reg,
                     unsigned flags, char **buf)
 {
     struct stat st = { 0 };
-    int have_st = 0;
+    uint32_t t, u;
     uint64_t wire = maildir_name_wire_size(name);
-    if (wire != MAILDIR_SIZE_UNKNOWN && !known_reg) {
+    if (wire == MAILDIR_SIZE_UNKNOWN) {
+        if (size_file(md, md->newfd, name, &st, &wire, buf) < 0)
+            return errno == ENOMEM ? -1 : 0;
+    } else if (!known_reg || maildir_name_time(name, &t, &u) < 0) {
         if (fstatat(md->newfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
             !S_ISREG(st.st_mode))
             return 0;
-        have_st = 1;
-    } else if (wire == MAILDIR_SIZE_UNKNOWN) {
-        int fd = open_msg_at(md->newfd, name, &st);
-        if (fd < 0)
-            return 0;   /* gone, or not a message file: skip it */
-        int r = count_fd(fd, &wire, buf);
-        close(fd);
-        if (r < 0)
-            return errno == ENOMEM ? -1 : 0;
-        have_st = 1;
-        md->size_reads++;
     }
     char to[NAME_MAX + 1];
     const char *final = name;
@@ -404,17 +500,7 @@ static int take_new(struct maildir *md, const char *name, int known_reg,
             return 0;
         }
     }
-    if (!have_st && maildir_name_time(final, &(uint32_t){0},
-                                      &(uint32_t){0}) < 0 &&
-        fstatat(where ? md->newfd : md->curfd, final, &st,
-                AT_SYMLINK_NOFOLLOW) < 0)
-        return 0;
-    struct maildir_msg *m = msg_add(md, final, where);
-    if (!m)
-        return -1;
-    m->wire_size = wire;
-    set_time(m, final, &st);
-    return 0;
+    return msg_add(md, final, where, wire, &st);
 }
 
 /* A message in cur/.  0 (added or skipped) or -1 (out of memory). */
@@ -423,29 +509,16 @@ static int take_cur(struct maildir *md, const char *name, int known_reg,
 {
     struct stat st = { 0 };
     uint32_t t, u;
-    int need_stat = !known_reg || maildir_name_time(name, &t, &u) < 0;
-    if (need_stat) {
+    uint64_t wire = maildir_name_wire_size(name);
+    if (wire == MAILDIR_SIZE_UNKNOWN && (flags & MAILDIR_SCAN_SIZES)) {
+        if (size_file(md, md->curfd, name, &st, &wire, buf) < 0)
+            return errno == ENOMEM ? -1 : 0;
+    } else if (!known_reg || maildir_name_time(name, &t, &u) < 0) {
         if (fstatat(md->curfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
             !S_ISREG(st.st_mode))
             return 0;
     }
-    struct maildir_msg *m = msg_add(md, name, 0);
-    if (!m)
-        return -1;
-    set_time(m, name, &st);
-    if (m->wire_size == MAILDIR_SIZE_UNKNOWN && (flags & MAILDIR_SCAN_SIZES)) {
-        int fd = open_msg_at(md->curfd, name, &st);
-        if (fd < 0 || count_fd(fd, &m->wire_size, buf) < 0) {
-            int e = errno;
-            if (fd >= 0)
-                close(fd);
-            md->count--;   /* vanished or unreadable: not listed */
-            return e == ENOMEM ? -1 : 0;
-        }
-        close(fd);
-        md->size_reads++;
-    }
-    return 0;
+    return msg_add(md, name, 0, wire, &st);
 }
 
 static int scan_dir(struct maildir *md, int is_new, unsigned flags,
@@ -469,10 +542,9 @@ static int scan_dir(struct maildir *md, int is_new, unsigned flags,
             continue;
         if (md->count >= MAILDIR_MAX_MESSAGES)
             break;
-        r = is_new ? take_new(md, de->d_name, de->d_type == DT_REG, flags,
-                              buf)
-                   : take_cur(md, de->d_name, de->d_type == DT_REG, flags,
-                              buf);
+        int reg = de->d_type == DT_REG;
+        r = is_new ? take_new(md, de->d_name, reg, flags, buf)
+                   : take_cur(md, de->d_name, reg, flags, buf);
         errno = 0;
     }
     int e = errno;
@@ -484,14 +556,108 @@ static int scan_dir(struct maildir *md, int is_new, unsigned flags,
     return 0;
 }
 
-static int msg_cmp(const void *a, const void *b, void *arena)
+/* Oldest first: time, then usec, then the name (rare: only on a tie). */
+static int msg_before(struct maildir *md, const struct maildir_msg *x,
+                      const struct maildir_msg *y)
 {
-    const struct maildir_msg *x = a, *y = b;
-    if (x->time != y->time)
-        return x->time < y->time ? -1 : 1;
-    if (x->usec != y->usec)
-        return x->usec < y->usec ? -1 : 1;
-    return strcmp((char *)arena + x->name_off, (char *)arena + y->name_off);
+    uint64_t kx = (uint64_t)x->time << 20 | x->usec;
+    uint64_t ky = (uint64_t)y->time << 20 | y->usec;
+    if (kx != ky)
+        return kx < ky;
+    if (x == y)
+        return 0;
+    return strcmp(build_name(md, x, md->namebuf[0]),
+                  build_name(md, y, md->namebuf[1])) < 0;
+}
+
+static void swap_msg(struct maildir_msg *a, struct maildir_msg *b)
+{
+    struct maildir_msg t = *a;
+    *a = *b;
+    *b = t;
+}
+
+static void sift_down(struct maildir *md, struct maildir_msg *a, size_t root,
+                      size_t n)
+{
+    for (;;) {
+        size_t child = 2 * root + 1;
+        if (child >= n)
+            return;
+        if (child + 1 < n && msg_before(md, &a[child], &a[child + 1]))
+            child++;
+        if (!msg_before(md, &a[root], &a[child]))
+            return;
+        swap_msg(&a[root], &a[child]);
+        root = child;
+    }
+}
+
+static void heap_sort(struct maildir *md, struct maildir_msg *a, size_t n)
+{
+    for (size_t i = n / 2; i-- > 0;)
+        sift_down(md, a, i, n);
+    while (n > 1) {
+        n--;
+        swap_msg(&a[0], &a[n]);
+        sift_down(md, a, 0, n);
+    }
+}
+
+/* Introsort in place: quicksort (median of three), insertion sort for
+ * short runs, heapsort when the recursion runs deep.  No scratch memory
+ * (qsort may allocate a copy of the whole array), O(n log n) whatever
+ * order readdir gave, and fast on the nearly sorted order of names. */
+static void intro_sort(struct maildir *md, struct maildir_msg *a, size_t n,
+                       int depth)
+{
+    while (n > 16) {
+        if (depth-- == 0) {
+            heap_sort(md, a, n);
+            return;
+        }
+        size_t mid = n / 2;
+        if (msg_before(md, &a[mid], &a[0]))
+            swap_msg(&a[mid], &a[0]);
+        if (msg_before(md, &a[n - 1], &a[0]))
+            swap_msg(&a[n - 1], &a[0]);
+        if (msg_before(md, &a[n - 1], &a[mid]))
+            swap_msg(&a[n - 1], &a[mid]);
+        struct maildir_msg pivot = a[mid];
+        size_t i = 0, j = n - 1;
+        for (;;) {
+            while (msg_before(md, &a[i], &pivot))
+                i++;
+            while (msg_before(md, &pivot, &a[j]))
+                j--;
+            if (i >= j)
+                break;
+            swap_msg(&a[i], &a[j]);
+            i++;
+            j--;
+        }
+        /* a[0..j] <= pivot <= a[j+1..n-1]: recurse on the smaller part. */
+        size_t left = j + 1;
+        if (left < n - left) {
+            intro_sort(md, a, left, depth);
+            a += left;
+            n -= left;
+        } else {
+            intro_sort(md, a + left, n - left, depth);
+            n = left;
+        }
+    }
+    for (size_t i = 1; i < n; i++)
+        for (size_t k = i; k > 0 && msg_before(md, &a[k], &a[k - 1]); k--)
+            swap_msg(&a[k], &a[k - 1]);
+}
+
+static void sort_msgs(struct maildir *md)
+{
+    int depth = 0;
+    for (size_t n = md->count; n > 1; n >>= 1)
+        depth += 2;
+    intro_sort(md, md->msg, md->count, depth);
 }
 
 int maildir_scan(struct maildir *md, unsigned flags)
@@ -510,7 +676,7 @@ int maildir_scan(struct maildir *md, unsigned flags)
         errno = e;
         return -1;
     }
-    qsort_r(md->msg, md->count, sizeof *md->msg, msg_cmp, md->arena);
+    sort_msgs(md);
     return 0;
 }
 
@@ -522,7 +688,9 @@ int maildir_scan(struct maildir *md, unsigned flags)
 static int relocate(struct maildir *md, size_t i)
 {
     struct maildir_msg *m = &md->msg[i];
-    size_t ulen = maildir_unique_len(md->arena + m->name_off);
+    char old[NAME_MAX + 1];
+    snprintf(old, sizeof old, "%s", maildir_msg_name(md, i));
+    size_t ulen = maildir_unique_len(old);
     int dirs[2] = { md->curfd, md->newfd };
     for (int k = 0; k < 2; k++) {
         int fd = open_dir_at(dirs[k], ".");
@@ -534,18 +702,16 @@ static int relocate(struct maildir *md, size_t i)
         }
         struct dirent *de;
         while ((de = readdir(d)) != NULL) {
-            const char *base = md->arena + m->name_off;
             if (maildir_unique_len(de->d_name) != ulen ||
-                memcmp(de->d_name, base, ulen) != 0)
+                memcmp(de->d_name, old, ulen) != 0 ||
+                strcmp(de->d_name, old) == 0)
                 continue;
-            int64_t off = arena_add(md, de->d_name, strlen(de->d_name));
-            if (off < 0)
-                break;
-            m->name_off = (uint32_t)off;
-            m->name_len = (uint16_t)strlen(de->d_name);
+            int r = store_name(md, m, de->d_name);
+            closedir(d);
+            if (r < 0)
+                return -1;
             m->flags = (uint8_t)((m->flags & ~MAILDIR_F_NEW) |
                                  (k == 1 ? MAILDIR_F_NEW : 0));
-            closedir(d);
             return 0;
         }
         closedir(d);
