@@ -171,9 +171,10 @@
  * bytes a message) to ~160 MB whatever lands in the Maildir; POP3
  * clients cannot sensibly download more in one go.  The rest waits. */
 #define MAILDIR_MAX_MESSAGES 2000000
-/* Largest ,S= or ,W= value believed (1 TiB): anything beyond is a
- * corrupt or hostile name, and sums of 2 million such stay in 64 bits. */
-#define MAILDIR_SIZE_FIELD_MAX (1ULL << 40)
+/* Largest ,S= or ,W= value believed (256 GiB): anything beyond is a
+ * corrupt or hostile name.  A wire size (at most 2S+2) then fits the 40
+ * bits struct maildir_msg keeps, and sums of 2 million stay in 64 bits. */
+#define MAILDIR_SIZE_FIELD_MAX (1ULL << 38)
 /* The session lock, a file at the top of the Maildir, held with flock(2)
  * so the kernel frees it when the holder dies. */
 #define MAILDIR_LOCK_NAME "popkit-pop3.lock"
