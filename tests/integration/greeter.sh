@@ -169,6 +169,39 @@ printf 'USER bob\r\nPASS secret\r\n' | $CHAT "$PORT" >/dev/null
 out=$(chat NOOP QUIT)
 is "$(echo "$out" | sed -n 2p)" "+OK" "a client that leaves after PASS harms nothing"
 
+# --- real clients against the greeter (fake stages behind it) ---
+out=$(curl -sS -v --max-time 20 "pop3://bob:secret@127.0.0.1:$PORT/" 2>"$T_DIR/curl.err" | tr -d '\r')
+is "$out" "1 7" "curl pop3:// lists the mailbox"
+like "$(cat "$T_DIR/curl.err")" '> AUTH PLAIN' "curl used SASL PLAIN by default"
+out=$(curl -sS -v --max-time 20 --login-options AUTH=LOGIN \
+      "pop3://bob:secret@127.0.0.1:$PORT/1" 2>"$T_DIR/curl.err" | tr -d '\r')
+is "$out" "hello" "curl --login-options AUTH=LOGIN retrieves message 1"
+like "$(cat "$T_DIR/curl.err")" '> AUTH LOGIN' "curl used SASL LOGIN"
+curl -sS --max-time 20 "pop3://bob:wrong@127.0.0.1:$PORT/" >/dev/null 2>&1
+t_ok "$([ $? -ne 0 ]; echo $?)" "curl with a wrong password fails"
+out=$(python3 - "$PORT" <<'EOF'
+import poplib, sys
+p = poplib.POP3("127.0.0.1", int(sys.argv[1]), timeout=10)
+caps = p.capa()
+print("capa", "USER" in caps, "SASL" in caps, "PIPELINING" in caps)
+p.user("bob")
+try:
+    p.pass_("wrong")
+except poplib.error_proto as e:
+    print("wrong", e)
+p.user("bob")
+print(p.pass_("secret").decode())
+print("stat", p.stat())
+print("retr", p.retr(1)[1])
+p.quit()
+EOF
+)
+like "$out" '^capa True True True$' "poplib capa()"
+like "$out" "^wrong b'-ERR \\[AUTH\\]" "poplib pass_() with a wrong password: -ERR [AUTH]"
+like "$out" '^\+OK welcome bob$' "poplib user()/pass_() then retries in the same session"
+like "$out" '^stat \(1, 7\)$' "poplib stat() reaches stage 3"
+like "$out" "^retr \\[b'hello'\\]$" "poplib retr()"
+
 # --- split packets: a command in pieces still works ---
 out=$(python3 - "$PORT" <<'EOF'
 import socket, sys, time
