@@ -16,3 +16,7 @@ TESTS += tests/unit/test_mbox
 man_MANS += man/maildir2mbox.1 man/mbox.5
 TESTS += tests/integration/maildir2mbox.sh tests/integration/maildir2mbox.py
 EXTRA_DIST += tests/integration/maildir2mbox.sh tests/integration/maildir2mbox.py
+lib_libpopkit_a_SOURCES += lib/rfc2047.c lib/rfc2047.h
+check_PROGRAMS += tests/unit/test_rfc2047
+tests_unit_test_rfc2047_LDADD = lib/libpopkit.a
+TESTS += tests/unit/test_rfc2047
