@@ -163,6 +163,17 @@
  * at most 255 bytes) and the work a crash rolls back. */
 #define MBOX_BATCH_MAX 1000
 
+/* ---- maildirwatch ---- */
+
+/* Seconds between rescans of new/ where inotify is missing: "new mail
+ * shows within a second or so". */
+#define MAILDIRWATCH_POLL_INTERVAL 1
+/* Header bytes read from each message (once): From and Subject are near
+ * the top; a header larger than this is cut, never read whole. */
+#define MAILDIRWATCH_HEADER_MAX 65536
+/* Bytes kept of a decoded From or Subject: far wider than any screen. */
+#define MAILDIRWATCH_FIELD_MAX 1024
+
 /* ---- Maildir core and pop3-maildir (lib/maildir.h, lib/msgfmt.h) ---- */
 
 /* RFC 1939 §7: a unique-id is 1 to 70 characters 0x21-0x7E. */
