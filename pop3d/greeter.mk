@@ -15,9 +15,9 @@ tests_unit_test_sasl_LDADD = lib/libpopkit.a
 tests_unit_test_cpw_spawn_LDADD = lib/libpopkit.a
 TESTS += tests/unit/test_base64 tests/unit/test_sasl tests/unit/test_cpw_spawn
 TESTS += tests/integration/greeter.sh tests/integration/greeter_options.sh \
-	tests/integration/greeter_tls.py
+	tests/integration/greeter_tls.py tests/integration/greeter_chain.py
 EXTRA_DIST += tests/integration/greeter.sh tests/integration/greeter_options.sh \
-	tests/integration/greeter_tls.py \
+	tests/integration/greeter_tls.py tests/integration/greeter_chain.py \
 	tests/integration/greeter_chat.py \
 	tests/integration/greeter_fake2.sh tests/integration/greeter_fake3.sh
 man_MANS += man/pop3-greeter.8

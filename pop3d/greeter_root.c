@@ -375,11 +375,11 @@ int greeter_run(const struct greeter_conf *c)
         }
         int r = root_login(c, &st, &req, n);
         wipe(&req, sizeof req);
-        if (r == ROOT_DONE)
-            return root_exit(0);
         if (r != ROOT_AGAIN) {
+            /* Also after stage 3: it may have left the client's last
+             * commands unread (-ERR [IN-USE] before a pipelined STAT). */
             root_linger();
-            return root_exit(r == ROOT_CLOSE ? 0 : 111);
+            return root_exit(r == ROOT_ERROR ? 111 : 0);
         }
     }
 }
