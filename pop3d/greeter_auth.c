@@ -387,8 +387,9 @@ static int ga_loop(struct ga *g)
             continue;
         }
         if (n == IO_TIMEOUT) {
-            ga_reply(g, "-ERR [SYS/TEMP] timeout, closing connection");
-            io_flush(&g->out);
+            /* RFC 1939 §3: the autologout timer closes without a word. */
+            log_info("client idle for %d seconds before login; closing",
+                     POP3_PRELOGIN_TIMEOUT);
             return 0;
         }
         if (n < 0)
@@ -427,5 +428,6 @@ void greeter_parse(const struct greeter_conf *conf,
         while (w < 0 && errno == EINTR);
     }
     wipe(&g.req, sizeof g.req);
+    wipe(g.in.buf, sizeof g.in.buf);   /* held the PASS line */
     _exit(0);
 }

@@ -173,4 +173,32 @@ is "$(echo "$out" | sed -n 4p)" "" "NOOP after it is never answered"
 t_ok "$([ $((end - start)) -ge 1 ]; echo $?)" "--fail-delay=1: the answer waited"
 like "$(cat "$T_DIR/server.log")" 'failures=1/1' "the log counts against the limit"
 
+# --- per-address rules: the contrib tcprules example, with the test's
+# second loopback address refused as a known-bad network would be ---
+{ echo "127.0.0.2:deny"; cat "$top_srcdir/contrib/tcpserver/tcprules.pop3"; } \
+    >"$T_DIR/rules.txt"
+tcprules "$T_DIR/rules.cdb" "$T_DIR/rules.tmp" <"$T_DIR/rules.txt"
+t_ok $? "tcprules compiles the contrib rules"
+PORT5=$(free_port)
+tcpserver -R -H -l0 -c 10 -x "$T_DIR/rules.cdb" 127.0.0.1 "$PORT5" \
+    "$G" --fail-delay=0 --privsep-dir="$T_DIR/empty" mail.example.test \
+    "$T_DIR/stage2" "$T_DIR/stage3" 2>>"$T_DIR/server.log" &
+T_PIDS="$T_PIDS $!"
+wait_port "$PORT5" || bail "server did not start"
+greeting_from() {
+    python3 - "$PORT5" "$1" <<'EOF'
+import socket, sys
+s = socket.socket()
+s.bind((sys.argv[2], 0))
+s.settimeout(10)
+try:
+    s.connect(("127.0.0.1", int(sys.argv[1])))
+    print(s.recv(512).decode().strip() or "closed")
+except OSError as e:
+    print("refused", e)
+EOF
+}
+like "$(greeting_from 127.0.0.1)" '^\+OK' "an allowed address is greeted"
+is "$(greeting_from 127.0.0.2)" "closed" "a denied address is cut off before the greeter runs"
+
 done_testing
