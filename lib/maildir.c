@@ -720,17 +720,17 @@ static int relocate(struct maildir *md, size_t i)
     return -1;
 }
 
-int maildir_msg_open(struct maildir *md, size_t i)
+int maildir_msg_open(struct maildir *md, size_t i, off_t *size)
 {
     struct stat st;
     int fd = open_msg_at(maildir_msg_dirfd(md, i), maildir_msg_name(md, i),
                          &st);
-    if (fd >= 0 || errno != ENOENT)
-        return fd;
-    if (relocate(md, i) < 0)
-        return -1;
-    return open_msg_at(maildir_msg_dirfd(md, i), maildir_msg_name(md, i),
-                       &st);
+    if (fd < 0 && errno == ENOENT && relocate(md, i) == 0)
+        fd = open_msg_at(maildir_msg_dirfd(md, i), maildir_msg_name(md, i),
+                         &st);
+    if (fd >= 0 && size)
+        *size = st.st_size;
+    return fd;
 }
 
 int maildir_msg_unlink(struct maildir *md, size_t i)

@@ -98,10 +98,11 @@ int maildir_scan(struct maildir *md, unsigned flags);
  * name may live in a buffer inside md that the next call reuses. */
 const char *maildir_msg_name(struct maildir *md, size_t i);
 int maildir_msg_dirfd(const struct maildir *md, size_t i);
-/* Open message i for reading.  If its file was renamed meanwhile (a flag
- * change by another program) it is found again by UNIQUE in cur/ and the
- * entry updated.  The fd, or -1 with errno (ENOENT: the message is gone). */
-int maildir_msg_open(struct maildir *md, size_t i);
+/* Open message i for reading (a regular file, never through a symlink);
+ * *size (unless NULL) gets its size.  If its file was renamed meanwhile
+ * (a flag change by another program) it is found again by UNIQUE in cur/
+ * and the entry updated.  The fd, or -1 with errno (ENOENT: it is gone). */
+int maildir_msg_open(struct maildir *md, size_t i, off_t *size);
 /* Remove message i (following a rename as above).  0, or -1 with errno;
  * a message already gone counts as removed (ENOENT is not an error). */
 int maildir_msg_unlink(struct maildir *md, size_t i);

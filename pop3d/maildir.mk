@@ -20,3 +20,8 @@ TESTS += tests/unit/test_maildir tests/unit/test_msgfmt tests/unit/test_pop3caps
 man_MANS += man/pop3-maildir.8
 TESTS += tests/integration/stage3.py
 EXTRA_DIST += tests/integration/stage3.py
+# Static: exec skips the dynamic loader (a session is one exec) and the
+# process maps no shared libc, about 0.8 MB less RSS.  Not under ASan or
+# other sanitizers, which cannot link statically (the shell decides at
+# link time, so `make CFLAGS=-fsanitize=address` just works).
+pop3d_pop3_maildir_LDFLAGS = `case '$(CFLAGS) $(LDFLAGS)' in *-fsanitize*) ;; *) echo -static ;; esac`

@@ -112,12 +112,30 @@ static int alloc_buffers(struct session *s)
     return s->rbuf && s->wbuf ? 0 : -1;
 }
 
-static ssize_t read_some(int fd, char *buf, size_t n)
+/* A message file read in chunks.  It asks for one byte more than fstat
+ * promised is left, so a file of the expected size ends without the
+ * extra read(2) that would only return 0. */
+struct msgfile {
+    int fd;
+    off_t left;      /* bytes fstat promised still to come, or -1 */
+    int eof;
+};
+
+static ssize_t msgfile_read(struct msgfile *m, char *buf)
 {
+    if (m->eof)
+        return 0;
+    size_t want = m->left >= 0 && m->left < MAILDIR_READ_CHUNK
+                  ? (size_t)m->left + 1 : MAILDIR_READ_CHUNK;
     for (;;) {
-        ssize_t r = read(fd, buf, n);
-        if (r >= 0 || errno != EINTR)
-            return r;
+        ssize_t r = read(m->fd, buf, want);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r == 0 || (r > 0 && m->left >= 0 && r == m->left))
+            m->eof = 1;
+        else if (r > 0 && m->left >= 0)
+            m->left = r > m->left ? -1 : m->left - r;
+        return r;
     }
 }
 
@@ -150,8 +168,10 @@ static int send_msg(struct session *s, size_t i, int top, uint64_t lines)
         io_puts(&s->out, "-ERR [SYS/TEMP] out of memory\r\n");
         return CMD_GO_ON;
     }
-    int fd = maildir_msg_open(&s->md, i);
-    ssize_t n = fd < 0 ? -1 : read_some(fd, s->rbuf, MAILDIR_READ_CHUNK);
+    struct msgfile mf = { .fd = -1, .left = -1 };
+    mf.fd = maildir_msg_open(&s->md, i, &mf.left);
+    int fd = mf.fd;
+    ssize_t n = fd < 0 ? -1 : msgfile_read(&mf, s->rbuf);
     if (n < 0) {
         if (errno == ENOENT)
             io_puts(&s->out, "-ERR message is gone: another program "
@@ -183,7 +203,7 @@ static int send_msg(struct session *s, size_t i, int top, uint64_t lines)
         }
         if (msgfmt_done(&f))
             break;
-        n = read_some(fd, s->rbuf, MAILDIR_READ_CHUNK);
+        n = msgfile_read(&mf, s->rbuf);
     }
     close(fd);
     if (n < 0) {

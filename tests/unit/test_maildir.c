@@ -215,7 +215,7 @@ static void test_scan(void)
     snprintf(a, sizeof a, "%s/cur/1700000003.M5P1.h,W=7:2,", root);
     snprintf(b, sizeof b, "%s/cur/1700000003.M5P1.h,W=7:2,RS", root);
     rename(a, b);
-    int fd = maildir_msg_open(&md, 4);
+    int fd = maildir_msg_open(&md, 4, NULL);
     ok(fd >= 0, "renamed message found again");
     if (fd >= 0)
         close(fd);
@@ -223,7 +223,7 @@ static void test_scan(void)
            "entry follows the rename");
     unlink(b);
     errno = 0;
-    ok(maildir_msg_open(&md, 4) < 0 && errno == ENOENT, "vanished: ENOENT");
+    ok(maildir_msg_open(&md, 4, NULL) < 0 && errno == ENOENT, "vanished: ENOENT");
     is_int(maildir_msg_unlink(&md, 4), 0, "unlinking a vanished one is fine");
     is_int(maildir_msg_unlink(&md, 1), 0, "unlink");
     ok(!exists("cur", "1700000001.M9P1.h,W=9:2,S"), "file gone");
