@@ -47,6 +47,14 @@ struct greeter_state {
     char timestamp[GREETER_TIMESTAMP_MAX]; /* APOP challenge, or "" */
 };
 
+/* Login is possible now: not refused because TLS is configured and not
+ * yet running (RFC 8314's secure default) unless --allow-cleartext. */
+static inline int greeter_login_allowed(const struct greeter_conf *c,
+                                        const struct greeter_state *st)
+{
+    return !c->tls_cert || st->tls_active || c->allow_cleartext;
+}
+
 /* What the parser asks of the root part. */
 enum greeter_kind {
     GREETER_REQ_USER = 'U',   /* USER/PASS */

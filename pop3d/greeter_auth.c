@@ -51,12 +51,9 @@ static void ga_reply(struct ga *g, const char *s)
     io_puts(&g->out, "\r\n");
 }
 
-/* Login is possible in this session: not refused because TLS is set up
- * and not yet running (RFC 8314's secure default). */
 static int ga_login_allowed(const struct ga *g)
 {
-    const struct greeter_conf *c = g->conf;
-    return !c->tls_cert || g->st->tls_active || c->allow_cleartext;
+    return greeter_login_allowed(g->conf, g->st);
 }
 
 static int ga_stls_offered(const struct ga *g)
@@ -70,7 +67,7 @@ static int ga_stls_offered(const struct ga *g)
 void greeter_capa(struct io_out *out, const struct greeter_conf *conf,
                   const struct greeter_state *st)
 {
-    int login = !conf->tls_cert || st->tls_active || conf->allow_cleartext;
+    int login = greeter_login_allowed(conf, st);
     io_puts(out, "+OK Capability list follows\r\n");
     for (size_t i = 0; pop3caps_lines[i]; i++) {
         const char *cap = pop3caps_lines[i];
