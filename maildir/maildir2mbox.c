@@ -185,7 +185,8 @@ static void list_messages(struct ctx *c, struct msglist *l)
     memset(l, 0, sizeof *l);
     if (list_dir(l, c->dirfd, "new") < 0 || list_dir(l, c->dirfd, "cur") < 0)
         log_die(temp_or_perm(errno), "cannot read %s: %s", c->maildir, strerror(errno));
-    qsort(l->m, l->n, sizeof *l->m, msg_cmp);
+    if (l->n > 1)
+        qsort(l->m, l->n, sizeof *l->m, msg_cmp);
 }
 
 /* ---- Durable steps ---- */
