@@ -19,11 +19,13 @@
 #include "maildir.h"
 #include "maildir_session.h"
 #include "params.h"
+#include "util.h"
 
 static const char usage[] =
-    "usage: pop3-maildir MAILDIR\n"
+    "usage: pop3-maildir [-t SECONDS] MAILDIR\n"
     "  Serve the POP3 TRANSACTION state over the Maildir MAILDIR (relative\n"
     "  to the current directory, normally $HOME) for a client on fds 0/1.\n"
+    "  -t: idle timeout, at most the default 600 (RFC 1939 minimum).\n"
     "  Run by a checkpassword program after login; see pop3-maildir(8).\n";
 
 /* Static: the I/O buffers in it cost memory only where touched. */
@@ -100,8 +102,7 @@ static void serve(struct session *s)
             continue;
         }
         if (n == IO_TIMEOUT) {
-            io_puts(&s->out, "-ERR autologout: idle for too long\r\n");
-            io_flush(&s->out);
+            /* RFC 1939 §3: close without a response, and no UPDATE. */
             s->reason = "idle timeout";
             return;
         }
@@ -127,17 +128,27 @@ int main(int argc, char **argv)
         fputs(usage, stdout);
         return 0;
     }
-    if (argc != 2 || argv[1][0] == '\0' || argv[1][0] == '-') {
+    int timeout = POP3_IDLE_TIMEOUT, opt;
+    uint32_t t;
+    while ((opt = getopt(argc, argv, "+t:")) != -1) {
+        if (opt != 't' || parse_u32(optarg, &t) < 0 || t == 0 ||
+            t > POP3_IDLE_TIMEOUT) {
+            fputs(usage, stderr);
+            return 2;
+        }
+        timeout = (int)t;
+    }
+    if (argc - optind != 1 || argv[optind][0] == '\0') {
         fputs(usage, stderr);
         return 2;
     }
     /* A client that goes away must not kill us mid-write: EPIPE instead. */
     signal(SIGPIPE, SIG_IGN);
     struct session *s = &sess;
-    io_in_init(&s->in, 0, POP3_IDLE_TIMEOUT, 0);
+    io_in_init(&s->in, 0, timeout, 0);
     io_out_init(&s->out, 1, IO_WRITE_TIMEOUT);
     log_ids();
-    open_maildrop(s, argv[1]);
+    open_maildrop(s, argv[optind]);
 
     io_printf(&s->out, "+OK maildrop has %zu messages (%llu octets)\r\n",
               s->live_count, (unsigned long long)s->live_size);

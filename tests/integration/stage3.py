@@ -109,14 +109,15 @@ def as_owner():
 
 
 class Session:
-    def __init__(self, maildir="Maildir", root=False, env_extra=None):
+    def __init__(self, maildir="Maildir", root=False, env_extra=None,
+                 args=()):
         self.sock, child = socket.socketpair()
         env = {"PATH": "/usr/bin:/bin", "HOME": HOME, "USER": "alice",
                "TCPREMOTEIP": "192.0.2.7"}
         env.update(env_extra or {})
         self.errfile = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
-            [PROG, maildir], stdin=child, stdout=child, stderr=self.errfile,
+            [PROG] + list(args) + [maildir], stdin=child, stdout=child, stderr=self.errfile,
             cwd=HOME, env=env, preexec_fn=None if root else as_owner)
         child.close()
         self.sock.settimeout(20)
@@ -391,6 +392,27 @@ def test_drops_and_locks():
     d.wait()
 
 
+def test_idle():
+    fresh_maildir()
+    deliver(b"keep me\n")
+    n = len(files())
+    s = Session(args=["-t", "1"])
+    s.line()
+    s.cmd("DELE 1")
+    try:
+        rest = s.sock.recv(100)
+    except socket.timeout:
+        rest = b"(still open)"
+    is_(rest, b"", "idle timeout: closed without a response (RFC 1939)")
+    is_(s.wait(), 0, "idle timeout: exit 0")
+    is_(len(files()), n, "idle timeout deletes nothing")
+    ok("reason=idle timeout" in s.log, "idle timeout logged", s.log)
+    for bad in (["-t", "0"], ["-t", "601"], ["-t", "x"], ["-x"]):
+        r = subprocess.run([PROG] + bad + ["Maildir"], capture_output=True)
+        ok(r.returncode == 2 and b"usage:" in r.stderr,
+           "bad option %s: usage, 2" % " ".join(bad))
+
+
 def test_startup():
     fresh_maildir()
     s = Session(maildir="NoSuchMaildir")
@@ -420,6 +442,7 @@ def main():
         test_everything()
         test_pipelining()
         test_drops_and_locks()
+        test_idle()
         test_startup()
     finally:
         shutil.rmtree(WORK, ignore_errors=True)
