@@ -371,13 +371,43 @@ static void journal_remove(struct ctx *c)
     sync_fd_or_die(c->dirfd, c->maildir);
 }
 
+/* A message renamed since it was copied (a reader on the Maildir moved
+ * it to cur/ or changed its flags) keeps its UNIQUE, the name up to the
+ * first ':' or ','.  Remove it under its new name.  0, or -1 (errno). */
+static int unlink_renamed(struct ctx *c, const char *rel)
+{
+    const char *name = rel + 4;
+    size_t ulen = strcspn(name, ":,");
+    int fd = openat(c->dirfd, "cur", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd < 0 ? NULL : fdopendir(fd);
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    struct dirent *e;
+    int r = 0;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, name, ulen) == 0 &&
+            (e->d_name[ulen] == ':' || e->d_name[ulen] == ',' || e->d_name[ulen] == '\0')) {
+            r = unlinkat(dirfd(d), e->d_name, 0) < 0 && errno != ENOENT ? -1 : 0;
+            break;
+        }
+    }
+    closedir(d);
+    return r;
+}
+
 /* Steps 4 and 5: the messages are safe in the mbox; remove them. */
 static void finish_commit(struct ctx *c, struct msg *m, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (m[i].skipped)
             continue;
-        if (unlinkat(c->dirfd, m[i].rel, 0) < 0 && errno != ENOENT)
+        int r = unlinkat(c->dirfd, m[i].rel, 0);
+        if (r < 0 && errno == ENOENT)
+            r = unlink_renamed(c, m[i].rel);
+        if (r < 0)
             log_die(EXIT_TEMP, "cannot remove %s/%s: %s (the next run finishes)",
                     c->maildir, m[i].rel, strerror(errno));
         mbox_fault_step();

@@ -246,6 +246,21 @@ is_([m["Subject"] for m in messages(d)], ["old", "A", "B", "C", "later"],
     "crash after the append, someone appended more: rolled forward, nothing cut")
 is_(left(d), [], "... and the Maildir emptied")
 
+# ---- committed, then a reader renamed a message (new/ -> cur/ with
+# flags) before the rerun: the renamed copy is removed, not appended again ----
+for n in range(1, steps + 1):
+    d = setup_fault("renamed")
+    run(d, {"POPKIT_FAULT_KILL": str(n)})
+    j = os.path.join(d, "Maildir", ".maildir2mbox.journal")
+    if os.path.exists(j) and open(j).read().endswith("commit\n") and len(left(d)) == 3:
+        break
+newdir = os.path.join(d, "Maildir", "new")
+name = sorted(os.listdir(newdir))[0]
+os.rename(os.path.join(newdir, name), os.path.join(d, "Maildir", "cur", name + ":2,S"))
+rc, err = run(d)
+ok(rc == 0 and mbox_bytes(d) == reference and left(d) == [],
+   "a message renamed by a reader after the commit is not appended twice", err)
+
 # ---- an interrupted run, then MAIL names another file: refused ----
 d = setup_fault("othermail")
 run(d, {"POPKIT_FAULT_KILL": "5"})         # inside the append: prepared
