@@ -70,6 +70,50 @@ out=$(tr -d '\r' <"$T_DIR/held.out")
 is "$(echo "$out" | sed -n 2,4p | tr '\n' '|')" "+OK send PASS|+OK welcome bob|+OK bye|" \
     "the session completes through the separated parser"
 
+# Memory stays bounded: 16 MB without a line end, then the line end.
+out=$(python3 - "$PORT" "$TCPSERVER" <<'EOF'
+import os, socket, sys
+port, tcpserver = int(sys.argv[1]), sys.argv[2]
+
+def children(pid):
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                st = open(f"/proc/{d}/status").read()
+            except OSError:
+                continue
+            if f"\nPPid:\t{pid}\n" in st:
+                out.append(d)
+    return out
+
+def hwm(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+
+s = socket.create_connection(("127.0.0.1", port), 10)
+s.settimeout(30)
+f = s.makefile("rb")
+f.readline()
+parser = children(children(tcpserver)[0])[0]
+before = hwm(parser)
+chunk = b"A" * 65536
+for _ in range(256):
+    s.sendall(chunk)
+s.sendall(b"\r\n")
+print(f.readline().decode().strip())
+after = hwm(parser)
+s.sendall(b"NOOP\r\nQUIT\r\n")
+print(f.readline().decode().strip())
+print("grew", after - before)
+EOF
+)
+like "$(echo "$out" | sed -n 1p)" '^-ERR' "16 MB without a line end: -ERR"
+is "$(echo "$out" | sed -n 2p)" "+OK" "and the session goes on"
+like "$(echo "$out" | sed -n 3p)" '^grew ([0-9]|[0-9][0-9]|[0-9][0-9][0-9])$' \
+    "the parser's peak memory grew by less than 1 MB"
+
 # An unusable privsep directory is refused before anything is said.
 if [ "$(id -u)" -eq 0 ]; then
     mkdir -m 777 "$T_DIR/open"
