@@ -19,9 +19,15 @@ export MAILDIR="$M" MAIL="$T_DIR/Mailbox"
 
 maildir2mbox; is "$?" 0 "maildir2mbox exits 0"
 is "$(ls -A "$M/new"; ls -A "$M/cur")" "" "Maildir emptied"
-is "$(messages -q "$MAIL" 2>/dev/null || messages "$MAIL" | sed 's/.*: //')" 2 \
-    "mailutils counts 2 messages"
-like "$(frm "$MAIL")" 'first letter' "frm lists the subjects"
+is "$(grep -c '^From ' "$MAIL")" 2 "two From_ lines (body From lines are quoted)"
+if command -v frm >/dev/null && command -v messages >/dev/null; then
+    is "$(messages -q "$MAIL" 2>/dev/null || messages "$MAIL" | sed 's/.*: //')" 2 \
+        "mailutils counts 2 messages"
+    like "$(frm "$MAIL" | tr '\n' ' ')" 'first letter.*second letter' "frm lists the subjects in order"
+else
+    echo "ok $((T_N += 1)) # SKIP mailutils not installed"
+    echo "ok $((T_N += 1)) # SKIP mailutils not installed"
+fi
 
 # mutt reads it (full-screen, in tmux) and lists both, in order.
 if command -v tmux >/dev/null && command -v mutt >/dev/null; then
@@ -82,7 +88,7 @@ if [ "$(id -u)" -eq 0 ]; then
         env HOME="$U" MAILDIR="$U/Maildir" MAIL="$U/Mailbox" "$T_BIN/maildir2mbox"
     is "$?" 0 "runs as the mail user"
     is "$(stat -c '%U %G %a %i' "$U/Mailbox")" "$before" "owner, group, mode, inode kept"
-    like "$(frm "$U/Mailbox")" 'first letter' "the message is in it"
+    like "$(grep '^Subject' "$U/Mailbox" | tr '\n' ' ')" 'old.*first letter' "the message is in it"
 else
     echo "ok $((T_N += 1)) # SKIP needs root to chown"
     echo "ok $((T_N += 1)) # SKIP needs root to chown"
@@ -106,7 +112,7 @@ if [ "$(id -u)" -eq 0 ] && mount -t tmpfs -o size=256k tmpfs "$FS" 2>/dev/null; 
     is "$(ls "$M/new" | wc -l)" "$n_before" "disk full: every message still in the Maildir"
     rm "$FS/filler"; cp "$FS/Mailbox" "$T_DIR/Mailbox2"; umount "$FS"
     MAIL=$T_DIR/Mailbox2 maildir2mbox; is "$?" 0 "with room again it completes"
-    is "$(frm "$T_DIR/Mailbox2" | grep -c .)" 4 "old + 3 messages, once each"
+    is "$(grep -c '^From ' "$T_DIR/Mailbox2")" 4 "old + 3 messages, once each"
 else
     for i in 1 2 3 4 5 6; do echo "ok $((T_N += 1)) # SKIP cannot mount a small tmpfs"; done
 fi
