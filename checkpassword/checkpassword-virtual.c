@@ -1,0 +1,211 @@
+/*
+ * checkpassword-virtual -f FILE PROG... -- stage 2 for virtual users.
+ *
+ * Reads login\0password\0timestamp\0 from fd 3, finds the login in the
+ * users file (popkit-users(5)), checks the password with crypt(3) -- or,
+ * for an APOP attempt, the digest against the user's APOP secret -- then
+ * becomes the user's owner and execs PROG with USER, HOME and SHELL set.
+ * Exit 1: bad or unknown login (the same work either way); 2: misuse;
+ * 111: the file or the owner could not be used.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "cpw.h"
+#include "log.h"
+#include "params.h"
+#include "privdrop.h"
+#include "pwcheck.h"
+#include "userdb.h"
+#include "util.h"
+
+#define APOP_DIGEST_HEX 32
+#define DEFAULT_USERS SYSCONFDIR "/popkit/users"
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: checkpassword-virtual [-f FILE] PROG...\n"
+                 "  Check the credentials on fd 3 against the virtual users"
+                 " FILE (popkit-users(5),\n  default %s),\n"
+                 "  then run PROG as the user's owner. Exit 1: bad login,"
+                 " 2: misuse, 111: temporary failure.\n", DEFAULT_USERS);
+}
+
+static int is_hex32(const char *s)
+{
+    size_t i;
+    for (i = 0; s[i]; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')
+              || (s[i] >= 'A' && s[i] <= 'F')))
+            return 0;
+    return i == APOP_DIGEST_HEX;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return c - 'A' + 10;
+}
+
+/* MD5(timestamp . secret) as lowercase hex into out[33]; secret is the
+ * hex-encoded secret from the users file.  0 or -1. */
+static int apop_digest(const char *timestamp, const char *hexsecret,
+                       char out[APOP_DIGEST_HEX + 1])
+{
+    unsigned char secret[USERDB_APOP_SECRET_MAX], md[EVP_MAX_MD_SIZE];
+    size_t n = strlen(hexsecret) / 2;
+    unsigned int mdlen = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int rc = -1;
+
+    if (n > sizeof secret)
+        n = sizeof secret;
+    for (size_t i = 0; i < n; i++)
+        secret[i] = (unsigned char)(hexval(hexsecret[2 * i]) << 4
+                                    | hexval(hexsecret[2 * i + 1]));
+    if (ctx && EVP_DigestInit_ex(ctx, EVP_md5(), NULL)
+        && EVP_DigestUpdate(ctx, timestamp, strlen(timestamp))
+        && EVP_DigestUpdate(ctx, secret, n)
+        && EVP_DigestFinal_ex(ctx, md, &mdlen) && mdlen == 16) {
+        for (unsigned int i = 0; i < mdlen; i++)
+            snprintf(out + 2 * i, 3, "%02x", md[i]);
+        rc = 0;
+    }
+    EVP_MD_CTX_free(ctx);
+    wipe(secret, sizeof secret);
+    return rc;
+}
+
+/* Compare the client's digest with ours; 1 on a match.  A user without
+ * a secret is checked against a dummy one and never matches. */
+static int apop_verify(const struct cpw_creds *c, const char *hexsecret)
+{
+    char want[APOP_DIGEST_HEX + 1], got[APOP_DIGEST_HEX + 1];
+    int usable = hexsecret && *hexsecret, match;
+
+    if (apop_digest(c->timestamp, usable ? hexsecret : "00", want))
+        return 0;
+    for (size_t i = 0; i <= APOP_DIGEST_HEX; i++)
+        got[i] = c->password[i] >= 'A' && c->password[i] <= 'F'
+                     ? (char)(c->password[i] + 32) : c->password[i];
+    match = memeq_ct(want, got, APOP_DIGEST_HEX) == 0;
+    wipe(want, sizeof want);
+    wipe(got, sizeof got);
+    return usable && match;
+}
+
+/* An APOP attempt: the greeter sent a challenge and a 32-hex digest.  A
+ * greeter that always sends its timestamp (qmail-popup) still gets
+ * USER/PASS checked by password when the password is anything else. */
+static int is_apop(const struct cpw_creds *c)
+{
+    return c->timestamp[0] != '\0' && is_hex32(c->password);
+}
+
+/* 1 when the credentials are right for e (NULL: unknown user). */
+static int check(const struct cpw_creds *c, const struct userdb_entry *e,
+                 const char *tmpl)
+{
+    if (is_apop(c))
+        return apop_verify(c, e ? e->apop : NULL) && e != NULL;
+    return pwcheck_verify(c->password, e ? e->hash : NULL, tmpl) && e != NULL;
+}
+
+/* Become the owner and run prog; returns only on failure (111). */
+static int run_as_owner(const struct userdb_entry *e, char **prog)
+{
+    struct passwd *pw;
+    const char *why;
+
+    errno = 0;
+    pw = getpwnam(e->owner);
+    if (!pw) {
+        log_error("owner %s of %s: %s", e->owner, e->address,
+                  errno ? strerror(errno) : "no such user");
+        return CPW_TEMP;
+    }
+    if (pw->pw_uid == 0) {
+        log_error("owner %s of %s has uid 0: refused", e->owner, e->address);
+        return CPW_TEMP;
+    }
+    if (privdrop_become(pw->pw_name, pw->pw_uid, pw->pw_gid, &why)
+        || privdrop_enter(e->address, e->home, pw->pw_shell, &why)) {
+        log_error("cannot become %s for %s: %s: %s", e->owner, e->address,
+                  why, strerror(errno));
+        return CPW_TEMP;
+    }
+    execvp(prog[0], prog);
+    log_error("cannot run %s: %s", prog[0], strerror(errno));
+    return CPW_TEMP;
+}
+
+static int parse_args(int argc, char **argv, const char **file)
+{
+    int i = 1;
+    *file = DEFAULT_USERS;
+    if (argc > 1 && strcmp(argv[1], "--help") == 0) {
+        usage(stdout);
+        exit(0);
+    }
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return i + 1;
+        if (strcmp(argv[i], "-f") == 0 && i + 1 < argc)
+            *file = argv[++i];
+        else
+            return -1;
+    }
+    return *file && **file ? i : -1;
+}
+
+int main(int argc, char **argv)
+{
+    struct cpw_creds c;
+    struct userdb_entry e;
+    char tmpl[PWCHECK_HASH_MAX];
+    const char *file;
+    size_t bad_lines = 0;
+    int first = parse_args(argc, argv, &file), rc, found, good;
+
+    log_init("checkpassword-virtual");
+    if (first < 0 || first >= argc) {
+        usage(stderr);
+        return CPW_MISUSE;
+    }
+    rc = cpw_read(&c);
+    if (rc)
+        return rc;
+    found = userdb_lookup(file, c.login, &e, tmpl, sizeof tmpl, &bad_lines);
+    if (found < 0) {
+        log_error("cannot read %s: %s", file, strerror(errno));
+        cpw_wipe(&c);
+        return CPW_TEMP;
+    }
+    if (bad_lines)
+        log_warn("%s: %zu malformed lines ignored (see vuser list)", file,
+                 bad_lines);
+    good = check(&c, found ? &e : NULL, tmpl);
+    cpw_wipe(&c);
+    wipe(tmpl, sizeof tmpl);
+    if (!good) {
+        userdb_entry_free(&e);
+        return CPW_BAD;
+    }
+    /* The secrets are not needed past this point. */
+    wipe(e.hash, strlen(e.hash));
+    wipe(e.apop, strlen(e.apop));
+    rc = run_as_owner(&e, argv + first);
+    userdb_entry_free(&e);
+    return rc;
+}

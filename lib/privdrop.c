@@ -1,0 +1,127 @@
+/*
+ * privdrop.c -- the one place stage 2 gives up root (privdrop.h).
+ */
+#include "config.h"
+
+#include "privdrop.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "params.h"
+
+static int fail(const char **why, const char *what, int err)
+{
+    *why = what;
+    errno = err;
+    return -1;
+}
+
+/* Supplementary groups: every group NAME is in (plus GID), or only GID.
+ * getgrouplist + setgroups rather than initgroups, whose internal
+ * setgroups cannot be seen (nor faked by uid_wrapper in tests). */
+static int set_groups(const char *name, gid_t gid, const char **why)
+{
+    int n = 0, rc;
+    gid_t *list = NULL;
+    if (!name) {
+        if (setgroups(1, &gid))
+            return fail(why, "setgroups", errno);
+        return 0;
+    }
+    getgrouplist(name, gid, NULL, &n);
+    if (n < 1)
+        n = 1;
+    list = calloc((size_t)n, sizeof *list);
+    if (!list)
+        return fail(why, "getgrouplist", ENOMEM);
+    if (getgrouplist(name, gid, list, &n) < 0) {
+        free(list);
+        return fail(why, "getgrouplist", EINVAL);
+    }
+    rc = setgroups((size_t)n, list);
+    free(list);
+    if (rc)
+        return fail(why, "setgroups", errno);
+    return 0;
+}
+
+/* Read the supplementary groups back: gid must be among them, and root's
+ * group 0 must not be, unless gid itself is 0. */
+static int check_groups(gid_t gid, const char **why)
+{
+    int n = getgroups(0, NULL), found = 0, bad = 0;
+    gid_t *list;
+    if (n < 0)
+        return fail(why, "getgroups", errno);
+    list = calloc((size_t)n + 1, sizeof *list);
+    if (!list)
+        return fail(why, "getgroups", ENOMEM);
+    n = getgroups(n, list);
+    for (int i = 0; i < n; i++) {
+        if (list[i] == gid)
+            found = 1;
+        else if (list[i] == 0)
+            bad = 1;
+    }
+    free(list);
+    if (n < 0)
+        return fail(why, "getgroups", errno);
+    if (bad)
+        return fail(why, "group 0 kept after setgroups", EPERM);
+    if (!found)
+        return fail(why, "primary group missing after setgroups", EPERM);
+    return 0;
+}
+
+static int check_ids(uid_t uid, gid_t gid, const char **why)
+{
+    uid_t ru, eu, su;
+    gid_t rg, eg, sg;
+    if (getresgid(&rg, &eg, &sg) || rg != gid || eg != gid || sg != gid)
+        return fail(why, "gid not changed", EPERM);
+    if (getresuid(&ru, &eu, &su) || ru != uid || eu != uid || su != uid)
+        return fail(why, "uid not changed", EPERM);
+    /* The final proof: root cannot be had back. */
+    if (setuid(0) == 0 || geteuid() == 0)
+        return fail(why, "uid 0 regained after setuid", EPERM);
+    return 0;
+}
+
+int privdrop_become(const char *name, uid_t uid, gid_t gid, const char **why)
+{
+    *why = "";
+    if (uid == 0)
+        return fail(why, "target is uid 0", EPERM);
+    if (geteuid() != 0) {
+        /* Not root: nothing to switch, so we must already be the user. */
+        if (getuid() == uid && geteuid() == uid)
+            return 0;
+        return fail(why, "not root and not the target user", EPERM);
+    }
+    if (set_groups(name, gid, why))
+        return -1;
+    if (setresgid(gid, gid, gid))
+        return fail(why, "setresgid", errno);
+    if (setresuid(uid, uid, uid))
+        return fail(why, "setresuid", errno);
+    if (check_groups(gid, why) || check_ids(uid, gid, why))
+        return -1;
+    return 0;
+}
+
+int privdrop_enter(const char *user, const char *home, const char *shell,
+                   const char **why)
+{
+    *why = "";
+    if (!shell || !*shell)
+        shell = CPW_DEFAULT_SHELL;
+    if (setenv("USER", user, 1) || setenv("HOME", home, 1)
+        || setenv("SHELL", shell, 1))
+        return fail(why, "setenv", errno);
+    if (chdir(home))
+        return fail(why, "chdir to home", errno);
+    return 0;
+}

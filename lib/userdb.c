@@ -1,0 +1,504 @@
+/*
+ * userdb.c -- parse, look up and atomically rewrite the virtual users
+ * file (userdb.h).
+ */
+#include "config.h"
+
+#include "userdb.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "params.h"
+#include "util.h"
+
+/* ---- fields ---- */
+
+static int is_print(unsigned char c) { return c >= 0x20 && c < 0x7f; }
+static int is_graph(unsigned char c) { return c > 0x20 && c < 0x7f; }
+static int is_lower_alnum(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+static unsigned char lower(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+/* A domain: labels of letters, digits and '-', dots between them. */
+static int valid_domain(const char *d)
+{
+    size_t label = 0;
+    for (const unsigned char *p = (const unsigned char *)d; *p; p++) {
+        if (*p == '.') {
+            if (label == 0)
+                return 0;
+            label = 0;
+        } else if (is_lower_alnum(lower(*p)) || *p == '-') {
+            label++;
+        } else {
+            return 0;
+        }
+    }
+    return label > 0;
+}
+
+int userdb_valid_address(const char *a)
+{
+    const char *at = strrchr(a, '@');
+    size_t n = strlen(a);
+    if (!at || at == a || n > USERDB_ADDRESS_MAX)
+        return 0;
+    for (const char *p = a; p < at; p++)
+        if (!is_graph((unsigned char)*p) || *p == ':')
+            return 0;
+    return valid_domain(at + 1);
+}
+
+int userdb_valid_owner(const char *o)
+{
+    size_t n = strlen(o);
+    if (n == 0 || n > USERDB_OWNER_MAX || o[0] == '-')
+        return 0;
+    for (; *o; o++)
+        if (!is_graph((unsigned char)*o) || *o == ':')
+            return 0;
+    return 1;
+}
+
+int userdb_valid_home(const char *h)
+{
+    size_t n = strlen(h);
+    if (h[0] != '/' || n > USERDB_HOME_MAX)
+        return 0;
+    for (; *h; h++)
+        if (!is_print((unsigned char)*h) || *h == ':')
+            return 0;
+    return 1;
+}
+
+int userdb_valid_hash(const char *h)
+{
+    for (; *h; h++)
+        if (!is_graph((unsigned char)*h) || *h == ':')
+            return 0;
+    return 1;
+}
+
+int userdb_valid_apop(const char *hex)
+{
+    size_t n = strlen(hex);
+    if (n % 2 || n > 2 * USERDB_APOP_SECRET_MAX)
+        return 0;
+    for (; *hex; hex++)
+        if (!((*hex >= '0' && *hex <= '9') || (*hex >= 'a' && *hex <= 'f')))
+            return 0;
+    return 1;
+}
+
+int userdb_addr_eq(const char *a, const char *b)
+{
+    const unsigned char *x = (const unsigned char *)a;
+    const unsigned char *y = (const unsigned char *)b;
+    for (; *x && lower(*x) == lower(*y); x++, y++)
+        ;
+    return *x == '\0' && *y == '\0';
+}
+
+/* ---- lines ---- */
+
+static char *next_field(char **p)
+{
+    char *f = *p, *c;
+    if (!f)
+        return NULL;
+    c = strchr(f, ':');
+    if (c) {
+        *c = '\0';
+        *p = c + 1;
+    } else {
+        *p = NULL;
+    }
+    return f;
+}
+
+int userdb_parse(char *line, struct userdb_entry *e)
+{
+    char *p = line;
+    const char *s = line;
+
+    while (*s == ' ' || *s == '\t')
+        s++;
+    if (*s == '\0' || *s == '#')
+        return 0;
+    memset(e, 0, sizeof *e);
+    e->address = next_field(&p);
+    e->hash = next_field(&p);
+    e->owner = next_field(&p);
+    e->home = next_field(&p);
+    e->apop = p ? next_field(&p) : (char *)"";
+    if (!e->home || p != NULL)
+        return -1;
+    if (!userdb_valid_address(e->address) || !userdb_valid_hash(e->hash)
+        || !userdb_valid_owner(e->owner) || !userdb_valid_home(e->home)
+        || !userdb_valid_apop(e->apop))
+        return -1;
+    return 1;
+}
+
+void userdb_entry_free(struct userdb_entry *e)
+{
+    if (e->line) {
+        wipe(e->line, e->size);
+        free(e->line);
+    }
+    memset(e, 0, sizeof *e);
+}
+
+char *userdb_format(const struct userdb_entry *e)
+{
+    const char *apop = e->apop ? e->apop : "";
+    size_t n = strlen(e->address) + strlen(e->hash) + strlen(e->owner)
+               + strlen(e->home) + strlen(apop) + 5;
+    char *s = malloc(n);
+    if (!s)
+        return NULL;
+    snprintf(s, n, "%s:%s:%s:%s%s%s", e->address, e->hash, e->owner,
+             e->home, *apop ? ":" : "", apop);
+    return s;
+}
+
+/* Copy line into fresh storage and parse it there. */
+static int parse_copy(const char *line, struct userdb_entry *e)
+{
+    size_t size = strlen(line) + 1;
+    char *copy = malloc(size);
+    int rc;
+    if (!copy)
+        return -1;
+    memcpy(copy, line, size);
+    rc = userdb_parse(copy, e);
+    if (rc == 1) {
+        e->line = copy;
+        e->size = size;
+    } else {
+        wipe(copy, size);
+        free(copy);
+    }
+    return rc;
+}
+
+/* ---- lookup ---- */
+
+/* Move the parsed fields of line (size bytes, NULs in place) into fresh
+ * storage owned by e.  0 or -1. */
+static int keep_entry(const char *line, size_t size,
+                      const struct userdb_entry *cur, struct userdb_entry *e)
+{
+    e->line = malloc(size);
+    if (!e->line)
+        return -1;
+    memcpy(e->line, line, size);
+    e->size = size;
+    e->address = e->line + (cur->address - line);
+    e->hash = e->line + (cur->hash - line);
+    e->owner = e->line + (cur->owner - line);
+    e->home = e->line + (cur->home - line);
+    e->apop = *cur->apop ? e->line + (cur->apop - line) : (char *)"";
+    return 0;
+}
+
+static void chomp(char *s, ssize_t *n)
+{
+    if (*n > 0 && s[*n - 1] == '\n')
+        s[--*n] = '\0';
+}
+
+int userdb_lookup(const char *path, const char *address,
+                  struct userdb_entry *e, char *tmpl, size_t tmplsz,
+                  size_t *malformed)
+{
+    FILE *f = fopen(path, "re");
+    char *line = NULL;
+    size_t cap = 0, bad = 0;
+    ssize_t n;
+    int found = 0, err = 0;
+
+    memset(e, 0, sizeof *e);
+    if (tmpl && tmplsz)
+        tmpl[0] = '\0';
+    if (!f)
+        return -1;
+    while ((n = getline(&line, &cap, f)) >= 0) {
+        struct userdb_entry cur;
+        int rc;
+        chomp(line, &n);
+        if (n > USERDB_LINE_MAX || (size_t)n != strlen(line)) {
+            bad++;
+            continue;
+        }
+        rc = userdb_parse(line, &cur);
+        if (rc < 0)
+            bad++;
+        if (rc != 1)
+            continue;
+        if (tmpl && tmplsz && !tmpl[0] && strlen(cur.hash) < tmplsz)
+            strcpy(tmpl, cur.hash);
+        /* The first match wins; later ones are still read so the work
+         * does not depend on where the user is. */
+        if (!found && userdb_addr_eq(cur.address, address)) {
+            if (keep_entry(line, (size_t)n + 1, &cur, e)) {
+                err = ENOMEM;
+                break;
+            }
+            found = 1;
+        }
+    }
+    if (!err && ferror(f))
+        err = errno ? errno : EIO;
+    if (line) {
+        wipe(line, cap);
+        free(line);
+    }
+    fclose(f);
+    if (malformed)
+        *malformed = bad;
+    if (err) {
+        userdb_entry_free(e);
+        errno = err;
+        return -1;
+    }
+    return found;
+}
+
+/* ---- editing ---- */
+
+static int push_line(struct userdb *db, char *s)
+{
+    if (db->n == db->cap) {
+        size_t cap = db->cap ? db->cap * 2 : 64;
+        char **l = realloc(db->lines, cap * sizeof *l);
+        if (!l)
+            return -1;
+        db->lines = l;
+        db->cap = cap;
+    }
+    db->lines[db->n++] = s;
+    return 0;
+}
+
+static int take_lock(struct userdb *db)
+{
+    size_t n = strlen(db->path) + sizeof ".lock";
+    char *lock = malloc(n);
+    if (!lock)
+        return -1;
+    snprintf(lock, n, "%s.lock", db->path);
+    db->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    free(lock);
+    if (db->lockfd < 0)
+        return -1;
+    while (flock(db->lockfd, LOCK_EX) < 0)
+        if (errno != EINTR)
+            return -1;
+    return 0;
+}
+
+static int read_lines(struct userdb *db, FILE *f)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int rc = 0;
+    while ((n = getline(&line, &cap, f)) >= 0) {
+        char *copy;
+        chomp(line, &n);
+        if ((size_t)n != strlen(line)) {
+            errno = EINVAL;     /* a NUL byte: a rewrite would lose it */
+            rc = -1;
+            break;
+        }
+        copy = strdup(line);
+        if (!copy || push_line(db, copy)) {
+            free(copy);
+            rc = -1;
+            break;
+        }
+    }
+    if (rc == 0 && ferror(f))
+        rc = -1;
+    if (line) {
+        wipe(line, cap);
+        free(line);
+    }
+    return rc;
+}
+
+int userdb_load(struct userdb *db, const char *path)
+{
+    struct stat st;
+    FILE *f;
+    int rc;
+
+    memset(db, 0, sizeof *db);
+    db->lockfd = -1;
+    db->mode = 0600;
+    db->uid = (uid_t)-1;
+    db->gid = (gid_t)-1;
+    db->path = strdup(path);
+    if (!db->path || take_lock(db))
+        return -1;
+    f = fopen(path, "re");
+    if (!f)
+        return errno == ENOENT ? 0 : -1;
+    if (fstat(fileno(f), &st) == 0) {
+        db->exists = 1;
+        db->mode = st.st_mode & 07777;
+        db->uid = st.st_uid;
+        db->gid = st.st_gid;
+    }
+    rc = read_lines(db, f);
+    fclose(f);
+    return rc;
+}
+
+long userdb_find(const struct userdb *db, const char *address)
+{
+    for (size_t i = 0; i < db->n; i++) {
+        struct userdb_entry e;
+        int rc = userdb_get(db, i, &e), eq;
+        if (rc != 1)
+            continue;
+        eq = userdb_addr_eq(e.address, address);
+        userdb_entry_free(&e);
+        if (eq)
+            return (long)i;
+    }
+    return -1;
+}
+
+int userdb_get(const struct userdb *db, size_t i, struct userdb_entry *e)
+{
+    memset(e, 0, sizeof *e);
+    if (strlen(db->lines[i]) > USERDB_LINE_MAX)
+        return -1;
+    return parse_copy(db->lines[i], e);
+}
+
+int userdb_put(struct userdb *db, const struct userdb_entry *e)
+{
+    long i = userdb_find(db, e->address);
+    char *s = userdb_format(e);
+    if (!s)
+        return -1;
+    if (i < 0)
+        return push_line(db, s) ? (free(s), -1) : 0;
+    wipe(db->lines[i], strlen(db->lines[i]));
+    free(db->lines[i]);
+    db->lines[i] = s;
+    return 0;
+}
+
+int userdb_del(struct userdb *db, const char *address)
+{
+    long i = userdb_find(db, address);
+    if (i < 0)
+        return -1;
+    wipe(db->lines[i], strlen(db->lines[i]));
+    free(db->lines[i]);
+    memmove(db->lines + i, db->lines + i + 1,
+            (db->n - (size_t)i - 1) * sizeof *db->lines);
+    db->n--;
+    return 0;
+}
+
+/* fsync the directory holding path, so the rename is on disk. */
+static int sync_dir(const char *path)
+{
+    char *copy = strdup(path);
+    int fd, rc;
+    if (!copy)
+        return -1;
+    fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(copy);
+    if (fd < 0)
+        return -1;
+    rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+static int write_lines(const struct userdb *db, int fd)
+{
+    for (size_t i = 0; i < db->n; i++)
+        if (write_all(fd, db->lines[i], strlen(db->lines[i]))
+            || write_all(fd, "\n", 1))
+            return -1;
+    return 0;
+}
+
+/* Give the new file the old one's mode and (as root) owner. */
+static int copy_attrs(const struct userdb *db, int fd)
+{
+    if (fchmod(fd, db->mode))
+        return -1;
+    if (db->exists && geteuid() == 0 && fchown(fd, db->uid, db->gid))
+        return -1;
+    return 0;
+}
+
+int userdb_commit(struct userdb *db)
+{
+    size_t n = strlen(db->path) + sizeof ".tmpXXXXXX";
+    char *tmp = malloc(n);
+    int fd, err;
+
+    if (!tmp)
+        return -1;
+    snprintf(tmp, n, "%s.tmpXXXXXX", db->path);
+    fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        free(tmp);
+        return -1;
+    }
+    if (copy_attrs(db, fd) || write_lines(db, fd) || fsync(fd))
+        goto fail;
+    if (close(fd)) {
+        fd = -1;
+        goto fail;
+    }
+    fd = -1;
+    if (rename(tmp, db->path))
+        goto fail;
+    free(tmp);
+    return sync_dir(db->path);
+fail:
+    err = errno;
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+    free(tmp);
+    errno = err;
+    return -1;
+}
+
+void userdb_close(struct userdb *db)
+{
+    for (size_t i = 0; i < db->n; i++) {
+        wipe(db->lines[i], strlen(db->lines[i]));
+        free(db->lines[i]);
+    }
+    free(db->lines);
+    free(db->path);
+    if (db->lockfd >= 0)
+        close(db->lockfd);
+    memset(db, 0, sizeof *db);
+    db->lockfd = -1;
+}
