@@ -3,7 +3,7 @@
 # result; a 1 GB mbox costs no more I/O than an empty one; the owner, mode
 # and inode of an existing mbox stay; a really full disk loses nothing.
 # (Read-back details, kills at every step and injected ENOSPC are in
-# maildir2mbox.py.)
+# maildir2mbox_once.py.)
 . "$top_srcdir/tests/lib.sh"
 
 M=$T_DIR/Maildir
