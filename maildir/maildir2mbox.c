@@ -654,7 +654,8 @@ static const char *env_or_home(const char *var, const char *leaf, char **owned)
  * hands out messages we are moving. */
 static int lock_maildir(struct ctx *c)
 {
-    int fd = openat(c->dirfd, MAILDIR_LOCK_NAME, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int fd = openat(c->dirfd, MAILDIR_LOCK_NAME,
+                    O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
     if (fd < 0)
         return -1;           /* a read-only Maildir: nothing to move anyway */
     time_t deadline = time(NULL) + c->wait;

@@ -292,6 +292,17 @@ ok(held and still_there, "a reader holding the fcntl lock delays it")
 ok(p.returncode == 0 and left(d) == [] and len(messages(d)) == 1,
    "... then it completes", err)
 
+# a POP3 session (pop3-maildir) holds the Maildir's session lock
+lf = os.open(os.path.join(d, "Maildir", "popkit-pop3.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(lf, fcntl.LOCK_EX)
+deliver(d, "l@example.org", "during pop3", "p\n", 1700000000)
+rc, err = run(d, args=("-w", "1"))
+ok(rc == 111 and "POP3 session" in err and len(left(d)) == 1,
+   "a POP3 session holding the Maildir: 111, nothing moved", err)
+os.close(lf)
+rc, err = run(d)
+ok(rc == 0 and left(d) == [], "after the session it completes", err)
+
 deliver(d, "l@example.org", "dotlocked", "y\n", 1700000001)
 sleeper = subprocess.Popen(["sleep", "60"])
 with open(mb + ".lock", "w") as f:
@@ -307,7 +318,7 @@ out, err = p.communicate(timeout=60)
 sleeper.kill()
 sleeper.wait()
 ok(held and still_there, "a live process's dotlock delays it")
-ok(p.returncode == 0 and [m["Subject"] for m in messages(d)] == ["locked", "dotlocked"],
+ok(p.returncode == 0 and [m["Subject"] for m in messages(d)] == ["locked", "during pop3", "dotlocked"],
    "... then it completes", err)
 
 deliver(d, "l@example.org", "stale", "z\n", 1700000002)
