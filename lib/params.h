@@ -192,5 +192,12 @@
 /* Bytes read from a message file at once (RETR, TOP, sizing new mail):
  * large so a big message takes few read(2) calls; on the stack never. */
 #define MAILDIR_READ_CHUNK (256 * 1024)
+/* The size cache (maildir.c): wire sizes of messages in cur/ whose names
+ * lack ,W=, so they are not read every session.  Top of the Maildir,
+ * beside the lock. */
+#define MAILDIR_CACHE_NAME "popkit-sizes"
+/* A cache line is three numbers and a file name (at most NAME_MAX, 255);
+ * anything longer is not ours and is skipped. */
+#define MAILDIR_CACHE_LINE_MAX 320
 
 #endif

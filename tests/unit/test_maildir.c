@@ -302,6 +302,109 @@ static void test_order(void)
     maildir_close(&md);
 }
 
+static unsigned scan_reads(void)
+{
+    struct maildir md;
+    unsigned reads = 999;
+    if (maildir_open(&md, root) == 0 && maildir_lock(&md) == 0 &&
+        maildir_scan(&md, MAILDIR_SCAN_SIZES) == 0)
+        reads = md.size_reads;
+    maildir_close(&md);
+    return reads;
+}
+
+/* Sizes of the three test messages, in order, as one string. */
+static void scan_sizes(char *out, size_t n)
+{
+    struct maildir md;
+    out[0] = '\0';
+    if (maildir_open(&md, root) == 0 && maildir_lock(&md) == 0 &&
+        maildir_scan(&md, MAILDIR_SCAN_SIZES) == 0)
+        for (size_t i = 0; i < md.count; i++)
+            snprintf(out + strlen(out), n - strlen(out), "%s%llu",
+                     i ? " " : "", (unsigned long long)md.msg[i].wire_size);
+    maildir_close(&md);
+}
+
+static void put_cache(const char *text)
+{
+    put(".", MAILDIR_CACHE_NAME, text);
+}
+
+static void test_cache(void)
+{
+    char sizes[256], p[PATH_MAX];
+    clear();
+    /* qmail-pop3d's names in cur/: no size fields at all. */
+    put("cur", "1700000001.101.host:2,S", "a\nb\n");          /* 6 */
+    put("cur", "1700000002.102.host,S=4:2,", "abc\n");         /* 5 */
+    put("cur", "1700000003.103.host:2,", "x");                  /* 3 */
+    put("cur", "1700000004.104.host,W=9:2,", "ignored\n");     /* W */
+    snprintf(p, sizeof p, "%s/%s", root, MAILDIR_CACHE_NAME);
+    unlink(p);
+
+    struct maildir md;
+    ok(maildir_open(&md, root) == 0 && maildir_scan(&md, MAILDIR_SCAN_SIZES) == 0
+       && md.size_reads == 3, "no lock: files read");
+    maildir_close(&md);
+    ok(access(p, F_OK) < 0, "no lock: no cache written");
+    is_int(scan_reads(), 3, "first locked scan reads the three");
+    ok(access(p, F_OK) == 0, "cache written");
+    is_int(scan_reads(), 0, "next scan reads nothing");
+    scan_sizes(sizes, sizeof sizes);
+    is_str(sizes, "6 5 3 9", "sizes from the cache");
+
+    /* A flag change keeps the cache entry valid. */
+    char a[PATH_MAX], b[PATH_MAX];
+    snprintf(a, sizeof a, "%s/cur/1700000001.101.host:2,S", root);
+    snprintf(b, sizeof b, "%s/cur/1700000001.101.host:2,RS", root);
+    rename(a, b);
+    is_int(scan_reads(), 0, "flag change: still from the cache");
+
+    /* Stale: one gone, one new. */
+    snprintf(a, sizeof a, "%s/cur/1700000003.103.host:2,", root);
+    unlink(a);
+    put("cur", "1700000005.105.host:2,", "new\r\n");
+    is_int(scan_reads(), 1, "stale cache: only the new one read");
+    is_int(scan_reads(), 0, "rewritten cache covers it");
+    scan_sizes(sizes, sizeof sizes);
+    is_str(sizes, "6 5 9 5", "sizes after the change");
+
+    /* Hostile and corrupt caches. */
+    put_cache("garbage\n");
+    is_int(scan_reads(), 3, "wrong magic: cache ignored");
+    put_cache("popkit-sizes 1\n"
+              "1700000001 0 99999999999999999999999 1700000001.101.host\n"
+              "1700000002 0 400 1700000002.102.host,S=4\n"
+              "x y z\n"
+              "1700000005 0 5 ../etc/passwd\n"
+              "1700000005 0 5 1700000005.105.host\n");
+    is_int(scan_reads(), 2, "bad lines and S-violating sizes ignored, good used");
+    scan_sizes(sizes, sizeof sizes);
+    is_str(sizes, "6 5 9 5", "sizes right after a hostile cache");
+    char big[4096] = "popkit-sizes 1\n";
+    memset(big + strlen(big), 'x', 1000);
+    strcat(big, "\n1700000005 0 5 1700000005.105.host\n1700000001 0 6 "
+                "1700000001.101.host");
+    put_cache(big);
+    is_int(scan_reads(), 2, "overlong line skipped, last line without LF unused");
+    put_cache("popkit-sizes 1\n1700000005 0 5 1700000005.105.host\n"
+              "1700000001 0 6 1700000001.101.host\n");
+    is_int(scan_reads(), 2, "out-of-order entries just miss");
+    unlink(p);
+    symlink("/etc/passwd", p);
+    is_int(scan_reads(), 3, "symlinked cache not followed");
+    struct stat st;
+    ok(lstat(p, &st) == 0 && S_ISREG(st.st_mode), "symlink replaced by a cache");
+    unlink(p);
+    mkdir(p, 0700);
+    is_int(scan_reads(), 3, "a directory for a cache: ignored");
+    rmdir(p);
+    is_int(scan_reads(), 3, "rebuilt");
+    is_int(scan_reads(), 0, "and used");
+    unlink(p);
+}
+
 static void test_lock(void)
 {
     struct maildir md, other;
@@ -386,6 +489,7 @@ int main(void)
     test_names();
     test_scan();
     test_order();
+    test_cache();
     test_lock();
     test_deliver();
     char cmd[PATH_MAX];
