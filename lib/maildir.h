@@ -16,8 +16,11 @@
  *     message from new/ to cur/.  ",S=N" is the file size (Dovecot,
  *     Courier); it is only used to check W (S <= W <= 2S+2).  Duplicate,
  *     empty, signed or overlong fields count as absent: the name is input
- *     anyone who can deliver mail shapes.  A message without a usable W
- *     is read once a session to count it.
+ *     anyone who can deliver mail shapes.  A message in cur/ without a
+ *     usable W (moved there by another program) is read once to count
+ *     it; the size cache MAILDIR_CACHE_NAME keeps the count for later
+ *     sessions (written only by a scan that holds the lock; checked
+ *     line by line, never trusted beyond what the name allows).
  *   - UIDL: UNIQUE up to the first ':' or ',' (what qmail-pop3d gave), or
  *     a digest of it when that is not 1-70 characters of 0x21-0x7E.
  *
@@ -87,8 +90,8 @@ int maildir_lock(struct maildir *md);
 /* Read new/ and cur/ into md->msg, oldest first.  With MAILDIR_SCAN_MOVE
  * each message in new/ is moved to cur/ as UNIQUE,...,W=N:2, (never
  * replacing a file: if the target exists it stays in new/).  With
- * MAILDIR_SCAN_SIZES every message gets its wire_size (read from the
- * file when the name lacks it).  Files that vanish meanwhile are
+ * MAILDIR_SCAN_SIZES every message gets its wire_size (from the cache,
+ * else read from the file, when the name lacks it).  Files that vanish meanwhile are
  * skipped.  0, or -1 with errno on a directory error. */
 #define MAILDIR_SCAN_MOVE 1u
 #define MAILDIR_SCAN_SIZES 2u
