@@ -100,8 +100,20 @@ static void privsep_prepare(const struct greeter_conf *c, struct privsep *ps)
 static void privsep_limit(int resource, rlim_t max)
 {
     struct rlimit lim = { max, max };
-    if (setrlimit(resource, &lim) < 0)
-        log_die(111, "setrlimit: %s", strerror(errno));
+    if (setrlimit(resource, &lim) == 0)
+        return;
+    /* Lowering a hard limit never needs privilege; only valgrind refuses
+     * it (for RLIMIT_NOFILE).  Keep the soft limit then, and say so. */
+    struct rlimit old;
+    if (errno == EPERM && getrlimit(resource, &old) == 0) {
+        lim.rlim_max = old.rlim_max;
+        if (setrlimit(resource, &lim) == 0) {
+            log_warn("could only lower the soft limit of resource %d",
+                     resource);
+            return;
+        }
+    }
+    log_die(111, "setrlimit: %s", strerror(errno));
 }
 
 /* In the parser child, before it reads a byte: lose root, the file
