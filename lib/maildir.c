@@ -258,11 +258,8 @@ int maildir_lock(struct maildir *md)
         errno = e;
         return -1;
     }
-    /* The holder's pid, for the administrator; nothing trusts it. */
-    char pid[24];
-    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-    if (ftruncate(fd, 0) == 0 && pwrite(fd, pid, (size_t)n, 0) < 0)
-        (void)0;   /* informational only */
+    /* Nothing is written into the file: a session on an unchanged
+     * Maildir writes nothing at all (fuser(1) names the holder). */
     md->lockfd = fd;
     return 0;
 }
