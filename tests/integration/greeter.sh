@@ -164,6 +164,37 @@ out=$(for i in $(seq 1 60); do printf 'NOOP\r\n'; done | $CHAT "$PORT" | tr -d '
 like "$(echo "$out" | tail -1)" '^-ERR.*too many' "command limit before login closes"
 is "$(echo "$out" | grep -c '^+OK$')" 50 "after POP3_PRELOGIN_MAX_COMMANDS commands"
 
+# Random garbage (fixed seed): every line gets exactly one -ERR, the
+# parser survives, and QUIT still ends the session cleanly.
+out=$(python3 - "$PORT" <<'EOF'
+import random, socket, sys
+rng = random.Random(1939)
+bad = 0
+for session in range(8):
+    lines = []
+    for _ in range(40):
+        n = rng.choice((1, 5, 40, 250, 300, 1000))
+        line = bytes(rng.randrange(256) for _ in range(n)).replace(b"\n", b"")
+        if line[:4].upper() in (b"QUIT", b"NOOP", b"CAPA", b"AUTH", b"STLS"):
+            line = b"X" + line
+        lines.append(line)
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 10)
+    s.settimeout(20)
+    f = s.makefile("rb")
+    f.readline()
+    s.sendall(b"".join(l + b"\r\n" for l in lines) + b"QUIT\r\n")
+    answers = [f.readline() for _ in range(41)]
+    if not all(a.startswith(b"-ERR") for a in answers[:40]):
+        bad += 1
+        print("#", [a for a in answers if not a.startswith(b"-ERR")][:3])
+    if not answers[40].startswith(b"+OK"):
+        bad += 1
+    s.close()
+print("bad", bad)
+EOF
+)
+is "$(echo "$out" | tail -1)" "bad 0" "320 random lines: one -ERR each, then QUIT +OK"
+
 # Credentials, then gone: the server survives and serves the next client.
 printf 'USER bob\r\nPASS secret\r\n' | $CHAT "$PORT" >/dev/null
 out=$(chat NOOP QUIT)
