@@ -129,4 +129,33 @@ _, got = raw(b"USER ann@example.org\r\nPASS ann's pass\r\nSTAT\r\nQUIT\r\n",
              aport)
 t.eq(got[2], f"+OK 3 {sizes}", "USER/PASS still works beside APOP")
 
+# --- fetchmail: protocol apop against --apop, auth password (keep) ---
+def fetchmail(how, password, port_):
+    fmdir = os.path.join(t.WORK, "fetchmail-" + how.split()[-1])
+    os.mkdir(fmdir, 0o700)
+    rc = os.path.join(fmdir, "rc")
+    with open(rc, "w") as f:
+        f.write("set invisible\n"
+                f"poll 127.0.0.1 service {port_} {how}\n"
+                f'  user "{box.address}" password "{password}" is root here\n'
+                '  keep no rewrite sslproto ""\n'
+                f"  mda \"/bin/sh -c 'cat > {fmdir}/msg.$$'\"\n")
+    os.chmod(rc, 0o600)
+    env = dict(os.environ, HOME=fmdir, FETCHMAILHOME=fmdir)
+    r = subprocess.run(["fetchmail", "-f", rc, "--nodetach", "--nosyslog"],
+                       env=env, capture_output=True, timeout=60)
+    got = sorted(open(os.path.join(fmdir, n), "rb").read()
+                 for n in os.listdir(fmdir) if n.startswith("msg."))
+    return r, got
+
+
+WANT_LF = sorted(w.replace(b"\r\n", b"\n") for w in WANT)
+r, got = fetchmail("protocol apop", "apop secret", aport)
+t.ok(r.returncode == 0, "fetchmail protocol apop", r.stderr)
+t.eq(got, WANT_LF, "fetchmail APOP: every message byte for byte (LF form)")
+r, got = fetchmail("protocol pop3 auth password", "ann's pass", port)
+t.ok(r.returncode == 0, "fetchmail auth password", r.stderr)
+t.eq(got, WANT_LF, "fetchmail auth password: every message byte for byte")
+t.eq(len(box.files()), 3, "keep: nothing deleted")
+
 t.done()
