@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "msgfmt.h"
@@ -262,6 +263,26 @@ int maildir_lock(struct maildir *md)
      * Maildir writes nothing at all (fuser(1) names the holder). */
     md->lockfd = fd;
     return 0;
+}
+
+int maildir_lock_wait(struct maildir *md, int ms)
+{
+    for (;;) {
+        int r = maildir_lock(md);
+        if (r != MAILDIR_BUSY || ms <= 0)
+            return r;
+        int step = ms < MAILDIR_LOCK_RETRY_MS ? ms : MAILDIR_LOCK_RETRY_MS;
+        struct timespec ts = { 0, (long)step * 1000000L };
+        nanosleep(&ts, NULL);
+        ms -= step;
+    }
+}
+
+void maildir_unlock(struct maildir *md)
+{
+    if (md->lockfd >= 0)
+        close(md->lockfd);   /* the last reference: the flock goes */
+    md->lockfd = -1;
 }
 
 /* ---- Names in the arena ---- */

@@ -86,6 +86,13 @@ void maildir_close(struct maildir *md);
  * holds it, -1 with errno on error.  It stays held until maildir_close(). */
 #define MAILDIR_BUSY 1
 int maildir_lock(struct maildir *md);
+/* The same, retrying for up to ms milliseconds while it is BUSY: a
+ * client that reconnects at once must not meet its own previous session
+ * still on its way out. */
+int maildir_lock_wait(struct maildir *md, int ms);
+/* Release the lock before the process ends, e.g. before the last answer
+ * to a client that may reconnect the moment it reads it. */
+void maildir_unlock(struct maildir *md);
 
 /* Read new/ and cur/ into md->msg, oldest first.  With MAILDIR_SCAN_MOVE
  * each message in new/ is moved to cur/ as UNIQUE,...,W=N:2, (never

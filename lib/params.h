@@ -189,6 +189,12 @@
 /* The session lock, a file at the top of the Maildir, held with flock(2)
  * so the kernel frees it when the holder dies. */
 #define MAILDIR_LOCK_NAME "popkit-pop3.lock"
+/* How long a new session waits for the lock before -ERR [IN-USE]: a
+ * client that reconnects at once (or drops and redials) finds its old
+ * session still exiting; a real second session is refused soon enough. */
+#define MAILDIR_LOCK_WAIT_MS 1500
+/* Poll step while waiting for the lock. */
+#define MAILDIR_LOCK_RETRY_MS 20
 /* Bytes read from a message file at once (RETR, TOP, sizing new mail):
  * large so a big message takes few read(2) calls; on the stack never. */
 #define MAILDIR_READ_CHUNK (256 * 1024)

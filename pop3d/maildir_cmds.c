@@ -306,6 +306,9 @@ static int cmd_quit(struct session *s, int argc, char **argv)
         log_error("cannot sync the maildrop: %s", strerror(errno));
         failed++;
     }
+    /* Unlock before answering: the client may reconnect the moment it
+     * reads the answer, and must not find this session in the way. */
+    maildir_unlock(&s->md);
     if (failed)
         io_printf(&s->out, "-ERR [SYS/TEMP] %u messages not removed\r\n",
                   failed);

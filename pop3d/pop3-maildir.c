@@ -61,7 +61,7 @@ static void open_maildrop(struct session *s, const char *path)
                  strerror(errno));
         refuse(s, "-ERR [SYS/TEMP] cannot open the maildrop\r\n", why);
     }
-    int r = maildir_lock(&s->md);
+    int r = maildir_lock_wait(&s->md, MAILDIR_LOCK_WAIT_MS);
     if (r == MAILDIR_BUSY)
         refuse(s, "-ERR [IN-USE] maildrop in use by another session\r\n",
                "maildrop locked by another session");

@@ -392,6 +392,23 @@ def test_drops_and_locks():
     d.wait()
 
 
+def test_back_to_back():
+    fresh_maildir()
+    deliver(b"hello\n")
+    bad = []
+    for i in range(15):
+        s = Session()
+        g = s.line()
+        if not g.startswith(b"+OK"):
+            bad.append(g)
+        if i % 3 != 2:         # every third one drops, then redials
+            s.cmd("QUIT")
+        s.sock.close()
+        s.wait()
+    is_(bad, [], "15 sessions back to back (QUIT or drop, then redial): "
+        "never [IN-USE]")
+
+
 def test_idle():
     fresh_maildir()
     deliver(b"keep me\n")
@@ -442,6 +459,7 @@ def main():
         test_everything()
         test_pipelining()
         test_drops_and_locks()
+        test_back_to_back()
         test_idle()
         test_startup()
     finally:

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "maildir.h"
@@ -435,9 +436,35 @@ static void test_lock(void)
     ok(ch == 'y', "child holds the lock");
     ok(maildir_open(&md, root) == 0, "open");
     is_int(maildir_lock(&md), MAILDIR_BUSY, "live holder: BUSY");
+    is_int(maildir_lock_wait(&md, 60), MAILDIR_BUSY,
+           "waiting 60 ms on a live holder: BUSY");
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     is_int(maildir_lock(&md), 0, "dead holder's lock taken over");
+    maildir_unlock(&md);
+    ok(md.lockfd == -1, "unlocked");
+    ok(maildir_open(&other, root) == 0 && maildir_lock(&other) == 0,
+       "free after maildir_unlock");
+    maildir_close(&other);
+    maildir_close(&md);
+
+    /* A holder on its way out: the waiter gets the lock. */
+    pid = fork();
+    if (pid == 0) {
+        struct maildir c;
+        char y = maildir_open(&c, root) == 0 && maildir_lock(&c) == 0 ? 'y'
+                                                                        : 'n';
+        if (write(sync[1], &y, 1) < 0)
+            _exit(1);
+        struct timespec ts = { 0, 150 * 1000000L };
+        nanosleep(&ts, NULL);
+        _exit(0);
+    }
+    if (read(sync[0], &ch, 1) != 1)
+        ch = 0;
+    ok(ch == 'y' && maildir_open(&md, root) == 0 &&
+       maildir_lock_wait(&md, 5000) == 0, "lock_wait outlasts an exiting holder");
+    waitpid(pid, NULL, 0);
     maildir_close(&md);
 
     /* A stale lock file with a bogus pid is no obstacle. */
