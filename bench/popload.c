@@ -519,9 +519,22 @@ static int retr_one(struct client *c, long i)
     return 0;
 }
 
+/* QUIT, then wait for the server to close: the session is over only
+ * when the server has finished with it (released its lock, exited), or a
+ * client reconnecting at once could find the maildrop still in use. */
 static int quit(struct client *c)
 {
-    return command(c, "QUIT", NULL);
+    if (command(c, "QUIT", NULL))
+        return -1;
+    c->start = c->end = 0;
+    for (int i = 0; i < 1000; i++) {        /* bounded; reads time out */
+        ssize_t r = read(c->fd, c->buf, RBUF_SIZE);
+        if (r == 0)
+            return 0;
+        if (r < 0 && errno != EINTR)
+            return fail(c, "after QUIT: %s", strerror(errno));
+    }
+    return fail(c, "after QUIT: server kept sending");
 }
 
 /* connect .. QUIT once. */
