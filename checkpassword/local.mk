@@ -6,12 +6,19 @@ lib_libpopkit_a_SOURCES += \
 	lib/pwcheck.c lib/pwcheck.h \
 	lib/userdb.c lib/userdb.h
 
-sbin_PROGRAMS += checkpassword/checkpassword-virtual checkpassword/vuser
+sbin_PROGRAMS += checkpassword/checkpassword-virtual checkpassword/vuser \
+	checkpassword/checkpassword-shadow checkpassword/checkpassword-pam
 checkpassword_checkpassword_virtual_SOURCES = checkpassword/checkpassword-virtual.c
 checkpassword_checkpassword_virtual_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
 checkpassword_checkpassword_virtual_LDADD = lib/libpopkit.a $(CRYPT_LIBS) $(OPENSSL_LIBS)
 checkpassword_vuser_SOURCES = checkpassword/vuser.c
 checkpassword_vuser_LDADD = lib/libpopkit.a $(CRYPT_LIBS)
+checkpassword_checkpassword_shadow_SOURCES = checkpassword/checkpassword-shadow.c \
+	checkpassword/sysacct.c checkpassword/sysacct.h
+checkpassword_checkpassword_shadow_LDADD = lib/libpopkit.a $(CRYPT_LIBS)
+checkpassword_checkpassword_pam_SOURCES = checkpassword/checkpassword-pam.c \
+	checkpassword/sysacct.c checkpassword/sysacct.h
+checkpassword_checkpassword_pam_LDADD = lib/libpopkit.a $(PAM_LIBS)
 
 check_PROGRAMS += tests/unit/test_cpw_read tests/unit/test_pwcheck \
 	tests/unit/test_userdb tests/unit/test_privdrop
@@ -24,3 +31,15 @@ TESTS += tests/unit/test_cpw_read tests/unit/test_pwcheck \
 	tests/integration/checkpassword-virtual.sh tests/integration/checkpassword-vuser.sh
 EXTRA_DIST += tests/integration/checkpassword-virtual.sh tests/integration/checkpassword-vuser.sh
 man_MANS += man/checkpassword-virtual.8 man/vuser.8 man/popkit-users.5
+
+# A PAM account module for the tests only (expiry), built as a shared
+# object without libtool.
+check_PROGRAMS += tests/integration/pam_expiry.so
+tests_integration_pam_expiry_so_SOURCES = tests/integration/pam_expiry.c
+tests_integration_pam_expiry_so_CFLAGS = $(AM_CFLAGS) -fPIC
+tests_integration_pam_expiry_so_LDFLAGS = -shared
+tests_integration_pam_expiry_so_LDADD = $(PAM_LIBS)
+TESTS += tests/integration/checkpassword-shadow.sh tests/integration/checkpassword-pam.sh
+EXTRA_DIST += tests/integration/checkpassword-shadow.sh tests/integration/checkpassword-pam.sh \
+	tests/integration/cpw_accounts.sh
+man_MANS += man/checkpassword-shadow.8 man/checkpassword-pam.8

@@ -90,7 +90,15 @@ static int check_ids(uid_t uid, gid_t gid, const char **why)
     return 0;
 }
 
-int privdrop_become(const char *name, uid_t uid, gid_t gid, const char **why)
+int privdrop_set_groups(const char *name, gid_t gid, const char **why)
+{
+    *why = "";
+    if (geteuid() != 0)
+        return 0;   /* privdrop_set_ids decides whether that is fine */
+    return set_groups(name, gid, why);
+}
+
+int privdrop_set_ids(uid_t uid, gid_t gid, const char **why)
 {
     *why = "";
     if (uid == 0)
@@ -101,8 +109,6 @@ int privdrop_become(const char *name, uid_t uid, gid_t gid, const char **why)
             return 0;
         return fail(why, "not root and not the target user", EPERM);
     }
-    if (set_groups(name, gid, why))
-        return -1;
     if (setresgid(gid, gid, gid))
         return fail(why, "setresgid", errno);
     if (setresuid(uid, uid, uid))
@@ -110,6 +116,15 @@ int privdrop_become(const char *name, uid_t uid, gid_t gid, const char **why)
     if (check_groups(gid, why) || check_ids(uid, gid, why))
         return -1;
     return 0;
+}
+
+int privdrop_become(const char *name, uid_t uid, gid_t gid, const char **why)
+{
+    if (uid == 0)
+        return fail(why, "target is uid 0", EPERM);
+    if (privdrop_set_groups(name, gid, why))
+        return -1;
+    return privdrop_set_ids(uid, gid, why);
 }
 
 int privdrop_enter(const char *user, const char *home, const char *shell,

@@ -13,7 +13,12 @@
  * privdrop_enter() then sets USER, HOME and SHELL and changes to HOME,
  * after the drop so that the user's own permissions apply.
  *
- * Both return 0, or -1 with errno set and *why naming the step that
+ * privdrop_become() is privdrop_set_groups() then privdrop_set_ids();
+ * checkpassword-pam calls them apart, to run pam_setcred (which may add
+ * groups, as pam_group does) in between.  privdrop_set_groups() does
+ * nothing when not root; privdrop_set_ids() then decides.
+ *
+ * All return 0, or -1 with errno set and *why naming the step that
  * failed (a static string for the log).
  */
 #ifndef POPKIT_PRIVDROP_H
@@ -22,6 +27,8 @@
 #include <sys/types.h>
 
 int privdrop_become(const char *name, uid_t uid, gid_t gid, const char **why);
+int privdrop_set_groups(const char *name, gid_t gid, const char **why);
+int privdrop_set_ids(uid_t uid, gid_t gid, const char **why);
 int privdrop_enter(const char *user, const char *home, const char *shell,
                    const char **why);
 

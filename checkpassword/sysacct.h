@@ -1,0 +1,32 @@
+/*
+ * sysacct.h -- what checkpassword-shadow and checkpassword-pam share:
+ * their options, the minimum-uid policy and the final switch to the
+ * system account.
+ */
+#ifndef POPKIT_SYSACCT_H
+#define POPKIT_SYSACCT_H
+
+#include <pwd.h>
+#include <sys/types.h>
+
+struct sysacct_opts {
+    uid_t min_uid;          /* -m: accounts below are refused */
+    const char *service;    /* -s: PAM service (pam only) */
+    int no_session;         /* -n: no PAM session (pam only) */
+};
+
+/* Parse [-m MINUID] plus, when pam, [-s SERVICE] [-n]; --help prints
+ * usage and exits 0.  Returns the index of PROG in argv, or -1 for wrong
+ * usage (the caller prints usage and exits 2). */
+int sysacct_args(int argc, char **argv, int pam, struct sysacct_opts *o);
+
+/* May this account log in at all?  Not uid 0, not below min_uid.  Logs
+ * the refusal. */
+int sysacct_allowed(const struct passwd *pw, uid_t min_uid);
+
+/* Set USER, HOME, SHELL from pw, change to HOME, exec prog.  Returns
+ * only on failure, with CPW_TEMP, after logging why.  The identity must
+ * already be switched (privdrop_become or privdrop_set_ids). */
+int sysacct_exec(const struct passwd *pw, char **prog);
+
+#endif

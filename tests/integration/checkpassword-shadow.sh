@@ -1,0 +1,79 @@
+#!/bin/sh
+# checkpassword-shadow against fake accounts (nss_wrapper passwd, group,
+# shadow): exit codes, locked/empty/expired accounts, uid limits, the
+# identity, environment and directory handed to stage 3.
+. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/integration/cpw_accounts.sh"
+
+shadow() { payload "$1" "$2"; shift 2; cpw_run "" checkpassword-shadow "$@"; }
+
+shadow alice 'good pass' showenv x y
+is "$RC" 0 "good password: exit 0"
+if [ "$(id -u)" -eq 0 ]; then
+    is "$OUT" "uid=4242 gid=4242 groups=4242 4300 user=alice home=$H/alice shell=/bin/sh cwd=$H/alice args=x y" \
+       "stage 3 runs as alice with her groups, USER, HOME, SHELL, cwd, argv"
+else
+    like "$OUT" "user=alice home=$H/alice shell=/bin/sh cwd=$H/alice args=x y" \
+       "USER, HOME, SHELL, cwd and argv for stage 3"
+fi
+shadow alice 'bad pass' showenv
+is "$RC:$OUT" "1:" "bad password: exit 1, nothing run"
+shadow zed 'good pass' showenv
+is "$RC:$OUT" "1:" "unknown user: exit 1"
+shadow carol 'good pass' showenv
+is "$RC" 1 "locked with '!': exit 1 even with the right password"
+shadow dave '*' showenv
+is "$RC" 1 "locked with '*': exit 1"
+shadow erin '' showenv
+is "$RC" 1 "empty password field: never matches"
+shadow frank 'good pass' showenv
+is "$RC" 1 "expired account: exit 1"
+like "$(cat "$T_DIR/err")" "account expired" "logged as expired"
+shadow gus 'good pass' showenv
+is "$RC" 0 "hash in the passwd entry (no shadow line): accepted"
+shadow root 'good pass' showenv
+is "$RC:$OUT" "1:" "uid 0: refused with exit 1"
+like "$(cat "$T_DIR/err")" "root refused: uid 0" "logged"
+shadow sys 'good pass' showenv
+is "$RC" 1 "uid 500 below the default minimum 1000: exit 1"
+shadow sys 'good pass' -m 500 showenv
+is "$RC" 0 "-m 500 lets it in"
+shadow alice 'good pass' -m 5000 showenv
+is "$RC" 1 "-m 5000 keeps alice out"
+shadow "" "" showenv
+is "$RC" 1 "empty login: exit 1"
+
+# Misuse
+printf 'alice\0good pass' >"$T_DIR/payload"
+cpw_run "" checkpassword-shadow showenv
+is "$RC:$OUT" "2:" "missing NUL: exit 2"
+printf 'alice\0good pass\0%0600d\0' 0 >"$T_DIR/payload"
+cpw_run "" checkpassword-shadow showenv
+is "$RC:$OUT" "2:" "payload over 512 bytes: exit 2"
+payload alice 'good pass'
+cpw_run "" checkpassword-shadow
+is "$RC" 2 "no program: exit 2"
+cpw_run "" checkpassword-shadow -m abc showenv
+is "$RC" 2 "bad -m: exit 2"
+cpw_run "" checkpassword-shadow -s pop3 showenv
+is "$RC" 2 "-s is for checkpassword-pam only: exit 2"
+like "$(checkpassword-shadow --help)" "^usage: checkpassword-shadow \[-m MINUID\] PROG" "--help"
+
+# Temporary failures
+shadow alice 'good pass' /nonexistent/prog
+is "$RC" 111 "PROG cannot be run: exit 111"
+sed -i "s|^alice:x:4242:4242:alice:$H/alice:|alice:x:4242:4242:alice:$H/gone:|" "$NSS/passwd"
+shadow alice 'good pass' showenv
+is "$RC" 111 "home missing: exit 111"
+
+# The identity switch, asserted inside the process with uid_wrapper.
+cp "$top_builddir/tests/unit/test_privdrop" "$T_DIR/test_privdrop"
+chmod 755 "$T_DIR/test_privdrop"
+if [ "$(id -u)" -eq 0 ]; then AS=nobody; else AS=; fi
+OUT=$(cd "$T_DIR" && ${AS:+setpriv --reuid=$T_OWNER_UID --regid=$T_OWNER_GID --clear-groups} \
+      env LD_PRELOAD=libuid_wrapper.so UID_WRAPPER=1 UID_WRAPPER_ROOT=1 ./test_privdrop 2>&1)
+like "$OUT" "^ok [0-9]+ - root becomes nobody" \
+     "uid_wrapper (fake root): setgroups, setgid, setuid verified in-process"
+like "$OUT" "^1\.\." "and the unit test completes"
+is "$(printf '%s\n' "$OUT" | grep -c '^not ok')" 0 "with no failures"
+done_testing

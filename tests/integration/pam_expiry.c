@@ -1,0 +1,27 @@
+/*
+ * pam_expiry.c -- a PAM account module for the checkpassword-pam tests
+ * only: user "expired" gets PAM_ACCT_EXPIRED, user "mustchange" gets
+ * PAM_NEW_AUTHTOK_REQD, everyone else passes.  pam_matrix (from
+ * pam_wrapper) has no notion of expiry, and pam_unix reads shadow
+ * through getspnam_r, which nss_wrapper does not fake.
+ */
+#include <string.h>
+
+#include <security/pam_modules.h>
+
+int pam_sm_acct_mgmt(pam_handle_t *h, int flags, int argc, const char **argv);
+
+int pam_sm_acct_mgmt(pam_handle_t *h, int flags, int argc, const char **argv)
+{
+    const char *user = NULL;
+    (void)flags;
+    (void)argc;
+    (void)argv;
+    if (pam_get_user(h, &user, NULL) != PAM_SUCCESS || !user)
+        return PAM_USER_UNKNOWN;
+    if (strcmp(user, "expired") == 0)
+        return PAM_ACCT_EXPIRED;
+    if (strcmp(user, "mustchange") == 0)
+        return PAM_NEW_AUTHTOK_REQD;
+    return PAM_SUCCESS;
+}
