@@ -157,7 +157,6 @@ static int run_with_session(pam_handle_t *h, const struct passwd *pw,
         log_error("pam_open_session: %s", pam_strerror(h, rc));
         return is_temporary(rc) ? CPW_TEMP : CPW_BAD;
     }
-    import_pam_env(h);
     pid = fork();
     if (pid < 0) {
         log_error("fork: %s", strerror(errno));
@@ -165,6 +164,7 @@ static int run_with_session(pam_handle_t *h, const struct passwd *pw,
         return CPW_TEMP;
     }
     if (pid == 0) {
+        import_pam_env(h);
         if (privdrop_set_ids(pw->pw_uid, pw->pw_gid, &why)) {
             log_error("cannot become %s: %s: %s", pw->pw_name, why,
                       strerror(errno));

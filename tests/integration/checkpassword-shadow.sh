@@ -71,7 +71,7 @@ cp "$top_builddir/tests/unit/test_privdrop" "$T_DIR/test_privdrop"
 chmod 755 "$T_DIR/test_privdrop"
 if [ "$(id -u)" -eq 0 ]; then AS=nobody; else AS=; fi
 OUT=$(cd "$T_DIR" && ${AS:+setpriv --reuid=$T_OWNER_UID --regid=$T_OWNER_GID --clear-groups} \
-      env LD_PRELOAD=libuid_wrapper.so UID_WRAPPER=1 UID_WRAPPER_ROOT=1 ./test_privdrop 2>&1)
+      env $WRAP_SAN LD_PRELOAD=libuid_wrapper.so UID_WRAPPER=1 UID_WRAPPER_ROOT=1 ./test_privdrop 2>&1)
 like "$OUT" "^ok [0-9]+ - root becomes nobody" \
      "uid_wrapper (fake root): setgroups, setgid, setuid verified in-process"
 like "$OUT" "^1\.\." "and the unit test completes"

@@ -53,11 +53,15 @@ chmod 755 "$T_BIN/showenv"
 # payload LOGIN PASSWORD: the fd-3 bytes, to a file (so it can hold NULs)
 payload() { printf '%s\0%s\0\0' "$1" "$2" >"$T_DIR/payload"; }
 
-# cpw_run PRELOAD-EXTRA ENV... -- PROG...: run a checkpassword program with
+# Under ASan or valgrind the wrappers must not deep-bind, and ASan must
+# accept coming after them in the preload list.
+WRAP_SAN="NSS_WRAPPER_DISABLE_DEEPBIND=1 PAM_WRAPPER_DISABLE_DEEPBIND=1 UID_WRAPPER_DISABLE_DEEPBIND=1 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+
+# cpw_run PRELOAD-EXTRA ENV... PROG...: run a checkpassword program with
 # the payload on fd 3 under the wrappers; sets OUT and RC, log in $T_DIR/err
 cpw_run() {
     pre=$1; shift
-    OUT=$(env LD_PRELOAD="$UID_PRELOAD${pre}libnss_wrapper.so" \
+    OUT=$(env $WRAP_SAN LD_PRELOAD="$UID_PRELOAD${pre}libnss_wrapper.so" \
           NSS_WRAPPER_PASSWD="$NSS/passwd" NSS_WRAPPER_GROUP="$NSS/group" \
           NSS_WRAPPER_SHADOW="$NSS/shadow" $UID_ENV "$@" \
           3<"$T_DIR/payload" 2>"$T_DIR/err" </dev/null)
