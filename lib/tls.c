@@ -426,10 +426,16 @@ struct relay {
 static void relay_error(struct relay *r, const char *doing, int rc)
 {
     char why[TLS_ERR_MAX], ip[64];
+    int io = SSL_get_error(r->ssl, rc) == SSL_ERROR_SYSCALL;
     ssl_failure(r->ssl, rc, why, sizeof why);
-    /* A client that just goes away is normal; say so quietly. */
-    if (strcmp(why, "client closed the connection") != 0)
-        log_warn("tls: %s %s: %s", doing, remote_ip(ip, sizeof ip), why);
+    /* A client that just goes away (closes, resets) is normal: info, for
+     * the session's story; a TLS protocol error is worth a warning. */
+    if (strcmp(why, "client closed the connection") != 0) {
+        if (io)
+            log_info("tls: %s %s: %s", doing, remote_ip(ip, sizeof ip), why);
+        else
+            log_warn("tls: %s %s: %s", doing, remote_ip(ip, sizeof ip), why);
+    }
     r->net_dead = 1;
 }
 
@@ -627,8 +633,14 @@ static int relay_run(struct tls_server *srv, SSL *ssl, int net, int plain,
     set_nonblock(net);
     set_nonblock(plain);
     if (handshake(ssl, net, srv->handshake_timeout, why, sizeof why) < 0) {
-        log_warn("tls: handshake failed from %s: %s",
-                 remote_ip(ip, sizeof ip), why);
+        /* A client that connects and leaves (a port probe, a health
+         * check) is no attack: info.  Everything else: a warning. */
+        if (strcmp(why, "client closed the connection") == 0)
+            log_info("tls: handshake failed from %s: %s",
+                     remote_ip(ip, sizeof ip), why);
+        else
+            log_warn("tls: handshake failed from %s: %s",
+                     remote_ip(ip, sizeof ip), why);
         report(status, "ERR %s\n", why);
         return 1;
     }

@@ -10,3 +10,8 @@ tests_unit_test_tls_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS)
 tests_unit_test_tls_LDADD = lib/libpopkit_tls.a lib/libpopkit.a $(OPENSSL_LIBS)
 TESTS += tests/unit/test_tls
 EXTRA_DIST += tests/integration/mkcert.sh
+
+# Through the whole chain under tcpserver (they skip until pop3-greeter
+# has --tls-cert).
+TESTS += tests/integration/tls_clients.py tests/integration/tls_policy.py
+EXTRA_DIST += tests/integration/tls_clients.py tests/integration/tls_policy.py
