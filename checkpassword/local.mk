@@ -39,7 +39,9 @@ tests_integration_pam_expiry_so_SOURCES = tests/integration/pam_expiry.c
 tests_integration_pam_expiry_so_CFLAGS = $(AM_CFLAGS) -fPIC
 tests_integration_pam_expiry_so_LDFLAGS = -shared
 tests_integration_pam_expiry_so_LDADD = $(PAM_LIBS)
-TESTS += tests/integration/checkpassword-shadow.sh tests/integration/checkpassword-pam.sh
+TESTS += tests/integration/checkpassword-shadow.sh tests/integration/checkpassword-pam.sh \
+	tests/integration/checkpassword-chain.sh
 EXTRA_DIST += tests/integration/checkpassword-shadow.sh tests/integration/checkpassword-pam.sh \
+	tests/integration/checkpassword-chain.sh \
 	tests/integration/cpw_accounts.sh
 man_MANS += man/checkpassword-shadow.8 man/checkpassword-pam.8
