@@ -924,12 +924,151 @@ static int fill_sizes(struct maildir *md, char **buf)
     return 0;
 }
 
+/* ---- The listing cache ---- */
+
+#define LISTING_MAGIC "popkit-listing1"
+
+struct dir_key {
+    uint64_t dev, ino;
+    int64_t msec, mnsec, csec, cnsec;
+};
+
+struct listing_head {
+    char magic[16];
+    uint32_t entry_size;   /* sizeof (struct maildir_msg) of the writer */
+    uint32_t pad;
+    uint64_t count, arena_len;
+    struct dir_key cur, new;
+};
+
+static void dir_key(struct dir_key *k, const struct stat *st)
+{
+    memset(k, 0, sizeof *k);
+    k->dev = st->st_dev;
+    k->ino = st->st_ino;
+    k->msec = st->st_mtim.tv_sec;
+    k->mnsec = st->st_mtim.tv_nsec;
+    k->csec = st->st_ctim.tv_sec;
+    k->cnsec = st->st_ctim.tv_nsec;
+}
+
+/* Check loaded entries: everything a later use relies on. */
+static int listing_valid(struct maildir *md)
+{
+    for (size_t i = 0; i < md->count; i++) {
+        const struct maildir_msg *m = &md->msg[i];
+        if (m->name_off >= md->arena_len ||
+            (m->flags & ~(MAILDIR_F_NEW | MAILDIR_F_PFX | MAILDIR_F_SFX)) ||
+            m->wire_size == MAILDIR_SIZE_UNKNOWN || m->usec > 999999)
+            return -1;
+        const char *stored = md->arena + m->name_off;
+        const char *nul = memchr(stored, '\0', md->arena_len - m->name_off);
+        /* Room for the rebuilt name: prefix <= 11, suffix <= 3+13+3. */
+        if (!nul || nul - stored > NAME_MAX - 30)
+            return -1;
+        const char *name = build_name(md, m, md->namebuf[0]);
+        if (!name[0] || name[0] == '.' || strchr(name, '/'))
+            return -1;
+        if (i > 0 && !msg_before(md, &md->msg[i - 1], m))
+            return -1;   /* out of order, or a duplicate */
+    }
+    return 0;
+}
+
+/* Load the listing if it is for these very directories.  0 or -1. */
+static int listing_load(struct maildir *md, const struct dir_key *cur,
+                        const struct dir_key *new)
+{
+    struct listing_head h;
+    struct stat st;
+    int fd = openat(md->dirfd, MAILDIR_LISTING_NAME,
+                    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+             read_full(fd, &h, sizeof h) == (ssize_t)sizeof h &&
+             memcmp(h.magic, LISTING_MAGIC, sizeof h.magic) == 0 &&
+             h.entry_size == sizeof(struct maildir_msg) &&
+             memcmp(&h.cur, cur, sizeof *cur) == 0 &&
+             memcmp(&h.new, new, sizeof *new) == 0 &&
+             h.count <= MAILDIR_MAX_MESSAGES &&
+             h.arena_len <= h.count * (NAME_MAX + 1) &&
+             (uint64_t)st.st_size == sizeof h + h.count * sizeof *md->msg +
+                                     h.arena_len &&
+             region_grow((void **)&md->msg, &md->cap,
+                         h.count * sizeof *md->msg + 1) == 0 &&
+             region_grow((void **)&md->arena, &md->arena_cap,
+                         h.arena_len + 1) == 0 &&
+             read_full(fd, md->msg, h.count * sizeof *md->msg) ==
+                 (ssize_t)(h.count * sizeof *md->msg) &&
+             read_full(fd, md->arena, h.arena_len) == (ssize_t)h.arena_len;
+    close(fd);
+    if (ok) {
+        md->count = h.count;
+        md->arena_len = h.arena_len;
+        if (listing_valid(md) == 0)
+            return 0;
+    }
+    md->count = 0;
+    md->arena_len = 0;
+    return -1;
+}
+
+static int settled(const struct stat *st, time_t now)
+{
+    return st->st_mtim.tv_sec + MAILDIR_LISTING_SETTLE <= now &&
+           st->st_ctim.tv_sec + MAILDIR_LISTING_SETTLE <= now;
+}
+
+static void listing_write(struct maildir *md, const struct dir_key *cur,
+                          const struct dir_key *new)
+{
+    struct listing_head h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, LISTING_MAGIC, sizeof h.magic);
+    h.entry_size = sizeof(struct maildir_msg);
+    h.count = md->count;
+    h.arena_len = md->arena_len;
+    h.cur = *cur;
+    h.new = *new;
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, "%s.%ld", MAILDIR_LISTING_NAME, (long)getpid());
+    unlinkat(md->dirfd, tmp, 0);
+    int fd = openat(md->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+                    O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    /* Deletion marks are the caller's; none exist right after a scan. */
+    int bad = write_all(fd, &h, sizeof h) < 0 ||
+              write_all(fd, md->msg, md->count * sizeof *md->msg) < 0 ||
+              write_all(fd, md->arena, md->arena_len) < 0;
+    /* No fsync: a torn cache fails its checks and is rebuilt. */
+    if (close(fd) < 0 || bad ||
+        renameat(md->dirfd, tmp, md->dirfd, MAILDIR_LISTING_NAME) < 0)
+        unlinkat(md->dirfd, tmp, 0);
+}
+
 int maildir_scan(struct maildir *md, unsigned flags)
 {
     char *buf = NULL;
     md->count = 0;
     md->arena_len = 0;
-    md->moved = md->size_reads = 0;
+    md->moved = md->size_reads = md->from_listing = 0;
+    /* The directories' keys, taken before reading them: a change after
+     * this point gives them a new mtime, which a saved listing's key
+     * then fails to match. */
+    struct stat cs, ns;
+    struct dir_key ck, nk;
+    int keyed = (flags & MAILDIR_SCAN_SIZES) && fstat(md->curfd, &cs) == 0 &&
+                fstat(md->newfd, &ns) == 0;
+    if (keyed) {
+        dir_key(&ck, &cs);
+        dir_key(&nk, &ns);
+        if (listing_load(md, &ck, &nk) == 0) {
+            md->from_listing = 1;
+            return 0;
+        }
+    }
     /* cur/ first: a message moved from new/ must not be seen twice. */
     int r = scan_dir(md, 0, flags, &buf);
     if (r == 0)
@@ -945,6 +1084,9 @@ int maildir_scan(struct maildir *md, unsigned flags)
         errno = e;
         return -1;
     }
+    if (keyed && md->lockfd >= 0 && md->moved == 0 &&
+        settled(&cs, time(NULL)) && settled(&ns, time(NULL)))
+        listing_write(md, &ck, &nk);
     return 0;
 }
 

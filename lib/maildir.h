@@ -24,6 +24,15 @@
  *   - UIDL: UNIQUE up to the first ':' or ',' (what qmail-pop3d gave), or
  *     a digest of it when that is not 1-70 characters of 0x21-0x7E.
  *
+ * The listing cache MAILDIR_LISTING_NAME saves even the readdir(2): it
+ * holds the whole sorted scan, keyed by device, inode, mtime and ctime of
+ * new/ and cur/, and is used only while both are unchanged.  It is written
+ * by a locked scan that moved nothing, and only when both directories
+ * last changed at least MAILDIR_LISTING_SETTLE seconds before, so a
+ * change in the same clock tick cannot hide behind an equal mtime.  Every
+ * entry is checked as it loads (offsets, names without '/', sizes, flags,
+ * order); anything wrong and the scan reads the directories instead.
+ *
  * Per-message state is a flat array of struct maildir_msg, names in one
  * arena; no allocation per message.  Both grow with mremap(2), so growing
  * copies nothing and untouched room costs no memory.
@@ -72,6 +81,7 @@ struct maildir {
     size_t arena_len, arena_cap;
     unsigned moved;            /* messages moved from new/ by the scan */
     unsigned size_reads;       /* messages read to learn their size */
+    unsigned from_listing;     /* 1: the scan came from the listing cache */
     char namebuf[2][NAME_MAX + 1];   /* names rebuilt for the caller */
 };
 

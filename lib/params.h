@@ -205,5 +205,12 @@
 /* A cache line is three numbers and a file name (at most NAME_MAX, 255);
  * anything longer is not ours and is skipped. */
 #define MAILDIR_CACHE_LINE_MAX 320
+/* The listing cache (maildir.c): a whole scan, reused while new/ and cur/
+ * are unchanged, so a session on a big unchanged Maildir skips readdir. */
+#define MAILDIR_LISTING_NAME "popkit-listing"
+/* Seconds both directories must have been unchanged before a listing is
+ * saved: file system timestamps are coarse (a clock tick), and a change
+ * within the tick of the saved mtime would otherwise go unnoticed. */
+#define MAILDIR_LISTING_SETTLE 2
 
 #endif

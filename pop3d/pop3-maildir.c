@@ -153,9 +153,9 @@ int main(int argc, char **argv)
     io_printf(&s->out, "+OK maildrop has %zu messages (%llu octets)\r\n",
               s->live_count, (unsigned long long)s->live_size);
     log_info("login: user=%s rip=%s messages=%zu size=%llu moved=%u "
-             "read=%u", log_user, log_ip, s->md.count,
+             "read=%u listing=%u", log_user, log_ip, s->md.count,
              (unsigned long long)s->login_size, s->md.moved,
-             s->md.size_reads);
+             s->md.size_reads, s->md.from_listing);
     s->reason = "disconnected";
     serve(s);
     log_info("logout: user=%s rip=%s reason=%s top=%u/%llu retr=%u/%llu "

@@ -406,6 +406,110 @@ static void test_cache(void)
     unlink(p);
 }
 
+/* Scan (locked, sizes); *from gets from_listing, names the order. */
+static void scan_listing(int *from, char *names, size_t n)
+{
+    struct maildir md;
+    *from = -1;
+    names[0] = '\0';
+    if (maildir_open(&md, root) == 0 && maildir_lock(&md) == 0 &&
+        maildir_scan(&md, MAILDIR_SCAN_SIZES) == 0) {
+        *from = (int)md.from_listing;
+        for (size_t i = 0; i < md.count; i++)
+            snprintf(names + strlen(names), n - strlen(names), "%s%s=%llu",
+                     i ? " " : "", maildir_msg_name(&md, i),
+                     (unsigned long long)md.msg[i].wire_size);
+    }
+    maildir_close(&md);
+}
+
+/* Overwrite len bytes at off in the listing file, in place. */
+static void patch_listing(long off, const void *data, size_t len)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/%s", root, MAILDIR_LISTING_NAME);
+    int fd = open(p, O_WRONLY);
+    if (fd < 0 || pwrite(fd, data, len, off) != (ssize_t)len)
+        exit(1);
+    close(fd);
+}
+
+static void test_listing(void)
+{
+    char want[1024], got[1024], p[PATH_MAX], saved[4096];
+    int from;
+    clear();
+    snprintf(p, sizeof p, "%s/%s", root, MAILDIR_LISTING_NAME);
+    unlink(p);
+    put("cur", "1700000001.M1P1.h,W=3:2,S", "a\r\n");
+    put("cur", "1700000002.M1P1.h,W=3:2,", "b\r\n");
+    put("cur", "oldname:2,", "c\n");
+    scan_listing(&from, want, sizeof want);
+    ok(from == 0 && access(p, F_OK) < 0,
+       "directories changed just now: no listing saved");
+    /* Let the directories settle past the clock-tick guard. */
+    struct timespec ts = { MAILDIR_LISTING_SETTLE, 200 * 1000000L };
+    nanosleep(&ts, NULL);
+    scan_listing(&from, want, sizeof want);
+    ok(from == 0 && access(p, F_OK) == 0, "settled: listing saved");
+    scan_listing(&from, got, sizeof got);
+    ok(from == 1, "next scan comes from the listing");
+    is_str(got, want, "same messages, order, sizes");
+    int fd = open(p, O_RDONLY);
+    ssize_t len = read(fd, saved, sizeof saved);
+    close(fd);
+
+    /* Hostile or broken listings with the right key: all refused. */
+    const long head = 136, arena = head + 3 * 16;
+    uint32_t big = 0xffffffffu;
+    patch_listing(head + 4, &big, 4);
+    scan_listing(&from, got, sizeof got);
+    ok(from == 0 && strcmp(got, want) == 0, "name offset out of range: refused");
+    scan_listing(&from, got, sizeof got);
+    ok(from == 1, "rewritten good listing used");
+    patch_listing(arena, "/", 1);
+    scan_listing(&from, got, sizeof got);
+    ok(from == 0 && strcmp(got, want) == 0, "a '/' in a name: refused");
+    char e0[16], e1[16];
+    memcpy(e0, saved + head, 16);
+    memcpy(e1, saved + head + 16, 16);
+    patch_listing(head, e1, 16);
+    patch_listing(head + 16, e0, 16);
+    scan_listing(&from, got, sizeof got);
+    ok(from == 0 && strcmp(got, want) == 0, "out of order: refused");
+    patch_listing(head + 8, "\xff\xff\xff\xff\xff", 5);
+    scan_listing(&from, got, sizeof got);
+    ok(from == 0 && strcmp(got, want) == 0, "unknown size: refused");
+    uint64_t count = 1000000;
+    patch_listing(24, &count, 8);
+    scan_listing(&from, got, sizeof got);
+    ok(from == 0 && strcmp(got, want) == 0, "count beyond the file: refused");
+    if (truncate(p, len - 1) < 0)
+        exit(1);
+    scan_listing(&from, got, sizeof got);
+    ok(from == 0 && strcmp(got, want) == 0, "truncated: refused");
+    unlink(p);
+    symlink("/etc/passwd", p);
+    scan_listing(&from, got, sizeof got);
+    struct stat st;
+    ok(from == 0 && lstat(p, &st) == 0 && S_ISREG(st.st_mode),
+       "symlinked listing not followed, replaced");
+
+    /* Any change to cur/ invalidates it. */
+    char a[PATH_MAX], b[PATH_MAX];
+    snprintf(a, sizeof a, "%s/cur/1700000002.M1P1.h,W=3:2,", root);
+    snprintf(b, sizeof b, "%s/cur/1700000002.M1P1.h,W=3:2,S", root);
+    rename(a, b);
+    scan_listing(&from, got, sizeof got);
+    ok(from == 0 && strstr(got, "1700000002.M1P1.h,W=3:2,S=3") != NULL,
+       "flag change: listing not used, new name seen");
+    put("new", "1700000009.M1P1.h", "new\n");
+    scan_listing(&from, got, sizeof got);
+    ok(from == 0 && strstr(got, "1700000009.M1P1.h=5") != NULL,
+       "mail in new/: listing not used, message seen");
+    unlink(p);
+}
+
 static void test_lock(void)
 {
     struct maildir md, other;
@@ -517,6 +621,7 @@ int main(void)
     test_scan();
     test_order();
     test_cache();
+    test_listing();
     test_lock();
     test_deliver();
     char cmd[PATH_MAX];
