@@ -104,13 +104,22 @@ static int is_temporary(int rc)
 /* Authenticate and check the account; 0, CPW_BAD or CPW_TEMP. */
 static int pam_check(pam_handle_t *h, const char *service)
 {
+    char safe[64];
+    const void *user = NULL;
     int rc = pam_authenticate(h, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
-    if (rc == PAM_SUCCESS)
+    if (rc == PAM_SUCCESS) {
         rc = pam_acct_mgmt(h, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
+        /* The password was right, so the refusal is news for the admin
+         * (expired, locked, must change the password). */
+        if (rc != PAM_SUCCESS && !is_temporary(rc)) {
+            pam_get_item(h, PAM_USER, &user);
+            log_warn("login as %s refused by the account stack: %s",
+                     user ? log_safe(safe, sizeof safe, user, strlen(user))
+                          : "?", pam_strerror(h, rc));
+        }
+    }
     if (rc == PAM_SUCCESS)
         return 0;
-    if (rc == PAM_NEW_AUTHTOK_REQD || rc == PAM_ACCT_EXPIRED)
-        log_warn("login refused: %s", pam_strerror(h, rc));
     if (is_temporary(rc)) {
         log_error("PAM service %s: %s", service, pam_strerror(h, rc));
         return CPW_TEMP;

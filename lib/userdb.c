@@ -249,7 +249,10 @@ int userdb_lookup(const char *path, const char *address,
             bad++;
         if (rc != 1)
             continue;
-        if (tmpl && tmplsz && !tmpl[0] && strlen(cur.hash) < tmplsz)
+        /* The template is the first hash that is in use (not locked), so
+         * the dummy check costs what a real one does. */
+        if (tmpl && tmplsz && !tmpl[0] && cur.hash[0] && cur.hash[0] != '!'
+            && cur.hash[0] != '*' && strlen(cur.hash) < tmplsz)
             strcpy(tmpl, cur.hash);
         /* The first match wins; later ones are still read so the work
          * does not depend on where the user is. */

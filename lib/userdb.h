@@ -48,8 +48,8 @@ int userdb_addr_eq(const char *a, const char *b);
 /* Scan the whole file (the same work wherever the user is, or whether it
  * is there at all) for address.  Returns 1 and fills *e (release with
  * userdb_entry_free), 0 when absent, -1 when the file cannot be read
- * (errno set).  When tmpl is not NULL it receives the first entry's hash
- * (or ""), for a dummy check of like cost; *malformed, when not NULL,
+ * (errno set).  When tmpl is not NULL it receives the first hash in the
+ * file that is not locked (or ""), for a dummy check of like cost; *malformed, when not NULL,
  * counts the lines that are neither entries nor comments. */
 int userdb_lookup(const char *path, const char *address,
                   struct userdb_entry *e, char *tmpl, size_t tmplsz,

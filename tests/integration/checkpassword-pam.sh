@@ -30,6 +30,7 @@ root:good pass:pop3test
 sys:good pass:pop3test
 expired:good pass:pop3test
 mustchange:good pass:pop3test
+locked:good pass:pop3test
 bob:good pass:otherservice
 ghost:good pass:pop3test
 DB
@@ -65,9 +66,12 @@ pam bob 'good pass' showenv
 is "$RC:$OUT" "1:" "account not allowed for this service (acct_mgmt): exit 1"
 pam expired 'good pass' showenv
 is "$RC:$OUT" "1:" "expired account: exit 1"
-like "$(cat "$T_DIR/err")" "login refused: .*expired" "logged as expired"
+like "$(cat "$T_DIR/err")" "expired refused by the account stack: .*expired" "logged as expired"
 pam mustchange 'good pass' showenv
 is "$RC:$OUT" "1:" "password must be changed: exit 1"
+like "$(cat "$T_DIR/err")" "mustchange refused by the account stack" "logged"
+pam locked 'good pass' showenv
+is "$RC:$OUT" "1:" "locked account (acct_mgmt PERM_DENIED): exit 1"
 pam root 'good pass' showenv
 is "$RC:$OUT" "1:" "uid 0: exit 1"
 like "$(cat "$T_DIR/err")" "root refused: uid 0" "logged"

@@ -31,6 +31,7 @@ acct sys 500 "$PW"                      # below the default minimum uid
 acct gus 4247 "" "$PW"                  # hash in passwd, no shadow
 acct expired 4248 "$PW"
 acct mustchange 4249 "$PW"
+acct locked 4250 "$PW"
 echo "mail2:x:4300:alice" >>"$NSS/group"
 sed -i 's/^erin:x:/erin::/' "$NSS/passwd"   # empty passwd field too
 

@@ -97,6 +97,7 @@ static void lookup(void)
     size_t bad = 0;
 
     write_file("# users\n"
+               "locked@abc.com:!$6$zz$locked:vmail:/m/abc/locked\n"
                "webmaster@abc.com:$6$aa$first:vmail:/m/abc/webmaster\n"
                "broken line\n"
                "webmaster@another.org:$6$bb$second:vmail2:/m/another/webmaster:6869\n"
@@ -105,7 +106,7 @@ static void lookup(void)
            1, "found without regard to case");
     is_str(e.hash, "$6$aa$first", "the abc.com user's hash");
     is_str(e.address, "webmaster@abc.com", "address as written in the file");
-    is_str(tmpl, "$6$aa$first", "template is the first hash");
+    is_str(tmpl, "$6$aa$first", "template is the first hash not locked");
     is_int(bad, 1, "one malformed line counted");
     userdb_entry_free(&e);
     is_int(userdb_lookup(path, "webmaster@another.org", &e, NULL, 0, NULL), 1,
@@ -132,7 +133,8 @@ static void editing(void)
 
     chmod(path, 0640);
     is_int(userdb_load(&db, path), 0, "load");
-    is_int(db.n, 5, "five lines");
+    is_int(db.n, 6, "six lines");
+    is_int(userdb_del(&db, "locked@abc.com"), 0, "delete the locked one");
     is_int(userdb_put(&db, &e), 0, "add");
     e.address = "WEBMASTER@ABC.COM";
     e.hash = "$6$dd$changed";
