@@ -15,3 +15,10 @@ EXTRA_DIST += tests/integration/mkcert.sh
 # has --tls-cert).
 TESTS += tests/integration/tls_clients.py tests/integration/tls_policy.py
 EXTRA_DIST += tests/integration/tls_clients.py tests/integration/tls_policy.py
+
+# bench/tlsload: the TLS load generator for bench/tls-run (never
+# installed; built for make check like bench/popload).
+check_PROGRAMS += bench/tlsload
+bench_tlsload_SOURCES = bench/tlsload.c
+bench_tlsload_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS)
+bench_tlsload_LDADD = $(OPENSSL_LIBS) -lpthread
