@@ -102,11 +102,10 @@ static int load_policy(SSL_CTX *ctx, const struct tls_config *cfg,
         snprintf(err, n, "cannot set the minimum protocol");
         return -1;
     }
+    /* NO_RENEGOTIATION: neither side may renegotiate TLS 1.2 (a CPU
+     * sink for the client to exploit, and old attacks' entry point). */
     uint64_t opts = SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION
                     | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET;
-#ifdef SSL_OP_NO_CLIENT_RENEGOTIATION
-    opts |= SSL_OP_NO_CLIENT_RENEGOTIATION;
-#endif
     SSL_CTX_set_options(ctx, opts);
     /* Level 2 (112-bit security: RSA and DH keys of 2048 bits or more,
      * no SHA-1 signatures), what Debian's openssl.cnf sets and what we

@@ -403,6 +403,37 @@ static void test_big(struct tls_server *srv, int version)
     reap(pid);
 }
 
+/* TLS 1.2 renegotiation (a CPU sink and an old attack surface) is
+ * refused: the client's attempt never completes. */
+static void test_no_renegotiation(struct tls_server *srv)
+{
+    int sv[2];
+    FILE *res;
+    char line[512], b[8];
+    SSL_CTX *c = client_ctx(TLS1_2_VERSION);
+
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    pid_t pid = start_server(srv, sv[1], sv[0], STAGE_ECHO, &res);
+    SSL *ssl = client_connect(c, sv[0]);
+    report_line(res, line, sizeof line);
+    int started = ssl && SSL_renegotiate(ssl) == 1;
+    int hs = started ? SSL_do_handshake(ssl) : -1;
+    /* The server's answer (an alert, or nothing) arrives with the echo. */
+    int w = ssl ? SSL_write(ssl, "x", 1) : -1;
+    int r = ssl && w == 1 ? SSL_read(ssl, b, 1) : -1;
+    printf("# renegotiate: started %d, handshake %d, write %d, read %d, "
+           "pending %d\n", started, hs, w, r,
+           ssl ? SSL_renegotiate_pending(ssl) : -1);
+    ok(started && hs != 1 && r != 1,
+       "client-initiated renegotiation refused");
+    ERR_clear_error();
+    SSL_free(ssl);
+    SSL_CTX_free(c);
+    close(sv[0]);
+    fclose(res);
+    reap(pid);
+}
+
 /* A client the server must refuse: returns the relay's reason. */
 static void refused(struct tls_server *srv, const char *what,
                     int (*client)(int fd), const char *want)
@@ -492,6 +523,7 @@ int main(void)
         test_echo(srv);
         test_big(srv, 0);
         test_big(srv, TLS1_2_VERSION);
+        test_no_renegotiation(srv);
         refused(srv, "TLS 1.0", client_tls10, "protocol");
         refused(srv, "TLS 1.1", client_tls11, "protocol");
         refused(srv, "plaintext POP3 instead of a handshake", client_garbage,
