@@ -212,5 +212,11 @@
  * saved: file system timestamps are coarse (a clock tick), and a change
  * within the tick of the saved mtime would otherwise go unnoticed. */
 #define MAILDIR_LISTING_SETTLE 2
+/* After QUIT, pop3-maildir half-closes and reads what the client still
+ * sends, for at most this long and this much: closing with unread input
+ * makes TCP send a reset that can destroy the last answer (as the
+ * greeter's GREETER_LINGER_*, for when another greeter is in front). */
+#define MAILDIR_LINGER_SECONDS 2
+#define MAILDIR_LINGER_BYTES 65536
 
 #endif

@@ -8,10 +8,13 @@
  * spoken it exits 0, so a non-zero exit always means stage 2 failed.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "io.h"
@@ -88,6 +91,29 @@ static int line_waiting(const struct io_in *in)
     return memchr(in->buf + in->start, '\n', in->end - in->start) != NULL;
 }
 
+/* After QUIT's answer: half-close, then drop what the client still
+ * sends until it closes (bounded), so closing with unread input does not
+ * make TCP send a reset that destroys the answer before it is read.
+ * (pop3-greeter does the same in front of us; other greeters may not.) */
+static void linger(void)
+{
+    char junk[4096];
+    size_t total = 0;
+    time_t end = time(NULL) + MAILDIR_LINGER_SECONDS;
+    if (shutdown(1, SHUT_WR) < 0)
+        return;   /* not a socket: nothing to protect */
+    while (total < MAILDIR_LINGER_BYTES) {
+        time_t now = time(NULL);
+        struct pollfd p = { .fd = 0, .events = POLLIN };
+        if (now >= end || poll(&p, 1, (int)(end - now) * 1000) <= 0)
+            break;
+        ssize_t n = read(0, junk, sizeof junk);
+        if (n <= 0)
+            break;
+        total += (size_t)n;
+    }
+}
+
 static void serve(struct session *s)
 {
     char line[POP3_CMD_MAX + 1];
@@ -115,7 +141,8 @@ static void serve(struct session *s)
             continue;
         }
         if (maildir_cmd_run(s, line) == CMD_END) {
-            io_flush(&s->out);
+            if (io_flush(&s->out) == IO_OK && strcmp(s->reason, "quit") == 0)
+                linger();
             return;
         }
     }

@@ -154,6 +154,10 @@ class Session:
 
     def wait(self):
         try:
+            self.sock.shutdown(socket.SHUT_WR)   # as a client does at the end
+        except OSError:
+            pass
+        try:
             rc = self.proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.proc.kill()
@@ -409,6 +413,40 @@ def test_back_to_back():
         "never [IN-USE]")
 
 
+def test_quit_over_tcp():
+    """QUIT with more input queued behind it, over real TCP: answered,
+    and the process ends (its half-close and drain are bounded)."""
+    fresh_maildir()
+    deliver(b"x\n")
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(1)
+    cli = socket.create_connection(lsock.getsockname())
+    srv, _ = lsock.accept()
+    lsock.close()
+    err = tempfile.TemporaryFile()
+    proc = subprocess.Popen([PROG, "Maildir"], stdin=srv, stdout=srv,
+                            stderr=err, cwd=HOME, preexec_fn=as_owner,
+                            env={"PATH": "/usr/bin:/bin", "HOME": HOME})
+    srv.close()
+    cli.settimeout(20)
+    got = b""
+    try:
+        cli.sendall(b"STAT\r\nQUIT\r\n" + b"NOOP\r\n" * 2000)
+        while b"+OK bye\r\n" not in got:
+            d = cli.recv(65536)
+            if not d:
+                break
+            got += d
+    except OSError as e:
+        got += repr(e).encode()
+    ok(got.endswith(b"+OK bye\r\n"), "QUIT answered with input queued behind it (TCP)",
+       got[-200:])
+    cli.close()
+    is_(proc.wait(timeout=20), 0, "exit 0 after QUIT over TCP")
+    err.close()
+
+
 def test_idle():
     fresh_maildir()
     deliver(b"keep me\n")
@@ -460,6 +498,7 @@ def main():
         test_pipelining()
         test_drops_and_locks()
         test_back_to_back()
+        test_quit_over_tcp()
         test_idle()
         test_startup()
     finally:
