@@ -106,6 +106,30 @@ RC
     HOME=$FM FETCHMAILHOME=$FM fetchmail -f "$FM/rc" --nodetach --nosyslog >"$FM/out" 2>&1
     is "$?" 0 "$kind: fetchmail auth password"
     is "$(cat "$FM"/msg.* | grep -c '^Subject: ')" 2 "$kind: fetchmail delivered both messages"
+
+    # mutt over POP in a pseudo-terminal: <fetch-mail> into an mbox.
+    MD=$T_DIR/mutt-$kind
+    mkdir -p "$MD"; chmod 700 "$MD"; : >"$MD/spool"
+    cat >"$MD/muttrc" <<RC
+set pop_host="pop://alice@127.0.0.1:$PORT"
+set pop_pass="alice pass"
+set pop_authenticators="user"
+set pop_delete=no
+set pop_last=no
+set quit=yes
+set move=no
+set mbox_type=mbox
+set ssl_starttls=no
+set ssl_force_tls=no
+set spoolfile="$MD/spool"
+set folder="$MD"
+RC
+    if command -v mutt >/dev/null && command -v script >/dev/null; then
+        HOME=$MD TERM=vt100 MAIL=$MD/spool timeout 60 script -qec \
+            "mutt -n -F $MD/muttrc -e 'push <fetch-mail><quit>'" /dev/null >"$MD/out" 2>&1
+        is "$(grep -c '^From ' "$MD/spool")" 2 "$kind: mutt <fetch-mail> got both messages"
+        like "$(cat "$MD/spool")" "^\.dot line\$" "$kind: mutt: the dot line unstuffed"
+    fi
 done
 check "the password never reaches the log" sh -c "! grep -q 'alice pass' '$T_DIR/server.log'"
 check "the Maildir still holds both messages (keep)" test "$(ls "$M/cur" | wc -l)" -eq 2
