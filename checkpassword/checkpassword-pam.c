@@ -209,10 +209,10 @@ static int run_without_session(pam_handle_t *h, const struct passwd *pw,
                   strerror(errno));
         return CPW_TEMP;
     }
-    /* The handle's memory goes with the exec; modules that need an
-     * orderly end need a session, which is what -n turns off. */
+    /* Modules' data and descriptors are released before PROG runs; the
+     * handle is gone, so a failed exec ends here rather than in main. */
     pam_end(h, PAM_SUCCESS | PAM_DATA_SILENT);
-    return sysacct_exec(pw, prog);
+    exit(sysacct_exec(pw, prog));
 }
 
 /* After a successful check: policy, groups, credentials, then PROG. */

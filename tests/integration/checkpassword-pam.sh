@@ -83,6 +83,10 @@ pam ghost 'good pass' showenv
 is "$RC" 111 "PAM accepts a user without a passwd entry: exit 111"
 pam alice '' showenv
 is "$RC" 1 "empty password: exit 1"
+pam alice 'good pass' /nonexistent/prog
+is "$RC" 111 "PROG cannot be run (session): exit 111"
+pam alice 'good pass' -n /nonexistent/prog
+is "$RC" 111 "PROG cannot be run (-n): exit 111"
 
 payload alice 'good pass'
 cpw_run "$PAMW" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$PAMD" checkpassword-pam -s pop3echo showenv
