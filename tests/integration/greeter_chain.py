@@ -4,7 +4,7 @@ tcpserver -> pop3-greeter -> checkpassword-virtual -> pop3-maildir.
 What the greeter owns, with the real stages behind it: pipelined commands
 after PASS and AUTH reach stage 3, a wrong password costs one [AUTH] and
 the session goes on, an unknown user looks the same, the limit closes the
-connection, APOP with a secret set by vuser (poplib and curl), and stage
+connection, APOP with a secret set by vuser (poplib, curl, fetchmail, mutt), and stage
 3's own [IN-USE] reaching the client through the greeter."""
 import base64
 import os
@@ -157,5 +157,36 @@ r, got = fetchmail("protocol pop3 auth password", "ann's pass", port)
 t.ok(r.returncode == 0, "fetchmail auth password", r.stderr)
 t.eq(got, WANT_LF, "fetchmail auth password: every message byte for byte")
 t.eq(len(box.files()), 3, "keep: nothing deleted")
+
+# --- mutt over POP, in a pseudo-terminal (script), <fetch-mail> ---
+def mutt(name, port_, password, authenticators):
+    md = os.path.join(t.WORK, "mutt-" + name)
+    os.mkdir(md, 0o700)
+    spool = os.path.join(md, "spool")
+    open(spool, "w").close()
+    with open(os.path.join(md, "muttrc"), "w") as f:
+        f.write(f'set pop_host="pop://ann%40example.org@127.0.0.1:{port_}"\n'
+                f'set pop_pass="{password}"\n'
+                f'set pop_authenticators="{authenticators}"\n'
+                "set pop_delete=no\nset pop_last=no\nset quit=yes\n"
+                "set move=no\nset mbox_type=mbox\nset ssl_starttls=no\n"
+                "set ssl_force_tls=no\n"  # mutt 2 defaults to yes
+                f'set spoolfile="{spool}"\nset folder="{md}"\n')
+    env = dict(os.environ, HOME=md, TERM="vt100", MAIL=spool)
+    cmd = f"mutt -n -F {md}/muttrc -e 'push <fetch-mail><quit>'"
+    r = subprocess.run(["script", "-qec", cmd, "/dev/null"], env=env,
+                       capture_output=True, timeout=60)
+    return r, open(spool, "rb").read()
+
+
+for name, port_, password, auth in (
+        ("user", port, "ann's pass", "user"),
+        ("apop", aport, "apop secret", "apop")):
+    r, spool = mutt(name, port_, password, auth)
+    t.ok(r.returncode == 0 and spool.count(b"\nFrom ") + spool.startswith(b"From ") == 3,
+         f"mutt <fetch-mail> ({auth}) fetched three messages", r.stdout[-500:])
+    t.ok(b"Hello.\n" in spool and b"CRLF body\nline 2\n" in spool and
+         b"\n.\n..two\n.three\nend\n" in spool,
+         f"mutt ({auth}): bodies intact, dots unstuffed", spool)
 
 t.done()
