@@ -1,3 +1,8 @@
+/*
+ * maildir.c -- opening, locking and scanning a Maildir, and the message
+ * operations (maildir.h).  Name parsing lives in maildir_name.c, the
+ * size and listing caches in maildir_cache.c.
+ */
 #define _GNU_SOURCE
 #include "maildir.h"
 
@@ -15,159 +20,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "maildir_int.h"
 #include "msgfmt.h"
 #include "util.h"
-
-/* ---- Names ---- */
-
-size_t maildir_unique_len(const char *name)
-{
-    return strcspn(name, ":,");
-}
-
-/* 128-bit FNV-1a: small, stable, no dependency; the input is a name the
- * delivery agent chose, so collision resistance against an attacker who
- * picks file names is not what it is for. */
-static void fnv1a128(const char *p, size_t n, unsigned char out[16])
-{
-    unsigned __int128 h = ((unsigned __int128)0x6c62272e07bb0142ULL << 64)
-                          | 0x62b821756295c58dULL;
-    const unsigned __int128 prime = ((unsigned __int128)1 << 88) + 0x13b;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= prime;
-    }
-    for (int i = 15; i >= 0; i--) {
-        out[i] = (unsigned char)h;
-        h >>= 8;
-    }
-}
-
-size_t maildir_uidl(const char *name, char *out)
-{
-    size_t n = maildir_unique_len(name);
-    int plain = n >= 1 && n <= MAILDIR_UIDL_MAX;
-    for (size_t i = 0; plain && i < n; i++)
-        if ((unsigned char)name[i] < 0x21 || (unsigned char)name[i] > 0x7e)
-            plain = 0;
-    if (plain) {
-        memcpy(out, name, n);
-        out[n] = '\0';
-        return n;
-    }
-    static const char hex[] = "0123456789abcdef";
-    unsigned char d[16];
-    fnv1a128(name, n, d);
-    for (int i = 0; i < 16; i++) {
-        out[2 * i] = hex[d[i] >> 4];
-        out[2 * i + 1] = hex[d[i] & 15];
-    }
-    out[32] = '\0';
-    return 32;
-}
-
-/* Parse 1..maxdigits decimal digits at s, stopping at the first
- * non-digit (returned through *end).  -1 when none or too many. */
-static int parse_digits(const char *s, int maxdigits, uint64_t *val,
-                        const char **end)
-{
-    uint64_t v = 0;
-    int i;
-    for (i = 0; s[i] >= '0' && s[i] <= '9'; i++) {
-        if (i >= maxdigits)
-            return -1;
-        v = v * 10 + (uint64_t)(s[i] - '0');
-    }
-    if (i == 0)
-        return -1;
-    *val = v;
-    *end = s + i;
-    return 0;
-}
-
-int maildir_name_time(const char *name, uint32_t *sec, uint32_t *usec)
-{
-    uint64_t t, u = 0;
-    const char *p;
-    if (parse_digits(name, 10, &t, &p) < 0 || *p != '.' || t > UINT32_MAX)
-        return -1;
-    *sec = (uint32_t)t;
-    /* The second part of a modern name: M<usec>P<pid>... (qmail, Dovecot,
-     * Courier).  An old "SECONDS.PID.HOST" name has no M: usec 0. */
-    for (p++; *p && *p != '.' && *p != ':' && *p != ','; p++) {
-        if (*p == 'M') {
-            uint64_t v;
-            const char *e;
-            if (parse_digits(p + 1, 6, &v, &e) == 0)
-                u = v;
-            break;
-        }
-    }
-    *usec = (uint32_t)u;
-    return 0;
-}
-
-int maildir_name_field(const char *name, char key, uint64_t *val)
-{
-    const char *end = name + strcspn(name, ":");
-    const char *p = name + maildir_unique_len(name);
-    int found = 0;
-    uint64_t v = 0;
-    while (p < end && *p == ',') {
-        const char *field = p + 1;
-        const char *next = memchr(field, ',', (size_t)(end - field));
-        if (!next)
-            next = end;
-        if (next - field >= 2 && field[0] == key && field[1] == '=') {
-            const char *e;
-            if (found || parse_digits(field + 2, 20, &v, &e) < 0 ||
-                e != next || v > MAILDIR_SIZE_FIELD_MAX)
-                return -1;
-            found = 1;
-        }
-        p = next;
-    }
-    if (!found)
-        return -1;
-    *val = v;
-    return 0;
-}
-
-uint64_t maildir_name_wire_size(const char *name)
-{
-    uint64_t w, s;
-    if (maildir_name_field(name, 'W', &w) < 0)
-        return MAILDIR_SIZE_UNKNOWN;
-    /* Line-end conversion only adds: W >= S; at most a CR for every byte
-     * (all LFs) and a final CRLF: W <= 2S + 2. */
-    if (maildir_name_field(name, 'S', &s) == 0 && (w < s || w > 2 * s + 2))
-        return MAILDIR_SIZE_UNKNOWN;
-    return w;
-}
-
-int maildir_cur_name(const char *newname, uint64_t wire, char *out,
-                     size_t outsz)
-{
-    size_t base = strcspn(newname, ":");
-    const char *info = newname[base] == ':' ? newname + base : ":2,";
-    char w[32] = "";
-    uint64_t old;
-    if (wire != MAILDIR_SIZE_UNKNOWN &&
-        maildir_name_field(newname, 'W', &old) < 0 &&
-        strstr(newname, ",W=") == NULL)
-        snprintf(w, sizeof w, ",W=%llu", (unsigned long long)wire);
-    int n = snprintf(out, outsz, "%.*s%s%s", (int)base, newname, w, info);
-    if (n < 0 || (size_t)n >= outsz || n > NAME_MAX)
-        return -1;
-    return 0;
-}
 
 /* ---- Memory: two growing regions, mapped directly ---- */
 
 /* Grow the mapping *p of *cap bytes to at least need bytes.  mremap
  * moves pages instead of copying them, and pages never touched cost no
  * memory, so doubling wastes nothing real.  0 or -1 (ENOMEM). */
-static int region_grow(void **p, size_t *cap, size_t need)
+int maildir_region_grow(void **p, size_t *cap, size_t need)
 {
     if (need <= *cap)
         return 0;
@@ -311,7 +173,7 @@ static size_t w_suffix(char *out, uint64_t wire)
 }
 
 /* Rebuild the name of m into out (NAME_MAX + 1 bytes). */
-static const char *build_name(const struct maildir *md,
+const char *maildir_build_name(const struct maildir *md,
                               const struct maildir_msg *m, char *out)
 {
     const char *stored = md->arena + m->name_off;
@@ -332,7 +194,7 @@ static const char *build_name(const struct maildir *md,
 
 const char *maildir_msg_name(struct maildir *md, size_t i)
 {
-    return build_name(md, &md->msg[i], md->namebuf[0]);
+    return maildir_build_name(md, &md->msg[i], md->namebuf[0]);
 }
 
 int maildir_msg_dirfd(const struct maildir *md, size_t i)
@@ -341,7 +203,7 @@ int maildir_msg_dirfd(const struct maildir *md, size_t i)
 }
 
 /* Store name for m, leaving out what m's fields rebuild exactly.  The
- * check is textual, so build_name() always gives back the same bytes. */
+ * check is textual, so maildir_build_name() always gives back the same bytes. */
 static int store_name(struct maildir *md, struct maildir_msg *m,
                       const char *name)
 {
@@ -364,7 +226,7 @@ static int store_name(struct maildir *md, struct maildir_msg *m,
         }
     }
     if (md->arena_len + len + 1 > UINT32_MAX ||
-        region_grow((void **)&md->arena, &md->arena_cap,
+        maildir_region_grow((void **)&md->arena, &md->arena_cap,
                     md->arena_len + len + 1) < 0) {
         errno = ENOMEM;
         return -1;
@@ -380,7 +242,7 @@ static int store_name(struct maildir *md, struct maildir_msg *m,
 static int msg_add(struct maildir *md, const char *name, unsigned flags,
                    uint64_t wire, const struct stat *st)
 {
-    if (region_grow((void **)&md->msg, &md->cap,
+    if (maildir_region_grow((void **)&md->msg, &md->cap,
                     (md->count + 1) * sizeof *md->msg) < 0)
         return -1;
     struct maildir_msg *m = &md->msg[md->count];
@@ -574,7 +436,7 @@ static int scan_dir(struct maildir *md, int is_new, unsigned flags,
 }
 
 /* Oldest first: time, then usec, then the name (rare: only on a tie). */
-static int msg_before(struct maildir *md, const struct maildir_msg *x,
+int maildir_msg_before(struct maildir *md, const struct maildir_msg *x,
                       const struct maildir_msg *y)
 {
     uint64_t kx = (uint64_t)x->time << 20 | x->usec;
@@ -583,8 +445,8 @@ static int msg_before(struct maildir *md, const struct maildir_msg *x,
         return kx < ky;
     if (x == y)
         return 0;
-    return strcmp(build_name(md, x, md->namebuf[0]),
-                  build_name(md, y, md->namebuf[1])) < 0;
+    return strcmp(maildir_build_name(md, x, md->namebuf[0]),
+                  maildir_build_name(md, y, md->namebuf[1])) < 0;
 }
 
 static void swap_msg(struct maildir_msg *a, struct maildir_msg *b)
@@ -601,9 +463,9 @@ static void sift_down(struct maildir *md, struct maildir_msg *a, size_t root,
         size_t child = 2 * root + 1;
         if (child >= n)
             return;
-        if (child + 1 < n && msg_before(md, &a[child], &a[child + 1]))
+        if (child + 1 < n && maildir_msg_before(md, &a[child], &a[child + 1]))
             child++;
-        if (!msg_before(md, &a[root], &a[child]))
+        if (!maildir_msg_before(md, &a[root], &a[child]))
             return;
         swap_msg(&a[root], &a[child]);
         root = child;
@@ -634,18 +496,18 @@ static void intro_sort(struct maildir *md, struct maildir_msg *a, size_t n,
             return;
         }
         size_t mid = n / 2;
-        if (msg_before(md, &a[mid], &a[0]))
+        if (maildir_msg_before(md, &a[mid], &a[0]))
             swap_msg(&a[mid], &a[0]);
-        if (msg_before(md, &a[n - 1], &a[0]))
+        if (maildir_msg_before(md, &a[n - 1], &a[0]))
             swap_msg(&a[n - 1], &a[0]);
-        if (msg_before(md, &a[n - 1], &a[mid]))
+        if (maildir_msg_before(md, &a[n - 1], &a[mid]))
             swap_msg(&a[n - 1], &a[mid]);
         struct maildir_msg pivot = a[mid];
         size_t i = 0, j = n - 1;
         for (;;) {
-            while (msg_before(md, &a[i], &pivot))
+            while (maildir_msg_before(md, &a[i], &pivot))
                 i++;
-            while (msg_before(md, &pivot, &a[j]))
+            while (maildir_msg_before(md, &pivot, &a[j]))
                 j--;
             if (i >= j)
                 break;
@@ -665,7 +527,7 @@ static void intro_sort(struct maildir *md, struct maildir_msg *a, size_t n,
         }
     }
     for (size_t i = 1; i < n; i++)
-        for (size_t k = i; k > 0 && msg_before(md, &a[k], &a[k - 1]); k--)
+        for (size_t k = i; k > 0 && maildir_msg_before(md, &a[k], &a[k - 1]); k--)
             swap_msg(&a[k], &a[k - 1]);
 }
 
@@ -677,217 +539,6 @@ static void sort_msgs(struct maildir *md)
     intro_sort(md, md->msg, md->count, depth);
 }
 
-/* ---- The size cache ----
- *
- * Messages in cur/ whose names carry no usable ,W= (moved there by
- * qmail-pop3d, a mail reader, or another server) would be read every
- * session to learn their wire size.  MAILDIR_CACHE_NAME remembers it:
- *
- *   popkit-sizes 1\n
- *   TIME USEC WIRE NAME\n     (one a message, in session order)
- *
- * A file is never rewritten under its name, so NAME (up to ':', the
- * flags) fixes its content and the size stays true.  The cache is input
- * anyone with write access to the Maildir shapes: lines are parsed with
- * hard limits, a line that does not parse or does not agree with the
- * name's ,S= is ignored, and it is read in one sequential pass merged
- * against the sorted messages, so it costs no memory however large.
- * Missing, stale or corrupt, it is rebuilt by a session that holds the
- * lock and had to read files. */
-
-#define CACHE_MAGIC "popkit-sizes 1\n"
-
-struct cache_in {
-    int fd;
-    char *buf;
-    size_t start, end;
-    int eof;
-};
-
-/* Read more into the buffer (compacting it first).  0 at the end. */
-static size_t cache_fill(struct cache_in *c)
-{
-    memmove(c->buf, c->buf + c->start, c->end - c->start);
-    c->end -= c->start;
-    c->start = 0;
-    for (;;) {
-        ssize_t n = read(c->fd, c->buf + c->end, MAILDIR_READ_CHUNK - c->end);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            c->eof = 1;
-            return 0;
-        }
-        c->end += (size_t)n;
-        return (size_t)n;
-    }
-}
-
-/* The next line (without its LF, which becomes NUL-able room) or NULL at
- * the end.  A line longer than MAILDIR_CACHE_LINE_MAX is skipped whole,
- * and so is a last line without LF. */
-static char *cache_line(struct cache_in *c, size_t *len)
-{
-    int skipping = 0;
-    for (;;) {
-        char *p = c->buf + c->start;
-        char *lf = memchr(p, '\n', c->end - c->start);
-        if (lf) {
-            c->start += (size_t)(lf - p) + 1;
-            if (skipping || lf - p > MAILDIR_CACHE_LINE_MAX) {
-                skipping = 0;
-                continue;
-            }
-            *len = (size_t)(lf - p);
-            return p;
-        }
-        if (c->end - c->start > MAILDIR_CACHE_LINE_MAX) {
-            skipping = 1;
-            c->start = c->end;
-        }
-        if (c->eof || cache_fill(c) == 0)
-            return NULL;
-    }
-}
-
-/* Parse "TIME USEC WIRE NAME" into e (name NUL-terminated in place). */
-static int cache_parse(char *line, size_t len, struct maildir_msg *e,
-                       char **name)
-{
-    uint64_t v[3];
-    const char *p = line, *end;
-    line[len] = '\0';
-    for (int k = 0; k < 3; k++) {
-        if (parse_digits(p, 20, &v[k], &end) < 0 || *end != ' ')
-            return -1;
-        p = end + 1;
-    }
-    size_t nlen = strlen(p);
-    if (v[0] > UINT32_MAX || v[1] > 999999 || v[2] >= MAILDIR_SIZE_UNKNOWN ||
-        nlen == 0 || nlen > NAME_MAX || nlen != len - (size_t)(p - line) ||
-        strchr(p, '/') || p[0] == '.')
-        return -1;
-    /* The size must fit what the name says of the file, if it says. */
-    uint64_t sz;
-    if (maildir_name_field(p, 'S', &sz) == 0 && (v[2] < sz || v[2] > 2 * sz + 2))
-        return -1;
-    memset(e, 0, sizeof *e);
-    e->time = (uint32_t)v[0];
-    e->usec = v[1];
-    e->wire_size = v[2];
-    *name = (char *)p;
-    return 0;
-}
-
-/* Same message?  The cache keys by the name without its flags. */
-static int same_key(const char *a, const char *b)
-{
-    size_t la = strcspn(a, ":"), lb = strcspn(b, ":");
-    return la == lb && memcmp(a, b, la) == 0;
-}
-
-/* Cache entry before message m in session order?  <0, 0 (same), >0. */
-static int cache_cmp(struct maildir *md, const struct maildir_msg *e,
-                     const char *ename, const struct maildir_msg *m)
-{
-    uint64_t ke = (uint64_t)e->time << 20 | e->usec;
-    uint64_t km = (uint64_t)m->time << 20 | m->usec;
-    if (ke != km)
-        return ke < km ? -1 : 1;
-    const char *mname = build_name(md, m, md->namebuf[1]);
-    if (same_key(ename, mname))
-        return 0;
-    return strcmp(ename, mname) < 0 ? -1 : 1;
-}
-
-/* Fill unknown sizes from the cache.  Returns the number of cache lines
- * that were not used (stale or bad), or -1 when there is no cache. */
-static long cache_apply(struct maildir *md, char *buf)
-{
-    struct stat st;
-    int fd = openat(md->dirfd, MAILDIR_CACHE_NAME,
-                    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return -1;
-    }
-    struct cache_in c = { .fd = fd, .buf = buf };
-    size_t len;
-    char *line = cache_line(&c, &len);
-    if (!line || len + 1 != sizeof CACHE_MAGIC - 1 ||
-        memcmp(line, CACHE_MAGIC, len) != 0) {
-        close(fd);
-        return -1;
-    }
-    long unused = 0;
-    size_t i = 0;
-    while ((line = cache_line(&c, &len)) != NULL) {
-        struct maildir_msg e;
-        char *ename;
-        if (cache_parse(line, len, &e, &ename) < 0) {
-            unused++;
-            continue;
-        }
-        /* Pass the messages that sort before this entry (none in the
-         * cache for them) and those whose names give their size. */
-        int cmp = -1;
-        while (i < md->count) {
-            if (md->msg[i].wire_size != MAILDIR_SIZE_UNKNOWN ||
-                (cmp = cache_cmp(md, &e, ename, &md->msg[i])) > 0) {
-                i++;
-                continue;
-            }
-            break;
-        }
-        if (i < md->count && cmp == 0)
-            md->msg[i++].wire_size = e.wire_size;
-        else
-            unused++;
-    }
-    close(fd);
-    return unused;
-}
-
-/* Write the cache anew: every message whose name gives no size. */
-static void cache_write(struct maildir *md, char *buf)
-{
-    char tmp[64];
-    snprintf(tmp, sizeof tmp, "%s.%ld", MAILDIR_CACHE_NAME, (long)getpid());
-    unlinkat(md->dirfd, tmp, 0);
-    int fd = openat(md->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-                    O_CLOEXEC, 0600);
-    if (fd < 0)
-        return;
-    size_t n = 0, cap = MAILDIR_READ_CHUNK;
-    int bad = write_all(fd, CACHE_MAGIC, sizeof CACHE_MAGIC - 1) < 0;
-    for (size_t i = 0; i < md->count && !bad; i++) {
-        const struct maildir_msg *m = &md->msg[i];
-        const char *name = build_name(md, m, md->namebuf[0]);
-        if (maildir_name_wire_size(name) != MAILDIR_SIZE_UNKNOWN ||
-            m->wire_size == MAILDIR_SIZE_UNKNOWN)
-            continue;
-        if (cap - n < NAME_MAX + 64) {
-            bad = write_all(fd, buf, n) < 0;
-            n = 0;
-        }
-        n += (size_t)snprintf(buf + n, cap - n, "%u %u %llu %.*s\n", m->time,
-                              (unsigned)m->usec,
-                              (unsigned long long)m->wire_size,
-                              (int)strcspn(name, ":"), name);
-    }
-    if (!bad)
-        bad = write_all(fd, buf, n) < 0;
-    /* A cache need not survive a crash (a torn one is just rebuilt), so
-     * no fsync: the rename only makes the switch atomic. */
-    if (close(fd) < 0 || bad ||
-        renameat(md->dirfd, tmp, md->dirfd, MAILDIR_CACHE_NAME) < 0)
-        unlinkat(md->dirfd, tmp, 0);
-}
-
-/* After the sort: every message gets its wire size, from the cache or
- * by reading it; those that vanished meanwhile are dropped.  0 or -1. */
 static int fill_sizes(struct maildir *md, char **buf)
 {
     size_t unknown = 0;
@@ -898,7 +549,7 @@ static int fill_sizes(struct maildir *md, char **buf)
         return 0;
     if (!*buf && !(*buf = malloc(MAILDIR_READ_CHUNK)))
         return -1;
-    long unused = cache_apply(md, *buf);
+    long unused = maildir_sizes_apply(md, *buf);
     unsigned reads = md->size_reads;
     size_t o = 0;
     for (size_t i = 0; i < md->count; i++) {
@@ -907,7 +558,7 @@ static int fill_sizes(struct maildir *md, char **buf)
             struct stat st;
             uint64_t wire;
             int dirfd = (m->flags & MAILDIR_F_NEW) ? md->newfd : md->curfd;
-            if (size_file(md, dirfd, build_name(md, m, md->namebuf[0]), &st,
+            if (size_file(md, dirfd, maildir_build_name(md, m, md->namebuf[0]), &st,
                           &wire, buf) < 0) {
                 if (errno == ENOMEM)
                     return -1;
@@ -920,132 +571,8 @@ static int fill_sizes(struct maildir *md, char **buf)
     }
     md->count = o;
     if (md->lockfd >= 0 && (unused != 0 || md->size_reads != reads))
-        cache_write(md, *buf);
+        maildir_sizes_write(md, *buf);
     return 0;
-}
-
-/* ---- The listing cache ---- */
-
-#define LISTING_MAGIC "popkit-listing1"
-
-struct dir_key {
-    uint64_t dev, ino;
-    int64_t msec, mnsec, csec, cnsec;
-};
-
-struct listing_head {
-    char magic[16];
-    uint32_t entry_size;   /* sizeof (struct maildir_msg) of the writer */
-    uint32_t pad;
-    uint64_t count, arena_len;
-    struct dir_key cur, new;
-};
-
-static void dir_key(struct dir_key *k, const struct stat *st)
-{
-    memset(k, 0, sizeof *k);
-    k->dev = st->st_dev;
-    k->ino = st->st_ino;
-    k->msec = st->st_mtim.tv_sec;
-    k->mnsec = st->st_mtim.tv_nsec;
-    k->csec = st->st_ctim.tv_sec;
-    k->cnsec = st->st_ctim.tv_nsec;
-}
-
-/* Check loaded entries: everything a later use relies on. */
-static int listing_valid(struct maildir *md)
-{
-    for (size_t i = 0; i < md->count; i++) {
-        const struct maildir_msg *m = &md->msg[i];
-        if (m->name_off >= md->arena_len ||
-            (m->flags & ~(MAILDIR_F_NEW | MAILDIR_F_PFX | MAILDIR_F_SFX)) ||
-            m->wire_size == MAILDIR_SIZE_UNKNOWN || m->usec > 999999)
-            return -1;
-        const char *stored = md->arena + m->name_off;
-        const char *nul = memchr(stored, '\0', md->arena_len - m->name_off);
-        /* Room for the rebuilt name: prefix <= 11, suffix <= 3+13+3. */
-        if (!nul || nul - stored > NAME_MAX - 30)
-            return -1;
-        const char *name = build_name(md, m, md->namebuf[0]);
-        if (!name[0] || name[0] == '.' || strchr(name, '/'))
-            return -1;
-        if (i > 0 && !msg_before(md, &md->msg[i - 1], m))
-            return -1;   /* out of order, or a duplicate */
-    }
-    return 0;
-}
-
-/* Load the listing if it is for these very directories.  0 or -1. */
-static int listing_load(struct maildir *md, const struct dir_key *cur,
-                        const struct dir_key *new)
-{
-    struct listing_head h;
-    struct stat st;
-    int fd = openat(md->dirfd, MAILDIR_LISTING_NAME,
-                    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-             read_full(fd, &h, sizeof h) == (ssize_t)sizeof h &&
-             memcmp(h.magic, LISTING_MAGIC, sizeof h.magic) == 0 &&
-             h.entry_size == sizeof(struct maildir_msg) &&
-             memcmp(&h.cur, cur, sizeof *cur) == 0 &&
-             memcmp(&h.new, new, sizeof *new) == 0 &&
-             h.count <= MAILDIR_MAX_MESSAGES &&
-             h.arena_len <= h.count * (NAME_MAX + 1) &&
-             (uint64_t)st.st_size == sizeof h + h.count * sizeof *md->msg +
-                                     h.arena_len &&
-             region_grow((void **)&md->msg, &md->cap,
-                         h.count * sizeof *md->msg + 1) == 0 &&
-             region_grow((void **)&md->arena, &md->arena_cap,
-                         h.arena_len + 1) == 0 &&
-             read_full(fd, md->msg, h.count * sizeof *md->msg) ==
-                 (ssize_t)(h.count * sizeof *md->msg) &&
-             read_full(fd, md->arena, h.arena_len) == (ssize_t)h.arena_len;
-    close(fd);
-    if (ok) {
-        md->count = h.count;
-        md->arena_len = h.arena_len;
-        if (listing_valid(md) == 0)
-            return 0;
-    }
-    md->count = 0;
-    md->arena_len = 0;
-    return -1;
-}
-
-static int settled(const struct stat *st, time_t now)
-{
-    return st->st_mtim.tv_sec + MAILDIR_LISTING_SETTLE <= now &&
-           st->st_ctim.tv_sec + MAILDIR_LISTING_SETTLE <= now;
-}
-
-static void listing_write(struct maildir *md, const struct dir_key *cur,
-                          const struct dir_key *new)
-{
-    struct listing_head h;
-    memset(&h, 0, sizeof h);
-    memcpy(h.magic, LISTING_MAGIC, sizeof h.magic);
-    h.entry_size = sizeof(struct maildir_msg);
-    h.count = md->count;
-    h.arena_len = md->arena_len;
-    h.cur = *cur;
-    h.new = *new;
-    char tmp[64];
-    snprintf(tmp, sizeof tmp, "%s.%ld", MAILDIR_LISTING_NAME, (long)getpid());
-    unlinkat(md->dirfd, tmp, 0);
-    int fd = openat(md->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-                    O_CLOEXEC, 0600);
-    if (fd < 0)
-        return;
-    /* Deletion marks are the caller's; none exist right after a scan. */
-    int bad = write_all(fd, &h, sizeof h) < 0 ||
-              write_all(fd, md->msg, md->count * sizeof *md->msg) < 0 ||
-              write_all(fd, md->arena, md->arena_len) < 0;
-    /* No fsync: a torn cache fails its checks and is rebuilt. */
-    if (close(fd) < 0 || bad ||
-        renameat(md->dirfd, tmp, md->dirfd, MAILDIR_LISTING_NAME) < 0)
-        unlinkat(md->dirfd, tmp, 0);
 }
 
 int maildir_scan(struct maildir *md, unsigned flags)
@@ -1062,9 +589,9 @@ int maildir_scan(struct maildir *md, unsigned flags)
     int keyed = (flags & MAILDIR_SCAN_SIZES) && fstat(md->curfd, &cs) == 0 &&
                 fstat(md->newfd, &ns) == 0;
     if (keyed) {
-        dir_key(&ck, &cs);
-        dir_key(&nk, &ns);
-        if (listing_load(md, &ck, &nk) == 0) {
+        maildir_dir_key(&ck, &cs);
+        maildir_dir_key(&nk, &ns);
+        if (maildir_listing_load(md, &ck, &nk) == 0) {
             md->from_listing = 1;
             return 0;
         }
@@ -1085,8 +612,8 @@ int maildir_scan(struct maildir *md, unsigned flags)
         return -1;
     }
     if (keyed && md->lockfd >= 0 && md->moved == 0 &&
-        settled(&cs, time(NULL)) && settled(&ns, time(NULL)))
-        listing_write(md, &ck, &nk);
+        maildir_settled(&cs, time(NULL)) && maildir_settled(&ns, time(NULL)))
+        maildir_listing_write(md, &ck, &nk);
     return 0;
 }
 
@@ -1169,30 +696,6 @@ int maildir_sync(struct maildir *md)
 
 /* ---- Writing ---- */
 
-int maildir_unique(char *out, size_t outsz)
-{
-    static unsigned long seq;
-    struct timeval tv;
-    char host[256], safe[3 * 256 + 1];
-    gettimeofday(&tv, NULL);
-    if (gethostname(host, sizeof host) < 0)
-        strcpy(host, "localhost");
-    host[sizeof host - 1] = '\0';
-    size_t o = 0;
-    for (size_t i = 0; host[i]; i++) {
-        if (host[i] == '/' || host[i] == ':') {
-            o += (size_t)sprintf(safe + o, "\\%03o", (unsigned char)host[i]);
-        } else {
-            safe[o++] = host[i];
-        }
-    }
-    safe[o] = '\0';
-    int n = snprintf(out, outsz, "%lld.M%06ldP%ldQ%lu.%s",
-                     (long long)tv.tv_sec, (long)tv.tv_usec, (long)getpid(),
-                     ++seq, safe);
-    return n < 0 || (size_t)n >= outsz ? -1 : 0;
-}
-
 int maildir_deliver(struct maildir *md, const void *data, size_t len,
                     char *name_out)
 {
@@ -1229,3 +732,4 @@ int maildir_deliver(struct maildir *md, const void *data, size_t len,
         memcpy(name_out, dst + 4, strlen(dst + 4) + 1);
     return 0;
 }
+

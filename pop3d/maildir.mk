@@ -2,7 +2,8 @@
 # The Maildir core (lib/maildir, lib/msgfmt), the shared CAPA list
 # (lib/pop3caps) and stage 3, pop3-maildir, with their tests.
 lib_libpopkit_a_SOURCES += \
-	lib/maildir.c lib/maildir.h \
+	lib/maildir.c lib/maildir.h lib/maildir_int.h \
+	lib/maildir_name.c lib/maildir_cache.c \
 	lib/msgfmt.c lib/msgfmt.h \
 	lib/pop3caps.c lib/pop3caps.h
 

@@ -1,0 +1,349 @@
+/*
+ * maildir_cache.c -- the size cache and the listing cache of maildir.h,
+ * both input an attacker with write access to the Maildir may shape.
+ */
+#define _GNU_SOURCE
+#include "maildir.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "maildir_int.h"
+#include "util.h"
+
+/* ---- The size cache ----
+ *
+ * Messages in cur/ whose names carry no usable ,W= (moved there by
+ * qmail-pop3d, a mail reader, or another server) would be read every
+ * session to learn their wire size.  MAILDIR_CACHE_NAME remembers it:
+ *
+ *   popkit-sizes 1\n
+ *   TIME USEC WIRE NAME\n     (one a message, in session order)
+ *
+ * A file is never rewritten under its name, so NAME (up to ':', the
+ * flags) fixes its content and the size stays true.  The cache is input
+ * anyone with write access to the Maildir shapes: lines are parsed with
+ * hard limits, a line that does not parse or does not agree with the
+ * name's ,S= is ignored, and it is read in one sequential pass merged
+ * against the sorted messages, so it costs no memory however large.
+ * Missing, stale or corrupt, it is rebuilt by a session that holds the
+ * lock and had to read files. */
+
+#define CACHE_MAGIC "popkit-sizes 1\n"
+
+struct cache_in {
+    int fd;
+    char *buf;
+    size_t start, end;
+    int eof;
+};
+
+/* Read more into the buffer (compacting it first).  0 at the end. */
+static size_t cache_fill(struct cache_in *c)
+{
+    memmove(c->buf, c->buf + c->start, c->end - c->start);
+    c->end -= c->start;
+    c->start = 0;
+    for (;;) {
+        ssize_t n = read(c->fd, c->buf + c->end, MAILDIR_READ_CHUNK - c->end);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            c->eof = 1;
+            return 0;
+        }
+        c->end += (size_t)n;
+        return (size_t)n;
+    }
+}
+
+/* The next line (without its LF, which becomes NUL-able room) or NULL at
+ * the end.  A line longer than MAILDIR_CACHE_LINE_MAX is skipped whole,
+ * and so is a last line without LF. */
+static char *cache_line(struct cache_in *c, size_t *len)
+{
+    int skipping = 0;
+    for (;;) {
+        char *p = c->buf + c->start;
+        char *lf = memchr(p, '\n', c->end - c->start);
+        if (lf) {
+            c->start += (size_t)(lf - p) + 1;
+            if (skipping || lf - p > MAILDIR_CACHE_LINE_MAX) {
+                skipping = 0;
+                continue;
+            }
+            *len = (size_t)(lf - p);
+            return p;
+        }
+        if (c->end - c->start > MAILDIR_CACHE_LINE_MAX) {
+            skipping = 1;
+            c->start = c->end;
+        }
+        if (c->eof || cache_fill(c) == 0)
+            return NULL;
+    }
+}
+
+/* Parse "TIME USEC WIRE NAME" into e (name NUL-terminated in place). */
+static int cache_parse(char *line, size_t len, struct maildir_msg *e,
+                       char **name)
+{
+    uint64_t v[3];
+    const char *p = line, *end;
+    line[len] = '\0';
+    for (int k = 0; k < 3; k++) {
+        if (maildir_parse_digits(p, 20, &v[k], &end) < 0 || *end != ' ')
+            return -1;
+        p = end + 1;
+    }
+    size_t nlen = strlen(p);
+    if (v[0] > UINT32_MAX || v[1] > 999999 || v[2] >= MAILDIR_SIZE_UNKNOWN ||
+        nlen == 0 || nlen > NAME_MAX || nlen != len - (size_t)(p - line) ||
+        strchr(p, '/') || p[0] == '.')
+        return -1;
+    /* The size must fit what the name says of the file, if it says. */
+    uint64_t sz;
+    if (maildir_name_field(p, 'S', &sz) == 0 && (v[2] < sz || v[2] > 2 * sz + 2))
+        return -1;
+    memset(e, 0, sizeof *e);
+    e->time = (uint32_t)v[0];
+    e->usec = v[1];
+    e->wire_size = v[2];
+    *name = (char *)p;
+    return 0;
+}
+
+/* Same message?  The cache keys by the name without its flags. */
+static int same_key(const char *a, const char *b)
+{
+    size_t la = strcspn(a, ":"), lb = strcspn(b, ":");
+    return la == lb && memcmp(a, b, la) == 0;
+}
+
+/* Cache entry before message m in session order?  <0, 0 (same), >0. */
+static int cache_cmp(struct maildir *md, const struct maildir_msg *e,
+                     const char *ename, const struct maildir_msg *m)
+{
+    uint64_t ke = (uint64_t)e->time << 20 | e->usec;
+    uint64_t km = (uint64_t)m->time << 20 | m->usec;
+    if (ke != km)
+        return ke < km ? -1 : 1;
+    const char *mname = maildir_build_name(md, m, md->namebuf[1]);
+    if (same_key(ename, mname))
+        return 0;
+    return strcmp(ename, mname) < 0 ? -1 : 1;
+}
+
+/* Fill unknown sizes from the cache.  Returns the number of cache lines
+ * that were not used (stale or bad), or -1 when there is no cache. */
+long maildir_sizes_apply(struct maildir *md, char *buf)
+{
+    struct stat st;
+    int fd = openat(md->dirfd, MAILDIR_CACHE_NAME,
+                    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return -1;
+    }
+    struct cache_in c = { .fd = fd, .buf = buf };
+    size_t len;
+    char *line = cache_line(&c, &len);
+    if (!line || len + 1 != sizeof CACHE_MAGIC - 1 ||
+        memcmp(line, CACHE_MAGIC, len) != 0) {
+        close(fd);
+        return -1;
+    }
+    long unused = 0;
+    size_t i = 0;
+    while ((line = cache_line(&c, &len)) != NULL) {
+        struct maildir_msg e;
+        char *ename;
+        if (cache_parse(line, len, &e, &ename) < 0) {
+            unused++;
+            continue;
+        }
+        /* Pass the messages that sort before this entry (none in the
+         * cache for them) and those whose names give their size. */
+        int cmp = -1;
+        while (i < md->count) {
+            if (md->msg[i].wire_size != MAILDIR_SIZE_UNKNOWN ||
+                (cmp = cache_cmp(md, &e, ename, &md->msg[i])) > 0) {
+                i++;
+                continue;
+            }
+            break;
+        }
+        if (i < md->count && cmp == 0)
+            md->msg[i++].wire_size = e.wire_size;
+        else
+            unused++;
+    }
+    close(fd);
+    return unused;
+}
+
+/* Write the cache anew: every message whose name gives no size. */
+void maildir_sizes_write(struct maildir *md, char *buf)
+{
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, "%s.%ld", MAILDIR_CACHE_NAME, (long)getpid());
+    unlinkat(md->dirfd, tmp, 0);
+    int fd = openat(md->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+                    O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    size_t n = 0, cap = MAILDIR_READ_CHUNK;
+    int bad = write_all(fd, CACHE_MAGIC, sizeof CACHE_MAGIC - 1) < 0;
+    for (size_t i = 0; i < md->count && !bad; i++) {
+        const struct maildir_msg *m = &md->msg[i];
+        const char *name = maildir_build_name(md, m, md->namebuf[0]);
+        if (maildir_name_wire_size(name) != MAILDIR_SIZE_UNKNOWN ||
+            m->wire_size == MAILDIR_SIZE_UNKNOWN)
+            continue;
+        if (cap - n < NAME_MAX + 64) {
+            bad = write_all(fd, buf, n) < 0;
+            n = 0;
+        }
+        n += (size_t)snprintf(buf + n, cap - n, "%u %u %llu %.*s\n", m->time,
+                              (unsigned)m->usec,
+                              (unsigned long long)m->wire_size,
+                              (int)strcspn(name, ":"), name);
+    }
+    if (!bad)
+        bad = write_all(fd, buf, n) < 0;
+    /* A cache need not survive a crash (a torn one is just rebuilt), so
+     * no fsync: the rename only makes the switch atomic. */
+    if (close(fd) < 0 || bad ||
+        renameat(md->dirfd, tmp, md->dirfd, MAILDIR_CACHE_NAME) < 0)
+        unlinkat(md->dirfd, tmp, 0);
+}
+
+/* After the sort: every message gets its wire size, from the cache or
+ * by reading it; those that vanished meanwhile are dropped.  0 or -1. */
+/* ---- The listing cache ---- */
+
+#define LISTING_MAGIC "popkit-listing1"
+
+struct listing_head {
+    char magic[16];
+    uint32_t entry_size;   /* sizeof (struct maildir_msg) of the writer */
+    uint32_t pad;
+    uint64_t count, arena_len;
+    struct dir_key cur, new;
+};
+
+void maildir_dir_key(struct dir_key *k, const struct stat *st)
+{
+    memset(k, 0, sizeof *k);
+    k->dev = st->st_dev;
+    k->ino = st->st_ino;
+    k->msec = st->st_mtim.tv_sec;
+    k->mnsec = st->st_mtim.tv_nsec;
+    k->csec = st->st_ctim.tv_sec;
+    k->cnsec = st->st_ctim.tv_nsec;
+}
+
+/* Check loaded entries: everything a later use relies on. */
+static int listing_valid(struct maildir *md)
+{
+    for (size_t i = 0; i < md->count; i++) {
+        const struct maildir_msg *m = &md->msg[i];
+        if (m->name_off >= md->arena_len ||
+            (m->flags & ~(MAILDIR_F_NEW | MAILDIR_F_PFX | MAILDIR_F_SFX)) ||
+            m->wire_size == MAILDIR_SIZE_UNKNOWN || m->usec > 999999)
+            return -1;
+        const char *stored = md->arena + m->name_off;
+        const char *nul = memchr(stored, '\0', md->arena_len - m->name_off);
+        /* Room for the rebuilt name: prefix <= 11, suffix <= 3+13+3. */
+        if (!nul || nul - stored > NAME_MAX - 30)
+            return -1;
+        const char *name = maildir_build_name(md, m, md->namebuf[0]);
+        if (!name[0] || name[0] == '.' || strchr(name, '/'))
+            return -1;
+        if (i > 0 && !maildir_msg_before(md, &md->msg[i - 1], m))
+            return -1;   /* out of order, or a duplicate */
+    }
+    return 0;
+}
+
+/* Load the listing if it is for these very directories.  0 or -1. */
+int maildir_listing_load(struct maildir *md, const struct dir_key *cur,
+                        const struct dir_key *new)
+{
+    struct listing_head h;
+    struct stat st;
+    int fd = openat(md->dirfd, MAILDIR_LISTING_NAME,
+                    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+             read_full(fd, &h, sizeof h) == (ssize_t)sizeof h &&
+             memcmp(h.magic, LISTING_MAGIC, sizeof h.magic) == 0 &&
+             h.entry_size == sizeof(struct maildir_msg) &&
+             memcmp(&h.cur, cur, sizeof *cur) == 0 &&
+             memcmp(&h.new, new, sizeof *new) == 0 &&
+             h.count <= MAILDIR_MAX_MESSAGES &&
+             h.arena_len <= h.count * (NAME_MAX + 1) &&
+             (uint64_t)st.st_size == sizeof h + h.count * sizeof *md->msg +
+                                     h.arena_len &&
+             maildir_region_grow((void **)&md->msg, &md->cap,
+                         h.count * sizeof *md->msg + 1) == 0 &&
+             maildir_region_grow((void **)&md->arena, &md->arena_cap,
+                         h.arena_len + 1) == 0 &&
+             read_full(fd, md->msg, h.count * sizeof *md->msg) ==
+                 (ssize_t)(h.count * sizeof *md->msg) &&
+             read_full(fd, md->arena, h.arena_len) == (ssize_t)h.arena_len;
+    close(fd);
+    if (ok) {
+        md->count = h.count;
+        md->arena_len = h.arena_len;
+        if (listing_valid(md) == 0)
+            return 0;
+    }
+    md->count = 0;
+    md->arena_len = 0;
+    return -1;
+}
+
+int maildir_settled(const struct stat *st, time_t now)
+{
+    return st->st_mtim.tv_sec + MAILDIR_LISTING_SETTLE <= now &&
+           st->st_ctim.tv_sec + MAILDIR_LISTING_SETTLE <= now;
+}
+
+void maildir_listing_write(struct maildir *md, const struct dir_key *cur,
+                          const struct dir_key *new)
+{
+    struct listing_head h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, LISTING_MAGIC, sizeof h.magic);
+    h.entry_size = sizeof(struct maildir_msg);
+    h.count = md->count;
+    h.arena_len = md->arena_len;
+    h.cur = *cur;
+    h.new = *new;
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, "%s.%ld", MAILDIR_LISTING_NAME, (long)getpid());
+    unlinkat(md->dirfd, tmp, 0);
+    int fd = openat(md->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+                    O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    /* Deletion marks are the caller's; none exist right after a scan. */
+    int bad = write_all(fd, &h, sizeof h) < 0 ||
+              write_all(fd, md->msg, md->count * sizeof *md->msg) < 0 ||
+              write_all(fd, md->arena, md->arena_len) < 0;
+    /* No fsync: a torn cache fails its checks and is rebuilt. */
+    if (close(fd) < 0 || bad ||
+        renameat(md->dirfd, tmp, md->dirfd, MAILDIR_LISTING_NAME) < 0)
+        unlinkat(md->dirfd, tmp, 0);
+}
+
