@@ -302,8 +302,11 @@ static int root_login(const struct greeter_conf *c, struct greeter_state *st,
 {
     const char *login, *password;
     char safe[64];
-    if (req_split(req, n, &login, &password) < 0 ||
-        (req->kind == GREETER_REQ_APOP && !c->apop)) {
+    int known = req->kind == GREETER_REQ_USER ||
+                req->kind == GREETER_REQ_PLAIN ||
+                req->kind == GREETER_REQ_LOGIN ||
+                (req->kind == GREETER_REQ_APOP && c->apop);
+    if (!known || req_split(req, n, &login, &password) < 0) {
         log_error("malformed request from the parser; closing");
         return ROOT_ERROR;
     }
