@@ -4,7 +4,8 @@
  * passwd entry when it holds one), checked with crypt(3).
  *
  * An unknown user gets the same crypt(3) work as a known one (a dummy
- * hash), so the time taken does not tell which logins exist.  Locked,
+ * check against a hash like the system's own), so the time taken does
+ * not tell which logins exist.  Locked,
  * empty and expired accounts, uid 0 and uids below MINUID are refused
  * with 1 like a bad password.  APOP is not supported: the timestamp is
  * ignored, and a digest sent as the password simply does not match.
@@ -62,6 +63,27 @@ static int stored_hash(const struct passwd *pw, char *out, size_t outsz,
     return 0;
 }
 
+/* A hash like the system's own, for an unknown login's dummy check: the
+ * first usable one in shadow (a '!' lock stripped), so the work matches
+ * the method and cost the system's passwords really use.  "" when there
+ * is none (then pwcheck's built-in yescrypt is used). */
+static void like_hash(char *out, size_t outsz)
+{
+    struct spwd *sp;
+    out[0] = '\0';
+    setspent();
+    while ((sp = getspent()) != NULL) {
+        const char *h = sp->sp_pwdp;
+        if (h[0] == '!')
+            h++;
+        if (pwcheck_usable(h) && h[0] == '$' && strlen(h) < outsz) {
+            strcpy(out, h);
+            break;
+        }
+    }
+    endspent();
+}
+
 static void usage(void)
 {
     fprintf(stderr, "usage: checkpassword-shadow [-m MINUID] PROG...\n");
@@ -72,7 +94,7 @@ int main(int argc, char **argv)
     struct sysacct_opts o;
     struct cpw_creds c;
     struct passwd *pw;
-    char hash[PWCHECK_HASH_MAX];
+    char hash[PWCHECK_HASH_MAX], tmpl[PWCHECK_HASH_MAX];
     const char *why;
     int first, rc, expired = 0, good;
 
@@ -91,9 +113,14 @@ int main(int argc, char **argv)
         cpw_wipe(&c);
         return rc;
     }
-    good = pwcheck_verify(c.password, pw ? hash : NULL, NULL) && pw;
+    /* No hash of its own to work on: unknown, '*', empty. */
+    tmpl[0] = '\0';
+    if (!pw || !pwcheck_usable(hash[0] == '!' ? hash + 1 : hash))
+        like_hash(tmpl, sizeof tmpl);
+    good = pwcheck_verify(c.password, pw ? hash : NULL, tmpl) && pw;
     cpw_wipe(&c);
     wipe(hash, sizeof hash);
+    wipe(tmpl, sizeof tmpl);
     if (!good)
         return CPW_BAD;
     if (expired) {

@@ -39,6 +39,12 @@ tests_integration_pam_expiry_so_SOURCES = tests/integration/pam_expiry.c
 tests_integration_pam_expiry_so_CFLAGS = $(AM_CFLAGS) -fPIC
 tests_integration_pam_expiry_so_LDFLAGS = -shared
 tests_integration_pam_expiry_so_LDADD = $(PAM_LIBS)
+# And a crypt_r counter, to test that every answer costs one crypt.
+check_PROGRAMS += tests/integration/crypt_count.so
+tests_integration_crypt_count_so_SOURCES = tests/integration/crypt_count.c
+tests_integration_crypt_count_so_CFLAGS = $(AM_CFLAGS) -fPIC
+tests_integration_crypt_count_so_LDFLAGS = -shared
+tests_integration_crypt_count_so_LDADD = $(CRYPT_LIBS) -ldl
 TESTS += tests/integration/checkpassword-shadow.sh tests/integration/checkpassword-pam.sh \
 	tests/integration/checkpassword-chain.sh
 EXTRA_DIST += tests/integration/checkpassword-shadow.sh tests/integration/checkpassword-pam.sh \

@@ -41,7 +41,9 @@ deliver "$M" "$T_DIR/m2" 1700000002.M2P2.test
 [ "$(id -u)" -eq 0 ] && chown -R "$AUID:$AGID" "$H/alice"
 
 # Stage 2 under the wrappers; stage 3 without them.
-SAN="NSS_WRAPPER_DISABLE_DEEPBIND=1 PAM_WRAPPER_DISABLE_DEEPBIND=1 ASAN_OPTIONS=verify_asan_link_order=0"
+# For ASan and valgrind: no deep binding (pam_wrapper 1.1.4 reads its switch
+# from UID_WRAPPER_DISABLE_DEEPBIND), and ASan after the wrappers is fine.
+SAN="NSS_WRAPPER_DISABLE_DEEPBIND=1 PAM_WRAPPER_DISABLE_DEEPBIND=1 UID_WRAPPER_DISABLE_DEEPBIND=1 ASAN_OPTIONS=verify_asan_link_order=0"
 NSSV="NSS_WRAPPER_PASSWD=$NSS/passwd NSS_WRAPPER_GROUP=$NSS/group NSS_WRAPPER_SHADOW=$NSS/shadow"
 cat >"$T_BIN/stage2-shadow" <<SH
 #!/bin/sh

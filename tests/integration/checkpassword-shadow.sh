@@ -43,6 +43,22 @@ is "$RC" 1 "-m 5000 keeps alice out"
 shadow "" "" showenv
 is "$RC" 1 "empty login: exit 1"
 
+# The same work for every answer: one crypt(3), of the method and cost
+# the system's hashes use (counted with an LD_PRELOAD shim, not timed).
+CC=$top_builddir/tests/integration/crypt_count.so
+if [ -f "$CC" ]; then
+    cp "$CC" "$T_DIR/crypt_count.so"
+    for who in "good:alice:good pass" "bad:alice:bad pass" "unknown:zed:good pass" \
+               "locked-!:carol:good pass" "locked-*:dave:x" "empty:erin:" \
+               "expired:frank:good pass" "uid-0:root:good pass"; do
+        what=${who%%:*}; rest=${who#*:}; login=${rest%%:*}; pass=${rest#*:}
+        : >"$T_DIR/crypt.log"
+        payload "$login" "$pass"
+        cpw_run "$T_DIR/crypt_count.so:" CRYPT_COUNT_LOG="$T_DIR/crypt.log" checkpassword-shadow true
+        is "$(cat "$T_DIR/crypt.log")" "\$6" "$what: exactly one crypt, SHA-512 like the accounts' hashes"
+    done
+fi
+
 # Misuse
 printf 'alice\0good pass' >"$T_DIR/payload"
 cpw_run "" checkpassword-shadow showenv

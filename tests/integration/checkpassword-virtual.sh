@@ -78,6 +78,30 @@ printf '\n' | vuser -f "$U" apop webmaster@abc.com 2>/dev/null
 cpv webmaster@abc.com "$(md5 "$TS" 'apop secret')" "$TS"
 is "$RC" 1 "secret removed: APOP refused"
 
+# The same work for every answer: one crypt(3) of the file's own method
+# and cost, whether the user is known, unknown, locked or without a hash
+# (counted with an LD_PRELOAD shim, not timed).
+CC=$top_builddir/tests/integration/crypt_count.so
+if [ -f "$CC" ]; then
+    cp "$CC" "$T_DIR/crypt_count.so"
+    COST=$(sed -n 's/^webmaster@abc.com:\(\$y\$[^$]*\|\$6\)\$.*/\1/p' "$U")
+    HASH1=$(sed -n 's/^webmaster@abc.com:\([^:]*\):.*/\1/p' "$U")
+    like "$COST" '^\$' "the file's method and cost read"
+    printf 'x@abc.com:%s:%s:/tmp\nl@abc.com:!%s:%s:/tmp\ne@abc.com::%s:/tmp\n' \
+        "$HASH1" "$T_OWNER" "$HASH1" "$T_OWNER" "$T_OWNER" >"$T_DIR/users6"
+    for who in "good:x@abc.com:abc-secret" "bad:x@abc.com:wrong" \
+               "unknown:nobody@abc.com:abc-secret" "locked:l@abc.com:abc-secret" \
+               "empty-hash:e@abc.com:abc-secret"; do
+        what=${who%%:*}; rest=${who#*:}; login=${rest%%:*}; pass=${rest#*:}
+        : >"$T_DIR/crypt.log"
+        printf '%s\0%s\0\0' "$login" "$pass" |
+            env LD_PRELOAD="$T_DIR/crypt_count.so" CRYPT_COUNT_LOG="$T_DIR/crypt.log" \
+                ASAN_OPTIONS=verify_asan_link_order=0 \
+                checkpassword-virtual -f "$T_DIR/users6" true 3<&0 2>/dev/null
+        is "$(cat "$T_DIR/crypt.log")" "$COST" "$what: exactly one crypt with the file's method and cost ($COST)"
+    done
+fi
+
 # Misuse: the payload.
 OUT=$(printf 'webmaster@abc.com\0abc-secret' | checkpassword-virtual -f "$U" showenv 3<&0 2>/dev/null)
 is "$?:$OUT" "2:" "password without NUL: exit 2"

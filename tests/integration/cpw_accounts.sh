@@ -54,8 +54,9 @@ chmod 755 "$T_BIN/showenv"
 # payload LOGIN PASSWORD: the fd-3 bytes, to a file (so it can hold NULs)
 payload() { printf '%s\0%s\0\0' "$1" "$2" >"$T_DIR/payload"; }
 
-# Under ASan or valgrind the wrappers must not deep-bind, and ASan must
-# accept coming after them in the preload list.
+# Under ASan or valgrind the wrappers must not deep-bind (pam_wrapper
+# 1.1.4 reads UID_WRAPPER_DISABLE_DEEPBIND for that, not its own name), and
+# ASan must accept coming after them in the preload list.
 WRAP_SAN="NSS_WRAPPER_DISABLE_DEEPBIND=1 PAM_WRAPPER_DISABLE_DEEPBIND=1 UID_WRAPPER_DISABLE_DEEPBIND=1 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 
 # cpw_run PRELOAD-EXTRA ENV... PROG...: run a checkpassword program with
