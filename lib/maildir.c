@@ -583,11 +583,14 @@ int maildir_scan(struct maildir *md, unsigned flags)
     md->moved = md->size_reads = md->from_listing = 0;
     /* The directories' keys, taken before reading them: a change after
      * this point gives them a new mtime, which a saved listing's key
-     * then fails to match. */
+     * then fails to match.  The file system stamps changes with the
+     * coarse clock, read here first (see maildir_settled). */
     struct stat cs, ns;
     struct dir_key ck, nk;
-    int keyed = (flags & MAILDIR_SCAN_SIZES) && fstat(md->curfd, &cs) == 0 &&
-                fstat(md->newfd, &ns) == 0;
+    struct timespec start;
+    int keyed = (flags & MAILDIR_SCAN_SIZES) &&
+                clock_gettime(CLOCK_REALTIME_COARSE, &start) == 0 &&
+                fstat(md->curfd, &cs) == 0 && fstat(md->newfd, &ns) == 0;
     if (keyed) {
         maildir_dir_key(&ck, &cs);
         maildir_dir_key(&nk, &ns);
@@ -612,7 +615,7 @@ int maildir_scan(struct maildir *md, unsigned flags)
         return -1;
     }
     if (keyed && md->lockfd >= 0 && md->moved == 0 &&
-        maildir_settled(&cs, time(NULL)) && maildir_settled(&ns, time(NULL)))
+        maildir_settled(&cs, &start) && maildir_settled(&ns, &start))
         maildir_listing_write(md, &ck, &nk);
     return 0;
 }

@@ -313,10 +313,20 @@ int maildir_listing_load(struct maildir *md, const struct dir_key *cur,
     return -1;
 }
 
-int maildir_settled(const struct stat *st, time_t now)
+static int64_t ns_of(const struct timespec *t)
 {
-    return st->st_mtim.tv_sec + MAILDIR_LISTING_SETTLE <= now &&
-           st->st_ctim.tv_sec + MAILDIR_LISTING_SETTLE <= now;
+    return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
+}
+
+/* A change made after the scan started is stamped with the coarse clock
+ * at that moment, never earlier than start.  So when the directory's
+ * stamps are older than start (by a margin for clock granularity), any
+ * later change gives it different ones, and a listing keyed by them
+ * cannot outlive a change it does not show. */
+int maildir_settled(const struct stat *st, const struct timespec *start)
+{
+    int64_t limit = ns_of(start) - (int64_t)MAILDIR_LISTING_SETTLE_MS * 1000000;
+    return ns_of(&st->st_mtim) < limit && ns_of(&st->st_ctim) < limit;
 }
 
 void maildir_listing_write(struct maildir *md, const struct dir_key *cur,

@@ -43,8 +43,9 @@ struct dir_key {
     int64_t msec, mnsec, csec, cnsec;
 };
 void maildir_dir_key(struct dir_key *k, const struct stat *st);
-/* True when st last changed MAILDIR_LISTING_SETTLE seconds before now. */
-int maildir_settled(const struct stat *st, time_t now);
+/* True when st last changed MAILDIR_LISTING_SETTLE_MS before start, the
+ * CLOCK_REALTIME_COARSE time read before st was taken. */
+int maildir_settled(const struct stat *st, const struct timespec *start);
 /* Load the listing saved for exactly these directories, checking every
  * entry.  0 (md->msg, md->arena filled) or -1 (md left empty). */
 int maildir_listing_load(struct maildir *md, const struct dir_key *cur,

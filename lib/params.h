@@ -208,10 +208,11 @@
 /* The listing cache (maildir.c): a whole scan, reused while new/ and cur/
  * are unchanged, so a session on a big unchanged Maildir skips readdir. */
 #define MAILDIR_LISTING_NAME "popkit-listing"
-/* Seconds both directories must have been unchanged before a listing is
- * saved: file system timestamps are coarse (a clock tick), and a change
- * within the tick of the saved mtime would otherwise go unnoticed. */
-#define MAILDIR_LISTING_SETTLE 2
+/* How long before a scan began both directories must have last changed
+ * for its listing to be saved: file system stamps come from the coarse
+ * clock (one tick, 1-10 ms), and a change within the tick of the saved
+ * mtime would otherwise go unnoticed.  50 ms is several ticks. */
+#define MAILDIR_LISTING_SETTLE_MS 50
 /* After QUIT, pop3-maildir half-closes and reads what the client still
  * sends, for at most this long and this much: closing with unread input
  * makes TCP send a reset that can destroy the last answer (as the
