@@ -35,8 +35,9 @@ struct cpw_creds {
 };
 
 /* Read fd CPW_FD to EOF and split it.  Returns 0, or CPW_MISUSE when the
- * payload is longer than CPW_MAX or lacks the NULs, CPW_TEMP on a read
- * error.  The descriptor is closed either way. */
+ * payload is longer than CPW_MAX or lacks the NULs, or when there is no
+ * descriptor 3 at all (the caller did not speak the protocol), CPW_TEMP
+ * on any other read error.  The descriptor is closed either way. */
 int cpw_read(struct cpw_creds *c);
 void cpw_wipe(struct cpw_creds *c);
 
