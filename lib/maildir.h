@@ -30,9 +30,9 @@
  * by a locked scan that moved nothing, and only when both directories
  * last changed before the scan began (by MAILDIR_LISTING_SETTLE_MS, more
  * than a clock tick), so a change in the same tick as the saved mtime
- * cannot hide behind an equal stamp.  Every
- * entry is checked as it loads (offsets, names without '/', sizes, flags,
- * order); anything wrong and the scan reads the directories instead.
+ * cannot hide behind an equal stamp.  Every entry is checked as it loads
+ * (offsets, names without '/', sizes, flags, order); anything wrong and
+ * the scan reads the directories instead.
  *
  * Per-message state is a flat array of struct maildir_msg, names in one
  * arena; no allocation per message.  Both grow with mremap(2), so growing
@@ -45,9 +45,9 @@
 #ifndef POPKIT_MAILDIR_H
 #define POPKIT_MAILDIR_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <limits.h>
 #include <sys/types.h>
 
 #include "params.h"
@@ -108,15 +108,17 @@ void maildir_unlock(struct maildir *md);
 /* Read new/ and cur/ into md->msg, oldest first.  With MAILDIR_SCAN_MOVE
  * each message in new/ is moved to cur/ as UNIQUE,...,W=N:2, (never
  * replacing a file: if the target exists it stays in new/).  With
- * MAILDIR_SCAN_SIZES every message gets its wire_size (from the cache,
- * else read from the file, when the name lacks it).  Files that vanish meanwhile are
- * skipped.  0, or -1 with errno on a directory error. */
+ * MAILDIR_SCAN_SIZES every message gets its wire_size (from the name,
+ * the caches, or else the file); only then may the listing cache stand
+ * in for the directories.  Files that vanish meanwhile are skipped.
+ * 0, or -1 with errno on a directory error. */
 #define MAILDIR_SCAN_MOVE 1u
 #define MAILDIR_SCAN_SIZES 2u
 int maildir_scan(struct maildir *md, unsigned flags);
 
 /* The message's file name (no directory), and its directory fd.  The
- * name may live in a buffer inside md that the next call reuses. */
+ * name may live in a buffer inside md that the next call reuses.  Use
+ * these, not the msg fields, which keep only part of the name. */
 const char *maildir_msg_name(struct maildir *md, size_t i);
 int maildir_msg_dirfd(const struct maildir *md, size_t i);
 /* Open message i for reading (a regular file, never through a symlink);
