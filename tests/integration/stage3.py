@@ -447,6 +447,39 @@ def test_quit_over_tcp():
     err.close()
 
 
+def test_qmail_maildir():
+    """A Maildir qmail-pop3d served: old names in cur/, no size fields.
+    Same UIDLs as qmail gave; sizes read once, then from the caches."""
+    fresh_maildir()
+    msgs = {"1600000001.4242.oldhost:2,": b"Subject: a\n\nold one\n",
+            "1600000002.4243.oldhost:2,S": b"Subject: b\r\n\r\nCRLF\r\n",
+            "1600000003.4244.oldhost": b"no newline"}
+    for name, data in msgs.items():
+        deliver(data, "cur", name)
+    order = sorted(msgs)
+    reads = []
+    for i in range(3):
+        s = Session()
+        s.line()
+        s.cmd("UIDL")
+        uidl = s.multi()
+        s.cmd("LIST")
+        sizes = s.multi()
+        s.cmd("QUIT")
+        s.wait()
+        reads.append(re.search(r"read=(\d+) listing=(\d)", s.log).groups())
+        time.sleep(0.1)   # past the listing cache's clock-tick guard
+    is_(uidl, b"".join(b"%d %s\r\n" % (i + 1, n.split(":")[0].encode())
+                       for i, n in enumerate(order)),
+        "qmail names: UIDLs as qmail-pop3d gave them")
+    is_(sizes, b"".join(b"%d %d\r\n" % (i + 1, len(wire(msgs[n])))
+                        for i, n in enumerate(order)),
+        "qmail names: sizes exact")
+    is_(reads[0][0], "3", "first session reads the three files")
+    ok(reads[1][0] == "0" and reads[2] == ("0", "1"),
+       "later sessions read no file (size cache, then listing cache)", reads)
+
+
 def test_idle():
     fresh_maildir()
     deliver(b"keep me\n")
@@ -499,6 +532,7 @@ def main():
         test_drops_and_locks()
         test_back_to_back()
         test_quit_over_tcp()
+        test_qmail_maildir()
         test_idle()
         test_startup()
     finally:
