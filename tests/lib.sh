@@ -43,7 +43,15 @@ like() {
 }
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 bail() { echo "Bail out! $*"; exit 1; }
-done_testing() { echo "1..$T_N"; [ "$T_FAILED" -eq 0 ]; }
+done_testing() {
+    if [ -n "${POPKIT_VALGRIND:-}" ]; then
+        sleep 0.5   # let servers killed at exit finish their reports
+        bad=$(find "$T_DIR/vg" -type f -size +0 2>/dev/null | head -3)
+        t_ok "$([ -z "$bad" ]; echo $?)" "valgrind reported nothing"
+        [ -z "$bad" ] || sed 's/^/#   /' $bad | head -40
+    fi
+    echo "1..$T_N"; [ "$T_FAILED" -eq 0 ]
+}
 
 t_cleanup() {
     for p in $T_PIDS; do kill "$p" 2>/dev/null; done
@@ -74,6 +82,20 @@ for d in pop3d checkpassword maildir wrappers bench; do
     done
 done
 chmod -R a+rX "$T_BIN"
+# Under scripts/test-valgrind every program runs under valgrind, its
+# reports collected in $T_DIR/vg and checked by done_testing.
+if [ -n "${POPKIT_VALGRIND:-}" ]; then
+    mkdir -p "$T_BIN/.real" "$T_DIR/vg"
+    chmod 1777 "$T_DIR/vg"
+    for f in "$T_BIN"/*; do
+        [ -f "$f" ] || continue
+        n=$(basename "$f")
+        mv "$f" "$T_BIN/.real/$n"
+        printf '#!/bin/sh\nexec valgrind -q --vgdb=no --child-silent-after-fork=yes --log-file=%s/vg/%%p.log --leak-check=full --errors-for-leak-kinds=definite %s "$@"\n' \
+            "$T_DIR" "$T_BIN/.real/$n" > "$f"
+        chmod 755 "$f"
+    done
+fi
 PATH=$T_BIN:$PATH
 export PATH
 

@@ -45,6 +45,13 @@ def eq(got, want, desc):
 
 
 def done():
+    if os.environ.get("POPKIT_VALGRIND"):
+        _cleanup_procs()
+        time.sleep(0.5)
+        bad = [os.path.join(VG, f) for f in os.listdir(VG)
+               if os.path.getsize(os.path.join(VG, f)) > 0]
+        ok(not bad, "valgrind reported nothing",
+           "".join(open(b).read() for b in bad[:3]))
     print(f"1..{_n}", flush=True)
     sys.exit(1 if _failed else 0)
 
@@ -54,13 +61,17 @@ def skip_all(why):
     sys.exit(0)
 
 
-def _cleanup():
+def _cleanup_procs():
     for p in _procs:
         try:
             p.kill()
             p.wait(timeout=5)
         except Exception:
             pass
+
+
+def _cleanup():
+    _cleanup_procs()
     if not os.environ.get("T_KEEP"):
         shutil.rmtree(WORK, ignore_errors=True)
 
@@ -84,6 +95,25 @@ for d in ("pop3d", "checkpassword", "maildir", "wrappers", "bench"):
             if os.path.isfile(p) and os.access(p, os.X_OK):
                 shutil.copy2(p, BIN)
 os.environ["PATH"] = BIN + ":" + os.environ["PATH"]
+
+# Under scripts/test-valgrind every program runs under valgrind; done()
+# checks that it reported nothing.
+VG = os.path.join(WORK, "vg")
+if os.environ.get("POPKIT_VALGRIND"):
+    real = os.path.join(BIN, ".real")
+    os.mkdir(real)
+    os.mkdir(VG)
+    os.chmod(VG, 0o1777)
+    for f in os.listdir(BIN):
+        p = os.path.join(BIN, f)
+        if not os.path.isfile(p):
+            continue
+        os.rename(p, os.path.join(real, f))
+        with open(p, "w") as w:
+            w.write(f"#!/bin/sh\nexec valgrind -q --vgdb=no --child-silent-after-fork=yes --log-file={VG}/%p.log "
+                    f"--leak-check=full --errors-for-leak-kinds=definite "
+                    f"{real}/{f} \"$@\"\n")
+        os.chmod(p, 0o755)
 
 
 def prog(name):
