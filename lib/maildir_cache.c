@@ -205,8 +205,9 @@ void maildir_sizes_write(struct maildir *md, char *buf)
     for (size_t i = 0; i < md->count && !bad; i++) {
         const struct maildir_msg *m = &md->msg[i];
         const char *name = maildir_build_name(md, m, md->namebuf[0]);
+        /* A name with a line end cannot be one line: not cached. */
         if (maildir_name_wire_size(name) != MAILDIR_SIZE_UNKNOWN ||
-            m->wire_size == MAILDIR_SIZE_UNKNOWN)
+            m->wire_size == MAILDIR_SIZE_UNKNOWN || strchr(name, '\n'))
             continue;
         if (cap - n < NAME_MAX + 64) {
             bad = write_all(fd, buf, n) < 0;

@@ -414,6 +414,16 @@ static void test_cache(void)
     is_int(scan_reads(), 3, "rebuilt");
     is_int(scan_reads(), 0, "and used");
     unlink(p);
+
+    /* A name with a line end must not pose as another in the cache. */
+    clear();
+    put("cur", "1700000006.106.ho\nst:2,", "aaaa\n");
+    put("cur", "1700000006.106.ho:2,", "b\n");
+    scan_reads();
+    is_int(scan_reads(), 1, "name with LF: never cached, read each time");
+    scan_sizes(sizes, sizeof sizes);
+    is_str(sizes, "6 3", "and no other message takes its size");
+    unlink(p);
 }
 
 /* Scan (locked, sizes); *from gets from_listing, names the order. */
