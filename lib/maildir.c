@@ -445,8 +445,12 @@ int maildir_msg_before(struct maildir *md, const struct maildir_msg *x,
         return kx < ky;
     if (x == y)
         return 0;
-    return strcmp(maildir_build_name(md, x, md->namebuf[0]),
-                  maildir_build_name(md, y, md->namebuf[1])) < 0;
+    /* The name without its flags first, so the order (and the size
+     * cache, which keys by it) does not change with a flag change. */
+    const char *a = maildir_build_name(md, x, md->namebuf[0]);
+    const char *b = maildir_build_name(md, y, md->namebuf[1]);
+    int r = maildir_name_keycmp(a, b);
+    return r != 0 ? r < 0 : strcmp(a, b) < 0;
 }
 
 static void swap_msg(struct maildir_msg *a, struct maildir_msg *b)

@@ -119,13 +119,6 @@ static int cache_parse(char *line, size_t len, struct maildir_msg *e,
     return 0;
 }
 
-/* Same message?  The cache keys by the name without its flags. */
-static int same_key(const char *a, const char *b)
-{
-    size_t la = strcspn(a, ":"), lb = strcspn(b, ":");
-    return la == lb && memcmp(a, b, la) == 0;
-}
-
 /* Cache entry before message m in session order?  <0, 0 (same), >0. */
 static int cache_cmp(struct maildir *md, const struct maildir_msg *e,
                      const char *ename, const struct maildir_msg *m)
@@ -134,10 +127,8 @@ static int cache_cmp(struct maildir *md, const struct maildir_msg *e,
     uint64_t km = (uint64_t)m->time << 20 | m->usec;
     if (ke != km)
         return ke < km ? -1 : 1;
-    const char *mname = maildir_build_name(md, m, md->namebuf[1]);
-    if (same_key(ename, mname))
-        return 0;
-    return strcmp(ename, mname) < 0 ? -1 : 1;
+    return maildir_name_keycmp(ename,
+                               maildir_build_name(md, m, md->namebuf[1]));
 }
 
 /* Fill unknown sizes from the cache.  Returns the number of cache lines

@@ -16,6 +16,10 @@
 int maildir_parse_digits(const char *s, int maxdigits, uint64_t *val,
                          const char **end);
 
+/* Compare two names by their part before ':' (the name without flags,
+ * which a message keeps for life): <0, 0, >0 as strcmp. */
+int maildir_name_keycmp(const char *a, const char *b);
+
 /* Grow the anonymous mapping *p of *cap bytes to at least need (mremap:
  * no copy; untouched pages cost nothing).  0 or -1 (ENOMEM). */
 int maildir_region_grow(void **p, size_t *cap, size_t need);
@@ -25,7 +29,8 @@ int maildir_region_grow(void **p, size_t *cap, size_t need);
 const char *maildir_build_name(const struct maildir *md,
                                const struct maildir_msg *m, char *out);
 
-/* Session order: time, usec, then name.  True when x comes before y.
+/* Session order: time, usec, the name without flags, the whole name.
+ * True when x comes before y.
  * Uses md->namebuf for ties. */
 int maildir_msg_before(struct maildir *md, const struct maildir_msg *x,
                        const struct maildir_msg *y);

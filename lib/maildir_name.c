@@ -39,6 +39,15 @@ static void fnv1a128(const char *p, size_t n, unsigned char out[16])
     }
 }
 
+int maildir_name_keycmp(const char *a, const char *b)
+{
+    size_t la = strcspn(a, ":"), lb = strcspn(b, ":");
+    int r = memcmp(a, b, la < lb ? la : lb);
+    if (r != 0)
+        return r;
+    return la < lb ? -1 : la > lb ? 1 : 0;
+}
+
 size_t maildir_uidl(const char *name, char *out)
 {
     size_t n = maildir_unique_len(name);
