@@ -307,6 +307,10 @@ s, f, greeting = connect_plain(stls_port)
 s.sendall(b"STLS\r\n")
 readline(f)
 ts = context().wrap_socket(s, server_hostname="127.0.0.1")
+# The handshake ends before the greeter has moved onto the relay's
+# plaintext side; an answer under TLS shows that it has.
+ts.sendall(b"NOOP\r\n")
+t.ok(ts.recv(512).startswith(b"+OK"), "after STLS: NOOP answered under TLS")
 check_relay(stls_port, ts, "after STLS")
 ts.close()
 
