@@ -18,9 +18,10 @@
  *     and, when running as root, looks up cfg.user and checks cfg.root.
  *
  *  2. When TLS is to start -- before the greeting for implicit TLS, or
- *     after "+OK" to STLS has been flushed and io_discard() has dropped
- *     whatever the client sent behind STLS -- start the relay on the
- *     network socket:
+ *     after STLS: first io_discard() drops whatever the client sent
+ *     behind STLS, then "+OK" is flushed (in that order: a fast client's
+ *     handshake may follow the +OK at once, and must not be discarded)
+ *     -- start the relay on the network socket:
  *         struct tls_session s;
  *         if (tls_relay_start(srv, 0, &s) < 0) exit(...);   // logged
  *         tls_server_free(srv);          // the key leaves this process
