@@ -35,13 +35,20 @@ static const char usage[] =
 static struct session sess;
 
 /* The client and the account, for the log lines (made printable). */
-static char log_user[64], log_ip[64];
+static char log_user[64], log_ip[64], log_tls[96];
 
 static void log_ids(void)
 {
     const char *u = getenv("USER"), *ip = getenv("TCPREMOTEIP");
     log_safe(log_user, sizeof log_user, u ? u : "?", u ? strlen(u) : 1);
     log_safe(log_ip, sizeof log_ip, ip ? ip : "?", ip ? strlen(ip) : 1);
+    /* What the TLS relay negotiated (lib/tls.h sets these), or nothing. */
+    const char *proto = getenv("SSL_PROTOCOL"), *cipher = getenv("SSL_CIPHER");
+    char p[32], c[64];
+    if (proto && cipher)
+        snprintf(log_tls, sizeof log_tls, " tls=%s/%s",
+                 log_safe(p, sizeof p, proto, strlen(proto)),
+                 log_safe(c, sizeof c, cipher, strlen(cipher)));
 }
 
 /* Answer the login with an error, log why, and end (exit 0: spoken). */
@@ -179,8 +186,8 @@ int main(int argc, char **argv)
 
     io_printf(&s->out, "+OK maildrop has %zu messages (%llu octets)\r\n",
               s->live_count, (unsigned long long)s->live_size);
-    log_info("login: user=%s rip=%s messages=%zu size=%llu moved=%u "
-             "read=%u listing=%u", log_user, log_ip, s->md.count,
+    log_info("login: user=%s rip=%s%s messages=%zu size=%llu moved=%u "
+             "read=%u listing=%u", log_user, log_ip, log_tls, s->md.count,
              (unsigned long long)s->login_size, s->md.moved,
              s->md.size_reads, s->md.from_listing);
     s->reason = "disconnected";
