@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 int io_wait(int fd, short events, int timeout)
@@ -216,4 +217,23 @@ int io_write_direct(struct io_out *out, const void *data, size_t len)
     if (r != IO_OK)
         return r;
     return io_write_raw(out, data, len);
+}
+
+void io_linger(int in_fd, int out_fd, int seconds, size_t max_bytes)
+{
+    char junk[4096];
+    size_t total = 0;
+    time_t end = time(NULL) + seconds;
+    if (shutdown(out_fd, SHUT_WR) < 0)
+        return;   /* not a socket: nothing to protect */
+    while (total < max_bytes) {
+        time_t now = time(NULL);
+        struct pollfd p = { .fd = in_fd, .events = POLLIN };
+        if (now >= end || poll(&p, 1, (int)(end - now) * 1000) <= 0)
+            break;
+        ssize_t n = read(in_fd, junk, sizeof junk);
+        if (n <= 0)
+            break;
+        total += (size_t)n;
+    }
 }

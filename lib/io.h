@@ -72,6 +72,13 @@ int io_flush(struct io_out *out);
  * bodies that gain nothing from a copy.  IO_OK or an error. */
 int io_write_direct(struct io_out *out, const void *data, size_t len);
 
+/* End a session without a TCP reset eating the last answer: half-close
+ * out_fd, then read and drop what the client still sends on in_fd until
+ * it closes, at most max_bytes or seconds.  A no-op when out_fd is not a
+ * socket.  (Closing with unread input makes the kernel send a reset,
+ * which can destroy an answer the client has not read yet.) */
+void io_linger(int in_fd, int out_fd, int seconds, size_t max_bytes);
+
 /* Wait until fd is readable (events POLLIN) or writable (POLLOUT).
  * Returns IO_OK, IO_TIMEOUT or IO_ERROR.  timeout 0 waits forever. */
 int io_wait(int fd, short events, int timeout);

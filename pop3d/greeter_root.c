@@ -36,6 +36,7 @@
 
 #include "cpw.h"
 #include "greeter.h"
+#include "io.h"
 #include "log.h"
 #include "params.h"
 #include "tls.h"
@@ -273,25 +274,10 @@ static void root_reply(const char *s)
 /* What root_login() decided. */
 enum { ROOT_DONE, ROOT_AGAIN, ROOT_CLOSE, ROOT_ERROR };
 
-/* End the session without a reset eating our last answer: half-close,
- * then drop what the client still sends until it closes (bounded). */
+/* End the session without a reset eating our last answer (io.h). */
 static void root_linger(void)
 {
-    char junk[4096];
-    size_t total = 0;
-    time_t end = time(NULL) + GREETER_LINGER_SECONDS;
-    if (shutdown(1, SHUT_WR) < 0)
-        return;   /* not a socket: nothing to protect */
-    while (total < GREETER_LINGER_BYTES) {
-        time_t now = time(NULL);
-        struct pollfd p = { .fd = 0, .events = POLLIN };
-        if (now >= end || poll(&p, 1, (int)(end - now) * 1000) <= 0)
-            break;
-        ssize_t n = read(0, junk, sizeof junk);
-        if (n <= 0)
-            break;
-        total += (size_t)n;
-    }
+    io_linger(0, 1, GREETER_LINGER_SECONDS, GREETER_LINGER_BYTES);
 }
 
 /* Run stage 2 with the credentials; answer a failure.  ROOT_DONE: stage 3

@@ -98,27 +98,12 @@ static int line_waiting(const struct io_in *in)
     return memchr(in->buf + in->start, '\n', in->end - in->start) != NULL;
 }
 
-/* After QUIT's answer: half-close, then drop what the client still
- * sends until it closes (bounded), so closing with unread input does not
- * make TCP send a reset that destroys the answer before it is read.
+/* After QUIT's answer, so closing with unread input does not make TCP
+ * send a reset that destroys the answer before it is read (io.h).
  * (pop3-greeter does the same in front of us; other greeters may not.) */
 static void linger(void)
 {
-    char junk[4096];
-    size_t total = 0;
-    time_t end = time(NULL) + MAILDIR_LINGER_SECONDS;
-    if (shutdown(1, SHUT_WR) < 0)
-        return;   /* not a socket: nothing to protect */
-    while (total < MAILDIR_LINGER_BYTES) {
-        time_t now = time(NULL);
-        struct pollfd p = { .fd = 0, .events = POLLIN };
-        if (now >= end || poll(&p, 1, (int)(end - now) * 1000) <= 0)
-            break;
-        ssize_t n = read(0, junk, sizeof junk);
-        if (n <= 0)
-            break;
-        total += (size_t)n;
-    }
+    io_linger(0, 1, MAILDIR_LINGER_SECONDS, MAILDIR_LINGER_BYTES);
 }
 
 static void serve(struct session *s)

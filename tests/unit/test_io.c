@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void test_lines(int exact)
@@ -169,8 +170,37 @@ static void test_write_error(void)
     close(sv[0]);
 }
 
+static void test_linger(void)
+{
+    int sv[2];
+    char buf[16];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    write(sv[1], "late\r\n", 6);        /* input the server never read */
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(sv[1]);
+        io_linger(sv[0], sv[0], 5, 1 << 20);
+        _exit(0);
+    }
+    close(sv[0]);
+    ssize_t n = read(sv[1], buf, sizeof buf);
+    is_int(n, 0, "io_linger half-closes: the client sees EOF, not a reset");
+    close(sv[1]);                          /* the client closes */
+    int st;
+    waitpid(pid, &st, 0);
+    ok(WIFEXITED(st), "io_linger returns once the client closes");
+    int p[2];
+    pipe(p);
+    write(p[1], "kept", 4);
+    io_linger(p[0], p[1], 5, 1 << 20);     /* not a socket: nothing to do */
+    ok(read(p[0], buf, sizeof buf) == 4, "io_linger leaves a pipe alone (its input unread)");
+    close(p[0]);
+    close(p[1]);
+}
+
 int main(void)
 {
+    test_linger();
     test_lines(0);
     test_lines(1);
     test_exact_pipe();
