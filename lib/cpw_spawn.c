@@ -118,7 +118,7 @@ int cpw_run(char *const argv[], const char *login, const char *password,
             err = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
             posix_spawnattr_destroy(&attr);
         } else {
-            err = errno;
+            err = errno ? errno : EINVAL;   /* never 0: pid is unset */
         }
         posix_spawn_file_actions_destroy(&fa);
     }
