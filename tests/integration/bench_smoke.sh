@@ -4,7 +4,8 @@
 # speed is measured by bench/run only.
 . "$top_srcdir/tests/lib.sh"
 
-POPLOAD=$top_builddir/bench/popload
+# From $T_BIN, so that scripts/test-valgrind runs it under valgrind too.
+POPLOAD=$T_BIN/popload
 [ -x "$POPLOAD" ] || skip_all "bench/popload not built"
 
 out=$("$POPLOAD" --help); rc=$?
