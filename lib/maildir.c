@@ -358,7 +358,10 @@ static int take_new(struct maildir *md, const char *name, int known_reg,
     struct stat st = { 0 };
     uint32_t t, u;
     uint64_t wire = maildir_name_wire_size(name);
-    if (wire == MAILDIR_SIZE_UNKNOWN) {
+    /* The size is only wanted for the move or by SIZES; a plain listing
+     * reads no message (and so lists one it may not read). */
+    if (wire == MAILDIR_SIZE_UNKNOWN &&
+        (flags & (MAILDIR_SCAN_MOVE | MAILDIR_SCAN_SIZES))) {
         if (size_file(md, md->newfd, name, &st, &wire, buf) < 0)
             return errno == ENOMEM ? -1 : 0;
     } else if (!known_reg || maildir_name_time(name, &t, &u) < 0) {
@@ -626,39 +629,53 @@ int maildir_scan(struct maildir *md, unsigned flags)
 
 /* ---- Reading and removing one message ---- */
 
+int maildir_find_unique(int dirfd, const char *name, char *out)
+{
+    size_t ulen = maildir_unique_len(name);
+    int fd = open_dir_at(dirfd, ".");
+    DIR *d = fd < 0 ? NULL : fdopendir(fd);
+    if (!d) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        errno = e;
+        return -1;
+    }
+    struct dirent *de;
+    errno = 0;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.' || maildir_unique_len(de->d_name) != ulen ||
+            memcmp(de->d_name, name, ulen) != 0)
+            continue;
+        snprintf(out, NAME_MAX + 1, "%s", de->d_name);
+        closedir(d);
+        return 0;
+    }
+    int e = errno ? errno : ENOENT;
+    closedir(d);
+    errno = e;
+    return -1;
+}
+
 /* The message's file is gone under its name: look for UNIQUE in cur/
  * (another program changed its flags) and in new/.  0 when found and
  * the entry updated, -1 (errno ENOENT) when the message is gone. */
 static int relocate(struct maildir *md, size_t i)
 {
     struct maildir_msg *m = &md->msg[i];
-    char old[NAME_MAX + 1];
+    char old[NAME_MAX + 1], found[NAME_MAX + 1];
     snprintf(old, sizeof old, "%s", maildir_msg_name(md, i));
-    size_t ulen = maildir_unique_len(old);
     int dirs[2] = { md->curfd, md->newfd };
     for (int k = 0; k < 2; k++) {
-        int fd = open_dir_at(dirs[k], ".");
-        DIR *d = fd < 0 ? NULL : fdopendir(fd);
-        if (!d) {
-            if (fd >= 0)
-                close(fd);
+        if (maildir_find_unique(dirs[k], old, found) < 0)
             continue;
-        }
-        struct dirent *de;
-        while ((de = readdir(d)) != NULL) {
-            if (maildir_unique_len(de->d_name) != ulen ||
-                memcmp(de->d_name, old, ulen) != 0 ||
-                strcmp(de->d_name, old) == 0)
-                continue;
-            int r = store_name(md, m, de->d_name);
-            closedir(d);
-            if (r < 0)
-                return -1;
-            m->flags = (uint8_t)((m->flags & ~MAILDIR_F_NEW) |
-                                 (k == 1 ? MAILDIR_F_NEW : 0));
-            return 0;
-        }
-        closedir(d);
+        unsigned where = k == 1 ? MAILDIR_F_NEW : 0;
+        if (strcmp(found, old) == 0 && where == (m->flags & MAILDIR_F_NEW))
+            return 0;   /* back under its name: the entry stands */
+        if (store_name(md, m, found) < 0)
+            return -1;
+        m->flags = (uint8_t)((m->flags & ~MAILDIR_F_NEW) | where);
+        return 0;
     }
     errno = ENOENT;
     return -1;

@@ -111,6 +111,10 @@ void maildir_unlock(struct maildir *md);
  * MAILDIR_SCAN_SIZES every message gets its wire_size (from the name,
  * the caches, or else the file); only then may the listing cache stand
  * in for the directories.  Files that vanish meanwhile are skipped.
+ * With neither flag the scan is a plain listing: it moves nothing,
+ * reads no message (its wire_size may stay UNKNOWN) and writes no file
+ * in the Maildir, no cache either, even under the lock (maildir2mbox
+ * relies on this).  At most MAILDIR_MAX_MESSAGES are listed.
  * 0, or -1 with errno on a directory error. */
 #define MAILDIR_SCAN_MOVE 1u
 #define MAILDIR_SCAN_SIZES 2u
@@ -129,6 +133,11 @@ int maildir_msg_open(struct maildir *md, size_t i, off_t *size);
 /* Remove message i (following a rename as above).  0, or -1 with errno;
  * a message already gone counts as removed (ENOENT is not an error). */
 int maildir_msg_unlink(struct maildir *md, size_t i);
+/* Find the file in the directory dirfd whose UNIQUE is that of name
+ * (the same message after another program renamed it: flags changed,
+ * or moved from new/ to cur/; the very name counts too).  Its name goes
+ * to out (NAME_MAX + 1 bytes).  0, or -1 with errno (ENOENT: none). */
+int maildir_find_unique(int dirfd, const char *name, char *out);
 /* fsync new/ and cur/, so removals and moves are on disk.  0 or -1. */
 int maildir_sync(struct maildir *md);
 

@@ -20,19 +20,18 @@
  * is either in the mbox or in the Maildir, never both, never neither, and
  * the mbox never keeps half a message.  maildir2mbox(1) lists the edges.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "maildir.h"
 #include "mbox.h"
 #include "params.h"
 #include "util.h"
@@ -49,7 +48,6 @@
 struct msg {
     char *rel;           /* "new/NAME" or "cur/NAME" */
     time_t when;         /* delivery time */
-    uint32_t usec;
     int skipped;         /* could not be read: stays in the Maildir */
 };
 
@@ -61,7 +59,8 @@ struct msglist {
 struct ctx {
     const char *maildir;
     const char *mbox;
-    int dirfd;           /* the Maildir */
+    struct maildir md;   /* its listing (lib/maildir: read-only scan) */
+    int dirfd;           /* the Maildir: md.dirfd */
     struct mbox_lock lk;
     int wait;
 };
@@ -81,33 +80,23 @@ static int temp_or_perm(int err)
             err == EROFS || err == EPERM || err == EISDIR) ? EXIT_PERM : EXIT_TEMP;
 }
 
-/* ---- Listing (a small one of our own; lib/maildir.c was not there yet) ---- */
+/* ---- Listing: the shared scan, read-only ---- */
 
-static void msg_time(int dirfd, const char *rel, const char *name, struct msg *m)
+/* The delivery time of a message the journal names, as maildir_scan()
+ * takes it (the name, else the file's mtime), so that a recovery
+ * rebuilds the very From_ lines the interrupted run wrote. */
+static time_t msg_time(int dirfd, const char *rel, const char *name)
 {
-    const char *p = name;
-    uint64_t t = 0;
-    int digits = 0;
-    while (*p >= '0' && *p <= '9' && digits < 11) {
-        t = t * 10 + (uint64_t)(*p++ - '0');
-        digits++;
-    }
-    m->usec = 0;
-    if (digits > 0 && digits <= 10 && *p == '.') {
-        m->when = (time_t)t;
-        if (p[1] == 'M') {
-            uint32_t u = 0;
-            for (p += 2; *p >= '0' && *p <= '9' && u < 100000000; p++)
-                u = u * 10 + (uint32_t)(*p - '0');
-            m->usec = u;
-        }
-        return;
-    }
+    uint32_t sec, usec;
     struct stat st;
-    m->when = fstatat(dirfd, rel, &st, 0) == 0 ? st.st_mtime : 0;
+    if (maildir_name_time(name, &sec, &usec) == 0)
+        return (time_t)sec;
+    if (fstatat(dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_mtime < 0)
+        return 0;
+    return st.st_mtime > (time_t)UINT32_MAX ? (time_t)UINT32_MAX : st.st_mtime;
 }
 
-static int list_add(struct msglist *l, int dirfd, const char *sub, const char *name)
+static int list_add(struct msglist *l, const char *sub, const char *name, time_t when)
 {
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 64;
@@ -123,53 +112,9 @@ static int list_add(struct msglist *l, int dirfd, const char *sub, const char *n
         return -1;
     snprintf(m->rel, len, "%s/%s", sub, name);
     m->skipped = 0;
-    msg_time(dirfd, m->rel, name, m);
+    m->when = when;
     l->n++;
     return 0;
-}
-
-static int list_dir(struct msglist *l, int dirfd, const char *sub)
-{
-    int fd = openat(dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return -1;
-    }
-    struct dirent *e;
-    int r = 0;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        if (e->d_type != DT_REG && e->d_type != DT_UNKNOWN)
-            continue;
-        if (strchr(e->d_name, '\n')) {
-            char safe[256];
-            log_warn("leaving %s/%s: a newline in a file name",
-                     sub, log_safe(safe, sizeof safe, e->d_name, strlen(e->d_name)));
-            continue;
-        }
-        if (list_add(l, dirfd, sub, e->d_name) < 0) {
-            r = -1;
-            break;
-        }
-    }
-    closedir(d);
-    return r;
-}
-
-static int msg_cmp(const void *a, const void *b)
-{
-    const struct msg *x = a, *y = b;
-    if (x->when != y->when)
-        return x->when < y->when ? -1 : 1;
-    if (x->usec != y->usec)
-        return x->usec < y->usec ? -1 : 1;
-    /* same instant: by name without the directory, so a message keeps
-     * its place when a reader moves it from new/ to cur/ */
-    return strcmp(x->rel + 4, y->rel + 4);
 }
 
 static void list_free(struct msglist *l)
@@ -180,13 +125,57 @@ static void list_free(struct msglist *l)
     memset(l, 0, sizeof *l);
 }
 
-static void list_messages(struct ctx *c, struct msglist *l)
+/* List new/ and cur/ oldest first.  No scan flag: maildir_scan() then
+ * moves nothing to cur/, adds no ,W= and writes no cache file in the
+ * user's Maildir, though we hold its lock (maildir.h). */
+static void scan_maildir(struct ctx *c)
 {
-    memset(l, 0, sizeof *l);
-    if (list_dir(l, c->dirfd, "new") < 0 || list_dir(l, c->dirfd, "cur") < 0)
+    if (maildir_scan(&c->md, 0) < 0)
         log_die(temp_or_perm(errno), "cannot read %s: %s", c->maildir, strerror(errno));
-    if (l->n > 1)
-        qsort(l->m, l->n, sizeof *l->m, msg_cmp);
+    if (c->md.count >= MAILDIR_MAX_MESSAGES)
+        log_warn("%s holds more than %d messages: this run moves %d of them, not "
+                 "necessarily the oldest; run it again for the rest", c->maildir,
+                 MAILDIR_MAX_MESSAGES, MAILDIR_MAX_MESSAGES);
+}
+
+static const char *msg_sub(const struct ctx *c, size_t i)
+{
+    return (c->md.msg[i].flags & MAILDIR_F_NEW) ? "new" : "cur";
+}
+
+/* Whether the journal, one name a line, can hold message i's name. */
+static int movable(struct ctx *c, size_t i, int warn)
+{
+    const char *name = maildir_msg_name(&c->md, i);
+    if (!strchr(name, '\n'))
+        return 1;
+    if (warn) {
+        char safe[256];
+        log_warn("leaving %s/%s: a newline in a file name", msg_sub(c, i),
+                 log_safe(safe, sizeof safe, name, strlen(name)));
+    }
+    return 0;
+}
+
+static size_t count_movable(struct ctx *c)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->md.count; i++)
+        n += (size_t)movable(c, i, 1);
+    return n;
+}
+
+/* The next batch, from listing entry *pos on, into b (empty at the end). */
+static void next_batch(struct ctx *c, size_t *pos, struct msglist *b)
+{
+    memset(b, 0, sizeof *b);
+    for (; *pos < c->md.count && b->n < MBOX_BATCH_MAX; (*pos)++) {
+        if (!movable(c, *pos, 0))
+            continue;
+        if (list_add(b, msg_sub(c, *pos), maildir_msg_name(&c->md, *pos),
+                     (time_t)c->md.msg[*pos].time) < 0)
+            log_die(EXIT_TEMP, "out of memory");
+    }
 }
 
 /* ---- Durable steps ---- */
@@ -196,15 +185,6 @@ static void sync_fd_or_die(int fd, const char *what)
     if (fsync(fd) < 0)
         log_die(EXIT_TEMP, "cannot sync %s: %s", what, strerror(errno));
     mbox_fault_step();
-}
-
-static void sync_subdir(struct ctx *c, const char *sub)
-{
-    int fd = openat(c->dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        log_die(EXIT_TEMP, "cannot open %s/%s: %s", c->maildir, sub, strerror(errno));
-    sync_fd_or_die(fd, sub);
-    close(fd);
 }
 
 /* ---- Writing the messages ---- */
@@ -376,26 +356,10 @@ static void journal_remove(struct ctx *c)
  * first ':' or ','.  Remove it under its new name.  0, or -1 (errno). */
 static int unlink_renamed(struct ctx *c, const char *rel)
 {
-    const char *name = rel + 4;
-    size_t ulen = strcspn(name, ":,");
-    int fd = openat(c->dirfd, "cur", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR *d = fd < 0 ? NULL : fdopendir(fd);
-    if (!d) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    struct dirent *e;
-    int r = 0;
-    while ((e = readdir(d)) != NULL) {
-        if (strncmp(e->d_name, name, ulen) == 0 &&
-            (e->d_name[ulen] == ':' || e->d_name[ulen] == ',' || e->d_name[ulen] == '\0')) {
-            r = unlinkat(dirfd(d), e->d_name, 0) < 0 && errno != ENOENT ? -1 : 0;
-            break;
-        }
-    }
-    closedir(d);
-    return r;
+    char found[NAME_MAX + 1];
+    if (maildir_find_unique(c->md.curfd, rel + 4, found) < 0)
+        return errno == ENOENT ? 0 : -1;
+    return unlinkat(c->md.curfd, found, 0) < 0 && errno != ENOENT ? -1 : 0;
 }
 
 /* Steps 4 and 5: the messages are safe in the mbox; remove them. */
@@ -412,8 +376,8 @@ static void finish_commit(struct ctx *c, struct msg *m, size_t n)
                     c->maildir, m[i].rel, strerror(errno));
         mbox_fault_step();
     }
-    sync_subdir(c, "new");
-    sync_subdir(c, "cur");
+    sync_fd_or_die(c->md.newfd, "new/");
+    sync_fd_or_die(c->md.curfd, "cur/");
     journal_remove(c);
 }
 
@@ -481,7 +445,8 @@ static void journal_parse(struct ctx *c, char *buf, size_t len, struct journal *
             char *rel = line + 4;
             bad = (strncmp(rel, "new/", 4) && strncmp(rel, "cur/", 4)) ||
                   strchr(rel + 4, '/') || !rel[4];
-            if (!bad && list_add(&j->l, c->dirfd, rel[0] == 'n' ? "new" : "cur", rel + 4) < 0)
+            if (!bad && list_add(&j->l, rel[0] == 'n' ? "new" : "cur", rel + 4,
+                                 msg_time(c->dirfd, rel, rel + 4)) < 0)
                 log_die(EXIT_TEMP, "out of memory");
         } else if (strncmp(line, "skip ", 5) == 0) {
             for (size_t i = 0; i < j->l.n; i++)
@@ -651,23 +616,12 @@ static const char *env_or_home(const char *var, const char *leaf, char **owned)
 }
 
 /* Hold the Maildir's session lock so no POP3 session (pop3-maildir)
- * hands out messages we are moving. */
-static int lock_maildir(struct ctx *c)
+ * hands out messages we are moving.  Where it cannot be made (a read-
+ * only Maildir: nothing to move anyway) we go on without it. */
+static void lock_maildir(struct ctx *c)
 {
-    int fd = openat(c->dirfd, MAILDIR_LOCK_NAME,
-                    O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -1;           /* a read-only Maildir: nothing to move anyway */
-    time_t deadline = time(NULL) + c->wait;
-    while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-        if (errno != EWOULDBLOCK && errno != EINTR)
-            break;
-        if (time(NULL) >= deadline)
-            log_die(EXIT_TEMP, "%s is in use by a POP3 session; try again later", c->maildir);
-        struct timespec ts = { 0, 200000000L };
-        nanosleep(&ts, NULL);
-    }
-    return fd;
+    if (maildir_lock_wait(&c->md, c->wait * 1000) == MAILDIR_BUSY)
+        log_die(EXIT_TEMP, "%s is in use by a POP3 session; try again later", c->maildir);
 }
 
 int main(int argc, char **argv)
@@ -702,16 +656,15 @@ int main(int argc, char **argv)
     c.maildir = env_or_home("MAILDIR", "Maildir/", &own_maildir);
     c.mbox = env_or_home("MAIL", "Mailbox", &own_mbox);
 
-    c.dirfd = open(c.maildir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (c.dirfd < 0)
+    if (maildir_open(&c.md, c.maildir) < 0)
         log_die(temp_or_perm(errno), "cannot open the Maildir %s: %s", c.maildir,
                 strerror(errno));
-    int mdlock = lock_maildir(&c);
+    c.dirfd = c.md.dirfd;
+    lock_maildir(&c);
 
-    struct msglist l;
-    list_messages(&c, &l);
-    if (l.n == 0 && faccessat(c.dirfd, JOURNAL_NAME, F_OK, 0) < 0) {
-        list_free(&l);
+    scan_maildir(&c);
+    if (count_movable(&c) == 0 && faccessat(c.dirfd, JOURNAL_NAME, F_OK, 0) < 0) {
+        maildir_close(&c.md);
         return 0;                           /* nothing to do: mbox untouched */
     }
     if (mbox_lock(&c.lk, c.mbox, 1, c.wait) < 0)
@@ -720,18 +673,15 @@ int main(int argc, char **argv)
                 errno == ETIMEDOUT ? "a mail reader holds it; try again later" : strerror(errno));
 
     recover(&c);
-    list_free(&l);
-    list_messages(&c, &l);
-    for (size_t done = 0; done < l.n; ) {
-        size_t n = l.n - done < MBOX_BATCH_MAX ? l.n - done : MBOX_BATCH_MAX;
-        move_batch(&c, l.m + done, n);
-        done += n;
+    scan_maildir(&c);
+    struct msglist b;
+    size_t pos = 0;
+    for (next_batch(&c, &pos, &b); b.n > 0; next_batch(&c, &pos, &b)) {
+        move_batch(&c, b.m, b.n);
+        list_free(&b);
     }
-    list_free(&l);
     mbox_unlock(&c.lk);
-    if (mdlock >= 0)
-        close(mdlock);
-    close(c.dirfd);
+    maildir_close(&c.md);
     free(own_maildir);
     free(own_mbox);
     return 0;

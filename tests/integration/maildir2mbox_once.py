@@ -123,6 +123,8 @@ is_(msgs[0]["Delivered-To"], "user@example.org", "Delivered-To kept")
 is_(left(d), [], "the Maildir is empty afterwards")
 ok(not os.path.exists(os.path.join(d, "Maildir", ".maildir2mbox.journal")), "no journal left")
 ok(not os.path.exists(os.path.join(d, "mbox.lock")), "no dotlock left")
+is_(sorted(os.listdir(os.path.join(d, "Maildir"))), ["cur", "new", "popkit-pop3.lock", "tmp"],
+    "nothing left in the Maildir but the session lock (no size or listing cache)")
 
 # ---- quoting round trip, appending in place ----
 tricky = ("From the start\n>From quoted\n>>From twice\nFromage\n From indented\n"
@@ -146,6 +148,36 @@ d = fresh("empty")
 rc, err = run(d)
 is_(rc, 0, "empty Maildir: exit 0")
 ok(mbox_bytes(d) is None, "empty Maildir: no mbox created")
+
+# ---- order: seconds, then the M microseconds as numbers, then the name;
+# a name without a time by its mtime ----
+d = fresh("ties")
+for sub, name, subject in (("cur", "1700000000.M20P1.b:2,S", "tie b"),
+                           ("new", "1700000000.M5P1.a", "first"),
+                           ("new", "1700000000.M20P1.a", "tie a"),
+                           ("cur", "nameless:2,", "nameless")):
+    path = os.path.join(d, "Maildir", sub, name)
+    with open(path, "w") as f:
+        f.write("Subject: %s\n\n%s\n" % (subject, subject))
+os.utime(os.path.join(d, "Maildir", "cur", "nameless:2,"), (1699999999, 1699999999))
+rc, err = run(d)
+is_([m["Subject"] for m in messages(d)], ["nameless", "first", "tie a", "tie b"],
+    "same second: M5 before M20, then by name; a name without a time by its mtime")
+ok(messages(d)[0].get_from().endswith("Nov 14 22:13:19 2023"),
+   "... and its From_ date is that mtime", messages(d)[0].get_from())
+
+# ---- a name the line-based journal cannot hold stays, with a warning ----
+d = fresh("newline")
+nl = "1700000000.M1P1.odd\nname"
+with open(os.path.join(d, "Maildir", "new", nl), "w") as f:
+    f.write("Subject: odd\n\nx\n")
+rc, err = run(d)
+ok(rc == 0 and "newline" in err and mbox_bytes(d) is None and left(d) == [nl],
+   "only a name with a newline: left with a warning, no mbox made", err)
+deliver(d, "n@example.org", "fine", "ok\n", 1700000001)
+rc, err = run(d)
+ok(rc == 0 and [m["Subject"] for m in messages(d)] == ["fine"] and left(d) == [nl],
+   "the others beside it are moved", err)
 
 # ---- an mbox without a final newline gets a separator ----
 d = fresh("sep")

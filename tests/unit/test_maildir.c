@@ -701,6 +701,76 @@ static void test_lock(void)
     close(sync[1]);
 }
 
+/* A scan with neither flag only lists: nothing moved, no message read,
+ * no cache written even under the lock in a settled Maildir, where a
+ * SIZES scan would write both (maildir2mbox relies on it). */
+static void test_plain_listing(void)
+{
+    struct maildir md;
+    char p[PATH_MAX];
+    clear();
+    no_listing();
+    snprintf(p, sizeof p, "%s/%s", root, MAILDIR_CACHE_NAME);
+    unlink(p);
+    put("new", "1700000010.M1P1.h", "new one\n");
+    put("cur", "1700000009.M1P1.h:2,S", "read one\n");
+    /* Settled past the clock-tick guard, as a listing wants. */
+    struct timespec ts = { 0, (MAILDIR_LISTING_SETTLE_MS + 30) * 1000000L };
+    nanosleep(&ts, NULL);
+    ok(maildir_open(&md, root) == 0 && maildir_lock(&md) == 0 &&
+       maildir_scan(&md, 0) == 0, "locked plain scan");
+    is_int(md.count, 2, "both listed");
+    ok(md.count == 2 && strcmp(maildir_msg_name(&md, 0), "1700000009.M1P1.h:2,S") == 0 &&
+       strcmp(maildir_msg_name(&md, 1), "1700000010.M1P1.h") == 0 &&
+       (md.msg[1].flags & MAILDIR_F_NEW) && !(md.msg[0].flags & MAILDIR_F_NEW),
+       "oldest first, the new one still in new/");
+    is_int(md.size_reads, 0, "no message read");
+    is_int(md.moved, 0, "nothing moved");
+    ok(exists("new", "1700000010.M1P1.h"), "new/ untouched on disk");
+    ok(!exists(".", MAILDIR_CACHE_NAME) && !exists(".", MAILDIR_LISTING_NAME),
+       "no size cache, no listing written");
+    ok(maildir_scan(&md, MAILDIR_SCAN_SIZES) == 0 && exists(".", MAILDIR_CACHE_NAME) &&
+       exists(".", MAILDIR_LISTING_NAME), "(a SIZES scan there writes both)");
+    maildir_close(&md);
+}
+
+/* A message found again by its unique part, whatever the rest. */
+static void test_find_unique(void)
+{
+    struct maildir md;
+    char out[NAME_MAX + 1];
+    clear();
+    put("cur", "1700000020.M1P1.h,W=3:2,RS", "x\n");
+    put("cur", "1700000021.M1P1.hx:2,", "y\n");
+    ok(maildir_open(&md, root) == 0, "open");
+    ok(maildir_find_unique(md.curfd, "1700000020.M1P1.h,W=3:2,", out) == 0 &&
+       strcmp(out, "1700000020.M1P1.h,W=3:2,RS") == 0, "flags changed: found");
+    ok(maildir_find_unique(md.curfd, "1700000020.M1P1.h", out) == 0 &&
+       strcmp(out, "1700000020.M1P1.h,W=3:2,RS") == 0, "the new/ name finds the cur/ one");
+    ok(maildir_find_unique(md.curfd, "1700000021.M1P1.hx:2,", out) == 0 &&
+       strcmp(out, "1700000021.M1P1.hx:2,") == 0, "the very name counts");
+    errno = 0;
+    ok(maildir_find_unique(md.curfd, "1700000021.M1P1.h:2,", out) < 0 && errno == ENOENT,
+       "a longer unique is another message: ENOENT");
+    errno = 0;
+    ok(maildir_find_unique(md.newfd, "1700000020.M1P1.h", out) < 0 && errno == ENOENT,
+       "not in new/: ENOENT");
+    /* moved from new/ to cur/ under the same name (some readers do) */
+    put("new", "1700000022.a", "z\n");
+    ok(maildir_scan(&md, 0) == 0 && md.count == 3 && (md.msg[2].flags & MAILDIR_F_NEW),
+       "listed in new/");
+    char a[PATH_MAX], b[PATH_MAX];
+    snprintf(a, sizeof a, "%s/new/1700000022.a", root);
+    snprintf(b, sizeof b, "%s/cur/1700000022.a", root);
+    rename(a, b);
+    int fd = maildir_msg_open(&md, 2, NULL);
+    ok(fd >= 0 && !(md.msg[2].flags & MAILDIR_F_NEW),
+       "moved to cur/ under the same name: found there");
+    if (fd >= 0)
+        close(fd);
+    maildir_close(&md);
+}
+
 static void test_deliver(void)
 {
     struct maildir md;
@@ -735,6 +805,8 @@ int main(void)
     test_listing_mutations();
     test_random_names();
     test_lock();
+    test_plain_listing();
+    test_find_unique();
     test_deliver();
     char cmd[PATH_MAX];
     snprintf(cmd, sizeof cmd, "rm -rf %s", root);
