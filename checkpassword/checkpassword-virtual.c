@@ -17,10 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "cpw.h"
 #include "log.h"
+#include "md5.h"
 #include "params.h"
 #include "privdrop.h"
 #include "pwcheck.h"
@@ -59,32 +58,26 @@ static int hexval(char c)
 }
 
 /* MD5(timestamp . secret) as lowercase hex into out[33]; secret is the
- * hex-encoded secret from the users file.  0 or -1. */
-static int apop_digest(const char *timestamp, const char *hexsecret,
-                       char out[APOP_DIGEST_HEX + 1])
+ * hex-encoded secret from the users file. */
+static void apop_digest(const char *timestamp, const char *hexsecret,
+                        char out[APOP_DIGEST_HEX + 1])
 {
-    unsigned char secret[USERDB_APOP_SECRET_MAX], md[EVP_MAX_MD_SIZE];
+    unsigned char secret[USERDB_APOP_SECRET_MAX], md[MD5_DIGEST_LEN];
     size_t n = strlen(hexsecret) / 2;
-    unsigned int mdlen = 0;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    int rc = -1;
+    struct md5_ctx ctx;
 
     if (n > sizeof secret)
         n = sizeof secret;
     for (size_t i = 0; i < n; i++)
         secret[i] = (unsigned char)(hexval(hexsecret[2 * i]) << 4
                                     | hexval(hexsecret[2 * i + 1]));
-    if (ctx && EVP_DigestInit_ex(ctx, EVP_md5(), NULL)
-        && EVP_DigestUpdate(ctx, timestamp, strlen(timestamp))
-        && EVP_DigestUpdate(ctx, secret, n)
-        && EVP_DigestFinal_ex(ctx, md, &mdlen) && mdlen == 16) {
-        for (unsigned int i = 0; i < mdlen; i++)
-            snprintf(out + 2 * i, 3, "%02x", md[i]);
-        rc = 0;
-    }
-    EVP_MD_CTX_free(ctx);
+    md5_init(&ctx);
+    md5_update(&ctx, timestamp, strlen(timestamp));
+    md5_update(&ctx, secret, n);
+    md5_final(&ctx, md);
+    md5_hex(md, out);
+    wipe(md, sizeof md);
     wipe(secret, sizeof secret);
-    return rc;
 }
 
 /* Compare the client's digest with ours; 1 on a match.  A user without
@@ -94,8 +87,7 @@ static int apop_verify(const struct cpw_creds *c, const char *hexsecret)
     char want[APOP_DIGEST_HEX + 1], got[APOP_DIGEST_HEX + 1];
     int usable = hexsecret && *hexsecret, match;
 
-    if (apop_digest(c->timestamp, usable ? hexsecret : "00", want))
-        return 0;
+    apop_digest(c->timestamp, usable ? hexsecret : "00", want);
     for (size_t i = 0; i <= APOP_DIGEST_HEX; i++)
         got[i] = c->password[i] >= 'A' && c->password[i] <= 'F'
                      ? (char)(c->password[i] + 32) : c->password[i];

@@ -2,6 +2,7 @@
 # Stage 2: the checkpassword programs, and vuser for the virtual users file.
 lib_libpopkit_a_SOURCES += \
 	lib/cpw_read.c \
+	lib/md5.c lib/md5.h \
 	lib/privdrop.c lib/privdrop.h \
 	lib/pwcheck.c lib/pwcheck.h \
 	lib/userdb.c lib/userdb.h
@@ -9,8 +10,8 @@ lib_libpopkit_a_SOURCES += \
 sbin_PROGRAMS += checkpassword/checkpassword-virtual checkpassword/vuser \
 	checkpassword/checkpassword-shadow checkpassword/checkpassword-pam
 checkpassword_checkpassword_virtual_SOURCES = checkpassword/checkpassword-virtual.c
-checkpassword_checkpassword_virtual_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
-checkpassword_checkpassword_virtual_LDADD = lib/libpopkit.a $(CRYPT_LIBS) $(OPENSSL_LIBS)
+# MD5 for APOP comes from lib/md5: no libcrypto to load at every exec.
+checkpassword_checkpassword_virtual_LDADD = lib/libpopkit.a $(CRYPT_LIBS)
 checkpassword_vuser_SOURCES = checkpassword/vuser.c
 checkpassword_vuser_LDADD = lib/libpopkit.a $(CRYPT_LIBS)
 checkpassword_checkpassword_shadow_SOURCES = checkpassword/checkpassword-shadow.c \
@@ -21,13 +22,14 @@ checkpassword_checkpassword_pam_SOURCES = checkpassword/checkpassword-pam.c \
 checkpassword_checkpassword_pam_LDADD = lib/libpopkit.a $(PAM_LIBS)
 
 check_PROGRAMS += tests/unit/test_cpw_read tests/unit/test_pwcheck \
-	tests/unit/test_userdb tests/unit/test_privdrop
+	tests/unit/test_userdb tests/unit/test_privdrop tests/unit/test_md5
+tests_unit_test_md5_LDADD = lib/libpopkit.a
 tests_unit_test_cpw_read_LDADD = lib/libpopkit.a
 tests_unit_test_pwcheck_LDADD = lib/libpopkit.a $(CRYPT_LIBS)
 tests_unit_test_userdb_LDADD = lib/libpopkit.a
 tests_unit_test_privdrop_LDADD = lib/libpopkit.a
 TESTS += tests/unit/test_cpw_read tests/unit/test_pwcheck \
-	tests/unit/test_userdb tests/unit/test_privdrop \
+	tests/unit/test_userdb tests/unit/test_privdrop tests/unit/test_md5 \
 	tests/integration/checkpassword-virtual.sh tests/integration/checkpassword-vuser.sh
 EXTRA_DIST += tests/integration/checkpassword-virtual.sh tests/integration/checkpassword-vuser.sh
 man_MANS += man/checkpassword-virtual.8 man/vuser.8 man/popkit-users.5
