@@ -5,7 +5,9 @@
  * the relay, which confines itself, does the handshake, reports the
  * outcome on a pipe of its own and then moves bytes between the TLS
  * session on the network socket and the plaintext socketpair until
- * either side is done.
+ * either side is done.  (pop3-tls-relay runs the same relay,
+ * tls_relay_main, in a program of its own; the caller's side of the
+ * verdict and the session is in tls_spawn.c, which needs no OpenSSL.)
  */
 #include "config.h"
 
@@ -660,8 +662,7 @@ static int relay_run(struct tls_server *srv, SSL *ssl, int net, int plain,
     return 0;
 }
 
-static void __attribute__((noreturn))
-relay_main(struct tls_server *srv, int net, int plain, int status)
+void tls_relay_main(struct tls_server *srv, int net, int plain, int status)
 {
     int keep[] = { 2, net, plain, status };
 
@@ -679,55 +680,9 @@ relay_main(struct tls_server *srv, int net, int plain, int status)
 
 /* ---- the parent ---- */
 
-/* Read the relay's one-line verdict: "OK PROTOCOL CIPHER\n" or
- * "ERR REASON\n", then EOF. */
-static int read_verdict(int fd, int timeout, char *line, size_t n)
-{
-    size_t len = 0;
-    long long deadline = now_ms() + (long long)timeout * 1000;
-    for (;;) {
-        struct pollfd p = { .fd = fd, .events = POLLIN };
-        int left = ms_left(deadline);
-        int rc = left ? poll(&p, 1, left) : 0;
-        if (rc < 0 && errno == EINTR)
-            continue;
-        if (rc <= 0)
-            return -1;
-        ssize_t got = read(fd, line + len, n - 1 - len);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0 || (len += (size_t)got) == n - 1)
-            break;
-    }
-    line[len] = '\0';
-    return len > 0 && line[len - 1] == '\n' ? 0 : -1;
-}
-
-static int parse_verdict(char *line, struct tls_session *s)
-{
-    char *nl = strchr(line, '\n');
-    *nl = '\0';
-    if (strncmp(line, "ERR ", 4) == 0) {
-        say(s->error, sizeof s->error, "%s", line + 4);
-        return -1;
-    }
-    char *proto = line + 3, *cipher = strchr(proto, ' ');
-    if (strncmp(line, "OK ", 3) != 0 || !cipher
-        || (size_t)(cipher - proto) >= sizeof s->protocol
-        || strlen(cipher + 1) >= sizeof s->cipher) {
-        snprintf(s->error, sizeof s->error, "relay sent a malformed verdict");
-        return -1;
-    }
-    *cipher++ = '\0';
-    say(s->protocol, sizeof s->protocol, "%s", proto);
-    say(s->cipher, sizeof s->cipher, "%s", cipher);
-    return 0;
-}
-
 int tls_relay_start(struct tls_server *srv, int netfd, struct tls_session *s)
 {
     int sp[2], st[2];
-    char line[TLS_ERR_MAX + 32];
 
     memset(s, 0, sizeof *s);
     s->fd = -1;
@@ -745,7 +700,7 @@ int tls_relay_start(struct tls_server *srv, int netfd, struct tls_session *s)
     if (pid == 0) {
         close(sp[0]);
         close(st[0]);
-        relay_main(srv, netfd, sp[1], st[1]);
+        tls_relay_main(srv, netfd, sp[1], st[1]);
     }
     close(sp[1]);
     close(st[1]);
@@ -757,14 +712,11 @@ int tls_relay_start(struct tls_server *srv, int netfd, struct tls_session *s)
     }
     /* The relay enforces the handshake timeout; the margin covers its
      * start-up, so this wait is only a backstop. */
-    int got = read_verdict(st[0], srv->handshake_timeout + 10, line,
-                           sizeof line);
+    int got = tls_verdict_read(st[0], srv->handshake_timeout + 10, s);
     close(st[0]);
-    if (got < 0 || parse_verdict(line, s) < 0) {
-        if (got < 0) {
-            snprintf(s->error, sizeof s->error, "relay gave no verdict");
+    if (got < 0) {
+        if (got == TLS_VERDICT_NONE)
             kill(pid, SIGKILL);
-        }
         close(sp[0]);
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
             ;
@@ -772,27 +724,5 @@ int tls_relay_start(struct tls_server *srv, int netfd, struct tls_session *s)
     }
     s->fd = sp[0];
     s->pid = pid;
-    return 0;
-}
-
-int tls_session_stdio(struct tls_session *s)
-{
-    if (dup2(s->fd, 0) < 0 || dup2(s->fd, 1) < 0)
-        return -1;
-    /* dup2 onto itself keeps close-on-exec: clear it, the stages need
-     * these descriptors. */
-    if (fcntl(0, F_SETFD, 0) < 0 || fcntl(1, F_SETFD, 0) < 0)
-        return -1;
-    if (s->fd > 1)
-        close(s->fd);
-    s->fd = 0;
-    return 0;
-}
-
-int tls_session_setenv(const struct tls_session *s)
-{
-    if (setenv("SSL_PROTOCOL", s->protocol, 1) < 0
-        || setenv("SSL_CIPHER", s->cipher, 1) < 0)
-        return -1;
     return 0;
 }

@@ -69,6 +69,14 @@
  * then are already unprivileged (a greeter that drops privileges before
  * it handles STLS); cfg.user and cfg.root are not consulted.
  *
+ * The relay as a program of its own (pop3-tls-relay(8)): a caller that
+ * must not load OpenSSL (pop3-greeter: most sessions never start TLS)
+ * uses tls_relay_exec() instead of steps 1 and 2; the program loads the
+ * configuration itself (tls_server_new, as root) and becomes the relay
+ * (tls_relay_main) with the same confinement and the same verdict.
+ * tls_relay_exec, tls_verdict_read, tls_session_stdio and
+ * tls_session_setenv are in libpopkit.a (lib/tls_spawn.c, no OpenSSL).
+ *
  * Link: lib/libpopkit_tls.a lib/libpopkit.a $(OPENSSL_LIBS).  This header
  * needs no OpenSSL headers.
  */
@@ -128,6 +136,30 @@ struct tls_session {
  * buffered output first.  netfd stays open in the caller: it must not be
  * used again; tls_session_stdio() replaces fds 0 and 1. */
 int tls_relay_start(struct tls_server *srv, int netfd, struct tls_session *s);
+
+/* Run the relay program argv (argv[0] a path) on the connected socket
+ * netfd and wait for the handshake, as tls_relay_start() does: the
+ * program gets netfd as fd 0, the plaintext end of a socketpair as fd 1,
+ * the verdict pipe as fd 3 and the caller's stderr, and must write one
+ * verdict line there (TLS_RELAY_VERDICT_FD).  0: s is filled in;
+ * -1: s->error says why (the relay logged it too). */
+#define TLS_RELAY_VERDICT_FD 3
+int tls_relay_exec(char *const argv[], int netfd, struct tls_session *s);
+
+/* In the relay (forked or exec'ed): confine, hand-shake on net, write
+ * the verdict "OK PROTOCOL CIPHER\n" or "ERR REASON\n" to status, then
+ * relay between net and plain until done; exits.  Keeps only fds 2, net,
+ * plain and status.  srv is freed before the exit. */
+void tls_relay_main(struct tls_server *srv, int net, int plain, int status)
+    __attribute__((noreturn));
+
+/* The caller's side: read and parse the relay's verdict from fd within
+ * timeout seconds.  0: s->protocol and s->cipher filled in.
+ * TLS_VERDICT_ERR: the relay refused (s->error has its reason);
+ * TLS_VERDICT_NONE: no well-formed verdict in time (s->error says so). */
+#define TLS_VERDICT_ERR (-1)
+#define TLS_VERDICT_NONE (-2)
+int tls_verdict_read(int fd, int timeout, struct tls_session *s);
 
 /* Put the plaintext socket on fds 0 and 1 (replacing the network socket
  * that tcpserver or inetd left there) and close the original; s->fd

@@ -33,6 +33,8 @@ struct greeter_conf {
     const char *privsep_dir;  /* --privsep-dir */
     const char *tls_cert;     /* --tls-cert */
     const char *tls_key;      /* --tls-key */
+    const char *tls_relay;    /* --tls-relay; NULL: pop3-tls-relay beside
+                                 the greeter's own executable */
     int implicit_tls;         /* --implicit-tls */
     int allow_cleartext;      /* --allow-cleartext */
     const char *remote_ip;    /* TCPREMOTEIP or "unknown", for the log */

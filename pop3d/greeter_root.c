@@ -14,17 +14,22 @@
  * Started by an ordinary user (the demo), the same code runs; only the
  * chroot and the change of user are skipped, and the log says so.
  *
- * TLS: the key is loaded here, before any parser exists; each parser child
- * frees the context (and the key in it) before it reads a byte, and the
- * root part gives it up as soon as the relay runs (lib/tls.h).
+ * TLS: the relay is a program of its own, pop3-tls-relay, run from here
+ * when TLS starts; it loads the key itself, so neither the greeter nor
+ * its parsers ever hold it, and the greeter links no OpenSSL (a session
+ * that never starts TLS does not pay for loading it).  At start-up the
+ * greeter only checks that the files and the relay are there.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -142,24 +147,68 @@ static void privsep_drop(const struct privsep *ps)
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
-/* The TLS context while TLS is available but not started, and the relay
- * once it runs (waited for at exit so tcpserver's count stays true). */
-static struct tls_server *root_tls;
+/* The relay's command line while TLS is available but not started, and
+ * the relay once it runs (waited for at exit so tcpserver's count stays
+ * true). */
+static char *root_tls_argv[5];
 static pid_t root_relay;
 
-static struct tls_server *root_tls_load(const struct greeter_conf *c,
-                                        const struct privsep *ps)
+/* "--NAME=value" in a fresh string; dies when out of memory. */
+static char *root_opt(const char *name, const char *value)
 {
-    struct tls_config cfg = {
-        .cert_file = c->tls_cert,
-        .key_file = c->tls_key,
-        .root = ps->enabled ? ps->dir : NULL,
-    };
-    char err[TLS_ERR_MAX];
-    struct tls_server *srv = tls_server_new(&cfg, err, sizeof err);
-    if (!srv)
-        log_die(111, "%s", err);
-    return srv;
+    size_t n = strlen(name) + strlen(value) + 4;
+    char *s = malloc(n);
+    if (!s)
+        log_die(111, "out of memory");
+    snprintf(s, n, "--%s=%s", name, value);
+    return s;
+}
+
+/* pop3-tls-relay beside our own executable, unless --tls-relay names it. */
+static char *root_tls_relay_path(const struct greeter_conf *c)
+{
+    static char path[PATH_MAX];
+    if (c->tls_relay)
+        return (char *)c->tls_relay;
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+    if (n < 0)
+        log_die(111, "cannot find pop3-tls-relay: /proc/self/exe: %s "
+                "(use --tls-relay)", strerror(errno));
+    path[n] = '\0';
+    char *slash = strrchr(path, '/');
+    const char *name = "pop3-tls-relay";
+    if (!slash || (size_t)(slash + 1 - path) + strlen(name) >= sizeof path)
+        log_die(111, "cannot find pop3-tls-relay beside %s", path);
+    strcpy(slash + 1, name);
+    return path;
+}
+
+/* A file the relay will load must be readable now (while we are as
+ * privileged as the relay will be), so a typo fails at start-up. */
+static void root_tls_readable(const char *what, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        log_die(111, "%s %s: %s", what, path, strerror(errno));
+    close(fd);
+}
+
+static void root_tls_prepare(const struct greeter_conf *c,
+                             const struct privsep *ps)
+{
+    int i = 0;
+    root_tls_readable("certificate", c->tls_cert);
+    if (c->tls_key)
+        root_tls_readable("key", c->tls_key);
+    root_tls_argv[i++] = root_tls_relay_path(c);
+    if (access(root_tls_argv[0], X_OK) < 0)
+        log_die(111, "TLS relay %s: %s", root_tls_argv[0], strerror(errno));
+    root_tls_argv[i++] = root_opt("tls-cert", c->tls_cert);
+    if (c->tls_key)
+        root_tls_argv[i++] = root_opt("tls-key", c->tls_key);
+    if (ps->enabled)
+        root_tls_argv[i++] = root_opt("root", ps->dir);
+    root_tls_argv[i] = NULL;
 }
 
 /* Start the relay on the client socket and put its plaintext end on fds
@@ -169,10 +218,8 @@ static struct tls_server *root_tls_load(const struct greeter_conf *c,
 static int root_tls_start(void)
 {
     struct tls_session s;
-    if (tls_relay_start(root_tls, 0, &s) < 0)
+    if (tls_relay_exec(root_tls_argv, 0, &s) < 0)
         return -1;
-    tls_server_free(root_tls);
-    root_tls = NULL;
     root_relay = s.pid;
     if (tls_session_stdio(&s) < 0 || tls_session_setenv(&s) < 0)
         log_die(111, "cannot set up the TLS session: %s", strerror(errno));
@@ -206,8 +253,6 @@ static ssize_t parser_run(const struct greeter_conf *c,
         log_die(111, "fork: %s", strerror(errno));
     if (pid == 0) {
         close(sv[0]);
-        tls_server_free(root_tls);   /* no key where the network is parsed */
-        root_tls = NULL;
         privsep_drop(ps);
         greeter_parse(c, st, sv[1]);
     }
@@ -348,7 +393,7 @@ int greeter_run(const struct greeter_conf *c)
     struct privsep ps;
     privsep_prepare(c, &ps);
     if (c->tls_cert)
-        root_tls = root_tls_load(c, &ps);
+        root_tls_prepare(c, &ps);
     if (c->apop)
         root_timestamp(c, &st);
     if (c->implicit_tls) {
@@ -365,7 +410,7 @@ int greeter_run(const struct greeter_conf *c)
         }
         st.commands += req.commands;
         if (req.kind == GREETER_REQ_STLS) {
-            if (!root_tls || st.tls_active) {
+            if (!c->tls_cert || st.tls_active) {
                 log_error("malformed STLS request from the parser");
                 return root_exit(111);
             }

@@ -18,7 +18,7 @@ static const char usage_text[] =
     "usage: pop3-greeter [--apop] [--fail-delay=SECONDS] [--max-failures=N]\n"
     "         [--privsep-user=NAME] [--privsep-dir=DIR]\n"
     "         [--tls-cert=FILE [--tls-key=FILE] [--implicit-tls]\n"
-    "          [--allow-cleartext]]\n"
+    "          [--allow-cleartext] [--tls-relay=PROGRAM]]\n"
     "         HOSTNAME PROG...\n";
 
 static void usage(int code)
@@ -55,7 +55,7 @@ static int hostname_valid(const char *s)
 enum {
     OPT_APOP = 256, OPT_FAIL_DELAY, OPT_MAX_FAILURES, OPT_PRIVSEP_USER,
     OPT_PRIVSEP_DIR, OPT_TLS_CERT, OPT_TLS_KEY, OPT_IMPLICIT_TLS,
-    OPT_ALLOW_CLEARTEXT, OPT_HELP
+    OPT_ALLOW_CLEARTEXT, OPT_TLS_RELAY, OPT_HELP
 };
 
 static const struct option long_options[] = {
@@ -68,6 +68,7 @@ static const struct option long_options[] = {
     { "tls-key", required_argument, NULL, OPT_TLS_KEY },
     { "implicit-tls", no_argument, NULL, OPT_IMPLICIT_TLS },
     { "allow-cleartext", no_argument, NULL, OPT_ALLOW_CLEARTEXT },
+    { "tls-relay", required_argument, NULL, OPT_TLS_RELAY },
     { "help", no_argument, NULL, OPT_HELP },
     { NULL, 0, NULL, 0 }
 };
@@ -95,16 +96,17 @@ static void parse_options(int argc, char **argv, struct greeter_conf *c)
         case OPT_TLS_KEY: c->tls_key = optarg; break;
         case OPT_IMPLICIT_TLS: c->implicit_tls = 1; break;
         case OPT_ALLOW_CLEARTEXT: c->allow_cleartext = 1; break;
+        case OPT_TLS_RELAY: c->tls_relay = optarg; break;
         case OPT_HELP: usage(0); break;
         default: usage(2);
         }
     }
     if (argc - optind < 2)
         usage(2);
-    if ((c->tls_key || c->implicit_tls || c->allow_cleartext) &&
-        !c->tls_cert) {
-        fprintf(stderr, "pop3-greeter: --tls-key, --implicit-tls and "
-                "--allow-cleartext need --tls-cert\n");
+    if ((c->tls_key || c->implicit_tls || c->allow_cleartext ||
+         c->tls_relay) && !c->tls_cert) {
+        fprintf(stderr, "pop3-greeter: --tls-key, --implicit-tls, "
+                "--allow-cleartext and --tls-relay need --tls-cert\n");
         usage(2);
     }
     c->hostname = argv[optind];

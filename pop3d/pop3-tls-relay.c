@@ -1,0 +1,86 @@
+/*
+ * pop3-tls-relay -- the TLS relay of pop3-greeter as a program of its
+ * own (see pop3-tls-relay(8) and lib/tls.h).
+ *
+ * pop3-greeter runs it when a session starts TLS (STLS, or implicit TLS
+ * before the greeting), so that the greeter itself links no OpenSSL:
+ * most sessions never start TLS, and loading libssl and libcrypto cost
+ * every connection about 0.8 ms and 2 MB.  Descriptors on entry: 0 the
+ * client's network socket, 1 the plaintext end the stages will talk to,
+ * 2 the log, 3 the verdict pipe.  It loads the certificate and key while
+ * privileged, then confines itself (chroot, unprivileged user) before it
+ * reads a byte from the client, and writes "OK PROTOCOL CIPHER" or
+ * "ERR REASON" to fd 3.
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "tls.h"
+#include "util.h"
+
+static const char usage_text[] =
+    "usage: pop3-tls-relay --tls-cert=FILE [--tls-key=FILE] [--root=DIR]\n"
+    "  Run by pop3-greeter: TLS on the client socket (fd 0), plaintext on\n"
+    "  fd 1, the handshake's verdict on fd 3.  Started as root it chroots\n"
+    "  to DIR (default " TLS_RELAY_ROOT ") and becomes " TLS_RELAY_USER
+    " first.\n";
+
+static void usage(int code)
+{
+    fputs(usage_text, code ? stderr : stdout);
+    exit(code);
+}
+
+enum { OPT_TLS_CERT = 256, OPT_TLS_KEY, OPT_ROOT, OPT_HELP };
+
+static const struct option long_options[] = {
+    { "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+    { "tls-key", required_argument, NULL, OPT_TLS_KEY },
+    { "root", required_argument, NULL, OPT_ROOT },
+    { "help", no_argument, NULL, OPT_HELP },
+    { NULL, 0, NULL, 0 }
+};
+
+static void parse_options(int argc, char **argv, struct tls_config *cfg)
+{
+    int o;
+    while ((o = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+        switch (o) {
+        case OPT_TLS_CERT: cfg->cert_file = optarg; break;
+        case OPT_TLS_KEY: cfg->key_file = optarg; break;
+        case OPT_ROOT: cfg->root = optarg; break;
+        case OPT_HELP: usage(0); break;
+        default: usage(2);
+        }
+    }
+    if (optind != argc || !cfg->cert_file)
+        usage(2);
+}
+
+int main(int argc, char **argv)
+{
+    struct tls_config cfg = { 0 };
+    char err[TLS_ERR_MAX];
+
+    log_init("pop3-tls-relay");
+    parse_options(argc, argv, &cfg);
+    if (fcntl(TLS_RELAY_VERDICT_FD, F_GETFD) < 0) {
+        fprintf(stderr, "pop3-tls-relay: fd %d must be the verdict pipe; "
+                "this program is run by pop3-greeter\n", TLS_RELAY_VERDICT_FD);
+        usage(2);
+    }
+    struct tls_server *srv = tls_server_new(&cfg, err, sizeof err);
+    if (!srv) {
+        log_error("%s", err);
+        dprintf(TLS_RELAY_VERDICT_FD, "ERR %s\n", err);
+        return 111;
+    }
+    tls_relay_main(srv, 0, 1, TLS_RELAY_VERDICT_FD);
+}
