@@ -358,13 +358,6 @@ static ga_handler ga_parse(struct ga *g, size_t len, char **arg)
     return NULL;
 }
 
-static void ga_greet(struct ga *g)
-{
-    const char *ts = g->st->timestamp;
-    io_printf(&g->out, "+OK %s POP3 server ready%s%s\r\n", g->conf->hostname,
-              ts[0] ? " " : "", ts);
-}
-
 /* Read and answer commands until a request is ready (1) or the session
  * ends (0). */
 static int ga_loop(struct ga *g)
@@ -412,8 +405,6 @@ void greeter_parse(const struct greeter_conf *conf,
     g.st = st;
     io_in_init(&g.in, 0, POP3_PRELOGIN_TIMEOUT, 1);
     io_out_init(&g.out, 1, IO_WRITE_TIMEOUT);
-    if (!st->greeted)
-        ga_greet(&g);
     int ready = ga_loop(&g);
     wipe(g.user, sizeof g.user);
     if (ready) {
