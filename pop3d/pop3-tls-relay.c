@@ -14,11 +14,11 @@
  */
 #include "config.h"
 
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -71,7 +71,9 @@ int main(int argc, char **argv)
 
     log_init("pop3-tls-relay");
     parse_options(argc, argv, &cfg);
-    if (fcntl(TLS_RELAY_VERDICT_FD, F_GETFD) < 0) {
+    struct stat sb;
+    if (fstat(TLS_RELAY_VERDICT_FD, &sb) < 0
+        || !(S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode))) {
         fprintf(stderr, "pop3-tls-relay: fd %d must be the verdict pipe; "
                 "this program is run by pop3-greeter\n", TLS_RELAY_VERDICT_FD);
         usage(2);

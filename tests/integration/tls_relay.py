@@ -39,6 +39,10 @@ t.eq(r.returncode, 2, "an operand: exit 2")
 r = subprocess.run([R, *TLS], capture_output=True, stdin=subprocess.DEVNULL)
 t.ok(r.returncode == 2 and b"fd 3" in r.stderr,
      "no verdict pipe on fd 3: exit 2, saying so", r)
+r = subprocess.run(["bash", "-c", 'exec "$0" "$@" 3>/dev/null', R, *TLS],
+                   capture_output=True, stdin=subprocess.DEVNULL)
+t.ok(r.returncode == 2 and b"fd 3" in r.stderr,
+     "fd 3 not a pipe or socket: exit 2", r)
 
 
 def run_relay(args, net, plain):
