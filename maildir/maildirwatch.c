@@ -471,6 +471,26 @@ static int handle_keys(int *redraw)
     return 0;
 }
 
+/* The signals that must wake the loop (resize, stop) are blocked except
+ * inside ppoll(): one arriving while we draw would otherwise be noted by
+ * its handler and then sleep unseen in poll() until the next key. */
+static sigset_t loop_waitmask;
+
+static void block_loop_signals(void)
+{
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGWINCH);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    sigaddset(&block, SIGINT);
+    sigprocmask(SIG_BLOCK, &block, &loop_waitmask);
+    sigdelset(&loop_waitmask, SIGWINCH);
+    sigdelset(&loop_waitmask, SIGTERM);
+    sigdelset(&loop_waitmask, SIGHUP);
+    sigdelset(&loop_waitmask, SIGINT);
+}
+
 static void watch_loop(void)
 {
     int redraw = 1;
@@ -481,8 +501,9 @@ static void watch_loop(void)
             redraw = 0;
         }
         struct pollfd pfd[2] = { { 0, POLLIN, 0 }, { inotify_fd, POLLIN, 0 } };
-        int timeout = inotify_fd >= 0 ? -1 : MAILDIRWATCH_POLL_INTERVAL * 1000;
-        int r = poll(pfd, inotify_fd >= 0 ? 2 : 1, timeout);
+        struct timespec interval = { MAILDIRWATCH_POLL_INTERVAL, 0 };
+        int r = ppoll(pfd, inotify_fd >= 0 ? 2 : 1,
+                      inotify_fd >= 0 ? NULL : &interval, &loop_waitmask);
         if (stop)
             return;
         if (r < 0 && errno != EINTR)
@@ -567,6 +588,7 @@ int main(int argc, char **argv)
     keypad(stdscr, TRUE);
     nodelay(stdscr, TRUE);
     curs_set(0);
+    block_loop_signals();   /* after initscr: ncurses owns SIGWINCH's handler */
     watch_loop();
     endwin();
 
