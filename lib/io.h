@@ -79,6 +79,11 @@ int io_write_direct(struct io_out *out, const void *data, size_t len);
  * which can destroy an answer the client has not read yet.) */
 void io_linger(int in_fd, int out_fd, int seconds, size_t max_bytes);
 
+/* Send small answers at once (TCP_NODELAY): every flush popkit makes is a
+ * complete batch of answers, so Nagle's algorithm only adds a delayed-ACK
+ * wait to the tail of each.  A no-op when fd is not a TCP socket. */
+void io_nodelay(int fd);
+
 /* Wait until fd is readable (events POLLIN) or writable (POLLOUT).
  * Returns IO_OK, IO_TIMEOUT or IO_ERROR.  timeout 0 waits forever. */
 int io_wait(int fd, short events, int timeout);

@@ -35,6 +35,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "io.h"
 #include "log.h"
 #include "util.h"
 
@@ -668,6 +669,7 @@ void tls_relay_main(struct tls_server *srv, int net, int plain, int status)
 
     reset_signals();
     close_others(keep, 4);
+    io_nodelay(net);   /* each record is a complete batch of answers */
     /* No core dumps or ptrace by the stages' user: this process holds
      * the key. */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "greeter.h"
+#include "io.h"
 #include "log.h"
 #include "params.h"
 #include "util.h"
@@ -130,5 +131,6 @@ int main(int argc, char **argv)
     /* A client that vanishes must not kill us mid-answer; stage 2 gets
      * default signal handling back from cpw_run. */
     signal(SIGPIPE, SIG_IGN);
+    io_nodelay(1);
     return greeter_run(&conf);
 }

@@ -166,6 +166,7 @@ int main(int argc, char **argv)
     struct session *s = &sess;
     io_in_init(&s->in, 0, timeout, 0);
     io_out_init(&s->out, 1, IO_WRITE_TIMEOUT);
+    io_nodelay(1);
     log_ids();
     open_maildrop(s, argv[optind]);
 

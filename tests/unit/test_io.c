@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -198,8 +200,30 @@ static void test_linger(void)
     close(p[1]);
 }
 
+static void test_nodelay(void)
+{
+    int l = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t al = sizeof a;
+    bind(l, (struct sockaddr *)&a, sizeof a);
+    listen(l, 1);
+    getsockname(l, (struct sockaddr *)&a, &al);
+    connect(c, (struct sockaddr *)&a, sizeof a);
+    int s = accept(l, NULL, NULL), v = 0;
+    socklen_t vl = sizeof v;
+    getsockopt(s, IPPROTO_TCP, TCP_NODELAY, &v, &vl);
+    is_int(v, 0, "a fresh TCP socket has Nagle on");
+    io_nodelay(s);
+    getsockopt(s, IPPROTO_TCP, TCP_NODELAY, &v, &vl);
+    is_int(v, 1, "io_nodelay switches it off (TCP_NODELAY)");
+    close(s);
+    close(c);
+    close(l);
+}
+
 int main(void)
 {
+    test_nodelay();
     test_linger();
     test_lines(0);
     test_lines(1);
