@@ -6,4 +6,5 @@ lib_libpopkit_a_SOURCES = \
 	lib/log.c lib/log.h \
 	lib/util.c lib/util.h \
 	lib/io.c lib/io.h \
+	lib/netenv.c lib/netenv.h \
 	lib/cpw.h

@@ -12,6 +12,7 @@
 #include "greeter.h"
 #include "io.h"
 #include "log.h"
+#include "netenv.h"
 #include "params.h"
 #include "util.h"
 
@@ -126,6 +127,7 @@ int main(int argc, char **argv)
     };
     log_init("pop3-greeter");
     parse_options(argc, argv, &conf);
+    netenv_from_socket(0);   /* inetd, systemd: no tcpserver to set them */
     const char *ip = getenv("TCPREMOTEIP");
     conf.remote_ip = ip && *ip ? ip : "unknown";
     /* A client that vanishes must not kill us mid-answer; stage 2 gets

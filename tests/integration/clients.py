@@ -6,6 +6,7 @@ import poplib
 import socket
 import subprocess
 import sys
+import threading
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
 import poptest as t  # noqa: E402
@@ -153,4 +154,34 @@ t.eq(len(got), len(order), "getmail6 delivered every message to its Maildir")
 t.eq(sorted(got), wants, "getmail6's copies match byte for byte (LF form)")
 t.eq(box.files(), [], "getmail6's DELE + QUIT emptied the maildrop")
 t.eq(len(other.files()), 1, "the other domain's joe still has his mail")
+
+# --- inetd style: the connection on fds 0 and 1, no TCPREMOTEIP ---
+other.deliver(b"Subject: via inetd\n\nhello\n")
+lsock = socket.socket()
+lsock.bind(("127.0.0.1", 0))
+lsock.listen(1)
+env = {k: v for k, v in os.environ.items() if not k.startswith("TCP")}
+logpath = os.path.join(t.WORK, "inetd.log")
+
+
+def inetd_once():
+    conn, _ = lsock.accept()
+    with open(logpath, "wb") as log:
+        subprocess.run([t.prog("pop3-greeter"), "test.example.org",
+                        t.prog("checkpassword-virtual"), "-f", box.users,
+                        t.prog("pop3-maildir"), "Maildir"],
+                       stdin=conn, stdout=conn, stderr=log, env=env, timeout=60)
+    conn.close()
+
+
+th = threading.Thread(target=inetd_once)
+th.start()
+p = poplib.POP3("127.0.0.1", lsock.getsockname()[1], timeout=20)
+p.user(other.address)
+p.pass_(other.password)
+t.eq(p.stat()[0], 2, "inetd style: the chain serves a connection on fds 0 and 1")
+p.quit()
+th.join(30)
+log = open(logpath).read()
+t.ok("rip=127.0.0.1" in log, "without tcpserver the log still names the client (from the socket)", log)
 t.done()
