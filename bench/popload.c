@@ -719,6 +719,7 @@ static int copy_mode(void)
     c.buf = malloc(RBUF_SIZE);
     if (!c.buf || pthread_create(&th, NULL, copy_serve, &s)) {
         fprintf(stderr, "popload: copy: cannot start\n");
+        free(c.buf);
         return 1;
     }
     double t0 = now();
