@@ -148,10 +148,17 @@ static void import_pam_env(pam_handle_t *h)
     char **env = pam_getenvlist(h);
     if (!env)
         return;
-    for (char **e = env; *e; e++)
-        if (putenv(*e) != 0)
-            free(*e);
-    free(env);  /* the strings now belong to the environment */
+    /* setenv copies: a putenv'd string replaced later (USER, HOME by
+     * privdrop) would be lost memory. */
+    for (char **e = env; *e; e++) {
+        char *eq = strchr(*e, '=');
+        if (eq) {
+            *eq = '\0';
+            setenv(*e, eq + 1, 1);
+        }
+        free(*e);
+    }
+    free(env);
 }
 
 /* Open the session and stay behind as root to close it when PROG ends. */
