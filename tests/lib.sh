@@ -91,7 +91,7 @@ if [ -n "${POPKIT_VALGRIND:-}" ]; then
         [ -f "$f" ] || continue
         n=$(basename "$f")
         mv "$f" "$T_BIN/.real/$n"
-        printf '#!/bin/sh\nexec valgrind -q --vgdb=no --child-silent-after-fork=yes --log-file=%s/vg/%%p.%s.log --leak-check=full --errors-for-leak-kinds=definite %s "$@"\n' \
+        printf '#!/bin/sh\nexec valgrind -q --vgdb=no --child-silent-after-fork=yes --log-file=%s/vg/%%p.%s.log --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite %s "$@"\n' \
             "$T_DIR" "$n" "$T_BIN/.real/$n" > "$f"
         chmod 755 "$f"
     done

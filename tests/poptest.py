@@ -111,7 +111,7 @@ if os.environ.get("POPKIT_VALGRIND"):
         os.rename(p, os.path.join(real, f))
         with open(p, "w") as w:
             w.write(f"#!/bin/sh\nexec valgrind -q --vgdb=no --child-silent-after-fork=yes --log-file={VG}/%p.{f}.log "
-                    f"--leak-check=full --errors-for-leak-kinds=definite "
+                    f"--leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite "
                     f"{real}/{f} \"$@\"\n")
         os.chmod(p, 0o755)
 

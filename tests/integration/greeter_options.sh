@@ -54,8 +54,13 @@ if [ "$(id -u)" -eq 0 ]; then
     is "$(readlink "/proc/$PARSER/root")" "$T_DIR/empty" \
         "the parser is chrooted to --privsep-dir"
     is "$(readlink "/proc/$ROOT_PART/root")" "/" "the root part is not"
-    like "$(grep '^Max open files' "/proc/$PARSER/limits")" \
-        'files +1 +1 ' "the parser cannot open a file (RLIMIT_NOFILE 1)"
+    if [ -n "${POPKIT_VALGRIND:-}" ]; then
+        # valgrind keeps descriptors of its own: only the soft limit drops.
+        t_ok 0 "the parser cannot open a file # SKIP under valgrind"
+    else
+        like "$(grep '^Max open files' "/proc/$PARSER/limits")" \
+            'files +1 +1 ' "the parser cannot open a file (RLIMIT_NOFILE 1)"
+    fi
     like "$(grep '^Max processes' "/proc/$PARSER/limits")" \
         'processes +0 +0 ' "nor fork (RLIMIT_NPROC 0)"
     is "$(field NoNewPrivs "$PARSER")" 1 "no_new_privs is set"
@@ -71,6 +76,13 @@ is "$(echo "$out" | sed -n 2,4p | tr '\n' '|')" "+OK send PASS|+OK welcome bob|+
     "the session completes through the separated parser"
 
 # Memory stays bounded: 16 MB without a line end, then the line end.
+# (Not under valgrind: its own memory is in the figure, and 16 MB through
+# an instrumented parser outlasts the client's timeout.)
+if [ -n "${POPKIT_VALGRIND:-}" ]; then
+    for d in "16 MB without a line end" "and the session goes on" "peak memory bounded"; do
+        t_ok 0 "$d # SKIP under valgrind"
+    done
+else
 out=$(python3 - "$PORT" "$TCPSERVER" <<'EOF'
 import os, socket, sys
 port, tcpserver = int(sys.argv[1]), sys.argv[2]
@@ -113,6 +125,7 @@ like "$(echo "$out" | sed -n 1p)" '^-ERR' "16 MB without a line end: -ERR"
 is "$(echo "$out" | sed -n 2p)" "+OK" "and the session goes on"
 like "$(echo "$out" | sed -n 3p)" '^grew ([0-9]|[0-9][0-9]|[0-9][0-9][0-9])$' \
     "the parser's peak memory grew by less than 1 MB"
+fi
 
 # An unusable privsep directory is refused before anything is said.
 if [ "$(id -u)" -eq 0 ]; then

@@ -115,6 +115,10 @@ mail_file "$T_DIR/f" 'Fred <fred@example.org>' 'seen by polling'
 deliver "$M" "$T_DIR/f"
 wait_for 'seen by polling' 25
 t_ok $? "-P: a delivery shows within two seconds"
+if [ -n "${POPKIT_VALGRIND:-}" ]; then
+    # The process is valgrind's, and its reads are in /proc/PID/io too.
+    t_ok 0 "no header read twice # SKIP under valgrind"
+else
 # Headers are read once: rescans (every second here) read no message again.
 pid=$(pgrep -P "$(tm list-panes -t w -F '#{pane_pid}')" maildirwatch)
 r1=$(awk '/^rchar/ {print $2}' "/proc/$pid/io" 2>/dev/null)
@@ -122,6 +126,7 @@ sleep 2.2
 r2=$(awk '/^rchar/ {print $2}' "/proc/$pid/io" 2>/dev/null)
 t_ok "$([ -n "$r1" ] && [ $((r2 - r1)) -lt 1000 ]; echo $?)" \
     "two rescans of $(ls "$M/new" | wc -l) messages read $((${r2:-0} - ${r1:-0})) bytes: no header read twice"
+fi
 tm send-keys -t w q
 
 done_testing

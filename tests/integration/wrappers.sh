@@ -83,6 +83,16 @@ deliver "$H/Maildir" "$T_DIR/msg"
 env -u MAILDIR HOME="$H" MAIL="$H/Other" qlm
 is "$(cat "$T_DIR/reader.out")" "elm MAIL=$H/Other messages=1" "the MAIL login set is used"
 
+if [ -n "${POPKIT_VALGRIND:-}" ]; then
+    # These runs give the wrapper a PATH of our directories only, and
+    # under valgrind the programs are scripts that need valgrind on PATH.
+    for d in "linked as mail: runs the real mail behind it" \
+             "linked as mail: the mail was folded" \
+             "two wrapper copies as mail, reader renamed mail.real: found" \
+             "wrapper copied over mail, the reader as mail.real: found"; do
+        t_ok 0 "$d # SKIP under valgrind"
+    done
+else
 # Installed over the reader's name: finds the real one, not itself.  PATH
 # holds only our directories, so the system's own mail cannot answer.
 TOOLS=$T_DIR/tools; mkdir "$TOOLS"
@@ -101,5 +111,6 @@ like "$(cat "$T_DIR/reader.out")" '^mail.real \[-v\] ' "two wrapper copies as ma
 rm -f "$T_DIR/reader.out"
 env PATH="$STUBS:$TOOLS:$T_BIN" "$STUBS/mail" -v
 like "$(cat "$T_DIR/reader.out")" '^mail.real \[-v\] ' "wrapper copied over mail, the reader as mail.real: found"
+fi
 
 done_testing

@@ -101,8 +101,17 @@ int main(void)
 
     char *missing[] = { "/nonexistent/stage2", NULL };
     errno = 0;
-    is_int(cpw_run(missing, "a", "b", ""), -1, "a missing program is an error");
-    is_int(errno, ENOENT, "with ENOENT");
+    int r = cpw_run(missing, "a", "b", "");
+    if (getenv("POPKIT_VALGRIND")) {
+        /* valgrind runs posix_spawn's shared-memory vfork as a fork, so
+         * an exec failure comes back as the child's exit 127 instead. */
+        ok(r != 0 && (r == -1 || (WIFEXITED(r) && WEXITSTATUS(r) == 127)),
+           "a missing program is an error (under valgrind: exit 127)");
+        ok(1, "with ENOENT # SKIP valgrind cannot report the exec error");
+    } else {
+        is_int(r, -1, "a missing program is an error");
+        is_int(errno, ENOENT, "with ENOENT");
+    }
 
     /* PATH is searched, as qmail's chains expect. */
     char *bare[] = { "true", NULL };
