@@ -682,49 +682,13 @@ void tls_relay_main(struct tls_server *srv, int net, int plain, int status)
 
 /* ---- the parent ---- */
 
+static void fork_child(void *srv, int net, int plain, int status)
+{
+    tls_relay_main(srv, net, plain, status);
+}
+
 int tls_relay_start(struct tls_server *srv, int netfd, struct tls_session *s)
 {
-    int sp[2], st[2];
-
-    memset(s, 0, sizeof *s);
-    s->fd = -1;
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
-        snprintf(s->error, sizeof s->error, "socketpair: %s", strerror(errno));
-        return -1;
-    }
-    if (pipe2(st, O_CLOEXEC) < 0) {
-        snprintf(s->error, sizeof s->error, "pipe: %s", strerror(errno));
-        close(sp[0]);
-        close(sp[1]);
-        return -1;
-    }
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(sp[0]);
-        close(st[0]);
-        tls_relay_main(srv, netfd, sp[1], st[1]);
-    }
-    close(sp[1]);
-    close(st[1]);
-    if (pid < 0) {
-        snprintf(s->error, sizeof s->error, "fork: %s", strerror(errno));
-        close(sp[0]);
-        close(st[0]);
-        return -1;
-    }
-    /* The relay enforces the handshake timeout; the margin covers its
-     * start-up, so this wait is only a backstop. */
-    int got = tls_verdict_read(st[0], srv->handshake_timeout + 10, s);
-    close(st[0]);
-    if (got < 0) {
-        if (got == TLS_VERDICT_NONE)
-            kill(pid, SIGKILL);
-        close(sp[0]);
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-            ;
-        return -1;
-    }
-    s->fd = sp[0];
-    s->pid = pid;
-    return 0;
+    return tls_relay_launch(fork_child, srv, netfd,
+                            srv->handshake_timeout + 10, s);
 }

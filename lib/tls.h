@@ -153,6 +153,14 @@ int tls_relay_exec(char *const argv[], int netfd, struct tls_session *s);
 void tls_relay_main(struct tls_server *srv, int net, int plain, int status)
     __attribute__((noreturn));
 
+/* What tls_relay_start() and tls_relay_exec() share: fork a relay whose
+ * child runs child(arg, netfd, plain, status) (it must not return), give
+ * the parent the plaintext end, and wait up to verdict_timeout seconds
+ * for the verdict.  0: s is filled in; -1: s->error says why. */
+typedef void (*tls_relay_child)(void *arg, int net, int plain, int status);
+int tls_relay_launch(tls_relay_child child, void *arg, int netfd,
+                     int verdict_timeout, struct tls_session *s);
+
 /* The caller's side: read and parse the relay's verdict from fd within
  * timeout seconds.  0: s->protocol and s->cipher filled in.
  * TLS_VERDICT_ERR: the relay refused (s->error has its reason);

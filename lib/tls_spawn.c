@@ -120,7 +120,8 @@ exec_relay(char *const argv[], int net, int plain, int status)
     _exit(111);
 }
 
-int tls_relay_exec(char *const argv[], int netfd, struct tls_session *s)
+int tls_relay_launch(tls_relay_child child, void *arg, int netfd,
+                     int verdict_timeout, struct tls_session *s)
 {
     int sp[2], st[2];
 
@@ -137,8 +138,12 @@ int tls_relay_exec(char *const argv[], int netfd, struct tls_session *s)
         return -1;
     }
     pid_t pid = fork();
-    if (pid == 0)
-        exec_relay(argv, netfd, sp[1], st[1]);
+    if (pid == 0) {
+        close(sp[0]);
+        close(st[0]);
+        child(arg, netfd, sp[1], st[1]);
+        _exit(111);   /* a child that returns is a bug: fail closed */
+    }
     close(sp[1]);
     close(st[1]);
     if (pid < 0) {
@@ -149,7 +154,7 @@ int tls_relay_exec(char *const argv[], int netfd, struct tls_session *s)
     }
     /* The relay enforces the handshake timeout; the margin covers its
      * start-up (loading the key), so this wait is only a backstop. */
-    int got = tls_verdict_read(st[0], TLS_HANDSHAKE_TIMEOUT + 10, s);
+    int got = tls_verdict_read(st[0], verdict_timeout, s);
     close(st[0]);
     if (got < 0) {
         if (got == TLS_VERDICT_NONE)
@@ -162,6 +167,17 @@ int tls_relay_exec(char *const argv[], int netfd, struct tls_session *s)
     s->fd = sp[0];
     s->pid = pid;
     return 0;
+}
+
+static void exec_child(void *argv, int net, int plain, int status)
+{
+    exec_relay(argv, net, plain, status);
+}
+
+int tls_relay_exec(char *const argv[], int netfd, struct tls_session *s)
+{
+    return tls_relay_launch(exec_child, (void *)argv, netfd,
+                            TLS_HANDSHAKE_TIMEOUT + 10, s);
 }
 
 int tls_session_stdio(struct tls_session *s)
