@@ -149,6 +149,17 @@ def wait_port(port, secs=5.0):
     return False
 
 
+def test_ca():
+    """Make a CA and a server certificate for 127.0.0.1/localhost
+    (tests/integration/mkcert.sh) in WORK/cert; return the CA's path and
+    the greeter's --tls-cert/--tls-key options."""
+    cert = os.path.join(WORK, "cert")
+    subprocess.run(["sh", os.path.join(TOP_SRC, "tests/integration/mkcert.sh"),
+                    cert], check=True)
+    return (os.path.join(cert, "ca.pem"),
+            [f"--tls-cert={cert}/server.pem", f"--tls-key={cert}/server.key"])
+
+
 def crypt_hash(password):
     return subprocess.run(["openssl", "passwd", "-6", password], check=True,
                           capture_output=True, text=True).stdout.strip()

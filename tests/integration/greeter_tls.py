@@ -20,10 +20,7 @@ if not os.access(G, os.X_OK):
     print("Bail out! pop3-greeter not built")
     sys.exit(1)
 
-CERT = os.path.join(t.WORK, "cert")
-subprocess.run(["sh", os.path.join(SRC, "mkcert.sh"), CERT], check=True)
-CA = os.path.join(CERT, "ca.pem")
-TLS = [f"--tls-cert={CERT}/server.pem", f"--tls-key={CERT}/server.key"]
+CA, TLS = t.test_ca()
 EMPTY = os.path.join(t.WORK, "empty")
 os.mkdir(EMPTY, 0o755)
 STAGES = []

@@ -15,16 +15,7 @@ import sys
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
 import poptest as t  # noqa: E402
 
-help_text = subprocess.run([t.prog("pop3-greeter"), "--help"],
-                           capture_output=True, text=True).stdout
-if "--tls-cert" not in help_text:
-    t.skip_all("pop3-greeter has no --tls-cert yet")
-
-CERT = os.path.join(t.WORK, "cert")
-subprocess.run(["sh", os.path.join(t.TOP_SRC, "tests/integration/mkcert.sh"),
-                CERT], check=True)
-CA = os.path.join(CERT, "ca.pem")
-TLS_ARGS = [f"--tls-cert={CERT}/server.pem", f"--tls-key={CERT}/server.key"]
+CA, TLS_ARGS = t.test_ca()
 
 users = os.path.join(t.WORK, "users")
 stls_port = t.serve(users, TLS_ARGS)

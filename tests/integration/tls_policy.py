@@ -21,16 +21,9 @@ import poptest as t  # noqa: E402
 # TLS 1.0 and 1.1 are deprecated in Python too; we use them on purpose.
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
+CA, TLS_ARGS = t.test_ca()
 help_text = subprocess.run([t.prog("pop3-greeter"), "--help"],
                            capture_output=True, text=True).stdout
-if "--tls-cert" not in help_text:
-    t.skip_all("pop3-greeter has no --tls-cert yet")
-
-CERT = os.path.join(t.WORK, "cert")
-subprocess.run(["sh", os.path.join(t.TOP_SRC, "tests/integration/mkcert.sh"),
-                CERT], check=True)
-CA = os.path.join(CERT, "ca.pem")
-TLS_ARGS = [f"--tls-cert={CERT}/server.pem", f"--tls-key={CERT}/server.key"]
 
 
 def params_value(name):

@@ -18,10 +18,7 @@ R = t.prog("pop3-tls-relay")
 if not os.access(R, os.X_OK):
     print("Bail out! pop3-tls-relay not built")
     sys.exit(1)
-CERT = os.path.join(t.WORK, "cert")
-subprocess.run(["sh", os.path.join(t.TOP_SRC, "tests/integration/mkcert.sh"),
-                CERT], check=True)
-TLS = [f"--tls-cert={CERT}/server.pem", f"--tls-key={CERT}/server.key"]
+CA, TLS = t.test_ca()
 EMPTY = os.path.join(t.WORK, "empty")
 os.mkdir(EMPTY, 0o755)
 
@@ -95,7 +92,7 @@ p, rd = run_relay(args, server.fileno(), plain_relay.fileno())
 server.close()
 plain_relay.close()
 
-ctx = ssl.create_default_context(cafile=os.path.join(CERT, "ca.pem"))
+ctx = ssl.create_default_context(cafile=CA)
 tls = ctx.wrap_socket(client, server_hostname="localhost")
 v = verdict(rd)
 t.ok(v.startswith("OK TLSv1.") and v.endswith("\n") and len(v.split()) == 3,
@@ -148,7 +145,7 @@ os.chmod(FAKE, 0o755)
 r = subprocess.run([G, *TLS, f"--tls-relay={FAKE}", f"--privsep-dir={EMPTY}",
                     "--implicit-tls", "h", "true"],
                    stdin=subprocess.DEVNULL, capture_output=True)
-t.ok(f"fake relay: --tls-cert={CERT}/server.pem --tls-key={CERT}/server.key"
+t.ok(f"fake relay: {TLS[0]} {TLS[1]}"
      .encode() in r.stderr,
      "greeter: --tls-relay names the program it runs, with cert and key", r)
 t.ok(b"+OK" not in r.stdout, "a relay that fails: no greeting", r)
