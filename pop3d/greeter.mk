@@ -27,5 +27,6 @@ EXTRA_DIST += tests/integration/greeter.sh tests/integration/greeter_options.sh 
 	tests/integration/tls_relay.py \
 	tests/integration/greeter_tls.py tests/integration/greeter_chain.py \
 	tests/integration/greeter_chat.py \
-	tests/integration/greeter_fake2.sh tests/integration/greeter_fake3.sh
+	tests/integration/greeter_fake2.sh tests/integration/greeter_fake3.sh \
+	tests/integration/greeter_fakes.sh
 man_MANS += man/pop3-greeter.8 man/pop3-tls-relay.8

@@ -5,20 +5,7 @@
 # (tests/integration/greeter_chat.py writes the commands in one send).
 . "$top_srcdir/tests/lib.sh"
 
-CHAT="python3 $top_srcdir/tests/integration/greeter_chat.py"
-G=$T_BIN/pop3-greeter
-[ -x "$G" ] || bail "pop3-greeter not built"
-
-# Fake stages (greeter_fake2.sh, greeter_fake3.sh): stage 2 records what
-# it read on fd 3 and accepts the password "secret"; stage 3 answers a few
-# commands.
-cp "$top_srcdir/tests/integration/greeter_fake2.sh" "$T_DIR/stage2"
-cp "$top_srcdir/tests/integration/greeter_fake3.sh" "$T_DIR/stage3"
-chmod 755 "$T_DIR/stage2" "$T_DIR/stage3"
-FAKE_LOG=$T_DIR/stage2.log
-export FAKE_LOG
-: >"$FAKE_LOG"
-mkdir -m 755 "$T_DIR/empty"
+. "$top_srcdir/tests/integration/greeter_fakes.sh"
 
 # --- usage ---
 out=$("$G" --help); rc=$?

@@ -5,17 +5,7 @@
 # --max-failures, --fail-delay, and the unprivileged (demo) mode.
 . "$top_srcdir/tests/lib.sh"
 
-CHAT="python3 $top_srcdir/tests/integration/greeter_chat.py"
-G=$T_BIN/pop3-greeter
-[ -x "$G" ] || bail "pop3-greeter not built"
-cp "$top_srcdir/tests/integration/greeter_fake2.sh" "$T_DIR/stage2"
-cp "$top_srcdir/tests/integration/greeter_fake3.sh" "$T_DIR/stage3"
-chmod 755 "$T_DIR/stage2" "$T_DIR/stage3"
-FAKE_LOG=$T_DIR/stage2.log
-export FAKE_LOG
-: >"$FAKE_LOG"
-chmod 666 "$FAKE_LOG"
-mkdir -m 755 "$T_DIR/empty"
+. "$top_srcdir/tests/integration/greeter_fakes.sh"
 
 # children PID: the pids whose parent is PID.
 children() {
@@ -37,8 +27,15 @@ printf 'USER bob\r\nPASS secret\r\nQUIT\r\n' |
 CLIENT=$!
 for _ in $(seq 1 100); do [ -s "$T_DIR/held.out" ] && break; sleep 0.05; done
 like "$(cat "$T_DIR/held.out")" '^\+OK' "a client is connected and greeted"
+# The root part greets before it forks the parser, so wait (bounded) for
+# the parser to exist and to have finished its drop (its last step is
+# no_new_privs) before reading its state.
 P=$TCPSERVER; ROOT_PART=$(children)
-P=$ROOT_PART; PARSER=$(children)
+for _ in $(seq 1 100); do
+    P=$ROOT_PART; PARSER=$(children)
+    [ -n "$PARSER" ] && [ "$(field NoNewPrivs "$PARSER")" = 1 ] && break
+    sleep 0.05
+done
 if [ "$(id -u)" -eq 0 ]; then
     want_user=popkit
     id popkit >/dev/null 2>&1 || want_user=nobody
@@ -108,7 +105,15 @@ s = socket.create_connection(("127.0.0.1", port), 10)
 s.settimeout(30)
 f = s.makefile("rb")
 f.readline()
-parser = children(children(tcpserver)[0])[0]
+# The root part greets before it forks the parser: wait for the parser.
+import time
+for _ in range(100):
+    kids = children(tcpserver)
+    parsers = children(kids[0]) if kids else []
+    if parsers:
+        break
+    time.sleep(0.05)
+parser = parsers[0]
 before = hwm(parser)
 chunk = b"A" * 65536
 for _ in range(256):
