@@ -45,13 +45,7 @@ pam() {
 
 pam alice 'good pass' showenv x y
 is "$RC" 0 "good password: exit 0"
-if [ "$(id -u)" -eq 0 ]; then
-    is "$OUT" "uid=4242 gid=4242 groups=4242 4300 user=alice home=$H/alice shell=/bin/sh cwd=$H/alice args=x y" \
-       "stage 3 runs as alice with her groups, USER, HOME, SHELL, cwd, argv"
-else
-    like "$OUT" "user=alice home=$H/alice shell=/bin/sh cwd=$H/alice args=x y" \
-       "USER, HOME, SHELL, cwd and argv for stage 3"
-fi
+expect_alice_stage3
 pam alice 'good pass' sh -c 'echo "HOMEDIR=$HOMEDIR"; exit 7'
 is "$RC:$OUT" "7:HOMEDIR=/home/alice" \
    "session opened (pam_matrix's session variable reaches stage 3), PROG's exit status passed on"

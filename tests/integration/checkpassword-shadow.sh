@@ -9,13 +9,7 @@ shadow() { payload "$1" "$2"; shift 2; cpw_run "" checkpassword-shadow "$@"; }
 
 shadow alice 'good pass' showenv x y
 is "$RC" 0 "good password: exit 0"
-if [ "$(id -u)" -eq 0 ]; then
-    is "$OUT" "uid=4242 gid=4242 groups=4242 4300 user=alice home=$H/alice shell=/bin/sh cwd=$H/alice args=x y" \
-       "stage 3 runs as alice with her groups, USER, HOME, SHELL, cwd, argv"
-else
-    like "$OUT" "user=alice home=$H/alice shell=/bin/sh cwd=$H/alice args=x y" \
-       "USER, HOME, SHELL, cwd and argv for stage 3"
-fi
+expect_alice_stage3
 shadow alice 'bad pass' showenv
 is "$RC:$OUT" "1:" "bad password: exit 1, nothing run"
 shadow zed 'good pass' showenv

@@ -69,3 +69,16 @@ cpw_run() {
           3<"$T_DIR/payload" 2>"$T_DIR/err" </dev/null)
     RC=$?
 }
+
+# expect_alice_stage3: after "PROGRAM alice 'good pass' showenv x y", the
+# stage 3 that ran ($OUT) had alice's identity and environment.  As root
+# the switch of uid, gid and groups is real; otherwise only the rest.
+expect_alice_stage3() {
+    if [ "$(id -u)" -eq 0 ]; then
+        is "$OUT" "uid=4242 gid=4242 groups=4242 4300 user=alice home=$H/alice shell=/bin/sh cwd=$H/alice args=x y" \
+           "stage 3 runs as alice with her groups, USER, HOME, SHELL, cwd, argv"
+    else
+        like "$OUT" "user=alice home=$H/alice shell=/bin/sh cwd=$H/alice args=x y" \
+           "USER, HOME, SHELL, cwd and argv for stage 3"
+    fi
+}
