@@ -181,14 +181,33 @@ long maildir_sizes_apply(struct maildir *md, char *buf)
     return unused;
 }
 
+/* Caches are written to NAME.PID and renamed over NAME, so a reader sees
+ * the old file or the new one.  No fsync: a cache need not survive a
+ * crash (a torn one fails its checks and is rebuilt).  Open the temporary
+ * file (tmp gets its name); -1 when it cannot be made. */
+static int cache_tmp_open(struct maildir *md, const char *name, char *tmp,
+                          size_t tmplen)
+{
+    snprintf(tmp, tmplen, "%s.%ld", name, (long)getpid());
+    unlinkat(md->dirfd, tmp, 0);
+    return openat(md->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+                  O_CLOEXEC, 0600);
+}
+
+/* Close the temporary file and put it in place, or drop it when a write
+ * failed (bad) or the rename does. */
+static void cache_tmp_commit(struct maildir *md, int fd, int bad,
+                             const char *tmp, const char *name)
+{
+    if (close(fd) < 0 || bad || renameat(md->dirfd, tmp, md->dirfd, name) < 0)
+        unlinkat(md->dirfd, tmp, 0);
+}
+
 /* Write the cache anew: every message whose name gives no size. */
 void maildir_sizes_write(struct maildir *md, char *buf)
 {
     char tmp[64];
-    snprintf(tmp, sizeof tmp, "%s.%ld", MAILDIR_CACHE_NAME, (long)getpid());
-    unlinkat(md->dirfd, tmp, 0);
-    int fd = openat(md->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-                    O_CLOEXEC, 0600);
+    int fd = cache_tmp_open(md, MAILDIR_CACHE_NAME, tmp, sizeof tmp);
     if (fd < 0)
         return;
     size_t n = 0, cap = MAILDIR_READ_CHUNK;
@@ -211,11 +230,7 @@ void maildir_sizes_write(struct maildir *md, char *buf)
     }
     if (!bad)
         bad = write_all(fd, buf, n) < 0;
-    /* A cache need not survive a crash (a torn one is just rebuilt), so
-     * no fsync: the rename only makes the switch atomic. */
-    if (close(fd) < 0 || bad ||
-        renameat(md->dirfd, tmp, md->dirfd, MAILDIR_CACHE_NAME) < 0)
-        unlinkat(md->dirfd, tmp, 0);
+    cache_tmp_commit(md, fd, bad, tmp, MAILDIR_CACHE_NAME);
 }
 
 /* After the sort: every message gets its wire size, from the cache or
@@ -333,19 +348,13 @@ void maildir_listing_write(struct maildir *md, const struct dir_key *cur,
     h.cur = *cur;
     h.new = *new;
     char tmp[64];
-    snprintf(tmp, sizeof tmp, "%s.%ld", MAILDIR_LISTING_NAME, (long)getpid());
-    unlinkat(md->dirfd, tmp, 0);
-    int fd = openat(md->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-                    O_CLOEXEC, 0600);
+    int fd = cache_tmp_open(md, MAILDIR_LISTING_NAME, tmp, sizeof tmp);
     if (fd < 0)
         return;
     /* Deletion marks are the caller's; none exist right after a scan. */
     int bad = write_all(fd, &h, sizeof h) < 0 ||
               write_all(fd, md->msg, md->count * sizeof *md->msg) < 0 ||
               write_all(fd, md->arena, md->arena_len) < 0;
-    /* No fsync: a torn cache fails its checks and is rebuilt. */
-    if (close(fd) < 0 || bad ||
-        renameat(md->dirfd, tmp, md->dirfd, MAILDIR_LISTING_NAME) < 0)
-        unlinkat(md->dirfd, tmp, 0);
+    cache_tmp_commit(md, fd, bad, tmp, MAILDIR_LISTING_NAME);
 }
 
