@@ -236,6 +236,16 @@ static int ga_sasl_fail(struct ga *g, int err)
     return GA_CONTINUE;
 }
 
+/* The end of a SASL exchange: hand finished credentials to the root part,
+ * or answer the failure; the credentials are wiped either way. */
+static int ga_sasl_done(struct ga *g, int r, char kind, struct sasl_creds *c)
+{
+    r = r == SASL_OK ? ga_request(g, kind, c->login, c->password)
+                     : ga_sasl_fail(g, r);
+    sasl_wipe(c);
+    return r;
+}
+
 static int ga_auth_plain(struct ga *g, char *ir)
 {
     size_t len = 0;
@@ -249,12 +259,7 @@ static int ga_auth_plain(struct ga *g, char *ir)
     struct sasl_creds c;
     r = sasl_plain(g->dec, len, &c);
     wipe(g->dec, len);
-    if (r == SASL_OK)
-        r = ga_request(g, GREETER_REQ_PLAIN, c.login, c.password);
-    else
-        r = ga_sasl_fail(g, r);
-    sasl_wipe(&c);
-    return r;
+    return ga_sasl_done(g, r, GREETER_REQ_PLAIN, &c);
 }
 
 static int ga_auth_login(struct ga *g, char *ir)
@@ -274,12 +279,7 @@ static int ga_auth_login(struct ga *g, char *ir)
     if (r == SASL_OK)
         r = sasl_login_field(g->dec, len, c.password, sizeof c.password, 0);
     wipe(g->dec, sizeof g->dec);
-    if (r == SASL_OK)
-        r = ga_request(g, GREETER_REQ_LOGIN, c.login, c.password);
-    else
-        r = ga_sasl_fail(g, r);
-    sasl_wipe(&c);
-    return r;
+    return ga_sasl_done(g, r, GREETER_REQ_LOGIN, &c);
 }
 
 /* RFC 5034: AUTH [mechanism [initial-response]]. */
