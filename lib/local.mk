@@ -7,7 +7,8 @@ lib_libpopkit_a_SOURCES = \
 	lib/util.c lib/util.h \
 	lib/io.c lib/io.h \
 	lib/netenv.c lib/netenv.h \
-	lib/cpw.h
+	lib/cpw.h \
+	lib/lfscan.h
 
 # The modules that pop3-greeter and pop3-maildir use, compiled once more
 # against musl when configure found it (--with-musl): those two programs

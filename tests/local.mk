@@ -9,3 +9,5 @@ tests_unit_test_log_LDADD = lib/libpopkit.a
 TESTS += tests/unit/test_util tests/unit/test_io tests/unit/test_log tests/unit/test_netenv
 TESTS += tests/integration/clients.py
 EXTRA_DIST += tests/integration/clients.py
+check_PROGRAMS += tests/unit/test_lfscan
+TESTS += tests/unit/test_lfscan
