@@ -7,17 +7,21 @@
  * becomes the user's owner and execs PROG with USER, HOME and SHELL set.
  * Exit 1: bad or unknown login (the same work either way); 2: misuse;
  * 111: the file or the owner could not be used.
+ *
+ * Linked statically and without NSS (the owner is a local account, read
+ * from /etc/passwd and /etc/group): a login is one exec, and a dynamic
+ * one spent more on ld.so and nsswitch's modules than on its own work.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cpw.h"
+#include "acctfile.h"
 #include "log.h"
 #include "md5.h"
 #include "params.h"
@@ -114,29 +118,46 @@ static int check(const struct cpw_creds *c, const struct userdb_entry *e,
     return pwcheck_verify(c->password, e ? e->hash : NULL, tmpl) && e != NULL;
 }
 
-/* Become the owner and run prog; returns only on failure (111). */
+/* Why an owner cannot be used, for the log. */
+static void log_owner_missing(const struct userdb_entry *e, int rc)
+{
+    if (rc < 0)
+        log_error("owner %s of %s: cannot read %s or %s: %s", e->owner,
+                  e->address, ACCTFILE_PASSWD, ACCTFILE_GROUP,
+                  strerror(errno));
+    else
+        log_error("owner %s of %s: no such local account in %s (owners"
+                  " must be local: this program does not use NSS, see"
+                  " popkit-users(5))", e->owner, e->address,
+                  ACCTFILE_PASSWD);
+}
+
+/* Become the owner and run prog; returns only on failure (111).  The
+ * owner comes from /etc/passwd and /etc/group, not NSS: see
+ * acctfile.h. */
 static int run_as_owner(const struct userdb_entry *e, char **prog)
 {
-    struct passwd *pw;
+    struct acctfile a;
     const char *why;
+    int rc = acctfile_find(ACCTFILE_PASSWD, ACCTFILE_GROUP, e->owner, &a);
 
-    errno = 0;
-    pw = getpwnam(e->owner);
-    if (!pw) {
-        log_error("owner %s of %s: %s", e->owner, e->address,
-                  errno ? strerror(errno) : "no such user");
+    if (rc != 1) {
+        log_owner_missing(e, rc);
         return CPW_TEMP;
     }
-    if (pw->pw_uid == 0) {
+    if (a.uid == 0) {
         log_error("owner %s of %s has uid 0: refused", e->owner, e->address);
+        acctfile_free(&a);
         return CPW_TEMP;
     }
-    if (privdrop_become(pw->pw_name, pw->pw_uid, pw->pw_gid, &why)
-        || privdrop_enter(e->address, e->home, pw->pw_shell, &why)) {
+    if (privdrop_become_list(a.uid, a.gid, a.groups, a.ngroups, &why)
+        || privdrop_enter(e->address, e->home, a.shell, &why)) {
         log_error("cannot become %s for %s: %s: %s", e->owner, e->address,
                   why, strerror(errno));
+        acctfile_free(&a);
         return CPW_TEMP;
     }
+    acctfile_free(&a);
     execvp(prog[0], prog);
     log_error("cannot run %s: %s", prog[0], strerror(errno));
     return CPW_TEMP;

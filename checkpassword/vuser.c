@@ -18,6 +18,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "acctfile.h"
 #include "log.h"
 #include "params.h"
 #include "pwcheck.h"
@@ -152,7 +153,7 @@ static int make_dir(const char *path, mode_t mode, int *made)
 }
 
 /* Give a directory we just made to the owner, without following links. */
-static int give(const char *path, const struct passwd *pw)
+static int give(const char *path, const struct acctfile *owner)
 {
     int fd, rc;
     if (geteuid() != 0)
@@ -160,7 +161,7 @@ static int give(const char *path, const struct passwd *pw)
     fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    rc = fchown(fd, pw->pw_uid, pw->pw_gid);
+    rc = fchown(fd, owner->uid, owner->gid);
     close(fd);
     return rc;
 }
@@ -182,20 +183,20 @@ static int make_parents(const char *home)
 
 /* HOME (0700 if new) and HOME/Maildir/{tmp,new,cur} (0700), the new
  * ones given to the owner when run as root. */
-static int make_maildir(const char *home, const struct passwd *pw)
+static int make_maildir(const char *home, const struct acctfile *owner)
 {
     static const char *const sub[] = {"", "/tmp", "/new", "/cur"};
     char path[USERDB_HOME_MAX + sizeof "/Maildir/tmp"];
     int made;
 
     if (make_parents(home) || make_dir(home, 0700, &made)
-        || (made && give(home, pw))) {
+        || (made && give(home, owner))) {
         log_error("cannot make %s: %s", home, strerror(errno));
         return -1;
     }
     for (size_t i = 0; i < sizeof sub / sizeof sub[0]; i++) {
         snprintf(path, sizeof path, "%s/Maildir%s", home, sub[i]);
-        if (make_dir(path, 0700, &made) || (made && give(path, pw))) {
+        if (make_dir(path, 0700, &made) || (made && give(path, owner))) {
             log_error("cannot make %s: %s", path, strerror(errno));
             return -1;
         }
@@ -235,35 +236,57 @@ static int check_address(const char *a)
     return -1;
 }
 
-static const struct passwd *check_owner(const char *owner)
+/* Say why owner is not a local account: NSS may know it (LDAP, systemd
+ * dynamic users), but checkpassword-virtual reads only the local files,
+ * so a login would fail with 111; better to refuse it here. */
+static void owner_not_local(const char *owner)
 {
-    const struct passwd *pw;
-    if (!userdb_valid_owner(owner)) {
-        log_error("bad owner name '%s'", owner);
-        return NULL;
-    }
-    pw = getpwnam(owner);
-    if (!pw)
-        log_error("owner %s: no such user", owner);
-    else if (pw->pw_uid == 0)
-        log_error("owner %s has uid 0: mail is never served as root", owner);
-    else if (geteuid() != 0 && geteuid() != pw->pw_uid)
-        log_error("only root can add users owned by %s", owner);
+    if (getpwnam(owner))
+        log_error("owner %s is not a local account: it is not in %s (the"
+                  " system finds it through NSS, e.g. LDAP), and"
+                  " checkpassword-virtual reads only %s and %s, without"
+                  " NSS; make a local account (adduser --system) instead",
+                  owner, ACCTFILE_PASSWD, ACCTFILE_PASSWD, ACCTFILE_GROUP);
     else
-        return pw;
-    return NULL;
+        log_error("owner %s: no such user", owner);
 }
 
-static int cmd_add(char **av)
+/* The owner as checkpassword-virtual will find it at login: a local
+ * account (acctfile.h), not root.  0 and *a filled, or -1 after saying
+ * why. */
+static int check_owner(const char *owner, struct acctfile *a)
+{
+    int rc;
+    if (!userdb_valid_owner(owner)) {
+        log_error("bad owner name '%s'", owner);
+        return -1;
+    }
+    rc = acctfile_find(ACCTFILE_PASSWD, ACCTFILE_GROUP, owner, a);
+    if (rc < 0) {
+        log_error("cannot read %s or %s: %s", ACCTFILE_PASSWD,
+                  ACCTFILE_GROUP, strerror(errno));
+        return -1;
+    }
+    if (rc == 0)
+        owner_not_local(owner);
+    else if (a->uid == 0)
+        log_error("owner %s has uid 0: mail is never served as root", owner);
+    else if (geteuid() != 0 && geteuid() != a->uid)
+        log_error("only root can add users owned by %s", owner);
+    else
+        return 0;
+    if (rc == 1)
+        acctfile_free(a);
+    return -1;
+}
+
+static int add_user(char **av, const struct acctfile *owner)
 {
     struct userdb_entry e = {.address = av[0], .owner = av[1],
                              .home = av[2], .apop = ""};
     char hash[PWCHECK_HASH_MAX];
-    const struct passwd *pw;
     struct userdb db;
 
-    if (check_address(av[0]) || !(pw = check_owner(av[1])))
-        return 1;
     if (!userdb_valid_home(av[2])) {
         log_error("bad home '%s': want an absolute path without colons or"
                   " control characters", av[2]);
@@ -272,19 +295,35 @@ static int cmd_add(char **av)
     if (new_hash(av[0], hash))
         return 1;
     e.hash = hash;
-    if (load(&db))
+    if (load(&db)) {
+        wipe(hash, sizeof hash);
         return 1;
+    }
     if (userdb_find(&db, av[0]) >= 0) {
         log_error("%s already exists in %s", av[0], users_file);
         userdb_close(&db);
+        wipe(hash, sizeof hash);
         return 1;
     }
-    if (make_maildir(av[2], pw) || userdb_put(&db, &e)) {
+    if (make_maildir(av[2], owner) || userdb_put(&db, &e)) {
         userdb_close(&db);
+        wipe(hash, sizeof hash);
         return 1;
     }
     wipe(hash, sizeof hash);
     return save(&db);
+}
+
+static int cmd_add(char **av)
+{
+    struct acctfile owner;
+    int rc;
+
+    if (check_address(av[0]) || check_owner(av[1], &owner))
+        return 1;
+    rc = add_user(av, &owner);
+    acctfile_free(&owner);
+    return rc;
 }
 
 /* Load the file and the entry for address; 0, or 1 after saying why. */

@@ -111,6 +111,17 @@
 #define CPW_DEFAULT_SHELL "/bin/sh"
 /* The PAM service checkpassword-pam uses without -s. */
 #define CPW_PAM_SERVICE_DEFAULT "pop3"
+/* The users file is read whole at every login (one read, no stdio):
+ * 64 MiB is some 400,000 users at 160 bytes a line.  A bigger file
+ * wants a database; reading it would cost more than the crypt. */
+#define USERDB_FILE_MAX (64L * 1024 * 1024)
+
+/* ---- local accounts without NSS (lib/acctfile.h, lib/slurp.h) ---- */
+
+/* /etc/passwd and /etc/group are read whole at every virtual login; a
+ * local file beyond 64 MiB (some 500,000 accounts) is not one to read
+ * per session, and a bound keeps a runaway file from eating memory. */
+#define ACCTFILE_MAX (64L * 1024 * 1024)
 
 /* ---- TLS relay (lib/tls.h) ---- */
 

@@ -1,5 +1,7 @@
 /*
- * privdrop.c -- the one place stage 2 gives up root (privdrop.h).
+ * privdrop.c -- the one place stage 2 gives up root (privdrop.h): the
+ * verified drop from a list of groups, with no NSS in it, so a static
+ * program can link it.  The NSS front (getgrouplist) is privdrop_nss.c.
  */
 #include "config.h"
 
@@ -17,35 +19,6 @@ static int fail(const char **why, const char *what, int err)
     *why = what;
     errno = err;
     return -1;
-}
-
-/* Supplementary groups: every group NAME is in (plus GID), or only GID.
- * getgrouplist + setgroups rather than initgroups, whose internal
- * setgroups cannot be seen (nor faked by uid_wrapper in tests). */
-static int set_groups(const char *name, gid_t gid, const char **why)
-{
-    int n = 0, rc;
-    gid_t *list = NULL;
-    if (!name) {
-        if (setgroups(1, &gid))
-            return fail(why, "setgroups", errno);
-        return 0;
-    }
-    getgrouplist(name, gid, NULL, &n);
-    if (n < 1)
-        n = 1;
-    list = calloc((size_t)n, sizeof *list);
-    if (!list)
-        return fail(why, "getgrouplist", ENOMEM);
-    if (getgrouplist(name, gid, list, &n) < 0) {
-        free(list);
-        return fail(why, "getgrouplist", EINVAL);
-    }
-    rc = setgroups((size_t)n, list);
-    free(list);
-    if (rc)
-        return fail(why, "setgroups", errno);
-    return 0;
 }
 
 /* Read the supplementary groups back: gid must be among them, and root's
@@ -90,12 +63,14 @@ static int check_ids(uid_t uid, gid_t gid, const char **why)
     return 0;
 }
 
-int privdrop_set_groups(const char *name, gid_t gid, const char **why)
+int privdrop_set_group_list(const gid_t *groups, size_t n, const char **why)
 {
     *why = "";
     if (geteuid() != 0)
         return 0;   /* privdrop_set_ids decides whether that is fine */
-    return set_groups(name, gid, why);
+    if (setgroups(n, groups))
+        return fail(why, "setgroups", errno);
+    return 0;
 }
 
 int privdrop_set_ids(uid_t uid, gid_t gid, const char **why)
@@ -118,11 +93,12 @@ int privdrop_set_ids(uid_t uid, gid_t gid, const char **why)
     return 0;
 }
 
-int privdrop_become(const char *name, uid_t uid, gid_t gid, const char **why)
+int privdrop_become_list(uid_t uid, gid_t gid, const gid_t *groups,
+                         size_t n, const char **why)
 {
     if (uid == 0)
         return fail(why, "target is uid 0", EPERM);
-    if (privdrop_set_groups(name, gid, why))
+    if (privdrop_set_group_list(groups, n, why))
         return -1;
     return privdrop_set_ids(uid, gid, why);
 }

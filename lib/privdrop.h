@@ -2,20 +2,27 @@
  * privdrop.h -- become a mail user, for stage 2 just before it execs
  * stage 3.
  *
- * privdrop_become() sets the supplementary groups (initgroups, or just
- * the primary group when no name is given), then the gid, then the uid --
- * real, effective and saved alike -- and checks each afterwards: the
- * groups read back, getuid/geteuid/getgid/getegid report the target, and
- * uid 0 cannot be regained.  It refuses a target uid of 0.  Run by
- * anyone but root it changes nothing: it succeeds only when the caller
- * already is that uid (the demo, where everything runs as one user).
+ * privdrop_become_list() sets the supplementary groups to the list
+ * given (which must hold gid), then the gid, then the uid -- real,
+ * effective and saved alike -- and checks each afterwards: the groups
+ * read back, getuid/geteuid/getgid/getegid report the target, and uid 0
+ * cannot be regained.  It refuses a target uid of 0.  Run by anyone but
+ * root it changes nothing: it succeeds only when the caller already is
+ * that uid (the demo, where everything runs as one user).
+ *
+ * privdrop_become() does the same with the groups from NSS: those of
+ * NAME by getgrouplist(3), or just the primary group when no name is
+ * given.  It lives in privdrop_nss.c, apart, so that a statically linked
+ * program (checkpassword-virtual, which finds its groups with
+ * acctfile.h) links no NSS code.
  *
  * privdrop_enter() then sets USER, HOME and SHELL and changes to HOME,
  * after the drop so that the user's own permissions apply.
  *
- * privdrop_become() is privdrop_set_groups() then privdrop_set_ids();
+ * privdrop_become() is privdrop_set_groups() then privdrop_set_ids()
+ * (privdrop_become_list() the same with privdrop_set_group_list());
  * checkpassword-pam calls them apart, to run pam_setcred (which may add
- * groups, as pam_group does) in between.  privdrop_set_groups() does
+ * groups, as pam_group does) in between.  The set_groups functions do
  * nothing when not root; privdrop_set_ids() then decides.
  *
  * All return 0, or -1 with errno set and *why naming the step that
@@ -24,12 +31,18 @@
 #ifndef POPKIT_PRIVDROP_H
 #define POPKIT_PRIVDROP_H
 
+#include <stddef.h>
 #include <sys/types.h>
 
-int privdrop_become(const char *name, uid_t uid, gid_t gid, const char **why);
-int privdrop_set_groups(const char *name, gid_t gid, const char **why);
+int privdrop_become_list(uid_t uid, gid_t gid, const gid_t *groups,
+                         size_t n, const char **why);
+int privdrop_set_group_list(const gid_t *groups, size_t n, const char **why);
 int privdrop_set_ids(uid_t uid, gid_t gid, const char **why);
 int privdrop_enter(const char *user, const char *home, const char *shell,
                    const char **why);
+
+/* NSS (privdrop_nss.c): not for static programs. */
+int privdrop_become(const char *name, uid_t uid, gid_t gid, const char **why);
+int privdrop_set_groups(const char *name, gid_t gid, const char **why);
 
 #endif

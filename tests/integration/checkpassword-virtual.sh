@@ -33,6 +33,20 @@ cpv webmaster@abc.com abc-secret
 is "$RC" 0 "good password: exit 0 (exec'ed)"
 is "$OUT" "uid=$T_OWNER_UID gid=$T_OWNER_GID groups=$(id -G "$T_OWNER") user=webmaster@abc.com home=$T_DIR/home/abc/webmaster shell=$(getent passwd "$T_OWNER" | cut -d: -f7) cwd=$T_DIR/home/abc/webmaster args=a1 a2" \
    "stage 3 runs as the owner with USER, HOME, SHELL, cwd and its argv"
+# Supplementary groups come from /etc/group's member lists: compare with
+# what id(1) (NSS) says for a local account that is a listed member.
+if [ "$(id -u)" -eq 0 ]; then
+    MEMBER=$(awk -F: '$4 != "" { n = split($4, m, ","); for (i = 1; i <= n; i++) print m[i] }' /etc/group |
+             while read -r who; do
+                 awk -F: -v w="$who" '$1 == w && $3 != 0 { print $1; exit }' /etc/passwd
+             done | head -1)
+    if [ -n "$MEMBER" ]; then
+        printf 'member@abc.com:%s:%s:%s\n' "$(openssl passwd -6 pw)" "$MEMBER" "$T_DIR/home" >"$T_DIR/users-member"
+        cpv member@abc.com pw "" "$T_DIR/users-member"
+        like "$OUT" "^uid=$(id -u "$MEMBER") gid=$(id -g "$MEMBER") groups=$(id -G "$MEMBER") " \
+            "an owner listed in /etc/group ($MEMBER): the same groups as id -G"
+    fi
+fi
 cpv WebMaster@ABC.COM abc-secret
 is "$RC" 0 "address compared without regard to case"
 like "$OUT" "user=webmaster@abc.com " "USER is the address as written in the file"
@@ -80,10 +94,15 @@ is "$RC" 1 "secret removed: APOP refused"
 
 # The same work for every answer: one crypt(3) of the file's own method
 # and cost, whether the user is known, unknown, locked or without a hash
-# (counted with an LD_PRELOAD shim, not timed).
+# (counted with an LD_PRELOAD shim, not timed).  The installed program is
+# static, which no LD_PRELOAD reaches, so this counts the calls of its
+# dynamic twin, checkpassword-virtual-dynamic: the same source and
+# library, linked without -static (checkpassword/local.mk).
 CC=$top_builddir/tests/integration/crypt_count.so
-if [ -f "$CC" ]; then
+TWIN=$top_builddir/tests/integration/checkpassword-virtual-dynamic
+if [ -f "$CC" ] && [ -x "$TWIN" ]; then
     cp "$CC" "$T_DIR/crypt_count.so"
+    cp "$TWIN" "$T_BIN/checkpassword-virtual-dynamic"
     COST=$(sed -n 's/^webmaster@abc.com:\(\$y\$[^$]*\|\$6\)\$.*/\1/p' "$U")
     HASH1=$(sed -n 's/^webmaster@abc.com:\([^:]*\):.*/\1/p' "$U")
     like "$COST" '^\$' "the file's method and cost read"
@@ -97,9 +116,23 @@ if [ -f "$CC" ]; then
         printf '%s\0%s\0\0' "$login" "$pass" |
             env LD_PRELOAD="$T_DIR/crypt_count.so" CRYPT_COUNT_LOG="$T_DIR/crypt.log" \
                 ASAN_OPTIONS=verify_asan_link_order=0 \
-                checkpassword-virtual -f "$T_DIR/users6" true 3<&0 2>/dev/null
+                checkpassword-virtual-dynamic -f "$T_DIR/users6" true 3<&0 2>/dev/null
         is "$(cat "$T_DIR/crypt.log")" "$COST" "$what: exactly one crypt with the file's method and cost ($COST)"
     done
+fi
+
+# No NSS: the owner and its groups come from /etc/passwd and /etc/group
+# alone, so a login never reads nsswitch.conf nor loads an NSS module
+# (the program is static; see acctfile.h).
+if command -v strace >/dev/null 2>&1 && [ -z "${POPKIT_VALGRIND:-}" ]; then
+    printf 'webmaster@abc.com\0abc-secret\0\0' |
+        strace -f -e trace=openat,open -o "$T_DIR/strace" \
+            checkpassword-virtual -f "$U" true 3<&0 2>/dev/null
+    is "$?" 0 "a login under strace: exit 0"
+    like "$(cat "$T_DIR/strace")" '"/etc/passwd"' "the owner read from /etc/passwd"
+    like "$(cat "$T_DIR/strace")" '"/etc/group"' "its groups from /etc/group"
+    is "$(grep -E 'nsswitch|libnss_|nscd' "$T_DIR/strace" | head -3)" "" \
+        "no nsswitch.conf, NSS module or nscd touched"
 fi
 
 # Misuse: the payload.
@@ -135,6 +168,8 @@ is "$RC" 111 "owner with uid 0: refused, exit 111"
 like "$(cat "$T_DIR/err")" "uid 0: refused" "logged"
 cpv ghost@abc.com pw "" "$T_DIR/users2"
 is "$RC" 111 "owner without an account: exit 111"
+like "$(cat "$T_DIR/err")" "owner no-such-owner-x of ghost@abc.com: no such local account in /etc/passwd" \
+    "logged: owners must be local accounts"
 cpv l@abc.com pw "" "$T_DIR/users2"
 is "$RC" 1 "locked ('!') hash: exit 1 even with the right password"
 cpv e@abc.com "" "" "$T_DIR/users2"

@@ -42,6 +42,36 @@ bad "home with a colon" add c@abc.com "$T_OWNER" "$H/a:b"
 bad "home with a newline" add c@abc.com "$T_OWNER" "$(printf '%s/a\nb' "$H")"
 bad "owner root" add c@abc.com root "$H/c"
 bad "owner without an account" add c@abc.com no-such-user-xyz "$H/c"
+
+# An owner NSS knows but /etc/passwd does not (as from LDAP; nss_wrapper
+# plays the directory): refused, because checkpassword-virtual reads only
+# the local files (static, no NSS) and every login would fail with 111.
+if [ -z "${POPKIT_VALGRIND:-}" ] && ls /usr/lib/*/libnss_wrapper.so >/dev/null 2>&1; then
+    mkdir -p "$T_DIR/nss"
+    { cat /etc/passwd; echo "ldapmail:x:4999:4999:not local:/nonexistent:/bin/false"; } >"$T_DIR/nss/passwd"
+    { cat /etc/group; echo "ldapmail:x:4999:"; } >"$T_DIR/nss/group"
+    nssw() {
+        env NSS_WRAPPER_DISABLE_DEEPBIND=1 \
+            ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+            LD_PRELOAD=libnss_wrapper.so NSS_WRAPPER_PASSWD="$T_DIR/nss/passwd" \
+            NSS_WRAPPER_GROUP="$T_DIR/nss/group" "$@"
+    }
+    is "$(nssw getent passwd ldapmail | cut -d: -f3)" 4999 \
+        "(nss_wrapper serves ldapmail through NSS)"
+    echo pw | nssw vuser -f "$U" add l@abc.com ldapmail "$H/l" 2>"$T_DIR/err"
+    is "$?" 1 "owner known to NSS but not in /etc/passwd: exit 1"
+    like "$(cat "$T_DIR/err")" "owner ldapmail is not a local account: it is not in /etc/passwd" \
+        "says it must be a local account"
+    check "file unchanged" cmp -s "$U" "$T_DIR/before"
+    check "no Maildir made" test ! -e "$H/l"
+    # Written by hand anyway: the login fails with 111 and says why.
+    printf 'l@abc.com:%s:ldapmail:%s\n' "$(openssl passwd -6 pw)" "$H" >"$T_DIR/users-ldap"
+    printf 'l@abc.com\0pw\0\0' |
+        nssw checkpassword-virtual -f "$T_DIR/users-ldap" true 3<&0 2>"$T_DIR/err"
+    is "$?" 111 "such an owner at login: exit 111"
+    like "$(cat "$T_DIR/err")" "owner ldapmail of l@abc.com: no such local account in /etc/passwd" \
+        "logged"
+fi
 bad "passwd for an unknown user" passwd nobody@abc.com
 bad "del of an unknown user" del nobody@abc.com
 printf '\n' | vuser -f "$U" add c@abc.com "$T_OWNER" "$H/c" 2>"$T_DIR/err"

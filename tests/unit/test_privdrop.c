@@ -70,6 +70,51 @@ static void as_root(void)
     }
 }
 
+/* The list form (checkpassword-virtual's, no NSS): exactly the groups
+ * given, in a child. */
+static void list_as_root(void)
+{
+    pid_t pid = fork();
+    int status;
+    if (pid == 0) {
+        const gid_t want[3] = {4243, 4250, 4251};
+        const char *why;
+        gid_t g[8];
+        int n;
+        if (privdrop_become_list(4242, 4243, want, 3, &why))
+            _exit(1);
+        n = getgroups(8, g);
+        if (n != 3 || g[0] != 4243 || g[1] != 4250 || g[2] != 4251)
+            _exit(2);
+        if (getuid() != 4242 || geteuid() != 4242 || getgid() != 4243
+            || getegid() != 4243)
+            _exit(3);
+        _exit(setuid(0) == 0 ? 4 : 0);
+    }
+    waitpid(pid, &status, 0);
+    is_int(WEXITSTATUS(status), 0, "a group list: exactly those groups, "
+           "then gid, then uid, root not regained");
+    pid = fork();
+    if (pid == 0) {
+        const gid_t without[1] = {4250};
+        const char *why;
+        _exit(privdrop_become_list(4242, 4243, without, 1, &why) == -1
+              && strcmp(why, "primary group missing after setgroups") == 0
+              ? 0 : 1);
+    }
+    waitpid(pid, &status, 0);
+    is_int(WEXITSTATUS(status), 0, "a list without the primary gid: refused");
+    pid = fork();
+    if (pid == 0) {
+        const gid_t with_root[2] = {4243, 0};
+        const char *why;
+        _exit(privdrop_become_list(4242, 4243, with_root, 2, &why) == -1
+              && strcmp(why, "group 0 kept after setgroups") == 0 ? 0 : 1);
+    }
+    waitpid(pid, &status, 0);
+    is_int(WEXITSTATUS(status), 0, "a list holding group 0: refused");
+}
+
 static void as_user(void)
 {
     const char *why;
@@ -78,6 +123,10 @@ static void as_user(void)
     is_int(privdrop_become(NULL, getuid() + 1, getgid(), &why), -1,
            "not root: becoming someone else fails");
     is_int(errno, EPERM, "with EPERM");
+    is_int(privdrop_become_list(getuid(), getgid(), NULL, 0, &why), 0,
+           "not root, list form: becoming oneself is a no-op");
+    is_int(privdrop_become_list(getuid() + 1, getgid(), NULL, 0, &why), -1,
+           "not root, list form: becoming someone else fails");
 }
 
 static void enter(void)
@@ -107,9 +156,12 @@ int main(void)
     const char *why;
     is_int(privdrop_become("root", 0, 0, &why), -1, "uid 0 refused as target");
     is_str(why, "target is uid 0", "and says so");
-    if (geteuid() == 0)
+    is_int(privdrop_become_list(0, 0, NULL, 0, &why), -1,
+           "list form: uid 0 refused as target");
+    if (geteuid() == 0) {
         as_root();
-    else
+        list_as_root();
+    } else
         as_user();
     enter();
     return tap_done();
