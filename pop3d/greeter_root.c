@@ -28,6 +28,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,13 +57,93 @@ struct privsep {
     const char *dir;
 };
 
-static struct passwd *privsep_user(const struct greeter_conf *c)
+/* The parser's account: ids, and what the log calls it. */
+struct privsep_acct {
+    uid_t uid;
+    gid_t gid;
+    const char *who;
+};
+
+/* Whether --privsep-user is meant as UID:GID: it starts with a digit or
+ * holds a colon, which no name in a passwd file can. */
+static int privsep_is_numeric(const char *spec)
 {
+    return (spec[0] >= '0' && spec[0] <= '9') || strchr(spec, ':') != NULL;
+}
+
+/* One id of UID:GID: decimal (parse_u32: no sign, no blanks), and not
+ * (uid_t)-1, which setuid and setgid read as "no id". */
+static int privsep_id(const char *s, size_t n, uint32_t *out)
+{
+    char buf[16];
+    if (n >= sizeof buf)
+        return -1;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    return parse_u32(buf, out) < 0 || *out == UINT32_MAX ? -1 : 0;
+}
+
+static int privsep_parse_ids(const char *spec, struct privsep_acct *a)
+{
+    const char *colon = strchr(spec, ':');
+    uint32_t u, g;
+    if (!colon || privsep_id(spec, (size_t)(colon - spec), &u) < 0 ||
+        privsep_id(colon + 1, strlen(colon + 1), &g) < 0)
+        return -1;
+    a->uid = (uid_t)u;
+    a->gid = (gid_t)g;
+    return 0;
+}
+
+/* name in GREETER_PASSWD_FILE, read with fgetpwent, never getpwnam: the
+ * greeter is static, and a static glibc's getpwnam dlopens the NSS
+ * modules (libnss_systemd...) it cannot safely load; the account is a
+ * local system account anyway.  1 found, 0 not, dies if unreadable. */
+static int privsep_by_name(const char *name, struct privsep_acct *a)
+{
+    FILE *f = fopen(GREETER_PASSWD_FILE, "re");
     struct passwd *pw;
-    if (c->privsep_user)
-        return getpwnam(c->privsep_user);
-    pw = getpwnam(GREETER_PRIVSEP_USER);
-    return pw ? pw : getpwnam(GREETER_PRIVSEP_FALLBACK);
+    int found = 0;
+    if (!f)
+        log_die(111, "cannot read %s: %s", GREETER_PASSWD_FILE,
+                strerror(errno));
+    while (!found && (pw = fgetpwent(f)) != NULL) {
+        if (strcmp(pw->pw_name, name) == 0) {
+            a->uid = pw->pw_uid;
+            a->gid = pw->pw_gid;
+            a->who = name;
+            found = 1;
+        }
+    }
+    /* fgetpwent ends with NULL at the end and on a read error alike. */
+    if (!found && ferror(f))
+        log_die(111, "cannot read %s", GREETER_PASSWD_FILE);
+    fclose(f);
+    return found;
+}
+
+/* --privsep-user as UID:GID, or a name (default popkit, then nobody);
+ * dies with 111 when there is none. */
+static void privsep_account(const struct greeter_conf *c,
+                            struct privsep_acct *a)
+{
+    const char *name = c->privsep_user;
+    if (name && privsep_is_numeric(name)) {
+        if (privsep_parse_ids(name, a) < 0)
+            log_die(111, "--privsep-user=%s: not a user name nor UID:GID "
+                    "(two decimal numbers)", name);
+        a->who = name;
+        return;
+    }
+    if (name ? privsep_by_name(name, a)
+             : privsep_by_name(GREETER_PRIVSEP_USER, a) ||
+                   privsep_by_name(GREETER_PRIVSEP_FALLBACK, a))
+        return;
+    log_die(111, "privsep user %s not found in %s (it must be a local "
+            "account; or give --privsep-user=UID:GID)",
+            name ? name : GREETER_PRIVSEP_USER " or "
+                          GREETER_PRIVSEP_FALLBACK,
+            GREETER_PASSWD_FILE);
 }
 
 /* The chroot directory must be root's and writable by nobody else, or
@@ -70,9 +151,15 @@ static struct passwd *privsep_user(const struct greeter_conf *c)
 static void privsep_check_dir(const char *dir, int is_default)
 {
     struct stat sb;
-    if (is_default && mkdir(dir, 0755) < 0 && errno != EEXIST)
-        log_die(111, "cannot create %s: %s", dir, strerror(errno));
-    if (lstat(dir, &sb) < 0)
+    int r = lstat(dir, &sb);
+    /* Create the default only when missing: a mkdir that finds it takes
+     * the parent's lock in every session, for nothing. */
+    if (r < 0 && errno == ENOENT && is_default) {
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+            log_die(111, "cannot create %s: %s", dir, strerror(errno));
+        r = lstat(dir, &sb);
+    }
+    if (r < 0)
         log_die(111, "privsep directory %s: %s", dir, strerror(errno));
     if (!S_ISDIR(sb.st_mode) || sb.st_uid != 0 || (sb.st_mode & 022))
         log_die(111, "privsep directory %s must be a directory owned by "
@@ -87,18 +174,14 @@ static void privsep_prepare(const struct greeter_conf *c, struct privsep *ps)
                  "without privilege separation", (unsigned)geteuid());
         return;
     }
-    struct passwd *pw = privsep_user(c);
-    if (!pw)
-        log_die(111, "privsep user %s not found",
-                c->privsep_user ? c->privsep_user : GREETER_PRIVSEP_USER
-                " or " GREETER_PRIVSEP_FALLBACK);
-    if (pw->pw_uid == 0 || pw->pw_gid == 0)
-        log_die(111, "privsep user %s must not be uid or gid 0",
-                pw->pw_name);
+    struct privsep_acct a;
+    privsep_account(c, &a);
+    if (a.uid == 0 || a.gid == 0)
+        log_die(111, "privsep user %s must not be uid or gid 0", a.who);
     ps->enabled = 1;
-    ps->uid = pw->pw_uid;
-    ps->gid = pw->pw_gid;
-    ps->user = pw->pw_name;
+    ps->uid = a.uid;
+    ps->gid = a.gid;
+    ps->user = a.who;
     ps->dir = c->privsep_dir ? c->privsep_dir : GREETER_PRIVSEP_DIR;
     privsep_check_dir(ps->dir, c->privsep_dir == NULL);
 }

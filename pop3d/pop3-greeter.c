@@ -18,7 +18,7 @@
 
 static const char usage_text[] =
     "usage: pop3-greeter [--apop] [--fail-delay=SECONDS] [--max-failures=N]\n"
-    "         [--privsep-user=NAME] [--privsep-dir=DIR]\n"
+    "         [--privsep-user=NAME|UID:GID] [--privsep-dir=DIR]\n"
     "         [--tls-cert=FILE [--tls-key=FILE] [--implicit-tls]\n"
     "          [--allow-cleartext] [--tls-relay=PROGRAM]]\n"
     "         HOSTNAME PROG...\n";

@@ -140,8 +140,54 @@ if [ "$(id -u)" -eq 0 ]; then
     like "$out" 'privsep directory' "with a message naming it"
     out=$(echo QUIT | "$G" --privsep-user=no-such-user-xyz h true 2>&1); rc=$?
     is "$rc" 111 "an unknown privsep user: exit 111"
+    like "$out" 'privsep user no-such-user-xyz not found in /etc/passwd' \
+        "with a message naming it and where it was looked for"
 else
-    for i in 1 2 3; do t_ok 0 "# SKIP needs root"; done
+    for i in 1 2 3 4; do t_ok 0 "# SKIP needs root"; done
+fi
+
+# --- --privsep-user=UID:GID: ids that no file names, used as given ---
+NUM_UID=54321 NUM_GID=54322
+if [ "$(id -u)" -eq 0 ]; then
+    PORT6=$(free_port)
+    serve "$PORT6" "$G" --fail-delay=0 --privsep-user=$NUM_UID:$NUM_GID \
+        --privsep-dir="$T_DIR/empty" mail.example.test "$T_DIR/stage2" \
+        "$T_DIR/stage3"
+    P=${T_PIDS##* }
+    printf 'USER bob\r\nPASS secret\r\nQUIT\r\n' |
+        $CHAT "$PORT6" --hold "$T_DIR/go6" >"$T_DIR/held6.out" &
+    CLIENT=$!
+    for _ in $(seq 1 100); do [ -s "$T_DIR/held6.out" ] && break; sleep 0.05; done
+    ROOT_PART=$(children); PARSER=
+    for _ in $(seq 1 100); do
+        P=$ROOT_PART; PARSER=$(children)
+        [ -n "$PARSER" ] && [ "$(field NoNewPrivs "$PARSER")" = 1 ] && break
+        sleep 0.05
+    done
+    ids() { awk -v f="$1:" '$1 == f { print $2, $3, $4, $5 }' "/proc/$PARSER/status"; }
+    is "$(ids Uid)" "$NUM_UID $NUM_UID $NUM_UID $NUM_UID" \
+        "--privsep-user=UID:GID: the parser's real, effective, saved and fs uid"
+    is "$(ids Gid)" "$NUM_GID $NUM_GID $NUM_GID $NUM_GID" "and gid"
+    is "$(awk '$1 == "Groups:" { print $2 }' "/proc/$PARSER/status")" \
+        "$NUM_GID" "and that gid as its only group"
+    is "$(readlink "/proc/$PARSER/root")" "$T_DIR/empty" "chrooted as before"
+    touch "$T_DIR/go6"
+    wait "$CLIENT"
+    is "$(tr -d '\r' <"$T_DIR/held6.out" | sed -n 2,4p | tr '\n' '|')" \
+        "+OK send PASS|+OK welcome bob|+OK bye|" "and the session completes"
+
+    # Malformed or root's ids: refused before a word is said to the client.
+    for spec in 0 0:0 $NUM_UID:0 0:$NUM_GID 4294967295:$NUM_GID \
+                $NUM_UID:4294967296 99999999999999999999:1 12x:34 1:2:3 \
+                "1: 2" :1 1: 1; do
+        out=$(echo QUIT | "$G" --privsep-user="$spec" \
+              --privsep-dir="$T_DIR/empty" h true 2>"$T_DIR/num.err"); rc=$?
+        is "$rc:$out" "111:" "--privsep-user='$spec': exit 111, nothing sent"
+        like "$(cat "$T_DIR/num.err")" "fatal: (--privsep-user=|privsep user )$spec" \
+            "--privsep-user='$spec': a message naming it"
+    done
+else
+    for i in $(seq 1 31); do t_ok 0 "# SKIP needs root"; done
 fi
 
 # --- not root: the same code, no drop, and the log says so ---
