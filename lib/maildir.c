@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,7 @@ int maildir_open(struct maildir *md, const char *path)
 
 void maildir_close(struct maildir *md)
 {
+    maildir_moves_wait(md);
     int *fds[] = { &md->lockfd, &md->curfd, &md->newfd, &md->dirfd };
     for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
         if (*fds[i] >= 0)
@@ -142,6 +144,7 @@ int maildir_lock_wait(struct maildir *md, int ms)
 
 void maildir_unlock(struct maildir *md)
 {
+    maildir_moves_wait(md);   /* the renames happen under the lock */
     if (md->lockfd >= 0)
         close(md->lockfd);   /* the last reference: the flock goes */
     md->lockfd = -1;
@@ -266,70 +269,52 @@ static int msg_add(struct maildir *md, const char *name, unsigned flags,
 
 /* ---- Scanning ---- */
 
-/* Count the wire size of an open file of size bytes.  0 or -1. */
-static int count_fd(int fd, off_t size, uint64_t *wire, char **buf)
-{
-    struct msgsize s;
-    msgsize_init(&s);
-    if (!*buf && !(*buf = malloc(MAILDIR_READ_CHUNK)))
-        return -1;
-    /* Read to EOF; ask for one byte more than fstat said, so a file of
-     * the expected size ends with a single read that comes back short. */
-    size_t want = size >= 0 && size < MAILDIR_READ_CHUNK ? (size_t)size + 1
-                                                         : MAILDIR_READ_CHUNK;
-    for (;;) {
-        ssize_t n = read(fd, *buf, want);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        msgsize_add(&s, *buf, (size_t)n);
-        if ((size_t)n < want && size >= 0 && (off_t)n == size)
-            break;   /* short read of exactly the file: that was all */
-        if (n == 0)
-            break;
-        want = MAILDIR_READ_CHUNK;
-        size = -1;
-    }
-    *wire = msgsize_end(&s);
-    return 0;
-}
-
-/* Open a message file safely: no symlinks, no FIFOs hanging us, regular
- * files only.  fd or -1 (errno ENOENT when gone). */
-static int open_msg_at(int dirfd, const char *name, struct stat *st)
+/* Read a message file to its end and count its wire size.  No fstat:
+ * a delivered Maildir file never changes, and read(2) of a regular file
+ * returns less than asked only at its end, so a short read ends it (the
+ * size is exact; see maildir.h).  readdir said the entry was a regular
+ * file; only a read that fills the whole buffer or finds nothing is
+ * checked with fstat, so a FIFO or device swapped in meanwhile (which
+ * might never end) is refused, never read on.  0 or -1 (skip it). */
+static int size_at(int dirfd, const char *name, char *buf, uint64_t *wire)
 {
     int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
                     O_CLOEXEC);
     if (fd < 0)
         return -1;
-    if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
-        close(fd);
-        errno = EINVAL;
-        return -1;
+    struct msgsize s;
+    msgsize_init(&s);
+    int checked = 0, r = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf, MAILDIR_READ_CHUNK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            r = -1;
+            break;
+        }
+        if (!checked && (n == 0 || n == MAILDIR_READ_CHUNK)) {
+            struct stat st;
+            if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                errno = EINVAL;
+                r = -1;
+                break;
+            }
+            checked = 1;
+        }
+        msgsize_add(&s, buf, (size_t)n);
+        if (n < MAILDIR_READ_CHUNK)
+            break;
     }
-    return fd;
-}
-
-/* Open, check and count a message.  0, or -1 (skip it; errno ENOMEM
- * means stop). */
-static int size_file(struct maildir *md, int dirfd, const char *name,
-                     struct stat *st, uint64_t *wire, char **buf)
-{
-    int fd = open_msg_at(dirfd, name, st);
-    if (fd < 0)
-        return -1;
-    int r = count_fd(fd, st->st_size, wire, buf);
     int e = errno;
     close(fd);
     errno = e;
-    if (r == 0)
-        md->size_reads++;
+    *wire = msgsize_end(&s);
     return r;
 }
 
 /* Rename new/name to cur/to without replacing anything. */
-static int move_noreplace(struct maildir *md, const char *name,
+static int move_noreplace(const struct maildir *md, const char *name,
                           const char *to)
 {
 #ifdef RENAME_NOREPLACE
@@ -350,61 +335,25 @@ static int move_noreplace(struct maildir *md, const char *name,
     return 0;
 }
 
-/* A message in new/: learn its wire size, move it to cur/ with ,W=.
- * 0 (added or skipped) or -1 (out of memory). */
-static int take_new(struct maildir *md, const char *name, int known_reg,
-                    unsigned flags, char **buf)
+/* A message in new/ or cur/: its facts from the name; stat(2) only when
+ * the name has no delivery time or readdir did not give the type.  Its
+ * size, when the name does not give it, is learnt after the sort (the
+ * size cache, or reading the file: fill_sizes).  0 (added or skipped)
+ * or -1 (out of memory). */
+static int take(struct maildir *md, int dirfd, const char *name,
+                int known_reg, unsigned where)
 {
     struct stat st = { 0 };
     uint32_t t, u;
-    uint64_t wire = maildir_name_wire_size(name);
-    /* The size is only wanted for the move or by SIZES; a plain listing
-     * reads no message (and so lists one it may not read). */
-    if (wire == MAILDIR_SIZE_UNKNOWN &&
-        (flags & (MAILDIR_SCAN_MOVE | MAILDIR_SCAN_SIZES))) {
-        if (size_file(md, md->newfd, name, &st, &wire, buf) < 0)
-            return errno == ENOMEM ? -1 : 0;
-    } else if (!known_reg || maildir_name_time(name, &t, &u) < 0) {
-        if (fstatat(md->newfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-            !S_ISREG(st.st_mode))
-            return 0;
-    }
-    char to[NAME_MAX + 1];
-    const char *final = name;
-    unsigned where = MAILDIR_F_NEW;
-    if (flags & MAILDIR_SCAN_MOVE) {
-        if (maildir_cur_name(name, wire, to, sizeof to) < 0)
-            snprintf(to, sizeof to, "%s", name);
-        if (move_noreplace(md, name, to) == 0) {
-            final = to;
-            where = 0;
-            md->moved++;
-        } else if (errno == ENOENT) {
-            return 0;
-        }
-    }
-    return msg_add(md, final, where, wire, &st);
-}
-
-/* A message in cur/.  0 (added or skipped) or -1 (out of memory). */
-static int take_cur(struct maildir *md, const char *name, int known_reg,
-                    unsigned flags, char **buf)
-{
-    struct stat st = { 0 };
-    uint32_t t, u;
-    uint64_t wire = maildir_name_wire_size(name);
-    /* A size the name does not give is learnt after the sort, from the
-     * size cache or the file (fill_sizes). */
     if (!known_reg || maildir_name_time(name, &t, &u) < 0) {
-        if (fstatat(md->curfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
             !S_ISREG(st.st_mode))
             return 0;
     }
-    return msg_add(md, name, 0, wire, &st);
+    return msg_add(md, name, where, maildir_name_wire_size(name), &st);
 }
 
-static int scan_dir(struct maildir *md, int is_new, unsigned flags,
-                    char **buf)
+static int scan_dir(struct maildir *md, int is_new)
 {
     int fd = open_dir_at(is_new ? md->newfd : md->curfd, ".");
     if (fd < 0)
@@ -425,8 +374,8 @@ static int scan_dir(struct maildir *md, int is_new, unsigned flags,
         if (md->count >= MAILDIR_MAX_MESSAGES)
             break;
         int reg = de->d_type == DT_REG;
-        r = is_new ? take_new(md, de->d_name, reg, flags, buf)
-                   : take_cur(md, de->d_name, reg, flags, buf);
+        r = is_new ? take(md, md->newfd, de->d_name, reg, MAILDIR_F_NEW)
+                   : take(md, md->curfd, de->d_name, reg, 0);
         errno = 0;
     }
     int e = errno;
@@ -546,45 +495,246 @@ static void sort_msgs(struct maildir *md)
     intro_sort(md, md->msg, md->count, depth);
 }
 
-static int fill_sizes(struct maildir *md, char **buf)
+/* ---- Sizes: the size cache, then the files, on two threads ---- */
+
+/* Does m need its size read by a scan with these flags? */
+static int need_size(const struct maildir_msg *m, unsigned flags)
 {
-    size_t unknown = 0;
-    for (size_t i = 0; i < md->count; i++)
-        if (md->msg[i].wire_size == MAILDIR_SIZE_UNKNOWN)
-            unknown++;
-    if (unknown == 0)
-        return 0;
-    if (!*buf && !(*buf = malloc(MAILDIR_READ_CHUNK)))
-        return -1;
-    long unused = maildir_sizes_apply(md, *buf);
-    unsigned reads = md->size_reads;
-    size_t o = 0;
-    for (size_t i = 0; i < md->count; i++) {
-        struct maildir_msg *m = &md->msg[i];
-        if (m->wire_size == MAILDIR_SIZE_UNKNOWN) {
-            struct stat st;
-            uint64_t wire;
-            int dirfd = (m->flags & MAILDIR_F_NEW) ? md->newfd : md->curfd;
-            if (size_file(md, dirfd, maildir_build_name(md, m, md->namebuf[0]), &st,
-                          &wire, buf) < 0) {
-                if (errno == ENOMEM)
-                    return -1;
-                continue;   /* vanished or not a file: not listed */
-            }
-            m->wire_size = wire >= MAILDIR_SIZE_UNKNOWN ? MAILDIR_SIZE_UNKNOWN - 1
-                                                        : wire;
-        }
-        md->msg[o++] = *m;
+    return m->wire_size == MAILDIR_SIZE_UNKNOWN &&
+           ((flags & MAILDIR_SCAN_SIZES) ||
+            ((flags & MAILDIR_SCAN_MOVE) && (m->flags & MAILDIR_F_NEW)));
+}
+
+/* One thread's share of the messages to read.  Each job writes only the
+ * entries it lists (distinct array elements), and reads the arena and
+ * the rest of md, which nobody changes meanwhile. */
+struct size_job {
+    const struct maildir *md;
+    const uint32_t *idx;
+    size_t n;
+    char *buf;               /* MAILDIR_READ_CHUNK bytes */
+    unsigned reads;
+    char name[NAME_MAX + 1];
+};
+
+static void *size_job_run(void *arg)
+{
+    struct size_job *j = arg;
+    for (size_t k = 0; k < j->n; k++) {
+        struct maildir_msg *m = &j->md->msg[j->idx[k]];
+        int dirfd = (m->flags & MAILDIR_F_NEW) ? j->md->newfd : j->md->curfd;
+        uint64_t wire;
+        if (size_at(dirfd, maildir_build_name(j->md, m, j->name), j->buf,
+                    &wire) < 0)
+            continue;   /* vanished or not a file: left unknown, dropped */
+        m->wire_size = wire >= MAILDIR_SIZE_UNKNOWN ? MAILDIR_SIZE_UNKNOWN - 1
+                                                    : wire;
+        j->reads++;
     }
-    md->count = o;
-    if (md->lockfd >= 0 && (unused != 0 || md->size_reads != reads))
-        maildir_sizes_write(md, *buf);
+    return NULL;
+}
+
+/* Read the files idx[0..n) lists; with many, half of them on a second
+ * thread (the open/read/close is kernel work that two cores share).
+ * -1 only when out of memory. */
+static int size_files(struct maildir *md, const uint32_t *idx, size_t n,
+                      char *buf)
+{
+    struct size_job *jobs = calloc(2, sizeof *jobs);
+    if (!jobs)
+        return -1;
+    size_t half = n >= MAILDIR_SIZE_THREAD_MIN ? n / 2 : n;
+    jobs[0] = (struct size_job){ .md = md, .idx = idx, .n = half, .buf = buf };
+    jobs[1] = (struct size_job){ .md = md, .idx = idx + half, .n = n - half };
+    pthread_t th;
+    int threaded = 0;
+    if (jobs[1].n > 0 && (jobs[1].buf = malloc(MAILDIR_READ_CHUNK)) != NULL &&
+        pthread_create(&th, NULL, size_job_run, &jobs[1]) == 0)
+        threaded = 1;
+    if (!threaded) {
+        /* No second thread: this one reads everything. */
+        jobs[0].n = n;
+        jobs[1].n = 0;
+    }
+    size_job_run(&jobs[0]);
+    if (threaded)
+        pthread_join(th, NULL);
+    md->size_reads += jobs[0].reads + jobs[1].reads;
+    free(jobs[1].buf);
+    free(jobs);
     return 0;
+}
+
+static int fill_sizes(struct maildir *md, unsigned flags)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < md->count; i++)
+        if (need_size(&md->msg[i], flags))
+            n++;
+    if (n == 0)
+        return 0;
+    char *buf = malloc(MAILDIR_READ_CHUNK);
+    if (!buf)
+        return -1;
+    long unused = (flags & MAILDIR_SCAN_SIZES) ? maildir_sizes_apply(md, buf)
+                                               : 0;
+    uint32_t *idx = malloc(n * sizeof *idx);
+    if (!idx) {
+        free(buf);
+        return -1;
+    }
+    n = 0;
+    for (size_t i = 0; i < md->count; i++)
+        if (need_size(&md->msg[i], flags))
+            idx[n++] = (uint32_t)i;
+    if (size_files(md, idx, n, buf) < 0) {
+        free(idx);
+        free(buf);
+        return -1;
+    }
+    /* Reads of messages that stay where they are (not moved to cur/
+     * with a W field by this scan) are worth a new size cache. */
+    unsigned cacheable = 0;
+    for (size_t k = 0; k < n; k++) {
+        const struct maildir_msg *m = &md->msg[idx[k]];
+        if (m->wire_size != MAILDIR_SIZE_UNKNOWN &&
+            !((flags & MAILDIR_SCAN_MOVE) && (m->flags & MAILDIR_F_NEW)))
+            cacheable++;
+    }
+    free(idx);
+    size_t o = 0;
+    for (size_t i = 0; i < md->count; i++)
+        if (!need_size(&md->msg[i], flags))
+            md->msg[o++] = md->msg[i];
+    md->count = o;
+    if (md->lockfd >= 0 && (flags & MAILDIR_SCAN_SIZES) &&
+        (unused > 0 || cacheable != 0))
+        maildir_sizes_write(md, buf, (flags & MAILDIR_SCAN_MOVE)
+                                     ? MAILDIR_F_NEW : 0);
+    free(buf);
+    return 0;
+}
+
+/* ---- Moving new/ to cur/, maybe after the answer ----
+ *
+ * Renames are most of a first session's cost.  With many to do, the scan
+ * returns (the client gets its answer) while a thread renames each
+ * new/UNIQUE[,...] to cur/UNIQUE[,...],W=N:2, and notes the outcome in
+ * done[]; it reads md (names, sizes) and writes only done[].  The main
+ * thread only reads md until maildir_moves_wait(), which every command
+ * that changes md or opens a message calls first; then the entries are
+ * updated.  Why a kill at any moment is safe: each rename is atomic, so
+ * every message is under exactly one of its two names, both valid, with
+ * the same UNIQUE (so the same UIDL); W was counted from the whole file
+ * before its rename, and the file never changes; the lock is held until
+ * the thread is done (maildir_unlock and maildir_close wait), and a
+ * listing cache is never written by a scan that moves. */
+struct maildir_moves {
+    struct maildir *md;
+    uint32_t *idx;           /* the entries to move */
+    unsigned char *done;     /* 1: moved */
+    size_t n;
+    pthread_t thread;
+    char name[NAME_MAX + 1], to[NAME_MAX + 1];
+};
+
+/* The cur/ name for m (with name its current name) into to. */
+static void cur_name_of(const struct maildir_msg *m, const char *name,
+                        char *to)
+{
+    if (maildir_cur_name(name, m->wire_size, to, NAME_MAX + 1) < 0)
+        snprintf(to, NAME_MAX + 1, "%s", name);   /* too long: as is */
+}
+
+static void *moves_run(void *arg)
+{
+    struct maildir_moves *mv = arg;
+    for (size_t k = 0; k < mv->n; k++) {
+        const struct maildir_msg *m = &mv->md->msg[mv->idx[k]];
+        const char *name = maildir_build_name(mv->md, m, mv->name);
+        cur_name_of(m, name, mv->to);
+        mv->done[k] = move_noreplace(mv->md, name, mv->to) == 0;
+    }
+    return NULL;
+}
+
+/* Point the moved entries at their cur/ names.  Main thread only. */
+static void moves_apply(struct maildir *md, struct maildir_moves *mv)
+{
+    for (size_t k = 0; k < mv->n; k++) {
+        if (!mv->done[k])
+            continue;   /* still in new/ (a cur/ name was taken), or gone */
+        struct maildir_msg *m = &md->msg[mv->idx[k]];
+        const char *name = maildir_build_name(md, m, mv->name);
+        size_t len = strlen(name);
+        char suffix[32];
+        size_t w = w_suffix(suffix, m->wire_size);
+        cur_name_of(m, name, mv->to);
+        md->moved++;
+        if (!(m->flags & MAILDIR_F_SFX) && strlen(mv->to) == len + w &&
+            memcmp(mv->to, name, len) == 0 && memcmp(mv->to + len, suffix, w) == 0) {
+            /* The usual case: the stored part stays, the suffix is implied. */
+            m->flags = (m->flags & ~MAILDIR_F_NEW) | MAILDIR_F_SFX;
+        } else if (store_name(md, m, mv->to) == 0) {
+            m->flags &= ~MAILDIR_F_NEW;
+        }   /* else out of memory: relocate() finds it in cur/ on use */
+    }
+}
+
+static void moves_free(struct maildir_moves *mv)
+{
+    free(mv->idx);
+    free(mv->done);
+    free(mv);
+}
+
+/* Move every entry still in new/; in a thread when there are many. */
+static int start_moves(struct maildir *md)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < md->count; i++)
+        if (md->msg[i].flags & MAILDIR_F_NEW)
+            n++;
+    if (n == 0)
+        return 0;
+    struct maildir_moves *mv = calloc(1, sizeof *mv);
+    if (!mv || !(mv->idx = malloc(n * sizeof *mv->idx)) ||
+        !(mv->done = calloc(n, 1))) {
+        if (mv)
+            moves_free(mv);
+        return -1;
+    }
+    mv->md = md;
+    for (size_t i = 0; i < md->count; i++)
+        if (md->msg[i].flags & MAILDIR_F_NEW)
+            mv->idx[mv->n++] = (uint32_t)i;
+    if (n >= MAILDIR_MOVE_ASYNC_MIN &&
+        pthread_create(&mv->thread, NULL, moves_run, mv) == 0) {
+        md->moves = mv;
+        md->moving = (unsigned)n;
+        return 0;
+    }
+    moves_run(mv);
+    moves_apply(md, mv);
+    moves_free(mv);
+    return 0;
+}
+
+void maildir_moves_wait(struct maildir *md)
+{
+    struct maildir_moves *mv = md->moves;
+    if (!mv)
+        return;
+    pthread_join(mv->thread, NULL);
+    md->moves = NULL;
+    md->moving = 0;
+    moves_apply(md, mv);
+    moves_free(mv);
 }
 
 int maildir_scan(struct maildir *md, unsigned flags)
 {
-    char *buf = NULL;
+    maildir_moves_wait(md);
     md->count = 0;
     md->arena_len = 0;
     md->moved = md->size_reads = md->from_listing = 0;
@@ -607,21 +757,23 @@ int maildir_scan(struct maildir *md, unsigned flags)
         }
     }
     /* cur/ first: a message moved from new/ must not be seen twice. */
-    int r = scan_dir(md, 0, flags, &buf);
+    int r = scan_dir(md, 0);
     if (r == 0)
-        r = scan_dir(md, 1, flags, &buf);
+        r = scan_dir(md, 1);
     if (r == 0) {
         sort_msgs(md);
-        if (flags & MAILDIR_SCAN_SIZES)
-            r = fill_sizes(md, &buf);
+        if (flags & (MAILDIR_SCAN_SIZES | MAILDIR_SCAN_MOVE))
+            r = fill_sizes(md, flags);
+        if (r < 0)
+            errno = ENOMEM;
     }
-    int e = errno;
-    free(buf);
-    if (r < 0) {
-        errno = e;
+    if (r == 0 && (flags & MAILDIR_SCAN_MOVE) && start_moves(md) < 0) {
+        errno = ENOMEM;
+        r = -1;
+    }
+    if (r < 0)
         return -1;
-    }
-    if (keyed && md->lockfd >= 0 && md->moved == 0 &&
+    if (keyed && md->lockfd >= 0 && md->moved == 0 && !md->moves &&
         maildir_settled(&cs, &start) && maildir_settled(&ns, &start))
         maildir_listing_write(md, &ck, &nk);
     return 0;
@@ -679,6 +831,32 @@ static int relocate(struct maildir *md, size_t i)
     }
     errno = ENOENT;
     return -1;
+}
+
+/* Open a message file safely: no symlinks, no FIFOs hanging us, regular
+ * files only.  fd or -1 (errno ENOENT when gone). */
+static int open_msg_at(int dirfd, const char *name, struct stat *st)
+{
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+                    O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (st && (fstat(fd, st) < 0 || !S_ISREG(st->st_mode))) {
+        close(fd);
+        errno = EINVAL;
+        return -1;
+    }
+    return fd;
+}
+
+int maildir_msg_open_nostat(struct maildir *md, size_t i)
+{
+    int fd = open_msg_at(maildir_msg_dirfd(md, i), maildir_msg_name(md, i),
+                         NULL);
+    if (fd < 0 && errno == ENOENT && relocate(md, i) == 0)
+        fd = open_msg_at(maildir_msg_dirfd(md, i), maildir_msg_name(md, i),
+                         NULL);
+    return fd;
 }
 
 int maildir_msg_open(struct maildir *md, size_t i, off_t *size)

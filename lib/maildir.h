@@ -83,6 +83,8 @@ struct maildir {
     unsigned moved;            /* messages moved from new/ by the scan */
     unsigned size_reads;       /* messages read to learn their size */
     unsigned from_listing;     /* 1: the scan came from the listing cache */
+    unsigned moving;           /* moves still under way (see below) */
+    struct maildir_moves *moves;   /* the background renames, or NULL */
     char namebuf[2][NAME_MAX + 1];   /* names rebuilt for the caller */
 };
 
@@ -119,6 +121,16 @@ void maildir_unlock(struct maildir *md);
 #define MAILDIR_SCAN_MOVE 1u
 #define MAILDIR_SCAN_SIZES 2u
 int maildir_scan(struct maildir *md, unsigned flags);
+/* With more than MAILDIR_MOVE_ASYNC_MIN messages to move, maildir_scan
+ * returns with the entries still pointing at new/ (flag MAILDIR_F_NEW,
+ * md->moving of them) while a thread renames them; md->moved counts
+ * those done once it has finished.  Meanwhile md may be read (count,
+ * sizes, names, UIDLs) but not changed, and no message opened or
+ * removed: call maildir_moves_wait() first, which waits for the thread
+ * and updates the entries.  maildir_scan, maildir_unlock and
+ * maildir_close call it themselves.  A no-op when nothing is under way.
+ * Killing the process at any moment is safe (see maildir.c). */
+void maildir_moves_wait(struct maildir *md);
 
 /* The message's file name (no directory), and its directory fd.  The
  * name may live in a buffer inside md that the next call reuses.  Use
@@ -130,6 +142,12 @@ int maildir_msg_dirfd(const struct maildir *md, size_t i);
  * (a flag change by another program) it is found again by UNIQUE in cur/
  * and the entry updated.  The fd, or -1 with errno (ENOENT: it is gone). */
 int maildir_msg_open(struct maildir *md, size_t i, off_t *size);
+/* The same without fstat(2), for a caller that knows the message's
+ * wire size from the scan (the file has at most that many bytes): it
+ * must treat a short read as the end, and check with fstat that the
+ * file is regular before reading past that size (a FIFO or device put
+ * in its place would never end). */
+int maildir_msg_open_nostat(struct maildir *md, size_t i);
 /* Remove message i (following a rename as above).  0, or -1 with errno;
  * a message already gone counts as removed (ENOENT is not an error). */
 int maildir_msg_unlink(struct maildir *md, size_t i);

@@ -204,7 +204,7 @@ static void cache_tmp_commit(struct maildir *md, int fd, int bad,
 }
 
 /* Write the cache anew: every message whose name gives no size. */
-void maildir_sizes_write(struct maildir *md, char *buf)
+void maildir_sizes_write(struct maildir *md, char *buf, unsigned skip_flags)
 {
     char tmp[64];
     int fd = cache_tmp_open(md, MAILDIR_CACHE_NAME, tmp, sizeof tmp);
@@ -216,7 +216,8 @@ void maildir_sizes_write(struct maildir *md, char *buf)
         const struct maildir_msg *m = &md->msg[i];
         const char *name = maildir_build_name(md, m, md->namebuf[0]);
         /* A name with a line end cannot be one line: not cached. */
-        if (maildir_name_wire_size(name) != MAILDIR_SIZE_UNKNOWN ||
+        if ((m->flags & skip_flags) ||
+            maildir_name_wire_size(name) != MAILDIR_SIZE_UNKNOWN ||
             m->wire_size == MAILDIR_SIZE_UNKNOWN || strchr(name, '\n'))
             continue;
         if (cap - n < NAME_MAX + 64) {

@@ -174,7 +174,7 @@ int main(int argc, char **argv)
               s->live_count, (unsigned long long)s->live_size);
     log_info("login: user=%s rip=%s%s messages=%zu size=%llu moved=%u "
              "read=%u listing=%u", log_user, log_ip, log_tls, s->md.count,
-             (unsigned long long)s->login_size, s->md.moved,
+             (unsigned long long)s->login_size, s->md.moved + s->md.moving,
              s->md.size_reads, s->md.from_listing);
     s->reason = "disconnected";
     serve(s);

@@ -480,6 +480,49 @@ def test_qmail_maildir():
        "later sessions read no file (size cache, then listing cache)", reads)
 
 
+def param(name):
+    """A limit from lib/params.h."""
+    src = os.environ.get("top_srcdir") or os.path.join(TOP_BUILD)
+    with open(os.path.join(src, "lib", "params.h")) as f:
+        return int(re.search(r"#define %s (\d+)" % name, f.read()).group(1))
+
+
+def test_many_new():
+    """A first session with more new mail than MAILDIR_MOVE_ASYNC_MIN:
+    the renames to cur/ go on behind the answers; every command sees the
+    right messages, RETR and DELE wait for them, nothing is lost."""
+    fresh_maildir()
+    n = param("MAILDIR_MOVE_ASYNC_MIN") + 50
+    bodies = [b"Subject: %d\n\n%s" % (i, b"line\n.dot\n" * (i % 9) +
+              (b"end" if i % 4 == 0 else b"end\n")) for i in range(n)]
+    names = [deliver(b) for b in bodies]
+    s = Session()
+    first = s.line()
+    total = sum(len(wire(b)) for b in bodies)
+    is_(first, b"+OK maildrop has %d messages (%d octets)" % (n, total),
+        "many new: login answer with exact counts")
+    is_(s.cmd("STAT"), b"+OK %d %d" % (n, total), "many new: STAT")
+    s.cmd("UIDL")
+    is_(s.multi(), b"".join(b"%d %s\r\n" % (i + 1, nm.encode())
+                             for i, nm in enumerate(names)),
+        "many new: UIDL while moving")
+    s.cmd("LIST")
+    is_(s.multi(), b"".join(b"%d %d\r\n" % (i + 1, len(wire(b)))
+                             for i, b in enumerate(bodies)),
+        "many new: LIST while moving")
+    r = s.cmd("RETR %d" % n)
+    is_((r, s.multi()), (b"+OK %d octets" % len(wire(bodies[-1])),
+                         stuff(wire(bodies[-1]))), "many new: RETR of the last")
+    is_(s.cmd("DELE 2"), b"+OK message 2 deleted", "many new: DELE")
+    is_(s.cmd("QUIT"), b"+OK bye", "many new: QUIT")
+    is_(s.wait(), 0, "many new: exit 0")
+    is_(os.listdir(os.path.join(MD, "new")), [], "many new: new/ emptied")
+    want = sorted("%s,W=%d:2," % (nm, len(wire(b)))
+                  for i, (nm, b) in enumerate(zip(names, bodies)) if i != 1)
+    is_(sorted(os.listdir(os.path.join(MD, "cur"))), want,
+        "many new: all but the deleted one in cur/ with exact W")
+
+
 def test_idle():
     fresh_maildir()
     deliver(b"keep me\n")
@@ -533,6 +576,7 @@ def main():
         test_back_to_back()
         test_quit_over_tcp()
         test_qmail_maildir()
+        test_many_new()
         test_idle()
         test_startup()
     finally:
