@@ -10,14 +10,23 @@ pop3d_pop3_greeter_SOURCES = pop3d/pop3-greeter.c pop3d/greeter.h \
 	pop3d/greeter_auth.c pop3d/greeter_root.c
 # No OpenSSL: the TLS relay is its own program, run only when TLS starts
 # (libssl and libcrypto cost 0.8 ms and 2 MB RSS in every session).
-pop3d_pop3_greeter_LDADD = lib/libpopkit.a
-# Static, as pop3-maildir (pop3d/maildir.mk): the exec skips the dynamic
-# loader and the root part, resident beside stage 3 all session, maps no
-# shared libc.  It calls nothing that loads NSS modules (the privsep
-# account comes from /etc/passwd itself, greeter_root.c), so the link
-# must stay free of glibc's "requires at runtime the shared libraries"
-# warning.  Dynamic under sanitizers and with -DPOPKIT_DYNAMIC (valgrind).
+# Static: the exec skips the dynamic loader, and the root part, resident
+# beside stage 3 all session, maps no shared libc.  With musl when
+# configure found it (lib/local.mk): a static musl greeter starts in a
+# fraction of the CPU of a static glibc one and holds a fifth of the
+# memory.  Else static glibc, as pop3-maildir (pop3d/maildir.mk): it
+# calls nothing that loads NSS modules (the privsep account comes from
+# /etc/passwd itself, greeter_root.c), so the link must stay free of
+# glibc's "requires at runtime the shared libraries" warning; dynamic
+# under sanitizers and with -DPOPKIT_DYNAMIC (valgrind).
+if POPKIT_MUSL
+pop3d_pop3_greeter_CFLAGS = $(AM_CFLAGS) $(MUSL_CFLAGS)
+pop3d_pop3_greeter_LDFLAGS = -static
+pop3d_pop3_greeter_LDADD = lib/libpopkit_musl.a
+else
 pop3d_pop3_greeter_LDFLAGS = `case '$(CFLAGS) $(LDFLAGS)' in *-fsanitize*|*-DPOPKIT_DYNAMIC*) ;; *) echo -static ;; esac`
+pop3d_pop3_greeter_LDADD = lib/libpopkit.a
+endif
 pop3d_pop3_tls_relay_SOURCES = pop3d/pop3-tls-relay.c
 pop3d_pop3_tls_relay_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS)
 pop3d_pop3_tls_relay_LDADD = lib/libpopkit_tls.a lib/libpopkit.a $(OPENSSL_LIBS)

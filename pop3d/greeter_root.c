@@ -20,6 +20,8 @@
  * that never starts TLS does not pay for loading it).  At start-up the
  * greeter only checks that the files and the relay are there.
  */
+#include "config.h"   /* _GNU_SOURCE: musl declares fgetpwent only then */
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
