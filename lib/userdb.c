@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "params.h"
+#include "slurp.h"
 #include "util.h"
 
 /* ---- fields ---- */
@@ -84,12 +86,33 @@ int userdb_valid_home(const char *h)
     return 1;
 }
 
-int userdb_valid_hash(const char *h)
+/* Are all n bytes printable ASCII but space (0x21-0x7e)?  Eight at a
+ * time, since the hash is most of every line and every line is checked
+ * at every login: a byte of 0x80 or more, one below 0x21 (exact for
+ * bytes under 0x80), one equal to 0x7f. */
+static int all_graph(const char *s, size_t n)
 {
-    for (; *h; h++)
-        if (!is_graph((unsigned char)*h) || *h == ':')
+    const uint64_t ones = 0x0101010101010101ULL;
+    const uint64_t high = 0x8080808080808080ULL;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w, del;
+        memcpy(&w, s + i, 8);
+        del = w ^ (0x7f * ones);
+        if ((w & high) || ((w - 0x21 * ones) & ~w & high)
+            || ((del - ones) & ~del & high))
+            return 0;
+    }
+    for (; i < n; i++)
+        if (!is_graph((unsigned char)s[i]))
             return 0;
     return 1;
+}
+
+int userdb_valid_hash(const char *h)
+{
+    size_t n = strlen(h);
+    return all_graph(h, n) && !memchr(h, ':', n);
 }
 
 int userdb_valid_apop(const char *hex)
@@ -221,56 +244,72 @@ static void chomp(char *s, ssize_t *n)
         s[--*n] = '\0';
 }
 
+/* The next line of buf (NUL-terminated in place: its newline, or the
+ * NUL slurp put after the file, becomes the end); NULL past the end. */
+static char *next_line(char *buf, size_t len, size_t *pos, size_t *n)
+{
+    char *line, *nl;
+    if (*pos >= len)
+        return NULL;
+    line = buf + *pos;
+    nl = memchr(line, '\n', len - *pos);
+    *n = nl ? (size_t)(nl - line) : len - *pos;
+    line[*n] = '\0';
+    *pos += *n + 1;
+    return line;
+}
+
+/* One line of the scan: count it if malformed, take the template hash
+ * and the first entry for address.  0, or -1 (ENOMEM). */
+static int scan_line(char *line, size_t n, const char *address,
+                     struct userdb_entry *e, char *tmpl, size_t tmplsz,
+                     size_t *bad)
+{
+    struct userdb_entry cur;
+    int rc;
+    if (n > USERDB_LINE_MAX || memchr(line, '\0', n)) {
+        (*bad)++;
+        return 0;
+    }
+    rc = userdb_parse(line, &cur);
+    if (rc < 0)
+        (*bad)++;
+    if (rc != 1)
+        return 0;
+    /* The template is the first hash that is in use (not locked), so
+     * the dummy check costs what a real one does. */
+    if (tmpl && tmplsz && !tmpl[0] && cur.hash[0] && cur.hash[0] != '!'
+        && cur.hash[0] != '*' && strlen(cur.hash) < tmplsz)
+        strcpy(tmpl, cur.hash);
+    /* The first match wins; later ones are still read so the work
+     * does not depend on where the user is. */
+    if (!e->line && userdb_addr_eq(cur.address, address))
+        return keep_entry(line, n + 1, &cur, e);
+    return 0;
+}
+
 int userdb_lookup(const char *path, const char *address,
                   struct userdb_entry *e, char *tmpl, size_t tmplsz,
                   size_t *malformed)
 {
-    FILE *f = fopen(path, "re");
-    char *line = NULL;
-    size_t cap = 0, bad = 0;
-    ssize_t n;
-    int found = 0, err = 0;
+    size_t len, pos = 0, n, bad = 0;
+    char *buf, *line;
+    int err = 0;
 
     memset(e, 0, sizeof *e);
     if (tmpl && tmplsz)
         tmpl[0] = '\0';
-    if (!f)
+    /* The whole file in one read: no stdio, no system call per line. */
+    buf = slurp(path, USERDB_FILE_MAX, &len);
+    if (!buf)
         return -1;
-    while ((n = getline(&line, &cap, f)) >= 0) {
-        struct userdb_entry cur;
-        int rc;
-        chomp(line, &n);
-        if (n > USERDB_LINE_MAX || (size_t)n != strlen(line)) {
-            bad++;
-            continue;
+    while ((line = next_line(buf, len, &pos, &n)) != NULL)
+        if (scan_line(line, n, address, e, tmpl, tmplsz, &bad)) {
+            err = ENOMEM;
+            break;
         }
-        rc = userdb_parse(line, &cur);
-        if (rc < 0)
-            bad++;
-        if (rc != 1)
-            continue;
-        /* The template is the first hash that is in use (not locked), so
-         * the dummy check costs what a real one does. */
-        if (tmpl && tmplsz && !tmpl[0] && cur.hash[0] && cur.hash[0] != '!'
-            && cur.hash[0] != '*' && strlen(cur.hash) < tmplsz)
-            strcpy(tmpl, cur.hash);
-        /* The first match wins; later ones are still read so the work
-         * does not depend on where the user is. */
-        if (!found && userdb_addr_eq(cur.address, address)) {
-            if (keep_entry(line, (size_t)n + 1, &cur, e)) {
-                err = ENOMEM;
-                break;
-            }
-            found = 1;
-        }
-    }
-    if (!err && ferror(f))
-        err = errno ? errno : EIO;
-    if (line) {
-        wipe(line, cap);
-        free(line);
-    }
-    fclose(f);
+    wipe(buf, len);
+    free(buf);
     if (malformed)
         *malformed = bad;
     if (err) {
@@ -278,7 +317,7 @@ int userdb_lookup(const char *path, const char *address,
         errno = err;
         return -1;
     }
-    return found;
+    return e->line != NULL;
 }
 
 /* ---- editing ---- */

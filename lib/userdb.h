@@ -46,7 +46,9 @@ int userdb_valid_apop(const char *hex);
 int userdb_addr_eq(const char *a, const char *b);
 
 /* Scan the whole file (the same work wherever the user is, or whether it
- * is there at all) for address.  Returns 1 and fills *e (release with
+ * is there at all) for address.  The file is read with one read(2) into
+ * memory (slurp.h; at most USERDB_FILE_MAX bytes, else -1 with EFBIG),
+ * split and wiped there: no stdio, no system call per line.  Returns 1 and fills *e (release with
  * userdb_entry_free), 0 when absent, -1 when the file cannot be read
  * (errno set).  When tmpl is not NULL it receives the first hash in the
  * file that is not locked (or ""), for a dummy check of like cost; *malformed, when not NULL,

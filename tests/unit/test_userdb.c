@@ -34,6 +34,41 @@ static char *read_file(void)
     return buf;
 }
 
+/* The hash check works eight bytes at a time: every bad byte, at every
+ * place in a word and in the tail, must still be caught. */
+static void hash_bytes(void)
+{
+    static const unsigned char bad[] = {0x00, 0x01, 0x09, 0x0a, 0x20, 0x3a,
+                                        0x7f, 0x80, 0xa0, 0xff};
+    char h[40];
+    int missed = 0, refused_good = 0;
+    for (size_t len = 1; len < sizeof h - 1; len++) {
+        for (size_t i = 0; i < len; i++)
+            h[i] = (char)('!' + (i * 7) % 94);    /* 0x21..0x7e */
+        h[len] = '\0';
+        if (h[0] == ':')
+            h[0] = 'x';
+        for (size_t i = 0; i < len; i++)
+            if (h[i] == ':')
+                h[i] = 'y';
+        if (!userdb_valid_hash(h))
+            refused_good++;
+        for (size_t pos = 0; pos < len; pos++)
+            for (size_t b = 0; b < sizeof bad; b++) {
+                char keep = h[pos];
+                h[pos] = (char)bad[b];
+                /* a NUL ends the string early: the prefix is still good */
+                if (bad[b] != 0 && userdb_valid_hash(h))
+                    missed++;
+                h[pos] = keep;
+            }
+    }
+    is_int(refused_good, 0, "hash check: printable hashes of 1-38 bytes pass");
+    is_int(missed, 0, "hash check: space, control, ':', DEL and 8-bit bytes "
+           "caught at every position");
+    ok(userdb_valid_hash("~!$6$x/y.z"), "the edges 0x21 and 0x7e pass");
+}
+
 static void parsing(void)
 {
     struct userdb_entry e;
@@ -205,6 +240,7 @@ int main(void)
     if (!mkdtemp(dir))
         return 1;
     snprintf(path, sizeof path, "%s/users", dir);
+    hash_bytes();
     parsing();
     fields();
     lookup();
