@@ -28,9 +28,10 @@
  * holds the whole sorted scan, keyed by device, inode, mtime and ctime of
  * new/ and cur/, and is used only while both are unchanged.  It is written
  * by a locked scan that moved nothing, and only when both directories
- * last changed before the scan began (by MAILDIR_LISTING_SETTLE_MS, more
- * than a clock tick), so a change in the same tick as the saved mtime
- * cannot hide behind an equal stamp.  Every entry is checked as it loads
+ * last changed before the scan began (older than the coarse clock read
+ * at its start, beyond the file system's stamp rounding), so a change
+ * in the same tick as the saved mtime cannot hide behind an equal
+ * stamp, and a session one tick after a change already saves it.  Every entry is checked as it loads
  * (offsets, names without '/', sizes, flags, order); anything wrong and
  * the scan reads the directories instead.
  *

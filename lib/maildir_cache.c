@@ -326,14 +326,36 @@ static int64_t ns_of(const struct timespec *t)
     return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
 }
 
-/* A change made after the scan started is stamped with the coarse clock
- * at that moment, never earlier than start.  So when the directory's
- * stamps are older than start (by a margin for clock granularity), any
- * later change gives it different ones, and a listing keyed by them
- * cannot outlive a change it does not show. */
+/* Why a listing keyed by stamps older than the scan's start is safe,
+ * and why that is enough (no wait of several ticks):
+ *
+ * The scan reads CLOCK_REALTIME_COARSE (start) before it takes the
+ * directories' stamps and reads them.  A file system stamps a change
+ * with the current time from that same coarse clock (or, with Linux's
+ * multigrain stamps, a finer one that is never behind it), so a change
+ * made after start is stamped at start or later.  If both stamps the
+ * listing is keyed by are older than start, such a change, even in the
+ * same clock tick as the last one (a delivery right after our readdir),
+ * gives the directory a stamp the key does not have, and the listing is
+ * not used.  If a stamp is not older (the directory changed in the tick
+ * the scan began, e.g. the renames of the session just before), the scan
+ * cannot tell whether its readdir saw that change: nothing is saved, and
+ * the next scan, one tick later, saves it.
+ *
+ * A file system that rounds stamps to G can stamp a later change with
+ * the value of an earlier one in the same G; the margin is that G:
+ * MAILDIR_LISTING_SETTLE_US for sub-millisecond rounding, and
+ * MAILDIR_LISTING_SETTLE_COARSE_MS when the stamps look coarse (whole
+ * milliseconds: ext4 with small inodes keeps seconds, FAT 2 s).  Stamps
+ * in the future (a clock set back) are never settled.  Not covered: a
+ * network file system whose server clock runs behind this host's. */
 int maildir_settled(const struct stat *st, const struct timespec *start)
 {
-    int64_t limit = ns_of(start) - (int64_t)MAILDIR_LISTING_SETTLE_MS * 1000000;
+    int coarse = st->st_mtim.tv_nsec % 1000000 == 0 &&
+                 st->st_ctim.tv_nsec % 1000000 == 0;
+    int64_t margin = coarse ? (int64_t)MAILDIR_LISTING_SETTLE_COARSE_MS * 1000000
+                            : (int64_t)MAILDIR_LISTING_SETTLE_US * 1000;
+    int64_t limit = ns_of(start) - margin;
     return ns_of(&st->st_mtim) < limit && ns_of(&st->st_ctim) < limit;
 }
 

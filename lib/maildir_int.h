@@ -50,8 +50,10 @@ struct dir_key {
     int64_t msec, mnsec, csec, cnsec;
 };
 void maildir_dir_key(struct dir_key *k, const struct stat *st);
-/* True when st last changed MAILDIR_LISTING_SETTLE_MS before start, the
- * CLOCK_REALTIME_COARSE time read before st was taken. */
+/* True when st's mtime and ctime are older than start (the
+ * CLOCK_REALTIME_COARSE time read before st was taken) by more than the
+ * file system's stamp rounding: then a later change cannot leave the
+ * stamps as they are (maildir_cache.c says why). */
 int maildir_settled(const struct stat *st, const struct timespec *start);
 /* Load the listing saved for exactly these directories, checking every
  * entry.  0 (md->msg, md->arena filled) or -1 (md left empty). */

@@ -222,11 +222,15 @@
 /* The listing cache (maildir.c): a whole scan, reused while new/ and cur/
  * are unchanged, so a session on a big unchanged Maildir skips readdir. */
 #define MAILDIR_LISTING_NAME "popkit-listing"
-/* How long before a scan began both directories must have last changed
- * for its listing to be saved: file system stamps come from the coarse
- * clock (one tick, 1-10 ms), and a change within the tick of the saved
- * mtime would otherwise go unnoticed.  50 ms is several ticks. */
-#define MAILDIR_LISTING_SETTLE_MS 50
+/* A listing is saved only when both directories last changed before
+ * the scan began (maildir_settled in maildir_cache.c): a change after
+ * that start is stamped from the same clock, so never with the saved
+ * stamps.  The margin covers file systems that round stamps (to the
+ * microsecond, say) below a millisecond; one that keeps whole
+ * milliseconds or seconds (every stamp's nanoseconds a multiple of 1 ms)
+ * gets MAILDIR_LISTING_SETTLE_COARSE_MS, beyond FAT's 2 s. */
+#define MAILDIR_LISTING_SETTLE_US 1000
+#define MAILDIR_LISTING_SETTLE_COARSE_MS 2100
 /* A scan that has more messages than this to move from new/ to cur/
  * answers first and renames in a background thread (the renames are
  * most of a first session's cost: ~13 us each on ext4 with 100,000

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "maildir.h"
+#include "maildir_int.h"
 #include "msgfmt.h"
 #include "tap.h"
 
@@ -57,6 +58,19 @@ static void clear(void)
              root);
     if (system(cmd) != 0)
         exit(1);
+}
+
+/* Wait until changes made so far count as settled for the listing
+ * cache: two ticks of the coarse clock the file system stamps with,
+ * plus the rounding margin (maildir_settled).  Milliseconds, where
+ * the old rule wanted 50 ms of quiet. */
+static void settle(void)
+{
+    struct timespec res = { 0, 10000000L };
+    clock_getres(CLOCK_REALTIME_COARSE, &res);
+    long ns = 2 * res.tv_nsec + MAILDIR_LISTING_SETTLE_US * 1000L + 1000000L;
+    struct timespec ts = { ns / 1000000000L, ns % 1000000000L };
+    nanosleep(&ts, NULL);
 }
 
 static void test_names(void)
@@ -465,9 +479,8 @@ static void test_listing(void)
     put("cur", "1700000001.M1P1.h,W=3:2,S", "a\r\n");
     put("cur", "1700000002.M1P1.h,W=3:2,", "b\r\n");
     put("cur", "oldname:2,", "c\n");
-    /* Let the directories settle past the clock-tick guard. */
-    struct timespec ts = { 0, (MAILDIR_LISTING_SETTLE_MS + 30) * 1000000L };
-    nanosleep(&ts, NULL);
+    /* One clock tick on: the directories count as settled. */
+    settle();
     scan_listing(&from, want, sizeof want);
     ok(from == 0 && access(p, F_OK) == 0, "settled: listing saved");
     scan_listing(&from, got, sizeof got);
@@ -528,6 +541,74 @@ static void test_listing(void)
     unlink(p);
 }
 
+/* A stat with these mtime and ctime (seconds, nanoseconds). */
+static struct stat stamps(time_t ms, long mns, time_t cs, long cns)
+{
+    struct stat st;
+    memset(&st, 0, sizeof st);
+    st.st_mtim.tv_sec = ms;
+    st.st_mtim.tv_nsec = mns;
+    st.st_ctim.tv_sec = cs;
+    st.st_ctim.tv_nsec = cns;
+    return st;
+}
+
+/* When a listing may be saved: stamps older than the scan's start by
+ * more than the file system's rounding, never in the same tick. */
+static void test_settled(void)
+{
+    struct timespec start = { 1700000100, 500000123 };
+    struct stat st;
+    st = stamps(1700000100, 500000123, 1700000100, 500000123);
+    ok(!maildir_settled(&st, &start), "changed in the tick the scan began: not settled");
+    st = stamps(1700000100, 499500123, 1700000100, 499500123);
+    ok(!maildir_settled(&st, &start), "0.5 ms before: within the rounding margin");
+    st = stamps(1700000100, 496000123, 1700000100, 496000123);
+    ok(maildir_settled(&st, &start), "one 4 ms tick before: settled");
+    st = stamps(1700000090, 123, 1700000100, 500000000 - 7);
+    ok(!maildir_settled(&st, &start), "old mtime, fresh ctime: not settled");
+    st = stamps(1700000101, 123, 1700000101, 123);
+    ok(!maildir_settled(&st, &start), "stamps in the future: not settled");
+    st = stamps(1700000099, 0, 1700000099, 0);
+    ok(!maildir_settled(&st, &start), "whole-second stamps 1.5 s before: not settled");
+    st = stamps(1700000097, 0, 1700000097, 0);
+    ok(maildir_settled(&st, &start), "whole-second stamps 3.5 s before: settled");
+
+    /* On disk: a delivery stamped now (or later) keeps the listing from
+     * being saved, whatever the scan saw; once settled it is saved. */
+    char p[PATH_MAX], want[1024], got[1024];
+    int from;
+    clear();
+    no_listing();
+    put("cur", "1700000001.M1P1.h,W=3:2,", "a\r\n");
+    put("new", "1700000002.M1P1.h,W=3", "b\r\n");
+    snprintf(p, sizeof p, "%s/new", root);
+    struct timespec later[2] = { { 0, UTIME_OMIT }, { time(NULL) + 30, 0 } };
+    utimensat(AT_FDCWD, p, later, 0);
+    settle();
+    scan_listing(&from, want, sizeof want);
+    snprintf(p, sizeof p, "%s/%s", root, MAILDIR_LISTING_NAME);
+    ok(from == 0 && access(p, F_OK) < 0, "new/ stamped in the future: no listing saved");
+    snprintf(p, sizeof p, "%s/new", root);
+    struct timespec past[2] = { { 0, UTIME_OMIT }, { time(NULL) - 30, 0 } };
+    utimensat(AT_FDCWD, p, past, 0);   /* its ctime is now: still fresh */
+    scan_listing(&from, got, sizeof got);
+    snprintf(p, sizeof p, "%s/%s", root, MAILDIR_LISTING_NAME);
+    ok(from == 0 && access(p, F_OK) < 0, "ctime of this tick: no listing saved");
+    settle();
+    scan_listing(&from, got, sizeof got);
+    ok(from == 0 && access(p, F_OK) == 0, "a tick later: listing saved");
+    scan_listing(&from, got, sizeof got);
+    ok(from == 1 && strcmp(got, want) == 0, "and used, same messages");
+    /* A delivery right after the scan that saved it: the listing's key
+     * no longer matches, the message is seen at once. */
+    put("new", "1700000003.M1P1.h,W=3", "c\r\n");
+    scan_listing(&from, got, sizeof got);
+    ok(from == 0 && strstr(got, "1700000003.M1P1.h,W=3=3") != NULL,
+       "delivery just after it was saved: listing not used, message seen");
+    no_listing();
+}
+
 /* Random names through every parser: no crash, sane answers. */
 static void test_random_names(void)
 {
@@ -580,8 +661,7 @@ static void test_listing_mutations(void)
         put("cur", name, "a\r\n");
     }
     put("cur", "oddname", "zz\n");
-    struct timespec ts = { 0, (MAILDIR_LISTING_SETTLE_MS + 30) * 1000000L };
-    nanosleep(&ts, NULL);
+    settle();
     scan_listing(&from, got, sizeof got);
     scan_listing(&from, got, sizeof got);
     ok(from == 1, "listing in use");
@@ -716,8 +796,7 @@ static void test_plain_listing(void)
     put("new", "1700000010.M1P1.h", "new one\n");
     put("cur", "1700000009.M1P1.h:2,S", "read one\n");
     /* Settled past the clock-tick guard, as a listing wants. */
-    struct timespec ts = { 0, (MAILDIR_LISTING_SETTLE_MS + 30) * 1000000L };
-    nanosleep(&ts, NULL);
+    settle();
     ok(maildir_open(&md, root) == 0 && maildir_lock(&md) == 0 &&
        maildir_scan(&md, 0) == 0, "locked plain scan");
     is_int(md.count, 2, "both listed");
@@ -970,6 +1049,7 @@ int main(void)
     test_cache();
     test_listing();
     test_listing_mutations();
+    test_settled();
     test_random_names();
     test_lock();
     test_plain_listing();
