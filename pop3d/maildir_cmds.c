@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -112,12 +113,17 @@ static int alloc_buffers(struct session *s)
     return s->rbuf && s->wbuf ? 0 : -1;
 }
 
-/* A message file read in chunks.  It asks for one byte more than fstat
- * promised is left, so a file of the expected size ends without the
- * extra read(2) that would only return 0. */
+/* A message file read in chunks, without fstat(2): the scan gave its
+ * wire size, which bounds the file's size (conversion only adds), and
+ * a Maildir file never changes, so a read that returns less than asked
+ * is its end.  Each read asks for one byte more than the file may still
+ * hold, so a message ends with that one short read.  A file that holds
+ * more than its wire size (not what the scan saw) is checked to be a
+ * regular file before it is read on: a FIFO or device would never end. */
 struct msgfile {
     int fd;
-    off_t left;      /* bytes fstat promised still to come, or -1 */
+    uint64_t left;     /* bytes the file may still hold */
+    int unbounded;     /* it held more: regular, read to a short read */
     int eof;
 };
 
@@ -125,25 +131,51 @@ static ssize_t msgfile_read(struct msgfile *m, char *buf)
 {
     if (m->eof)
         return 0;
-    size_t want = m->left >= 0 && m->left < MAILDIR_READ_CHUNK
+    size_t want = !m->unbounded && m->left < MAILDIR_READ_CHUNK
                   ? (size_t)m->left + 1 : MAILDIR_READ_CHUNK;
     for (;;) {
         ssize_t r = read(m->fd, buf, want);
         if (r < 0 && errno == EINTR)
             continue;
-        if (r == 0 || (r > 0 && m->left >= 0 && r == m->left))
+        if (r < 0)
+            return r;
+        if ((size_t)r < want) {
             m->eof = 1;
-        else if (r > 0 && m->left >= 0)
-            m->left = r > m->left ? -1 : m->left - r;
+        } else if (!m->unbounded && (uint64_t)r > m->left) {
+            struct stat st;
+            if (fstat(m->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                errno = EINVAL;
+                return -1;
+            }
+            m->unbounded = 1;
+        } else if (!m->unbounded) {
+            m->left -= (uint64_t)r;
+        }
         return r;
     }
 }
 
-/* Send what f makes of the chunk; small results join the output buffer
- * (pipelined answers share a write), big ones go out directly. */
+/* Send what f makes of the chunk.  A chunk whose converted form surely
+ * fits the output buffer (at most twice its size: every byte a line end
+ * or a stuffed dot) is converted straight into it, so a small message
+ * costs no copy and its answer line, body and terminator leave in one
+ * write(2), shared with other pipelined answers.  Bigger ones go out
+ * directly from wbuf. */
 static int send_chunk(struct session *s, struct msgfmt *f, const char *in,
                       size_t len, uint64_t *sent)
 {
+    size_t need = 2 * len + MSGFMT_OUT_MIN;
+    if (need <= sizeof s->out.buf) {
+        if (need > sizeof s->out.buf - s->out.len &&
+            io_flush(&s->out) != IO_OK)
+            return -1;
+        size_t o;
+        msgfmt_conv(f, in, len, s->out.buf + s->out.len,
+                    sizeof s->out.buf - s->out.len, &o);
+        s->out.len += o;
+        *sent += o;
+        return 0;
+    }
     size_t cap = 2 * MAILDIR_READ_CHUNK + MSGFMT_OUT_MIN;
     while (len > 0 && !msgfmt_done(f)) {
         size_t o;
@@ -168,8 +200,8 @@ static int send_msg(struct session *s, size_t i, int top, uint64_t lines)
         io_puts(&s->out, "-ERR [SYS/TEMP] out of memory\r\n");
         return CMD_GO_ON;
     }
-    struct msgfile mf = { .fd = -1, .left = -1 };
-    mf.fd = maildir_msg_open(&s->md, i, &mf.left);
+    struct msgfile mf = { .fd = -1, .left = s->md.msg[i].wire_size };
+    mf.fd = maildir_msg_open_nostat(&s->md, i);
     int fd = mf.fd;
     ssize_t n = fd < 0 ? -1 : msgfile_read(&mf, s->rbuf);
     if (n < 0) {

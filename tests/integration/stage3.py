@@ -327,6 +327,42 @@ def test_pipelining():
     is_(s.wait(), 0, "pipelined: exit 0")
 
 
+def test_retr_sizes():
+    """RETR reads no more than the listing's size says, without fstat:
+    a short read ends the file.  Messages of every size around the output
+    buffer and the read chunk, pipelined 40 at a time, come out exact; a
+    name whose W understates the file still gets the whole file."""
+    fresh_maildir()
+    sizes = [1, 100, 4095, 4096, 4097, 32000, 32769, 65535, 65536, 70000,
+             262143, 262144, 262145, 600000]
+    bodies = []
+    for i, n in enumerate(sizes):
+        line = b".dot line\n" if i % 2 else b"plain line\r\n"
+        body = (line * (n // len(line) + 1))[:n]
+        bodies.append(body)
+        deliver(body)
+    liar = b"Subject: W lies\n\n" + b"x" * 5000 + b"\n"
+    deliver(liar, "cur", "1800000000.M1P1.liar,W=%d:2," % len(liar))
+    s = Session()
+    s.line()
+    cmds = b"".join(b"RETR %d\r\n" % (i + 1) for i in range(len(sizes)))
+    s.send(cmds * 3)
+    bad = []
+    for k in range(3 * len(sizes)):
+        i = k % len(sizes)
+        head, body = s.line(), s.multi()
+        if head != b"+OK %d octets" % len(wire(bodies[i])) or \
+                body != stuff(wire(bodies[i])):
+            bad.append((k, head, len(body)))
+    is_(bad, [], "RETR of 14 sizes around the buffers, pipelined: exact")
+    s.cmd("RETR %d" % (len(sizes) + 1))
+    is_(s.multi(), stuff(wire(liar)), "W understating the file: whole file sent")
+    s.cmd("TOP 1 0")
+    is_(s.multi(), b"p\r\n", "TOP 1 0 of a 1-byte message: all header, line ended")
+    s.cmd("QUIT")
+    is_(s.wait(), 0, "RETR sizes: exit 0")
+
+
 def test_drops_and_locks():
     fresh_maildir()
     small = deliver(b"small\n")
@@ -572,6 +608,7 @@ def main():
     try:
         test_everything()
         test_pipelining()
+        test_retr_sizes()
         test_drops_and_locks()
         test_back_to_back()
         test_quit_over_tcp()
