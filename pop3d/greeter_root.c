@@ -130,6 +130,9 @@ static void privsep_account(const struct greeter_conf *c,
                             struct privsep_acct *a)
 {
     const char *name = c->privsep_user;
+    if (name && !*name)
+        log_die(111, "--privsep-user= is empty: give a user name or "
+                "UID:GID");
     if (name && privsep_is_numeric(name)) {
         if (privsep_parse_ids(name, a) < 0)
             log_die(111, "--privsep-user=%s: not a user name nor UID:GID "
