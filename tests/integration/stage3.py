@@ -363,6 +363,47 @@ def test_retr_sizes():
     is_(s.wait(), 0, "RETR sizes: exit 0")
 
 
+def test_fetch_loop():
+    """Fetching one message after another, each RETR sent only after the
+    last answer (where pop3-maildir may poll for the next command without
+    sleeping): over a socket, and over plain pipes, where it cannot."""
+    fresh_maildir()
+    bodies = [b"Subject: %d\n\n%s\n" % (i, b"x" * (i * 37)) for i in range(40)]
+    for b in bodies:
+        deliver(b)
+    s = Session()
+    s.line()
+    got = []
+    for i in range(len(bodies)):
+        s.cmd("RETR %d" % (i + 1))
+        got.append(s.multi())
+        if i % 10 == 9:
+            time.sleep(0.01)   # a pause: the next wait sleeps
+    is_(got, [stuff(wire(b)) for b in bodies], "fetch loop over a socket: exact")
+    is_(s.cmd("QUIT"), b"+OK bye", "fetch loop: QUIT")
+    is_(s.wait(), 0, "fetch loop: exit 0")
+    env = {"PATH": "/usr/bin:/bin", "HOME": HOME, "USER": "alice"}
+    p = subprocess.Popen([PROG, "Maildir"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         cwd=HOME, env=env, preexec_fn=as_owner)
+    f = p.stdout
+    f.readline()
+    outs = []
+    for i in range(3):
+        p.stdin.write(b"RETR %d\r\n" % (i + 1))
+        p.stdin.flush()
+        f.readline()
+        body = b""
+        while not body.endswith(b"\r\n.\r\n"):
+            body += f.readline()
+        outs.append(body[:-3])
+    p.stdin.write(b"QUIT\r\n")
+    p.stdin.close()
+    is_((outs, f.read()), ([stuff(wire(b)) for b in bodies[:3]], b"+OK bye\r\n"),
+        "fetch loop over pipes: exact")
+    is_(p.wait(timeout=20), 0, "fetch loop over pipes: exit 0")
+
+
 def test_drops_and_locks():
     fresh_maildir()
     small = deliver(b"small\n")
@@ -609,6 +650,7 @@ def main():
         test_everything()
         test_pipelining()
         test_retr_sizes()
+        test_fetch_loop()
         test_drops_and_locks()
         test_back_to_back()
         test_quit_over_tcp()
