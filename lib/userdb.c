@@ -23,8 +23,6 @@
 
 /* ---- fields ---- */
 
-static int is_print(unsigned char c) { return c >= 0x20 && c < 0x7f; }
-static int is_graph(unsigned char c) { return c > 0x20 && c < 0x7f; }
 static int is_lower_alnum(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
@@ -34,11 +32,41 @@ static unsigned char lower(unsigned char c)
     return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
 }
 
+/* Are all n bytes printable ASCII from lo (0x20 with space, 0x21
+ * without) to 0x7e?  Eight at a time, since every line of the users
+ * file is checked at every login: a byte of 0x80 or more, one below lo
+ * (exact for bytes under 0x80), one equal to 0x7f.  A NUL fails too. */
+static int all_print_from(const char *s, size_t n, unsigned char lo)
+{
+    const uint64_t ones = 0x0101010101010101ULL;
+    const uint64_t high = 0x8080808080808080ULL;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w, del;
+        memcpy(&w, s + i, 8);
+        del = w ^ (0x7f * ones);
+        if ((w & high) || ((w - lo * ones) & ~w & high)
+            || ((del - ones) & ~del & high))
+            return 0;
+    }
+    for (; i < n; i++)
+        if ((unsigned char)s[i] < lo || (unsigned char)s[i] >= 0x7f)
+            return 0;
+    return 1;
+}
+
+static int all_graph(const char *s, size_t n) { return all_print_from(s, n, 0x21); }
+static int all_print(const char *s, size_t n) { return all_print_from(s, n, 0x20); }
+static int has_colon(const char *s, size_t n) { return memchr(s, ':', n) != NULL; }
+
+/* The field checks on [s, s + n), colons aside: the parser splits at
+ * colons, so only the public checks (vuser's input) look for them. */
+
 /* A domain: labels of letters, digits and '-', dots between them. */
-static int valid_domain(const char *d)
+static int domain_ok(const char *d, size_t n)
 {
     size_t label = 0;
-    for (const unsigned char *p = (const unsigned char *)d; *p; p++) {
+    for (const unsigned char *p = (const unsigned char *)d; n; p++, n--) {
         if (*p == '.') {
             if (label == 0)
                 return 0;
@@ -52,78 +80,63 @@ static int valid_domain(const char *d)
     return label > 0;
 }
 
+static int address_ok(const char *a, size_t n)
+{
+    size_t at = n;
+    while (at > 0 && a[at - 1] != '@')
+        at--;
+    if (at <= 1 || n > USERDB_ADDRESS_MAX)
+        return 0;   /* no '@', or nothing before it */
+    return all_graph(a, at - 1) && domain_ok(a + at, n - at);
+}
+
+static int owner_ok(const char *o, size_t n)
+{
+    return n > 0 && n <= USERDB_OWNER_MAX && o[0] != '-' && all_graph(o, n);
+}
+
+static int home_ok(const char *h, size_t n)
+{
+    return n > 0 && h[0] == '/' && n <= USERDB_HOME_MAX && all_print(h, n);
+}
+
+static int apop_ok(const char *hex, size_t n)
+{
+    if (n % 2 || n > 2 * USERDB_APOP_SECRET_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((hex[i] >= '0' && hex[i] <= '9') || (hex[i] >= 'a' && hex[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
 int userdb_valid_address(const char *a)
 {
-    const char *at = strrchr(a, '@');
     size_t n = strlen(a);
-    if (!at || at == a || n > USERDB_ADDRESS_MAX)
-        return 0;
-    for (const char *p = a; p < at; p++)
-        if (!is_graph((unsigned char)*p) || *p == ':')
-            return 0;
-    return valid_domain(at + 1);
+    return address_ok(a, n) && !has_colon(a, n);
 }
 
 int userdb_valid_owner(const char *o)
 {
     size_t n = strlen(o);
-    if (n == 0 || n > USERDB_OWNER_MAX || o[0] == '-')
-        return 0;
-    for (; *o; o++)
-        if (!is_graph((unsigned char)*o) || *o == ':')
-            return 0;
-    return 1;
+    return owner_ok(o, n) && !has_colon(o, n);
 }
 
 int userdb_valid_home(const char *h)
 {
     size_t n = strlen(h);
-    if (h[0] != '/' || n > USERDB_HOME_MAX)
-        return 0;
-    for (; *h; h++)
-        if (!is_print((unsigned char)*h) || *h == ':')
-            return 0;
-    return 1;
-}
-
-/* Are all n bytes printable ASCII but space (0x21-0x7e)?  Eight at a
- * time, since the hash is most of every line and every line is checked
- * at every login: a byte of 0x80 or more, one below 0x21 (exact for
- * bytes under 0x80), one equal to 0x7f. */
-static int all_graph(const char *s, size_t n)
-{
-    const uint64_t ones = 0x0101010101010101ULL;
-    const uint64_t high = 0x8080808080808080ULL;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w, del;
-        memcpy(&w, s + i, 8);
-        del = w ^ (0x7f * ones);
-        if ((w & high) || ((w - 0x21 * ones) & ~w & high)
-            || ((del - ones) & ~del & high))
-            return 0;
-    }
-    for (; i < n; i++)
-        if (!is_graph((unsigned char)s[i]))
-            return 0;
-    return 1;
+    return home_ok(h, n) && !has_colon(h, n);
 }
 
 int userdb_valid_hash(const char *h)
 {
     size_t n = strlen(h);
-    return all_graph(h, n) && !memchr(h, ':', n);
+    return all_graph(h, n) && !has_colon(h, n);
 }
 
 int userdb_valid_apop(const char *hex)
 {
-    size_t n = strlen(hex);
-    if (n % 2 || n > 2 * USERDB_APOP_SECRET_MAX)
-        return 0;
-    for (; *hex; hex++)
-        if (!((*hex >= '0' && *hex <= '9') || (*hex >= 'a' && *hex <= 'f')))
-            return 0;
-    return 1;
+    return apop_ok(hex, strlen(hex));
 }
 
 int userdb_addr_eq(const char *a, const char *b)
@@ -137,43 +150,57 @@ int userdb_addr_eq(const char *a, const char *b)
 
 /* ---- lines ---- */
 
-static char *next_field(char **p)
+/* Split [line, line + n) at colons in place (each becomes a NUL; the
+ * byte at line[n] must be one already) into at most max fields.
+ * Returns how many, max meaning "max or more". */
+static size_t split_fields(char *line, size_t n, char **f, size_t *len,
+                           size_t max)
 {
-    char *f = *p, *c;
-    if (!f)
-        return NULL;
-    c = strchr(f, ':');
-    if (c) {
+    char *p = line, *end = line + n;
+    size_t k = 0;
+    while (k < max) {
+        char *c = memchr(p, ':', (size_t)(end - p));
+        f[k] = p;
+        len[k++] = (size_t)((c ? c : end) - p);
+        if (!c)
+            break;
         *c = '\0';
-        *p = c + 1;
-    } else {
-        *p = NULL;
+        p = c + 1;
     }
-    return f;
+    return k;
+}
+
+/* userdb_parse on a line of known length, which may hold NUL bytes (the
+ * lookup's buffer): they fail the field checks like any control byte. */
+static int parse_line(char *line, size_t n, struct userdb_entry *e)
+{
+    const char *s = line, *end = line + n;
+    char *f[6];
+    size_t len[6], k;
+
+    while (s < end && (*s == ' ' || *s == '\t'))
+        s++;
+    if (s == end || *s == '#')
+        return memchr(s, '\0', (size_t)(end - s)) ? -1 : 0;
+    memset(e, 0, sizeof *e);
+    k = split_fields(line, n, f, len, 6);
+    if (k < 4 || k > 5)
+        return -1;
+    e->address = f[0];
+    e->hash = f[1];
+    e->owner = f[2];
+    e->home = f[3];
+    e->apop = k == 5 ? f[4] : (char *)"";
+    if (!address_ok(f[0], len[0]) || !all_graph(f[1], len[1])
+        || !owner_ok(f[2], len[2]) || !home_ok(f[3], len[3])
+        || (k == 5 && !apop_ok(f[4], len[4])))
+        return -1;
+    return 1;
 }
 
 int userdb_parse(char *line, struct userdb_entry *e)
 {
-    char *p = line;
-    const char *s = line;
-
-    while (*s == ' ' || *s == '\t')
-        s++;
-    if (*s == '\0' || *s == '#')
-        return 0;
-    memset(e, 0, sizeof *e);
-    e->address = next_field(&p);
-    e->hash = next_field(&p);
-    e->owner = next_field(&p);
-    e->home = next_field(&p);
-    e->apop = p ? next_field(&p) : (char *)"";
-    if (!e->home || p != NULL)
-        return -1;
-    if (!userdb_valid_address(e->address) || !userdb_valid_hash(e->hash)
-        || !userdb_valid_owner(e->owner) || !userdb_valid_home(e->home)
-        || !userdb_valid_apop(e->apop))
-        return -1;
-    return 1;
+    return parse_line(line, strlen(line), e);
 }
 
 void userdb_entry_free(struct userdb_entry *e)
@@ -267,11 +294,11 @@ static int scan_line(char *line, size_t n, const char *address,
 {
     struct userdb_entry cur;
     int rc;
-    if (n > USERDB_LINE_MAX || memchr(line, '\0', n)) {
+    if (n > USERDB_LINE_MAX) {
         (*bad)++;
         return 0;
     }
-    rc = userdb_parse(line, &cur);
+    rc = parse_line(line, n, &cur);
     if (rc < 0)
         (*bad)++;
     if (rc != 1)

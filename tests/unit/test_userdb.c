@@ -159,6 +159,42 @@ static void lookup(void)
     is_int(errno, ENOENT, "with errno");
 }
 
+/* Lines the scan must count as malformed, whichever field holds the bad
+ * bytes (NULs too: the file is one buffer, not C strings), while the
+ * good line after them is still found. */
+static void lookup_malformed(void)
+{
+    static const char text[] =
+        "nul@abc.com:$6$aa$x:vmail:/m/a\0tail\n"          /* NUL in home */
+        "# a comment\0with a NUL\n"
+        "sp@abc.com:$6$aa$ x:vmail:/m/a\n"                  /* space in hash */
+        "del@abc.com:$6$aa$x\x7f:vmail:/m/a\n"             /* DEL in hash */
+        "hi@abc.com:$6$aa$x\xc3\xa9:vmail:/m/a\n"          /* UTF-8 in hash */
+        "ctl@abc.com:$6$aa$x:vm\x01ail:/m/a\n"             /* control in owner */
+        "@abc.com:$6$aa$x:vmail:/m/a\n"                     /* empty local part */
+        "a@abc..com:$6$aa$x:vmail:/m/a\n"                   /* empty label */
+        "a@abc.com:$6$aa$x::/m/a\n"                         /* empty owner */
+        "a@abc.com:$6$aa$x:-vmail:/m/a\n"                   /* owner like an option */
+        "a@abc.com:$6$aa$x:vmail:m/a\n"                     /* relative home */
+        "a@abc.com:$6$aa$x:vmail:/m/a:ABCD\n"               /* upper-case hex */
+        "a@abc.com:$6$aa$x:vmail:/m/a:abc\n"                /* odd hex */
+        "a@abc.com:$6$aa$x:vmail:/m/a:ab:cd\n"              /* six fields */
+        "a@abc.com:$6$aa$x:vmail\n"                         /* three fields */
+        "good@abc.com:$6$bb$good:vmail:/m/good dir\n";
+    struct userdb_entry e;
+    size_t bad = 0;
+    FILE *f = fopen(path, "w");
+    fwrite(text, 1, sizeof text - 1, f);
+    fclose(f);
+    is_int(userdb_lookup(path, "good@abc.com", &e, NULL, 0, &bad), 1,
+           "a good line after fifteen bad ones: found");
+    is_str(e.home, "/m/good dir", "with its home");
+    is_int(bad, 15, "all fifteen counted as malformed, NUL lines included");
+    userdb_entry_free(&e);
+    is_int(userdb_lookup(path, "nul@abc.com", &e, NULL, 0, NULL), 0,
+           "a line cut by a NUL is no entry");
+}
+
 static void editing(void)
 {
     struct userdb db;
@@ -246,6 +282,7 @@ int main(void)
     lookup();
     editing();
     concurrent();
+    lookup_malformed();     /* last: it replaces the file editing() uses */
     {
         char cmd[300];
         snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
