@@ -97,11 +97,13 @@ static int privsep_parse_ids(const char *spec, struct privsep_acct *a)
     return 0;
 }
 
-/* name in GREETER_PASSWD_FILE, read with fgetpwent, never getpwnam: the
- * greeter is static, and a static glibc's getpwnam dlopens the NSS
- * modules (libnss_systemd...) it cannot safely load; the account is a
- * local system account anyway.  1 found, 0 not, dies if unreadable. */
-static int privsep_by_name(const char *name, struct privsep_acct *a)
+/* name in GREETER_PASSWD_FILE, else fallback (when not NULL), in one
+ * pass.  Read with fgetpwent, never getpwnam: the greeter is static, and
+ * a static glibc's getpwnam dlopens the NSS modules (libnss_systemd...)
+ * it cannot safely load; the account is a local system account anyway.
+ * 1 found, 0 not, dies if the file cannot be read. */
+static int privsep_by_name(const char *name, const char *fallback,
+                           struct privsep_acct *a)
 {
     FILE *f = fopen(GREETER_PASSWD_FILE, "re");
     struct passwd *pw;
@@ -109,19 +111,21 @@ static int privsep_by_name(const char *name, struct privsep_acct *a)
     if (!f)
         log_die(111, "cannot read %s: %s", GREETER_PASSWD_FILE,
                 strerror(errno));
-    while (!found && (pw = fgetpwent(f)) != NULL) {
-        if (strcmp(pw->pw_name, name) == 0) {
+    while (found != 1 && (pw = fgetpwent(f)) != NULL) {
+        int is_name = strcmp(pw->pw_name, name) == 0;
+        if (is_name || (!found && fallback &&
+                        strcmp(pw->pw_name, fallback) == 0)) {
             a->uid = pw->pw_uid;
             a->gid = pw->pw_gid;
-            a->who = name;
-            found = 1;
+            a->who = is_name ? name : fallback;
+            found = is_name ? 1 : 2;   /* 2: keep looking for name */
         }
     }
     /* fgetpwent ends with NULL at the end and on a read error alike. */
-    if (!found && ferror(f))
+    if (found != 1 && ferror(f))
         log_die(111, "cannot read %s", GREETER_PASSWD_FILE);
     fclose(f);
-    return found;
+    return found != 0;
 }
 
 /* --privsep-user as UID:GID, or a name (default popkit, then nobody);
@@ -140,9 +144,9 @@ static void privsep_account(const struct greeter_conf *c,
         a->who = name;
         return;
     }
-    if (name ? privsep_by_name(name, a)
-             : privsep_by_name(GREETER_PRIVSEP_USER, a) ||
-                   privsep_by_name(GREETER_PRIVSEP_FALLBACK, a))
+    if (name ? privsep_by_name(name, NULL, a)
+             : privsep_by_name(GREETER_PRIVSEP_USER,
+                               GREETER_PRIVSEP_FALLBACK, a))
         return;
     log_die(111, "privsep user %s not found in %s (it must be a local "
             "account; or give --privsep-user=UID:GID)",
