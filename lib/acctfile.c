@@ -185,31 +185,29 @@ static int find_groups(const char *buf, size_t len, struct acctfile *a)
 }
 
 int acctfile_find(const char *passwd, const char *group, const char *login,
-                   struct acctfile *a)
+                  struct acctfile *a)
 {
-    size_t len;
-    char *buf;
+    struct slurp file;
     int found, err;
 
     memset(a, 0, sizeof *a);
     if (!*login)
         return 0;   /* an empty name field is no account */
-    buf = slurp(passwd, ACCTFILE_MAX, &len);
-    if (!buf)
+    if (slurp(&file, passwd, ACCTFILE_MAX))
         return -1;
-    found = find_passwd(buf, len, login, a);
-    free(buf);
+    found = find_passwd(file.data, file.len, login, a);
+    slurp_release(&file, 0);
     if (found != 1)
         return found;
-    buf = slurp(group, ACCTFILE_MAX, &len);
-    if (!buf || find_groups(buf, len, a)) {
+    if (slurp(&file, group, ACCTFILE_MAX)
+        || find_groups(file.data, file.len, a)) {
         err = errno;
-        free(buf);
+        slurp_release(&file, 0);
         acctfile_free(a);
         errno = err;
         return -1;
     }
-    free(buf);
+    slurp_release(&file, 0);
     return 1;
 }
 

@@ -125,6 +125,11 @@
  * local file beyond 64 MiB (some 500,000 accounts) is not one to read
  * per session, and a bound keeps a runaway file from eating memory. */
 #define ACCTFILE_MAX (64L * 1024 * 1024)
+/* slurp() takes memory for a file this big or bigger from mmap with
+ * MAP_POPULATE, all pages at once, rather than from malloc, whose
+ * fresh pages fault one by one as read fills them: at 128 KiB (glibc's
+ * own mmap threshold) the faults start to cost more than the mmap. */
+#define SLURP_POPULATE_MIN (128 * 1024)
 
 /* ---- TLS relay (lib/tls.h) ---- */
 

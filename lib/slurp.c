@@ -9,52 +9,80 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "params.h"
 #include "util.h"
 
-/* Room for at least need bytes (and the NUL); the old buffer is wiped,
- * since it may hold secrets.  NULL (errno set) on failure. */
-static char *grow(char *buf, size_t used, size_t *cap, size_t need,
-                  size_t max)
+/* cap bytes, populated by mmap when big; 0 or -1. */
+static int alloc_buf(struct slurp *s, size_t cap)
 {
-    size_t ncap = *cap * 2;
-    char *nbuf;
+    if (cap >= SLURP_POPULATE_MIN) {
+        void *p = mmap(NULL, cap, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+        if (p == MAP_FAILED)
+            return -1;
+        s->data = p;
+        s->mapped = 1;
+    } else {
+        s->data = malloc(cap);
+        if (!s->data)
+            return -1;
+        s->mapped = 0;
+    }
+    s->cap = cap;
+    return 0;
+}
+
+void slurp_release(struct slurp *s, int wipe_it)
+{
+    if (s->data) {
+        if (wipe_it)
+            wipe(s->data, s->cap);
+        if (s->mapped)
+            munmap(s->data, s->cap);
+        else
+            free(s->data);
+    }
+    memset(s, 0, sizeof *s);
+}
+
+/* Room for at least need bytes and the NUL; the old buffer is wiped,
+ * since it may hold secrets.  0 or -1 (errno set). */
+static int grow(struct slurp *s, size_t used, size_t need, size_t max)
+{
+    struct slurp old = *s;
+    size_t ncap = s->cap * 2;
     if (need > max) {
         errno = EFBIG;
-        return NULL;
+        return -1;
     }
     if (ncap < need + 1)
         ncap = need + 1;
     if (ncap > max + 2)
         ncap = max + 2;
-    nbuf = malloc(ncap);
-    if (!nbuf)
-        return NULL;
-    memcpy(nbuf, buf, used);
-    wipe(buf, *cap);
-    free(buf);
-    *cap = ncap;
-    return nbuf;
+    if (alloc_buf(s, ncap)) {
+        *s = old;
+        return -1;
+    }
+    memcpy(s->data, old.data, used);
+    slurp_release(&old, 1);
+    return 0;
 }
 
-/* Read fd to its end into *bufp (capacity *cap). */
-static int read_all(int fd, char **bufp, size_t *cap, size_t *len,
-                    size_t max)
+/* Read fd to its end into s. */
+static int read_all(int fd, struct slurp *s, size_t max)
 {
     size_t used = 0;
     for (;;) {
         ssize_t r;
-        if (used + 1 >= *cap) {
-            char *nbuf = grow(*bufp, used, cap, used + 1, max);
-            if (!nbuf)
-                return -1;
-            *bufp = nbuf;
-        }
+        if (used + 1 >= s->cap && grow(s, used, used + 1, max))
+            return -1;
         /* Ask for all the room but the NUL: one byte more than the file
          * had at fstat, so a short read means its end. */
-        r = read(fd, *bufp + used, *cap - 1 - used);
+        r = read(fd, s->data + used, s->cap - 1 - used);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
@@ -64,47 +92,38 @@ static int read_all(int fd, char **bufp, size_t *cap, size_t *len,
             errno = EFBIG;
             return -1;
         }
-        if (r == 0 || used + 1 < *cap)
+        if (r == 0 || used + 1 < s->cap)
             break;
     }
-    (*bufp)[used] = '\0';
-    *len = used;
+    s->data[used] = '\0';
+    s->len = used;
     return 0;
 }
 
-char *slurp(const char *path, size_t max, size_t *len)
+int slurp(struct slurp *s, const char *path, size_t max)
 {
     struct stat st;
-    size_t cap;
-    char *buf;
-    int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+    int fd, err;
 
+    memset(s, 0, sizeof *s);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return NULL;
-    if (fstat(fd, &st)) {
-        err = errno;
-        close(fd);
-        errno = err;
-        return NULL;
-    }
+        return -1;
+    if (fstat(fd, &st))
+        goto fail;
     if (st.st_size < 0 || (size_t)st.st_size > max) {
-        close(fd);
         errno = EFBIG;
-        return NULL;
+        goto fail;
     }
     /* The size, one byte to see the end, and the NUL. */
-    cap = (size_t)st.st_size + 2;
-    buf = malloc(cap);
-    if (!buf || read_all(fd, &buf, &cap, len, max)) {
-        err = errno;
-        if (buf) {
-            wipe(buf, cap);
-            free(buf);
-        }
-        close(fd);
-        errno = err;
-        return NULL;
-    }
+    if (alloc_buf(s, (size_t)st.st_size + 2) || read_all(fd, s, max))
+        goto fail;
     close(fd);
-    return buf;
+    return 0;
+fail:
+    err = errno;
+    slurp_release(s, 1);
+    close(fd);
+    errno = err;
+    return -1;
 }

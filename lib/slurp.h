@@ -9,17 +9,31 @@
  * reported and stops at the first short read; a file that grew is read
  * on to its end.
  *
- * slurp() returns a malloc'ed buffer holding the file and a NUL after
- * it (a NUL inside the file is kept: callers that care look for it),
- * with its length in *len; or NULL with errno set (EFBIG: longer than
- * max).  Callers holding secrets wipe the buffer before freeing it; so
- * does slurp() itself with any buffer it outgrows.
+ * A big file (SLURP_POPULATE_MIN bytes or more) goes to memory mapped
+ * with MAP_POPULATE: the kernel provides every page in the one mmap call
+ * instead of one page fault per 4 KiB as read fills a fresh malloc'ed
+ * buffer (a users file of thousands of lines in a new process each
+ * session).
+ *
+ * slurp() fills *s: data holds the file and a NUL after it (a NUL inside
+ * the file is kept: callers that care look for it), len its length.
+ * 0, or -1 with errno set (EFBIG: longer than max).  slurp_release()
+ * frees it, wiping it first when wipe_it is set (files holding hashes);
+ * slurp() itself wipes any buffer it outgrows.
  */
 #ifndef POPKIT_SLURP_H
 #define POPKIT_SLURP_H
 
 #include <stddef.h>
 
-char *slurp(const char *path, size_t max, size_t *len);
+struct slurp {
+    char *data;
+    size_t len;
+    size_t cap;     /* bytes allocated */
+    int mapped;     /* by mmap (else malloc) */
+};
+
+int slurp(struct slurp *s, const char *path, size_t max);
+void slurp_release(struct slurp *s, int wipe_it);
 
 #endif

@@ -319,24 +319,23 @@ int userdb_lookup(const char *path, const char *address,
                   struct userdb_entry *e, char *tmpl, size_t tmplsz,
                   size_t *malformed)
 {
-    size_t len, pos = 0, n, bad = 0;
-    char *buf, *line;
+    size_t pos = 0, n, bad = 0;
+    struct slurp file;
+    char *line;
     int err = 0;
 
     memset(e, 0, sizeof *e);
     if (tmpl && tmplsz)
         tmpl[0] = '\0';
     /* The whole file in one read: no stdio, no system call per line. */
-    buf = slurp(path, USERDB_FILE_MAX, &len);
-    if (!buf)
+    if (slurp(&file, path, USERDB_FILE_MAX))
         return -1;
-    while ((line = next_line(buf, len, &pos, &n)) != NULL)
+    while ((line = next_line(file.data, file.len, &pos, &n)) != NULL)
         if (scan_line(line, n, address, e, tmpl, tmplsz, &bad)) {
             err = ENOMEM;
             break;
         }
-    wipe(buf, len);
-    free(buf);
+    slurp_release(&file, 1);
     if (malformed)
         *malformed = bad;
     if (err) {

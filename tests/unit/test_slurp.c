@@ -1,5 +1,5 @@
 /* test_slurp.c -- lib/slurp: a whole file in memory, any size up to the
- * bound, NULs kept. */
+ * bound, NULs kept; small files in malloc'ed memory, big ones mapped. */
 #include "config.h"
 
 #include <errno.h>
@@ -8,71 +8,82 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "params.h"
 #include "slurp.h"
 #include "tap.h"
 
 static char path[] = "/tmp/test_slurp.XXXXXX";
 
+static void write_bytes(const char *data, size_t n)
+{
+    FILE *f = fopen(path, "w");
+    fwrite(data, 1, n, f);
+    fclose(f);
+}
+
+/* A file that grows after fstat (a pipe stands in: fstat says 0). */
+static void grows(void)
+{
+    struct slurp s;
+    char name[64];
+    int p[2];
+    if (pipe(p)) {
+        ok(0, "pipe");
+        return;
+    }
+    for (int i = 0; i < 3; i++)
+        if (write(p[1], "0123456789", 10) != 10)
+            break;
+    close(p[1]);
+    snprintf(name, sizeof name, "/dev/fd/%d", p[0]);
+    ok(slurp(&s, name, 100) == 0 && s.len == 30
+       && memcmp(s.data, "0123456789", 10) == 0 && s.data[30] == '\0',
+       "more than fstat said: read on to the end");
+    slurp_release(&s, 1);
+    close(p[0]);
+}
+
 int main(void)
 {
-    size_t len = 99;
-    char *buf, *big;
+    struct slurp s;
+    size_t bign = SLURP_POPULATE_MIN * 2 + 1234;
+    char *big;
     int fd = mkstemp(path);
-    FILE *f;
 
     if (fd < 0)
         return 1;
     close(fd);
-    buf = slurp(path, 100, &len);
-    ok(buf && len == 0 && buf[0] == '\0', "an empty file: empty, NUL-ended");
-    free(buf);
+    ok(slurp(&s, path, 100) == 0 && s.len == 0 && s.data[0] == '\0',
+       "an empty file: empty, NUL-ended");
+    slurp_release(&s, 0);
+    ok(s.data == NULL && s.len == 0, "released: emptied");
 
-    f = fopen(path, "w");
-    fwrite("a\0b\nc", 1, 5, f);
-    fclose(f);
-    buf = slurp(path, 100, &len);
-    ok(buf && len == 5 && memcmp(buf, "a\0b\nc", 6) == 0,
-       "a NUL inside is kept, a NUL is added after");
-    free(buf);
+    write_bytes("a\0b\nc", 5);
+    ok(slurp(&s, path, 100) == 0 && s.len == 5
+       && memcmp(s.data, "a\0b\nc", 6) == 0 && !s.mapped,
+       "a NUL inside is kept, a NUL is added after; small: malloc'ed");
+    slurp_release(&s, 1);
 
-    big = malloc(300000);
-    for (size_t i = 0; i < 300000; i++)
+    big = malloc(bign);
+    for (size_t i = 0; i < bign; i++)
         big[i] = (char)('a' + i % 26);
-    f = fopen(path, "w");
-    fwrite(big, 1, 300000, f);
-    fclose(f);
-    buf = slurp(path, 300000, &len);
-    ok(buf && len == 300000 && memcmp(buf, big, len) == 0 && buf[len] == '\0',
-       "300 kB, exactly the bound: read whole");
-    free(buf);
+    write_bytes(big, bign);
+    ok(slurp(&s, path, bign) == 0 && s.len == bign
+       && memcmp(s.data, big, bign) == 0 && s.data[bign] == '\0',
+       "a big file, exactly the bound: read whole");
+    ok(s.mapped, "big: in populated mapped memory");
+    slurp_release(&s, 1);
     errno = 0;
-    buf = slurp(path, 299999, &len);
-    ok(!buf && errno == EFBIG, "one byte over the bound: EFBIG");
+    ok(slurp(&s, path, bign - 1) == -1 && errno == EFBIG && s.data == NULL,
+       "one byte over the bound: EFBIG");
     free(big);
 
     errno = 0;
     unlink(path);
-    ok(!slurp(path, 100, &len) && errno == ENOENT, "a missing file: ENOENT");
+    ok(slurp(&s, path, 100) == -1 && errno == ENOENT, "a missing file: ENOENT");
     errno = 0;
-    ok(!slurp("/tmp", 1 << 20, &len) && errno == EISDIR,
+    ok(slurp(&s, "/tmp", 1 << 20) == -1 && errno == EISDIR,
        "a directory: its read error (EISDIR)");
-
-    /* A file that grows after fstat (a pipe stands in: fstat says 0). */
-    {
-        int p[2];
-        char name[64];
-        if (pipe(p) == 0) {
-            for (int i = 0; i < 3; i++)
-                if (write(p[1], "0123456789", 10) != 10)
-                    break;
-            close(p[1]);
-            snprintf(name, sizeof name, "/dev/fd/%d", p[0]);
-            buf = slurp(name, 100, &len);
-            ok(buf && len == 30 && memcmp(buf, "0123456789", 10) == 0,
-               "more than fstat said: read on to the end");
-            free(buf);
-            close(p[0]);
-        }
-    }
+    grows();
     return tap_done();
 }
