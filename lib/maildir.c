@@ -779,6 +779,42 @@ int maildir_scan(struct maildir *md, unsigned flags)
     return 0;
 }
 
+int maildir_listing_refresh(struct maildir *md)
+{
+    if (md->lockfd < 0)
+        return -1;
+    maildir_moves_wait(md);
+    /* The listing is saved only by a scan that begins after the last
+     * change was stamped (maildir_settled): give the coarse clock the
+     * tick or two it needs, boundedly. */
+    for (int waited = 0;; waited++) {
+        struct stat cs, ns;
+        struct timespec now;
+        if (clock_gettime(CLOCK_REALTIME_COARSE, &now) < 0 ||
+            fstat(md->curfd, &cs) < 0 || fstat(md->newfd, &ns) < 0)
+            return -1;
+        if (maildir_settled(&cs, &now) && maildir_settled(&ns, &now))
+            break;
+        if (waited >= MAILDIR_LISTING_REFRESH_WAIT_MS)
+            return -1;
+        struct timespec ms = { 0, 1000000L };
+        nanosleep(&ms, NULL);
+    }
+    /* A scan of its own (under this session's lock and descriptors), so
+     * the session's listing, with its deletion marks, stays as it is. */
+    struct maildir t;
+    memset(&t, 0, sizeof t);
+    t.dirfd = md->dirfd;
+    t.newfd = md->newfd;
+    t.curfd = md->curfd;
+    t.lockfd = md->lockfd;
+    int r = maildir_scan(&t, MAILDIR_SCAN_MOVE | MAILDIR_SCAN_SIZES);
+    maildir_moves_wait(&t);
+    region_free(t.msg, t.cap);
+    region_free(t.arena, t.arena_cap);
+    return r;
+}
+
 /* ---- Reading and removing one message ---- */
 
 int maildir_find_unique(int dirfd, const char *name, char *out)

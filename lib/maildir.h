@@ -132,6 +132,13 @@ int maildir_scan(struct maildir *md, unsigned flags);
  * maildir_close call it themselves.  A no-op when nothing is under way.
  * Killing the process at any moment is safe (see maildir.c). */
 void maildir_moves_wait(struct maildir *md);
+/* Under the lock, at the end of a session that moved mail: scan again
+ * (moving what arrived meanwhile) so the listing cache is saved now and
+ * the next session need not read the directories.  Waits up to
+ * MAILDIR_LISTING_REFRESH_WAIT_MS for the directories' last change to
+ * be a clock tick old (maildir_cache.c says why).  md itself is left as
+ * it is.  0, or -1 (nothing saved; harmless). */
+int maildir_listing_refresh(struct maildir *md);
 
 /* The message's file name (no directory), and its directory fd.  The
  * name may live in a buffer inside md that the next call reuses.  Use

@@ -236,6 +236,11 @@
  * gets MAILDIR_LISTING_SETTLE_COARSE_MS, beyond FAT's 2 s. */
 #define MAILDIR_LISTING_SETTLE_US 1000
 #define MAILDIR_LISTING_SETTLE_COARSE_MS 2100
+/* How long QUIT after a session that moved mail from new/ waits for the
+ * directories' stamps to settle before saving the listing for the next
+ * session (maildir_listing_refresh): a few coarse clock ticks; on a
+ * file system with coarse stamps it gives up, the next session saves it. */
+#define MAILDIR_LISTING_REFRESH_WAIT_MS 25
 /* A scan that has more messages than this to move from new/ to cur/
  * answers first and renames in a background thread (the renames are
  * most of a first session's cost: ~13 us each on ext4 with 100,000

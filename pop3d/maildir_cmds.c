@@ -339,6 +339,10 @@ static int cmd_quit(struct session *s, int argc, char **argv)
         log_error("cannot sync the maildrop: %s", strerror(errno));
         failed++;
     }
+    /* The first session on new mail changed the directories: list them
+     * again now, so the next session finds a listing cache. */
+    if (s->md.moved > 0)
+        maildir_listing_refresh(&s->md);
     /* Unlock before answering: the client may reconnect the moment it
      * reads the answer, and must not find this session in the way. */
     maildir_unlock(&s->md);

@@ -598,6 +598,13 @@ def test_many_new():
                   for i, (nm, b) in enumerate(zip(names, bodies)) if i != 1)
     is_(sorted(os.listdir(os.path.join(MD, "cur"))), want,
         "many new: all but the deleted one in cur/ with exact W")
+    s = Session()
+    is_(s.line(), b"+OK maildrop has %d messages (%d octets)" %
+        (n - 1, total - len(wire(bodies[1]))), "many new: next session")
+    s.cmd("QUIT")
+    s.wait()
+    ok("moved=0 read=0 listing=1" in s.log,
+       "many new: next session from the listing the first one saved", s.log)
 
 
 def test_idle():

@@ -961,7 +961,29 @@ static void test_many_new(void)
     if (fd >= 0)
         close(fd);
     is_int(many_check_scan(&md), 0, "sizes and UIDLs right after the moves");
+    put("new", "1800000000.M1P1.late", "late\n");   /* arrives meanwhile */
+    is_int(maildir_listing_refresh(&md), 0, "listing refreshed at the end");
+    is_int(md.count, MANY, "the session's own listing untouched");
+    ok(exists("cur", "1800000000.M1P1.late,W=6:2,"), "late mail moved by the refresh");
     maildir_close(&md);
+    ok(maildir_open(&md, root) == 0 && maildir_lock(&md) == 0 &&
+       maildir_scan(&md, MAILDIR_SCAN_MOVE | MAILDIR_SCAN_SIZES) == 0 &&
+       md.from_listing == 0, "refresh that moved late mail saves no listing");
+    maildir_close(&md);
+    ok(maildir_open(&md, root) == 0 && maildir_lock(&md) == 0 &&
+       maildir_scan(&md, MAILDIR_SCAN_MOVE | MAILDIR_SCAN_SIZES) == 0,
+       "scan after the late one settled");
+    is_int(maildir_listing_refresh(&md), 0, "refresh with nothing new");
+    maildir_close(&md);
+    ok(maildir_open(&md, root) == 0 && maildir_lock(&md) == 0 &&
+       maildir_scan(&md, MAILDIR_SCAN_MOVE | MAILDIR_SCAN_SIZES) == 0 &&
+       md.from_listing == 1 && md.count == MANY + 1 && md.size_reads == 0,
+       "next session comes from the refreshed listing");
+    maildir_close(&md);
+    struct maildir nolock;
+    ok(maildir_open(&nolock, root) == 0 && maildir_listing_refresh(&nolock) < 0,
+       "no refresh without the lock");
+    maildir_close(&nolock);
 
     /* Closing (or unlocking) while the thread runs waits for it. */
     many_fill();
