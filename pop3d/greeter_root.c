@@ -20,14 +20,13 @@
  * that never starts TLS does not pay for loading it).  At start-up the
  * greeter only checks that the files and the relay are there.
  */
-#include "config.h"   /* _GNU_SOURCE: musl declares fgetpwent only then */
+#include "config.h"   /* _GNU_SOURCE, also for musl */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <grp.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -97,31 +96,64 @@ static int privsep_parse_ids(const char *spec, struct privsep_acct *a)
     return 0;
 }
 
+/* A passwd line, NAME:PASSWORD:UID:GID:..., split in place: its name and
+ * ids, or -1 for a comment or a malformed line (skipped, as the C
+ * library's own files parser skips them). */
+static int privsep_pwline(char *line, const char **nm, struct privsep_acct *a)
+{
+    char *f[4];
+    uint32_t u, g;
+    line += strspn(line, " \t");
+    if (*line == '#')
+        return -1;
+    for (int i = 0; i < 4; i++) {
+        f[i] = line;
+        if (!(line = strchr(line, ':')))
+            return -1;
+        *line++ = '\0';
+    }
+    if (privsep_id(f[2], strlen(f[2]), &u) < 0 ||
+        privsep_id(f[3], strlen(f[3]), &g) < 0)
+        return -1;
+    *nm = f[0];
+    a->uid = (uid_t)u;
+    a->gid = (gid_t)g;
+    return 0;
+}
+
 /* name in GREETER_PASSWD_FILE, else fallback (when not NULL), in one
- * pass.  Read with fgetpwent, never getpwnam: the greeter is static, and
- * a static glibc's getpwnam dlopens the NSS modules (libnss_systemd...)
- * it cannot safely load; the account is a local system account anyway.
- * 1 found, 0 not, dies if the file cannot be read. */
+ * pass.  The file itself, never getpwnam: the greeter is static, and a
+ * static glibc's getpwnam dlopens the NSS modules (libnss_systemd...) it
+ * cannot safely load; the account is a local system account anyway.
+ * (Not fgetpwent either: glibc's calls lseek twice a line.)  1 found,
+ * 0 not; dies if the file cannot be read. */
 static int privsep_by_name(const char *name, const char *fallback,
                            struct privsep_acct *a)
 {
     FILE *f = fopen(GREETER_PASSWD_FILE, "re");
-    struct passwd *pw;
-    int found = 0;
+    char *line = NULL;
+    size_t cap = 0;
+    int found = 0;   /* 1: name, 2: fallback so far */
     if (!f)
         log_die(111, "cannot read %s: %s", GREETER_PASSWD_FILE,
                 strerror(errno));
-    while (found != 1 && (pw = fgetpwent(f)) != NULL) {
-        int is_name = strcmp(pw->pw_name, name) == 0;
-        if (is_name || (!found && fallback &&
-                        strcmp(pw->pw_name, fallback) == 0)) {
-            a->uid = pw->pw_uid;
-            a->gid = pw->pw_gid;
-            a->who = is_name ? name : fallback;
-            found = is_name ? 1 : 2;   /* 2: keep looking for name */
+    while (found != 1 && getline(&line, &cap, f) > 0) {
+        struct privsep_acct e;
+        const char *nm;
+        if (privsep_pwline(line, &nm, &e) < 0)
+            continue;
+        if (strcmp(nm, name) == 0) {
+            *a = e;
+            a->who = name;
+            found = 1;
+        } else if (!found && fallback && strcmp(nm, fallback) == 0) {
+            *a = e;
+            a->who = fallback;
+            found = 2;
         }
     }
-    /* fgetpwent ends with NULL at the end and on a read error alike. */
+    free(line);
+    /* getline ends with -1 at the end and on a read error alike. */
     if (found != 1 && ferror(f))
         log_die(111, "cannot read %s", GREETER_PASSWD_FILE);
     fclose(f);
