@@ -51,7 +51,7 @@
  * account, since nobody may also own mail (stage 3 of other sessions). */
 #define GREETER_PRIVSEP_USER "popkit"
 #define GREETER_PRIVSEP_FALLBACK "nobody"
-/* ...looked up here with fgetpwent, never through NSS (greeter_root.c):
+/* ...looked up by reading this file, never through NSS (greeter_root.c):
  * the greeter is linked statically, and both are local system accounts. */
 #define GREETER_PASSWD_FILE "/etc/passwd"
 /* ...chrooted here: an empty, root-owned directory (created 0755 when
