@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -495,7 +495,7 @@ static void sort_msgs(struct maildir *md)
     intro_sort(md, md->msg, md->count, depth);
 }
 
-/* ---- Sizes: the size cache, then the files, on two threads ---- */
+/* ---- Sizes: the size cache, then the files, in two processes ---- */
 
 /* Does m need its size read by a scan with these flags? */
 static int need_size(const struct maildir_msg *m, unsigned flags)
@@ -505,63 +505,85 @@ static int need_size(const struct maildir_msg *m, unsigned flags)
             ((flags & MAILDIR_SCAN_MOVE) && (m->flags & MAILDIR_F_NEW)));
 }
 
-/* One thread's share of the messages to read.  Each job writes only the
- * entries it lists (distinct array elements), and reads the arena and
- * the rest of md, which nobody changes meanwhile. */
-struct size_job {
-    const struct maildir *md;
-    const uint32_t *idx;
-    size_t n;
-    char *buf;               /* MAILDIR_READ_CHUNK bytes */
-    unsigned reads;
-    char name[NAME_MAX + 1];
-};
-
-static void *size_job_run(void *arg)
+/* A map both processes of a fork write: results a helper hands back. */
+static void *shared_map(size_t len)
 {
-    struct size_job *j = arg;
-    for (size_t k = 0; k < j->n; k++) {
-        struct maildir_msg *m = &j->md->msg[j->idx[k]];
-        int dirfd = (m->flags & MAILDIR_F_NEW) ? j->md->newfd : j->md->curfd;
-        uint64_t wire;
-        if (size_at(dirfd, maildir_build_name(j->md, m, j->name), j->buf,
-                    &wire) < 0)
-            continue;   /* vanished or not a file: left unknown, dropped */
-        m->wire_size = wire >= MAILDIR_SIZE_UNKNOWN ? MAILDIR_SIZE_UNKNOWN - 1
-                                                    : wire;
-        j->reads++;
-    }
-    return NULL;
+    void *p = mmap(NULL, len ? len : 1, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
 }
 
-/* Read the files idx[0..n) lists; with many, half of them on a second
- * thread (the open/read/close is kernel work that two cores share).
- * -1 only when out of memory. */
+/* Wait for a helper process to end (however it ends). */
+static void helper_wait(pid_t pid)
+{
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        continue;
+}
+
+/* What a sizing helper writes after its last size: it got to the end. */
+#define SIZES_DONE 0x706f706b69742121ULL
+
+/* Read the files idx[0..n) lists into wire[0..n) (UNKNOWN when one
+ * vanished or is not a file).  name: NAME_MAX + 1 bytes. */
+static unsigned size_list(const struct maildir *md, const uint32_t *idx,
+                          size_t n, uint64_t *wire, char *buf, char *name)
+{
+    unsigned reads = 0;
+    for (size_t k = 0; k < n; k++) {
+        const struct maildir_msg *m = &md->msg[idx[k]];
+        int dirfd = (m->flags & MAILDIR_F_NEW) ? md->newfd : md->curfd;
+        uint64_t w;
+        wire[k] = MAILDIR_SIZE_UNKNOWN;
+        if (size_at(dirfd, maildir_build_name(md, m, name), buf, &w) < 0)
+            continue;   /* vanished or not a file: left unknown, dropped */
+        wire[k] = w >= MAILDIR_SIZE_UNKNOWN ? MAILDIR_SIZE_UNKNOWN - 1 : w;
+        reads++;
+    }
+    return reads;
+}
+
+/* Read the files idx[0..n) lists and set their sizes.  With many, a
+ * forked helper reads half of them (the open/read/close is kernel work
+ * two cores share; a process, not a thread: it shares nothing it could
+ * race on, and costs the binary 4 KB of code where threads cost 80 KB
+ * of every session's memory).  It hands the sizes back in a shared map;
+ * if it fails, this process reads its half too.  -1 when out of memory. */
 static int size_files(struct maildir *md, const uint32_t *idx, size_t n,
                       char *buf)
 {
-    struct size_job *jobs = calloc(2, sizeof *jobs);
-    if (!jobs)
+    uint64_t *wire = malloc(n * sizeof *wire);
+    if (!wire)
         return -1;
     size_t half = n >= MAILDIR_SIZE_THREAD_MIN ? n / 2 : n;
-    jobs[0] = (struct size_job){ .md = md, .idx = idx, .n = half, .buf = buf };
-    jobs[1] = (struct size_job){ .md = md, .idx = idx + half, .n = n - half };
-    pthread_t th;
-    int threaded = 0;
-    if (jobs[1].n > 0 && (jobs[1].buf = malloc(MAILDIR_READ_CHUNK)) != NULL &&
-        pthread_create(&th, NULL, size_job_run, &jobs[1]) == 0)
-        threaded = 1;
-    if (!threaded) {
-        /* No second thread: this one reads everything. */
-        jobs[0].n = n;
-        jobs[1].n = 0;
+    size_t maplen = (n - half + 1) * sizeof *wire;
+    uint64_t *theirs = half < n ? shared_map(maplen) : NULL;
+    pid_t pid = theirs ? fork() : -1;
+    if (pid == 0) {
+        char *b = malloc(MAILDIR_READ_CHUNK);
+        if (!b)
+            _exit(1);
+        size_list(md, idx + half, n - half, theirs, b, md->namebuf[1]);
+        theirs[n - half] = SIZES_DONE;
+        _exit(0);
     }
-    size_job_run(&jobs[0]);
-    if (threaded)
-        pthread_join(th, NULL);
-    md->size_reads += jobs[0].reads + jobs[1].reads;
-    free(jobs[1].buf);
-    free(jobs);
+    md->size_reads += size_list(md, idx, pid > 0 ? half : n, wire, buf,
+                                md->namebuf[0]);
+    if (pid > 0) {
+        helper_wait(pid);
+        if (theirs[n - half] == SIZES_DONE) {
+            memcpy(wire + half, theirs, (n - half) * sizeof *wire);
+            for (size_t k = half; k < n; k++)
+                md->size_reads += wire[k] != MAILDIR_SIZE_UNKNOWN;
+        } else {
+            md->size_reads += size_list(md, idx + half, n - half, wire + half,
+                                        buf, md->namebuf[0]);
+        }
+    }
+    if (theirs)
+        munmap(theirs, maplen);
+    for (size_t k = 0; k < n; k++)
+        md->msg[idx[k]].wire_size = wire[k];
+    free(wire);
     return 0;
 }
 
@@ -618,24 +640,25 @@ static int fill_sizes(struct maildir *md, unsigned flags)
 /* ---- Moving new/ to cur/, maybe after the answer ----
  *
  * Renames are most of a first session's cost.  With many to do, the scan
- * returns (the client gets its answer) while a thread renames each
- * new/UNIQUE[,...] to cur/UNIQUE[,...],W=N:2, and notes the outcome in
- * done[]; it reads md (names, sizes) and writes only done[].  The main
- * thread only reads md until maildir_moves_wait(), which every command
- * that changes md or opens a message calls first; then the entries are
- * updated.  Why a kill at any moment is safe: each rename is atomic, so
- * every message is under exactly one of its two names, both valid, with
- * the same UNIQUE (so the same UIDL); W was counted from the whole file
- * before its rename, and the file never changes; the lock is held until
- * the thread is done (maildir_unlock and maildir_close wait), and a
- * listing cache is never written by a scan that moves. */
+ * returns (the client gets its answer) while a forked helper renames
+ * each new/UNIQUE[,...] to cur/UNIQUE[,...],W=N:2, from its own copy of
+ * the listing, and marks each one done in a shared map.  This process
+ * changes nothing on disk meanwhile: every command that opens, removes
+ * or marks a message calls maildir_moves_wait() first, which waits for
+ * the helper and points the entries at their new names.
+ *
+ * Why a kill at any moment is safe: each rename is atomic, so every
+ * message is under exactly one of its two names, both valid, with the
+ * same UNIQUE (so the same UIDL); W was counted from the whole file
+ * before its rename, and the file never changes.  The helper shares the
+ * lock (the same open file), so the lock is held until the renames are
+ * done even if this process dies first; a listing cache is never saved
+ * by a scan that moves. */
 struct maildir_moves {
-    struct maildir *md;
     uint32_t *idx;           /* the entries to move */
-    unsigned char *done;     /* 1: moved */
+    unsigned char *done;     /* shared with the helper: 1 when moved */
     size_t n;
-    pthread_t thread;
-    char name[NAME_MAX + 1], to[NAME_MAX + 1];
+    pid_t pid;               /* the helper, or 0 (moved here) */
 };
 
 /* The cur/ name for m (with name its current name) into to. */
@@ -646,36 +669,37 @@ static void cur_name_of(const struct maildir_msg *m, const char *name,
         snprintf(to, NAME_MAX + 1, "%s", name);   /* too long: as is */
 }
 
-static void *moves_run(void *arg)
+static void moves_run(const struct maildir *md, struct maildir_moves *mv,
+                      char *name)
 {
-    struct maildir_moves *mv = arg;
+    char to[NAME_MAX + 1];
     for (size_t k = 0; k < mv->n; k++) {
-        const struct maildir_msg *m = &mv->md->msg[mv->idx[k]];
-        const char *name = maildir_build_name(mv->md, m, mv->name);
-        cur_name_of(m, name, mv->to);
-        mv->done[k] = move_noreplace(mv->md, name, mv->to) == 0;
+        const struct maildir_msg *m = &md->msg[mv->idx[k]];
+        const char *from = maildir_build_name(md, m, name);
+        cur_name_of(m, from, to);
+        mv->done[k] = move_noreplace(md, from, to) == 0;
     }
-    return NULL;
 }
 
-/* Point the moved entries at their cur/ names.  Main thread only. */
+/* Point the moved entries at their cur/ names. */
 static void moves_apply(struct maildir *md, struct maildir_moves *mv)
 {
+    char to[NAME_MAX + 1];
     for (size_t k = 0; k < mv->n; k++) {
         if (!mv->done[k])
             continue;   /* still in new/ (a cur/ name was taken), or gone */
         struct maildir_msg *m = &md->msg[mv->idx[k]];
-        const char *name = maildir_build_name(md, m, mv->name);
+        const char *name = maildir_build_name(md, m, md->namebuf[0]);
         size_t len = strlen(name);
         char suffix[32];
         size_t w = w_suffix(suffix, m->wire_size);
-        cur_name_of(m, name, mv->to);
+        cur_name_of(m, name, to);
         md->moved++;
-        if (!(m->flags & MAILDIR_F_SFX) && strlen(mv->to) == len + w &&
-            memcmp(mv->to, name, len) == 0 && memcmp(mv->to + len, suffix, w) == 0) {
+        if (!(m->flags & MAILDIR_F_SFX) && strlen(to) == len + w &&
+            memcmp(to, name, len) == 0 && memcmp(to + len, suffix, w) == 0) {
             /* The usual case: the stored part stays, the suffix is implied. */
             m->flags = (m->flags & ~MAILDIR_F_NEW) | MAILDIR_F_SFX;
-        } else if (store_name(md, m, mv->to) == 0) {
+        } else if (store_name(md, m, to) == 0) {
             m->flags &= ~MAILDIR_F_NEW;
         }   /* else out of memory: relocate() finds it in cur/ on use */
     }
@@ -684,11 +708,13 @@ static void moves_apply(struct maildir *md, struct maildir_moves *mv)
 static void moves_free(struct maildir_moves *mv)
 {
     free(mv->idx);
-    free(mv->done);
+    if (mv->done)
+        munmap(mv->done, mv->n ? mv->n : 1);
     free(mv);
 }
 
-/* Move every entry still in new/; in a thread when there are many. */
+/* Move every entry still in new/; in a helper process when there are
+ * many. */
 static int start_moves(struct maildir *md)
 {
     size_t n = 0;
@@ -699,22 +725,26 @@ static int start_moves(struct maildir *md)
         return 0;
     struct maildir_moves *mv = calloc(1, sizeof *mv);
     if (!mv || !(mv->idx = malloc(n * sizeof *mv->idx)) ||
-        !(mv->done = calloc(n, 1))) {
+        !(mv->done = shared_map(n))) {
         if (mv)
             moves_free(mv);
         return -1;
     }
-    mv->md = md;
     for (size_t i = 0; i < md->count; i++)
         if (md->msg[i].flags & MAILDIR_F_NEW)
             mv->idx[mv->n++] = (uint32_t)i;
-    if (n >= MAILDIR_MOVE_ASYNC_MIN &&
-        pthread_create(&mv->thread, NULL, moves_run, mv) == 0) {
+    pid_t pid = n >= MAILDIR_MOVE_ASYNC_MIN ? fork() : -1;
+    if (pid == 0) {
+        moves_run(md, mv, md->namebuf[1]);
+        _exit(0);
+    }
+    if (pid > 0) {
+        mv->pid = pid;
         md->moves = mv;
         md->moving = (unsigned)n;
         return 0;
     }
-    moves_run(mv);
+    moves_run(md, mv, md->namebuf[1]);
     moves_apply(md, mv);
     moves_free(mv);
     return 0;
@@ -725,7 +755,7 @@ void maildir_moves_wait(struct maildir *md)
     struct maildir_moves *mv = md->moves;
     if (!mv)
         return;
-    pthread_join(mv->thread, NULL);
+    helper_wait(mv->pid);   /* killed midway: done[] says how far it got */
     md->moves = NULL;
     md->moving = 0;
     moves_apply(md, mv);

@@ -85,7 +85,7 @@ struct maildir {
     unsigned size_reads;       /* messages read to learn their size */
     unsigned from_listing;     /* 1: the scan came from the listing cache */
     unsigned moving;           /* moves still under way (see below) */
-    struct maildir_moves *moves;   /* the background renames, or NULL */
+    struct maildir_moves *moves;   /* the renames under way, or NULL */
     char namebuf[2][NAME_MAX + 1];   /* names rebuilt for the caller */
 };
 
@@ -124,13 +124,14 @@ void maildir_unlock(struct maildir *md);
 int maildir_scan(struct maildir *md, unsigned flags);
 /* With more than MAILDIR_MOVE_ASYNC_MIN messages to move, maildir_scan
  * returns with the entries still pointing at new/ (flag MAILDIR_F_NEW,
- * md->moving of them) while a thread renames them; md->moved counts
- * those done once it has finished.  Meanwhile md may be read (count,
- * sizes, names, UIDLs) but not changed, and no message opened or
- * removed: call maildir_moves_wait() first, which waits for the thread
- * and updates the entries.  maildir_scan, maildir_unlock and
+ * md->moving of them) while a forked helper process renames them;
+ * md->moved counts those done once it has finished.  Meanwhile md may
+ * be read (count, sizes, names, UIDLs) but no message opened, removed
+ * or marked: call maildir_moves_wait() first, which waits for the
+ * helper and updates the entries.  maildir_scan, maildir_unlock and
  * maildir_close call it themselves.  A no-op when nothing is under way.
- * Killing the process at any moment is safe (see maildir.c). */
+ * A caller must not reap children it did not make (no waitpid(-1)).
+ * Killing the process (or both) at any moment is safe (see maildir.c). */
 void maildir_moves_wait(struct maildir *md);
 /* Under the lock, at the end of a session that moved mail: scan again
  * (moving what arrived meanwhile) so the listing cache is saved now and

@@ -242,14 +242,14 @@
  * file system with coarse stamps it gives up, the next session saves it. */
 #define MAILDIR_LISTING_REFRESH_WAIT_MS 25
 /* A scan that has more messages than this to move from new/ to cur/
- * answers first and renames in a background thread (the renames are
+ * answers first while a forked helper renames them (the renames are
  * most of a first session's cost: ~13 us each on ext4 with 100,000
- * names); below it a thread costs more than it saves. */
+ * names); below it a fork costs more than it saves. */
 #define MAILDIR_MOVE_ASYNC_MIN 256
 /* A scan that must read more messages than this to learn their sizes
- * reads them on two threads (two cores: the open/read/close of each
- * file is mostly kernel time that parallelizes); below it the thread's
- * start costs more than it saves. */
+ * reads half of them in a forked helper (two cores: the open/read/close
+ * of each file is mostly kernel time that parallelizes); below it the
+ * fork costs more than it saves. */
 #define MAILDIR_SIZE_THREAD_MIN 256
 /* After a RETR or TOP answer, pop3-maildir polls for the next command
  * without sleeping for up to this long, but only while the client's

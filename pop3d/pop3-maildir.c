@@ -204,6 +204,9 @@ int main(int argc, char **argv)
     }
     /* A client that goes away must not kill us mid-write: EPIPE instead. */
     signal(SIGPIPE, SIG_IGN);
+    /* The scan's helper processes are waited for (maildir.h): not
+     * reaped behind its back by an ignored SIGCHLD inherited via exec. */
+    signal(SIGCHLD, SIG_DFL);
     struct session *s = &sess;
     io_in_init(&s->in, 0, timeout, 0);
     io_out_init(&s->out, 1, IO_WRITE_TIMEOUT);
