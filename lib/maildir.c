@@ -559,11 +559,14 @@ static int size_files(struct maildir *md, const uint32_t *idx, size_t n,
     uint64_t *theirs = half < n ? shared_map(maplen) : NULL;
     pid_t pid = theirs ? fork() : -1;
     if (pid == 0) {
-        char *b = malloc(MAILDIR_READ_CHUNK);
-        if (!b)
-            _exit(1);
-        size_list(md, idx + half, n - half, theirs, b, md->namebuf[1]);
+        /* The helper reads with this process's buffer (its own copy),
+         * and frees what only the callers' frames hold before it ends
+         * (valgrind follows forks). */
+        size_list(md, idx + half, n - half, theirs, buf, md->namebuf[1]);
         theirs[n - half] = SIZES_DONE;
+        free(wire);
+        free(buf);
+        free((void *)idx);
         _exit(0);
     }
     md->size_reads += size_list(md, idx, pid > 0 ? half : n, wire, buf,
@@ -736,6 +739,7 @@ static int start_moves(struct maildir *md)
     pid_t pid = n >= MAILDIR_MOVE_ASYNC_MIN ? fork() : -1;
     if (pid == 0) {
         moves_run(md, mv, md->namebuf[1]);
+        moves_free(mv);
         _exit(0);
     }
     if (pid > 0) {
