@@ -501,6 +501,14 @@ static void test_listing(void)
     patch_listing(arena, "/", 1);
     scan_listing(&from, got, sizeof got);
     ok(from == 0 && strcmp(got, want) == 0, "a '/' in a name: refused");
+    scan_listing(&from, got, sizeof got);
+    int used_before = from == 1;
+    char *hit = memmem(saved, (size_t)len, "oldname", 7);
+    if (hit)
+        patch_listing(hit - saved, ".", 1);
+    scan_listing(&from, got, sizeof got);
+    ok(used_before && hit && from == 0 && strcmp(got, want) == 0,
+       "a name made hidden ('.' first, no time prefix): refused");
     char e0[16], e1[16];
     memcpy(e0, saved + head, 16);
     memcpy(e1, saved + head + 16, 16);
