@@ -554,7 +554,7 @@ static int size_files(struct maildir *md, const uint32_t *idx, size_t n,
     uint64_t *wire = malloc(n * sizeof *wire);
     if (!wire)
         return -1;
-    size_t half = n >= MAILDIR_SIZE_THREAD_MIN ? n / 2 : n;
+    size_t half = n >= MAILDIR_SIZE_FORK_MIN ? n / 2 : n;
     size_t maplen = (n - half + 1) * sizeof *wire;
     uint64_t *theirs = half < n ? shared_map(maplen) : NULL;
     pid_t pid = theirs ? fork() : -1;

@@ -250,7 +250,7 @@
  * reads half of them in a forked helper (two cores: the open/read/close
  * of each file is mostly kernel time that parallelizes); below it the
  * fork costs more than it saves. */
-#define MAILDIR_SIZE_THREAD_MIN 256
+#define MAILDIR_SIZE_FORK_MIN 256
 /* After a RETR or TOP answer, pop3-maildir polls for the next command
  * without sleeping for up to this long, but only while the client's
  * previous command came within it (a client fetching messages one by

@@ -861,8 +861,8 @@ static void test_find_unique(void)
 
 /* Many messages in new/: the scan answers while a helper renames them
  * (MAILDIR_MOVE_ASYNC_MIN) and two processes read them
- * (MAILDIR_SIZE_THREAD_MIN).  Their bodies vary so every size differs. */
-#define MANY (MAILDIR_MOVE_ASYNC_MIN + MAILDIR_SIZE_THREAD_MIN + 40)
+ * (MAILDIR_SIZE_FORK_MIN).  Their bodies vary so every size differs. */
+#define MANY (MAILDIR_MOVE_ASYNC_MIN + MAILDIR_SIZE_FORK_MIN + 40)
 
 static void many_body(int i, char *out, size_t n)
 {
