@@ -251,13 +251,6 @@
  * of each file is mostly kernel time that parallelizes); below it the
  * fork costs more than it saves. */
 #define MAILDIR_SIZE_FORK_MIN 256
-/* After a RETR or TOP answer, pop3-maildir polls for the next command
- * without sleeping for up to this long, but only while the client's
- * previous command came within it (a client fetching messages one by
- * one over a fast link): a sleep and a cross-CPU wake-up cost more than
- * the wait (sequential 4 KB RETR on loopback ~1.7x faster).  A client
- * farther away never gets it, so its session burns no CPU waiting. */
-#define MAILDIR_SPIN_US 100
 /* After QUIT, pop3-maildir half-closes and reads what the client still
  * sends, for at most this long and this much: closing with unread input
  * makes TCP send a reset that can destroy the last answer (as the

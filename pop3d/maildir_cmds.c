@@ -247,7 +247,6 @@ static int send_msg(struct session *s, size_t i, int top, uint64_t lines)
     char end[MSGFMT_OUT_MIN];
     size_t e = msgfmt_end(&f, end);
     io_put(&s->out, end, e);
-    s->fetching = 1;
     struct tally *t = top ? &s->top : &s->retr;
     t->n++;
     t->bytes += sent;

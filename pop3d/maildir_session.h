@@ -28,8 +28,6 @@ struct session {
     uint32_t last;          /* highest message RETR'd (LAST, RFC 1725) */
     struct tally top, retr, del;
     const char *reason;     /* why the session ended, for the log */
-    int fetching;           /* the last answer was RETR or TOP */
-    int spin;               /* the client answered within MAILDIR_SPIN_US */
 };
 
 enum { CMD_GO_ON = 0, CMD_END = 1 };

@@ -9,9 +9,7 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,54 +106,15 @@ static void linger(void)
     io_linger(0, 1, MAILDIR_LINGER_SECONDS, MAILDIR_LINGER_BYTES);
 }
 
-static int64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
-/* Wait for the next command without sleeping, up to MAILDIR_SPIN_US:
- * a client fetching message after message over a fast link sends it
- * within microseconds, and the sleep and wake-up on another CPU would
- * cost more than the wait.  Yields the CPU between polls, so a client
- * on this very CPU runs.  A no-op when fd 0 is not a socket. */
-static void spin_for_input(int64_t since)
-{
-    char c;
-    for (;;) {
-        if (recv(0, &c, 1, MSG_PEEK | MSG_DONTWAIT) >= 0 || errno != EAGAIN)
-            return;
-        if (now_ns() - since > (int64_t)MAILDIR_SPIN_US * 1000)
-            return;
-        sched_yield();
-    }
-}
-
 static void serve(struct session *s)
 {
     char line[POP3_CMD_MAX + 1];
     for (;;) {
-        int waited = !line_waiting(&s->in);
-        int64_t flushed = 0;
-        if (waited) {
-            if (io_flush(&s->out) != IO_OK) {
-                s->reason = "disconnected";
-                return;
-            }
-            /* Only between fetches, and only while the client keeps up:
-             * the gap before its last command decides (s->spin). */
-            waited = s->fetching;
-            if (waited) {
-                flushed = now_ns();
-                if (s->spin)
-                    spin_for_input(flushed);
-            }
+        if (!line_waiting(&s->in) && io_flush(&s->out) != IO_OK) {
+            s->reason = "disconnected";
+            return;
         }
-        s->fetching = 0;
         ssize_t n = io_getline(&s->in, line, POP3_CMD_MAX);
-        if (waited)
-            s->spin = now_ns() - flushed <= (int64_t)MAILDIR_SPIN_US * 1000;
         if (n == IO_TOOLONG) {
             io_puts(&s->out, "-ERR line too long\r\n");
             continue;

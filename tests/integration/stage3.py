@@ -365,8 +365,7 @@ def test_retr_sizes():
 
 def test_fetch_loop():
     """Fetching one message after another, each RETR sent only after the
-    last answer (where pop3-maildir may poll for the next command without
-    sleeping): over a socket, and over plain pipes, where it cannot."""
+    last answer, with pauses: over a socket, and over plain pipes."""
     fresh_maildir()
     bodies = [b"Subject: %d\n\n%s\n" % (i, b"x" * (i * 37)) for i in range(40)]
     for b in bodies:
