@@ -16,6 +16,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -24,6 +25,9 @@
 #include "maildir_int.h"
 #include "msgfmt.h"
 #include "util.h"
+
+/* renameat2's RENAME_NOREPLACE (linux/fs.h), for a libc without it. */
+#define MAILDIR_RENAME_NOREPLACE 1u
 
 /* ---- Memory: two growing regions, mapped directly ---- */
 
@@ -317,8 +321,18 @@ static int size_at(int dirfd, const char *name, char *buf, uint64_t *wire)
 static int move_noreplace(const struct maildir *md, const char *name,
                           const char *to)
 {
-#ifdef RENAME_NOREPLACE
+#if defined RENAME_NOREPLACE
     if (renameat2(md->newfd, name, md->curfd, to, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS)
+        return -1;
+#elif defined SYS_renameat2
+    /* A libc without the wrapper (musl 1.2.3) still has the kernel's
+     * call; link+unlink below would need to own the file when
+     * fs.protected_hardlinks is set, and some deliverers leave mail
+     * owned by another uid in a Maildir the user may write. */
+    if (syscall(SYS_renameat2, md->newfd, name, md->curfd, to,
+                MAILDIR_RENAME_NOREPLACE) == 0)
         return 0;
     if (errno != EINVAL && errno != ENOSYS)
         return -1;

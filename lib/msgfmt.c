@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "lfscan.h"
+
 void msgfmt_init(struct msgfmt *f)
 {
     memset(f, 0, sizeof *f);
@@ -59,7 +61,7 @@ size_t msgfmt_conv(struct msgfmt *f, const char *in, size_t inlen,
             out[o++] = '.';
             f->bol = 0;   /* stuffed once, even if the run is split */
         }
-        const char *lf = memchr(in + i, '\n', inlen - i);
+        const char *lf = lfscan(in + i, inlen - i);
         size_t run = lf ? (size_t)(lf - (in + i)) : inlen - i;
         size_t room = outcap - o - 2;
         if (run > room) {
@@ -114,7 +116,7 @@ void msgsize_add(struct msgsize *s, const char *in, size_t len)
         return;
     s->size += len;
     while (p < end) {
-        const char *lf = memchr(p, '\n', (size_t)(end - p));
+        const char *lf = lfscan(p, (size_t)(end - p));
         if (!lf)
             break;
         int cr_before = lf > in ? lf[-1] == '\r' : s->cr;
