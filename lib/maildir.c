@@ -660,9 +660,10 @@ static int fill_sizes(struct maildir *md, unsigned flags)
  * returns (the client gets its answer) while a forked helper renames
  * each new/UNIQUE[,...] to cur/UNIQUE[,...],W=N:2, from its own copy of
  * the listing, and marks each one done in a shared map.  This process
- * changes nothing on disk meanwhile: every command that opens, removes
- * or marks a message calls maildir_moves_wait() first, which waits for
- * the helper and points the entries at their new names.
+ * changes nothing on disk meanwhile: a message is opened under either
+ * of its two names (open_msg), and whatever removes one, or scans
+ * again, calls maildir_moves_wait() first, which waits for the helper
+ * and points the entries at their new names.
  *
  * Why a kill at any moment is safe: each rename is atomic, so every
  * message is under exactly one of its two names, both valid, with the
@@ -933,24 +934,42 @@ static int open_msg_at(int dirfd, const char *name, struct stat *st)
     return fd;
 }
 
+/* Open message i wherever it is.  While the first session's helper is
+ * renaming (md->moves), an entry still listed in new/ may already be
+ * under its cur/ name, which is known (cur_name_of): that is tried
+ * without touching the entry, which moves_apply() updates once the
+ * helper is done, so a client gets its first message without waiting
+ * for every rename.  Only when neither name is there (another program
+ * renamed or removed it) does it wait for the helper, then relocate. */
+static int open_msg(struct maildir *md, size_t i, struct stat *st)
+{
+    const struct maildir_msg *m = &md->msg[i];
+    int fd = open_msg_at(maildir_msg_dirfd(md, i), maildir_msg_name(md, i),
+                         st);
+    if (fd >= 0 || errno != ENOENT)
+        return fd;
+    if (md->moves && (m->flags & MAILDIR_F_NEW)) {
+        char to[NAME_MAX + 1];
+        cur_name_of(m, maildir_msg_name(md, i), to);
+        fd = open_msg_at(md->curfd, to, st);
+        if (fd >= 0 || errno != ENOENT)
+            return fd;
+        maildir_moves_wait(md);
+    }
+    if (relocate(md, i) < 0)
+        return -1;
+    return open_msg_at(maildir_msg_dirfd(md, i), maildir_msg_name(md, i), st);
+}
+
 int maildir_msg_open_nostat(struct maildir *md, size_t i)
 {
-    int fd = open_msg_at(maildir_msg_dirfd(md, i), maildir_msg_name(md, i),
-                         NULL);
-    if (fd < 0 && errno == ENOENT && relocate(md, i) == 0)
-        fd = open_msg_at(maildir_msg_dirfd(md, i), maildir_msg_name(md, i),
-                         NULL);
-    return fd;
+    return open_msg(md, i, NULL);
 }
 
 int maildir_msg_open(struct maildir *md, size_t i, off_t *size)
 {
     struct stat st;
-    int fd = open_msg_at(maildir_msg_dirfd(md, i), maildir_msg_name(md, i),
-                         &st);
-    if (fd < 0 && errno == ENOENT && relocate(md, i) == 0)
-        fd = open_msg_at(maildir_msg_dirfd(md, i), maildir_msg_name(md, i),
-                         &st);
+    int fd = open_msg(md, i, &st);
     if (fd >= 0 && size)
         *size = st.st_size;
     return fd;

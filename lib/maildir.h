@@ -126,8 +126,9 @@ int maildir_scan(struct maildir *md, unsigned flags);
  * returns with the entries still pointing at new/ (flag MAILDIR_F_NEW,
  * md->moving of them) while a forked helper process renames them;
  * md->moved counts those done once it has finished.  Meanwhile md may
- * be read (count, sizes, names, UIDLs) but no message opened, removed
- * or marked: call maildir_moves_wait() first, which waits for the
+ * be read (count, sizes, names, UIDLs), its entries' flags marked, and
+ * messages opened with maildir_msg_open*() (which try both names), but
+ * none removed: call maildir_moves_wait() first, which waits for the
  * helper and updates the entries.  maildir_scan, maildir_unlock and
  * maildir_close call it themselves.  A no-op when nothing is under way.
  * A caller must not reap children it did not make (no waitpid(-1)).

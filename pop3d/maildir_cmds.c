@@ -364,21 +364,22 @@ struct cmd {
     const char *verb;
     int (*run)(struct session *s, int argc, char **argv);
     int min_args, max_args;   /* arguments after the verb */
-    int reads_only;           /* 1: only reads the listing (see below) */
+    int during_moves;         /* 1: need not wait for renames (below) */
 };
 
-/* reads_only: the command may run while the first session's renames
+/* during_moves: the command may run while the first session's renames
  * from new/ to cur/ are still under way (maildir_moves_wait in
- * maildir.h): it only reads counts, sizes and names.  Every other
- * command waits for them first. */
+ * maildir.h): it reads counts, sizes and names, opens a message by
+ * either of its names, or marks entries in memory.  QUIT, which
+ * removes files, waits for the renames first. */
 static const struct cmd cmds[] = {
     { "STAT", cmd_stat, 0, 0, 1 },
     { "LIST", cmd_list, 0, 1, 1 },
     { "UIDL", cmd_uidl, 0, 1, 1 },
-    { "RETR", cmd_retr, 1, 1, 0 },
-    { "TOP", cmd_top, 2, 2, 0 },
-    { "DELE", cmd_dele, 1, 1, 0 },
-    { "RSET", cmd_rset, 0, 0, 0 },
+    { "RETR", cmd_retr, 1, 1, 1 },
+    { "TOP", cmd_top, 2, 2, 1 },
+    { "DELE", cmd_dele, 1, 1, 1 },
+    { "RSET", cmd_rset, 0, 0, 1 },
     { "NOOP", cmd_noop, 0, 0, 1 },
     { "QUIT", cmd_quit, 0, 0, 0 },
     { "CAPA", cmd_capa, 0, 0, 1 },
@@ -417,7 +418,7 @@ int maildir_cmd_run(struct session *s, char *line)
             io_puts(&s->out, "-ERR wrong number of arguments\r\n");
             return CMD_GO_ON;
         }
-        if (!cmds[i].reads_only)
+        if (!cmds[i].during_moves)
             maildir_moves_wait(&s->md);
         return cmds[i].run(s, argc, argv);
     }

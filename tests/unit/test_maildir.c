@@ -934,6 +934,54 @@ static int many_check_scan(struct maildir *md)
     return bad;
 }
 
+/* Read every message through maildir_msg_open_nostat and compare it
+ * with its body.  Returns the number that differ or fail to open. */
+static int many_read_all(struct maildir *md)
+{
+    char body[8192], got[8192];
+    int bad = 0;
+    for (size_t i = 0; i < md->count && i < MANY; i++) {
+        many_body((int)i, body, sizeof body);
+        int fd = maildir_msg_open_nostat(md, i);
+        ssize_t n = fd < 0 ? -1 : read(fd, got, sizeof got);
+        if (fd >= 0)
+            close(fd);
+        if (n != (ssize_t)strlen(body) || memcmp(got, body, (size_t)n) != 0)
+            bad++;
+    }
+    return bad;
+}
+
+/* A message removed by another program while the helper renames: the
+ * open waits for the helper, finds neither name, and says ENOENT. */
+static void test_many_gone_while_moving(void)
+{
+    struct maildir md;
+    char name[64], body[8192], path[256];
+    many_fill();
+    ok(maildir_open(&md, root) == 0 && maildir_lock(&md) == 0 &&
+       maildir_scan(&md, MAILDIR_SCAN_MOVE | MAILDIR_SCAN_SIZES) == 0 &&
+       md.moves != NULL, "many in new/: moves under way");
+    many_name(5, name, sizeof name);
+    many_body(5, body, sizeof body);
+    snprintf(path, sizeof path, "%s/new/%s", root, name);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/cur/%s,W=%llu:2,", root, name,
+             (unsigned long long)msgfmt_wire_size(body, strlen(body)));
+    unlink(path);
+    errno = 0;
+    int fd = maildir_msg_open_nostat(&md, 5);
+    ok(fd < 0 && errno == ENOENT, "a message removed meanwhile: ENOENT");
+    if (fd >= 0)
+        close(fd);
+    ok(md.moves == NULL, "after waiting for the helper");
+    fd = maildir_msg_open_nostat(&md, 6);
+    ok(fd >= 0, "its neighbour still opens");
+    if (fd >= 0)
+        close(fd);
+    maildir_close(&md);
+}
+
 static void test_many_new(void)
 {
     struct maildir md;
@@ -946,6 +994,9 @@ static void test_many_new(void)
     is_int(md.moved + md.moving, MANY, "all moving or moved");
     ok(md.moves != NULL, "moves left to a helper process");
     is_int(many_check_scan(&md), 0, "sizes and UIDLs right while moving");
+    is_int(many_read_all(&md), 0,
+           "every message reads back exactly while moving (by either name)");
+    ok(md.moves != NULL, "and no open had to wait for the helper");
     maildir_moves_wait(&md);
     ok(md.moves == NULL && md.moving == 0, "moves done after the wait");
     is_int(md.moved, MANY, "all moved");
@@ -1095,6 +1146,7 @@ int main(void)
     test_find_unique();
     test_deliver();
     test_many_new();
+    test_many_gone_while_moving();
     test_many_killed();
     char cmd[PATH_MAX];
     snprintf(cmd, sizeof cmd, "rm -rf %s", root);
