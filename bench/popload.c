@@ -68,9 +68,10 @@
 
 enum mode { MODE_SESSION, MODE_RETR, MODE_PIPE, MODE_COPY };
 enum lat { LAT_GREET, LAT_PASS_STAT, LAT_PASS_UIDL, LAT_PASS_LIST,
-           LAT_SESSION, LAT_RETR, LAT_COUNT };
+           LAT_PASS_RETR, LAT_SESSION, LAT_RETR, LAT_COUNT };
 static const char *const lat_name[LAT_COUNT] = {
-    "greet", "pass_stat", "pass_uidl", "pass_list", "session", "retr" };
+    "greet", "pass_stat", "pass_uidl", "pass_list", "pass_retr", "session",
+    "retr" };
 
 struct options {
     enum mode mode;
@@ -552,9 +553,13 @@ static int one_session(struct client *c)
             return -1;
         sample_add(&c->lat[LAT_PASS_LIST], now() - t_pass);
     }
-    for (long i = 1; i <= opt.nretr; i++)
+    for (long i = 1; i <= opt.nretr; i++) {
         if (retr_one(c, i))
             return -1;
+        /* A first message in hand: what a fetching user waits for. */
+        if (i == 1)
+            sample_add(&c->lat[LAT_PASS_RETR], now() - t_pass);
+    }
     if (opt.hold)
         hold(c);
     if (quit(c))
