@@ -197,7 +197,7 @@ int acctfile_find(const char *passwd, const char *group, const char *login,
         return -1;
     found = find_passwd(file.data, file.len, login, a);
     slurp_release(&file, 0);
-    if (found != 1)
+    if (found != 1 || !group)
         return found;
     if (slurp(&file, group, ACCTFILE_MAX)
         || find_groups(file.data, file.len, a)) {

@@ -2,8 +2,8 @@
  * acctfile.h -- a login's account and groups from passwd- and
  * group-format files (/etc/passwd, /etc/group), without NSS.
  *
- * checkpassword-virtual is linked statically, and a static program must
- * not go through NSS: glibc would dlopen the modules nsswitch.conf names
+ * checkpassword-virtual and pop3-greeter are linked statically, and a
+ * static program must not go through NSS: glibc would dlopen the modules nsswitch.conf names
  * (libnss_systemd, and with it libcap and libm) at every login, which
  * costs more than the lookup itself.  So it reads the local files the
  * way NSS's `files` service does, and owners of virtual users must be
@@ -21,6 +21,8 @@
  * order every group whose member list (the fourth field, names between
  * commas, blanks before a name skipped) holds LOGIN, each gid once.
  * Group lines with fewer than four fields or a bad gid are ignored.
+ * With GROUP NULL no group file is read (groups NULL, ngroups 0): for
+ * a caller that keeps only the primary gid (pop3-greeter's parser).
  *
  * Each file is read whole with slurp() (one read, no per-line system
  * call); lines may be of any length.  The files are at most

@@ -41,6 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "acctfile.h"
 #include "cpw.h"
 #include "greeter.h"
 #include "io.h"
@@ -96,68 +97,25 @@ static int privsep_parse_ids(const char *spec, struct privsep_acct *a)
     return 0;
 }
 
-/* A passwd line, NAME:PASSWORD:UID:GID:..., split in place: its name and
- * ids, or -1 for a comment or a malformed line (skipped, as the C
- * library's own files parser skips them). */
-static int privsep_pwline(char *line, const char **nm, struct privsep_acct *a)
+/* name's ids from GREETER_PASSWD_FILE (lib/acctfile): the file itself,
+ * never getpwnam, since the greeter is static and a static glibc's
+ * getpwnam dlopens NSS modules (libnss_systemd...) it cannot safely
+ * load; the account is a local system account anyway.  1 found, 0 not;
+ * dies if the file cannot be read. */
+static int privsep_by_name(const char *name, struct privsep_acct *a)
 {
-    char *f[4];
-    uint32_t u, g;
-    line += strspn(line, " \t");
-    if (*line == '#')
-        return -1;
-    for (int i = 0; i < 4; i++) {
-        f[i] = line;
-        if (!(line = strchr(line, ':')))
-            return -1;
-        *line++ = '\0';
-    }
-    if (privsep_id(f[2], strlen(f[2]), &u) < 0 ||
-        privsep_id(f[3], strlen(f[3]), &g) < 0)
-        return -1;
-    *nm = f[0];
-    a->uid = (uid_t)u;
-    a->gid = (gid_t)g;
-    return 0;
-}
-
-/* name in GREETER_PASSWD_FILE, else fallback (when not NULL), in one
- * pass.  The file itself, never getpwnam: the greeter is static, and a
- * static glibc's getpwnam dlopens the NSS modules (libnss_systemd...) it
- * cannot safely load; the account is a local system account anyway.
- * (Not fgetpwent either: glibc's calls lseek twice a line.)  1 found,
- * 0 not; dies if the file cannot be read. */
-static int privsep_by_name(const char *name, const char *fallback,
-                           struct privsep_acct *a)
-{
-    FILE *f = fopen(GREETER_PASSWD_FILE, "re");
-    char *line = NULL;
-    size_t cap = 0;
-    int found = 0;   /* 1: name, 2: fallback so far */
-    if (!f)
+    struct acctfile e;
+    int r = acctfile_find(GREETER_PASSWD_FILE, NULL, name, &e);
+    if (r < 0)
         log_die(111, "cannot read %s: %s", GREETER_PASSWD_FILE,
                 strerror(errno));
-    while (found != 1 && getline(&line, &cap, f) > 0) {
-        struct privsep_acct e;
-        const char *nm;
-        if (privsep_pwline(line, &nm, &e) < 0)
-            continue;
-        if (strcmp(nm, name) == 0) {
-            *a = e;
-            a->who = name;
-            found = 1;
-        } else if (!found && fallback && strcmp(nm, fallback) == 0) {
-            *a = e;
-            a->who = fallback;
-            found = 2;
-        }
-    }
-    free(line);
-    /* getline ends with -1 at the end and on a read error alike. */
-    if (found != 1 && ferror(f))
-        log_die(111, "cannot read %s", GREETER_PASSWD_FILE);
-    fclose(f);
-    return found != 0;
+    if (r == 0)
+        return 0;
+    a->uid = e.uid;
+    a->gid = e.gid;
+    a->who = name;
+    acctfile_free(&e);
+    return 1;
 }
 
 /* --privsep-user as UID:GID, or a name (default popkit, then nobody);
@@ -176,9 +134,9 @@ static void privsep_account(const struct greeter_conf *c,
         a->who = name;
         return;
     }
-    if (name ? privsep_by_name(name, NULL, a)
-             : privsep_by_name(GREETER_PRIVSEP_USER,
-                               GREETER_PRIVSEP_FALLBACK, a))
+    if (name ? privsep_by_name(name, a)
+             : privsep_by_name(GREETER_PRIVSEP_USER, a) ||
+               privsep_by_name(GREETER_PRIVSEP_FALLBACK, a))
         return;
     log_die(111, "privsep user %s not found in %s (it must be a local "
             "account; or give --privsep-user=UID:GID)",

@@ -57,6 +57,13 @@ static void found(void)
     is_str(a.shell, "", "an empty shell stays empty (the caller defaults it)");
     is_str(groups_str(&a), "131,150", "member as the last of a list");
     acctfile_free(&a);
+    is_int(acctfile_find(pw, NULL, "vmail", &a), 1,
+           "no group file (the greeter's use): found");
+    ok(a.uid == 120 && a.gid == 130 && a.groups == NULL && a.ngroups == 0,
+       "ids only, no groups read");
+    acctfile_free(&a);
+    is_int(acctfile_find(pw, NULL, "nobody-here", &a), 0,
+           "no group file: a missing login is still not found");
 }
 
 static void not_found(void)
