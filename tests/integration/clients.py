@@ -115,7 +115,10 @@ with open(rc, "w") as f:
             f'  mda "/bin/sh -c \'cat > {fmdir}/msg.$$\'"\n')
 os.chmod(rc, 0o600)
 env = dict(os.environ, HOME=fmdir, FETCHMAILHOME=fmdir)
-fm = ["fetchmail", "-f", rc, "--nodetach", "--nosyslog", "--idfile", os.path.join(fmdir, "ids")]
+fm = ["fetchmail", "-f", rc, "--nodetach", "--nosyslog", "--idfile", os.path.join(fmdir, "ids"),
+      # as root fetchmail locks /var/run/fetchmail.pid whatever HOME says:
+      # two suites at once (valgrind beside distcheck) would collide.
+      "--pidfile", os.path.join(fmdir, "pid")]
 r = subprocess.run(fm, env=env, capture_output=True, timeout=60)
 got = [open(os.path.join(fmdir, n), "rb").read() for n in sorted(os.listdir(fmdir)) if n.startswith("msg.")]
 t.eq(r.returncode, 0, "fetchmail fetches (keep, uidl)")

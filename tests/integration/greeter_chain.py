@@ -142,7 +142,9 @@ def fetchmail(how, password, port_):
                 f"  mda \"/bin/sh -c 'cat > {fmdir}/msg.$$'\"\n")
     os.chmod(rc, 0o600)
     env = dict(os.environ, HOME=fmdir, FETCHMAILHOME=fmdir)
-    r = subprocess.run(["fetchmail", "-f", rc, "--nodetach", "--nosyslog"],
+    # --pidfile: as root fetchmail locks /var/run/fetchmail.pid otherwise.
+    r = subprocess.run(["fetchmail", "-f", rc, "--nodetach", "--nosyslog",
+                        "--pidfile", os.path.join(fmdir, "pid")],
                        env=env, capture_output=True, timeout=60)
     got = sorted(open(os.path.join(fmdir, n), "rb").read()
                  for n in os.listdir(fmdir) if n.startswith("msg."))

@@ -165,7 +165,10 @@ def fetchmail(box, port, implicit):
     os.chmod(rc, 0o600)
     env = dict(os.environ, HOME=d, FETCHMAILHOME=d)
     r = subprocess.run(["fetchmail", "-f", rc, "--nodetach", "--nosyslog",
-                        "--idfile", os.path.join(d, "ids")],
+                        "--idfile", os.path.join(d, "ids"),
+                        # as root fetchmail locks /var/run/fetchmail.pid
+                        # whatever HOME says; two suites at once collide.
+                        "--pidfile", os.path.join(d, "pid")],
                        env=env, capture_output=True, timeout=120)
     got = []
     for n in sorted(os.listdir(d)):
