@@ -45,6 +45,11 @@ if [ "$(id -u)" -eq 0 ]; then
         cpv member@abc.com pw "" "$T_DIR/users-member"
         like "$OUT" "^uid=$(id -u "$MEMBER") gid=$(id -g "$MEMBER") groups=$(id -G "$MEMBER") " \
             "an owner listed in /etc/group ($MEMBER): the same groups as id -G"
+    else
+        # The machine's accounts are not ours to change; test_acctfile
+        # covers member lists with files of its own.
+        skip "an owner listed in /etc/group: the same groups as id -G" \
+            "no local account here is a listed group member"
     fi
 fi
 cpv WebMaster@ABC.COM abc-secret
@@ -133,6 +138,8 @@ if command -v strace >/dev/null 2>&1 && [ -z "${POPKIT_VALGRIND:-}" ]; then
     like "$(cat "$T_DIR/strace")" '"/etc/group"' "its groups from /etc/group"
     is "$(grep -E 'nsswitch|libnss_|nscd' "$T_DIR/strace" | head -3)" "" \
         "no nsswitch.conf, NSS module or nscd touched"
+elif [ -z "${POPKIT_VALGRIND:-}" ]; then
+    skip "a login never touches NSS" "strace is not installed"
 fi
 
 # Misuse: the payload.
