@@ -50,17 +50,6 @@ struct tls_server {
 
 /* ---- errors ---- */
 
-/* snprintf that may truncate, on purpose: messages are cut to fit. */
-static void say(char *out, size_t n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void say(char *out, size_t n, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(out, n, fmt, ap);
-    va_end(ap);
-}
-
 /* The first queued OpenSSL error as a short reason, or fallback; clears
  * the queue so a later error is not blamed on this one. */
 static void ssl_reason(char *out, size_t outsz, const char *fallback)
@@ -323,7 +312,7 @@ static void close_others(int *keep, int n)
 static int confine(const struct tls_server *srv, char *why, size_t n)
 {
     if (chroot(srv->root) < 0 || chdir("/") < 0) {
-        say(why, n, "chroot %s: %s", srv->root, strerror(errno));
+        str_cut(why, n, "chroot %s: %s", srv->root, strerror(errno));
         return -1;
     }
     if (setgroups(1, &srv->gid) < 0 || setgid(srv->gid) < 0

@@ -24,17 +24,7 @@
 #include <unistd.h>
 
 #include "log.h"
-
-/* snprintf that may truncate, on purpose: messages are cut to fit. */
-static void cut(char *out, size_t n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void cut(char *out, size_t n, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(out, n, fmt, ap);
-    va_end(ap);
-}
+#include "util.h"
 
 static long long now_ms(void)
 {
@@ -73,19 +63,19 @@ static int parse_verdict(char *line, struct tls_session *s)
     char *nl = strchr(line, '\n');
     *nl = '\0';
     if (strncmp(line, "ERR ", 4) == 0) {
-        cut(s->error, sizeof s->error, "%s", line + 4);
+        str_cut(s->error, sizeof s->error, "%s", line + 4);
         return TLS_VERDICT_ERR;
     }
     char *proto = line + 3, *cipher = strchr(proto, ' ');
     if (strncmp(line, "OK ", 3) != 0 || !cipher
         || (size_t)(cipher - proto) >= sizeof s->protocol
         || strlen(cipher + 1) >= sizeof s->cipher) {
-        cut(s->error, sizeof s->error, "relay sent a malformed verdict");
+        str_cut(s->error, sizeof s->error, "relay sent a malformed verdict");
         return TLS_VERDICT_ERR;
     }
     *cipher++ = '\0';
-    cut(s->protocol, sizeof s->protocol, "%s", proto);
-    cut(s->cipher, sizeof s->cipher, "%s", cipher);
+    str_cut(s->protocol, sizeof s->protocol, "%s", proto);
+    str_cut(s->cipher, sizeof s->cipher, "%s", cipher);
     return 0;
 }
 
@@ -93,7 +83,7 @@ int tls_verdict_read(int fd, int timeout, struct tls_session *s)
 {
     char line[TLS_ERR_MAX + 32];
     if (read_line(fd, timeout, line, sizeof line) < 0) {
-        cut(s->error, sizeof s->error, "relay gave no verdict");
+        str_cut(s->error, sizeof s->error, "relay gave no verdict");
         return TLS_VERDICT_NONE;
     }
     return parse_verdict(line, s);
@@ -128,11 +118,11 @@ int tls_relay_launch(tls_relay_child child, void *arg, int netfd,
     memset(s, 0, sizeof *s);
     s->fd = -1;
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
-        cut(s->error, sizeof s->error, "socketpair: %s", strerror(errno));
+        str_cut(s->error, sizeof s->error, "socketpair: %s", strerror(errno));
         return -1;
     }
     if (pipe2(st, O_CLOEXEC) < 0) {
-        cut(s->error, sizeof s->error, "pipe: %s", strerror(errno));
+        str_cut(s->error, sizeof s->error, "pipe: %s", strerror(errno));
         close(sp[0]);
         close(sp[1]);
         return -1;
@@ -147,7 +137,7 @@ int tls_relay_launch(tls_relay_child child, void *arg, int netfd,
     close(sp[1]);
     close(st[1]);
     if (pid < 0) {
-        cut(s->error, sizeof s->error, "fork: %s", strerror(errno));
+        str_cut(s->error, sizeof s->error, "fork: %s", strerror(errno));
         close(sp[0]);
         close(st[0]);
         return -1;

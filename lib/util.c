@@ -1,6 +1,8 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -68,4 +70,12 @@ ssize_t read_full(int fd, void *buf, size_t n)
         got += (size_t)r;
     }
     return (ssize_t)got;
+}
+
+void str_cut(char *out, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out, n, fmt, ap);
+    va_end(ap);
 }

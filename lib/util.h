@@ -20,5 +20,9 @@ int memeq_ct(const void *a, const void *b, size_t n);
 int write_all(int fd, const void *buf, size_t n);
 /* Read until n bytes or EOF, retrying on EINTR.  Returns bytes read or -1. */
 ssize_t read_full(int fd, void *buf, size_t n);
+/* snprintf into out[n] that may truncate, on purpose: for messages cut
+ * to fit a fixed buffer (a reason string, an error for the log). */
+void str_cut(char *out, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -120,6 +120,22 @@ def prog(name):
     return os.path.join(BIN, name)
 
 
+def built(name):
+    """The program's path; bail out of the test when it is not built."""
+    path = prog(name)
+    if not os.access(path, os.X_OK):
+        print(f"Bail out! {name} not built")
+        sys.exit(1)
+    return path
+
+
+def privsep_dir():
+    """An empty root-owned directory for the greeter's --privsep-dir."""
+    path = os.path.join(WORK, "empty")
+    os.mkdir(path, 0o755)
+    return path
+
+
 def own(path):
     """Give a tree to the mail owner (no-op unless root)."""
     if os.getuid() != 0:

@@ -20,8 +20,7 @@ for p in ("pop3-greeter", "checkpassword-virtual", "pop3-maildir", "vuser"):
     if not os.access(t.prog(p), os.X_OK):
         t.skip_all(f"{p} not built yet")
 
-EMPTY = os.path.join(t.WORK, "empty")
-os.mkdir(EMPTY, 0o755)
+EMPTY = t.privsep_dir()
 OPTS = ["--fail-delay=0", f"--privsep-dir={EMPTY}"]
 
 box = t.Mailbox("ann@example.org", "ann's pass")

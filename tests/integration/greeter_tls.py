@@ -15,14 +15,10 @@ sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
 import poptest as t  # noqa: E402
 
 SRC = os.path.join(t.TOP_SRC, "tests", "integration")
-G = t.prog("pop3-greeter")
-if not os.access(G, os.X_OK):
-    print("Bail out! pop3-greeter not built")
-    sys.exit(1)
+G = t.built("pop3-greeter")
 
 CA, TLS = t.test_ca()
-EMPTY = os.path.join(t.WORK, "empty")
-os.mkdir(EMPTY, 0o755)
+EMPTY = t.privsep_dir()
 STAGES = []
 for src, name in (("greeter_fake2.sh", "stage2"), ("greeter_fake3.sh", "stage3")):
     dst = os.path.join(t.WORK, name)

@@ -14,13 +14,9 @@ import sys
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
 import poptest as t  # noqa: E402
 
-R = t.prog("pop3-tls-relay")
-if not os.access(R, os.X_OK):
-    print("Bail out! pop3-tls-relay not built")
-    sys.exit(1)
+R = t.built("pop3-tls-relay")
 CA, TLS = t.test_ca()
-EMPTY = os.path.join(t.WORK, "empty")
-os.mkdir(EMPTY, 0o755)
+EMPTY = t.privsep_dir()
 
 # --- usage ---
 r = subprocess.run([R, "--help"], capture_output=True)

@@ -53,10 +53,20 @@ static void test_write_read(void)
     close(p[0]);
 }
 
+static void test_str_cut(void)
+{
+    char small[8], big[32];
+    str_cut(big, sizeof big, "%s %d", "relay", 42);
+    is_str(big, "relay 42", "str_cut formats like snprintf");
+    str_cut(small, sizeof small, "%s", "a reason too long to fit");
+    is_str(small, "a reaso", "str_cut cuts to the buffer, NUL-terminated");
+}
+
 int main(void)
 {
     test_parse_u32();
     test_wipe_and_compare();
     test_write_read();
+    test_str_cut();
     return tap_done();
 }
