@@ -176,6 +176,38 @@ def test_ca():
             [f"--tls-cert={cert}/server.pem", f"--tls-key={cert}/server.key"])
 
 
+def fetchmail(tag, poll, user, password, options, timeout=60):
+    """Run fetchmail once: `poll` is the rc's poll line after "poll"
+    (host, service, protocol...), `options` its keep/ssl options; each
+    message goes to WORK/fetchmail-TAG/msg.PID.  The same tag reuses the
+    directory (and its UIDL file).  Returns (the CompletedProcess, the
+    sorted bytes of every message delivered so far)."""
+    d = os.path.join(WORK, "fetchmail-" + tag)
+    if not os.path.isdir(d):
+        os.mkdir(d, 0o700)
+    rc = os.path.join(d, "rc")
+    with open(rc, "w") as f:
+        # set invisible: no Received line of fetchmail's own.
+        f.write(f"set invisible\npoll {poll}\n"
+                f'  user "{user}" password "{password}" is root here\n'
+                f"  {options}\n"
+                f"  mda \"/bin/sh -c 'cat > {d}/msg.$$'\"\n")
+    os.chmod(rc, 0o600)
+    env = dict(os.environ, HOME=d, FETCHMAILHOME=d)
+    # --pidfile: as root fetchmail locks /var/run/fetchmail.pid whatever
+    # HOME says, so two suites at once would collide.
+    r = subprocess.run(["fetchmail", "-f", rc, "--nodetach", "--nosyslog",
+                        "--idfile", os.path.join(d, "ids"),
+                        "--pidfile", os.path.join(d, "pid")],
+                       env=env, capture_output=True, timeout=timeout)
+    got = []
+    for n in sorted(os.listdir(d)):
+        if n.startswith("msg."):
+            with open(os.path.join(d, n), "rb") as f:
+                got.append(f.read())
+    return r, sorted(got)
+
+
 def crypt_hash(password):
     return subprocess.run(["openssl", "passwd", "-6", password], check=True,
                           capture_output=True, text=True).stdout.strip()

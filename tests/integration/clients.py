@@ -104,29 +104,14 @@ t.eq(sum(1 for line in lines if line.startswith(b"+OK")), 5,
 t.ok(b"+OK 5 " in buf and lines.count(b".") == 1, "pipelined STAT and LIST answered in full", buf)
 
 # --- fetchmail: keep and UIDL ---
-fmdir = os.path.join(t.WORK, "fetchmail")
-os.mkdir(fmdir, 0o700)
-rc = os.path.join(fmdir, "rc")
-with open(rc, "w") as f:
-    f.write('set invisible\n'
-            f'poll 127.0.0.1 service {port} protocol pop3 uidl\n'
-            f'  user "{box.address}" password "{box.password}" is root here\n'
-            f'  keep no rewrite sslproto ""\n'
-            f'  mda "/bin/sh -c \'cat > {fmdir}/msg.$$\'"\n')
-os.chmod(rc, 0o600)
-env = dict(os.environ, HOME=fmdir, FETCHMAILHOME=fmdir)
-fm = ["fetchmail", "-f", rc, "--nodetach", "--nosyslog", "--idfile", os.path.join(fmdir, "ids"),
-      # as root fetchmail locks /var/run/fetchmail.pid whatever HOME says:
-      # two suites at once (valgrind beside distcheck) would collide.
-      "--pidfile", os.path.join(fmdir, "pid")]
-r = subprocess.run(fm, env=env, capture_output=True, timeout=60)
-got = [open(os.path.join(fmdir, n), "rb").read() for n in sorted(os.listdir(fmdir)) if n.startswith("msg.")]
+FM = ("keep", f"127.0.0.1 service {port} protocol pop3 uidl", box.address,
+      box.password, 'keep no rewrite sslproto ""')
+r, got = t.fetchmail(*FM)
 t.eq(r.returncode, 0, "fetchmail fetches (keep, uidl)")
 t.eq(len(got), len(order), "fetchmail delivered every message")
 wants = sorted(t.wire(d).replace(b"\r\n", b"\n") for d in t.SAMPLES.values())
 t.eq(sorted(got), wants, "fetchmail's copies match the Maildir byte for byte (LF form)")
-r = subprocess.run(fm, env=env, capture_output=True, timeout=60)
-got2 = [n for n in os.listdir(fmdir) if n.startswith("msg.")]
+r, got2 = t.fetchmail(*FM)
 t.eq((r.returncode, len(got2)), (1, len(order)), "fetchmail run again with UIDL: nothing new (exit 1), nothing fetched twice")
 t.eq(len(box.files()), len(order), "keep: nothing deleted on the server")
 

@@ -130,24 +130,8 @@ t.eq(got[2], f"+OK 3 {sizes}", "USER/PASS still works beside APOP")
 
 # --- fetchmail: protocol apop against --apop, auth password (keep) ---
 def fetchmail(how, password, port_):
-    fmdir = os.path.join(t.WORK, "fetchmail-" + how.split()[-1])
-    os.mkdir(fmdir, 0o700)
-    rc = os.path.join(fmdir, "rc")
-    with open(rc, "w") as f:
-        f.write("set invisible\n"
-                f"poll 127.0.0.1 service {port_} {how}\n"
-                f'  user "{box.address}" password "{password}" is root here\n'
-                '  keep no rewrite sslproto ""\n'
-                f"  mda \"/bin/sh -c 'cat > {fmdir}/msg.$$'\"\n")
-    os.chmod(rc, 0o600)
-    env = dict(os.environ, HOME=fmdir, FETCHMAILHOME=fmdir)
-    # --pidfile: as root fetchmail locks /var/run/fetchmail.pid otherwise.
-    r = subprocess.run(["fetchmail", "-f", rc, "--nodetach", "--nosyslog",
-                        "--pidfile", os.path.join(fmdir, "pid")],
-                       env=env, capture_output=True, timeout=60)
-    got = sorted(open(os.path.join(fmdir, n), "rb").read()
-                 for n in os.listdir(fmdir) if n.startswith("msg."))
-    return r, got
+    return t.fetchmail(how.split()[-1], f"127.0.0.1 service {port_} {how}",
+                       box.address, password, 'keep no rewrite sslproto ""')
 
 
 WANT_LF = sorted(w.replace(b"\r\n", b"\n") for w in WANT)

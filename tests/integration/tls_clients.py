@@ -147,35 +147,14 @@ poplib_fetch_delete(p, box, "POP3_SSL")
 
 # --- fetchmail: sslproto tls1.2+, sslcertck, STLS and implicit ---
 def fetchmail(box, port, implicit):
-    d = os.path.join(t.WORK, "fetchmail-" + box.address.split("@")[0])
-    os.mkdir(d, 0o700)
-    rc = os.path.join(d, "rc")
-    with open(rc, "w") as f:
-        # fetchmail matches the certificate's DNS names (not its IP
-        # address) against the poll name: poll localhost.
-        # set invisible: no Received line of fetchmail's own.
-        f.write(f'set invisible\npoll localhost service {port} '
-                f'protocol pop3\n'
-                f'  user "{box.address}" password "{box.password}" '
-                f'is root here\n'
-                f'  {"ssl " if implicit else ""}sslproto tls1.2+ sslcertck '
-                f'sslcertfile "{CA}"\n'
-                f'  nokeep fetchall norewrite\n'
-                f'  mda "/bin/sh -c \'cat > {d}/msg.$$\'"\n')
-    os.chmod(rc, 0o600)
-    env = dict(os.environ, HOME=d, FETCHMAILHOME=d)
-    r = subprocess.run(["fetchmail", "-f", rc, "--nodetach", "--nosyslog",
-                        "--idfile", os.path.join(d, "ids"),
-                        # as root fetchmail locks /var/run/fetchmail.pid
-                        # whatever HOME says; two suites at once collide.
-                        "--pidfile", os.path.join(d, "pid")],
-                       env=env, capture_output=True, timeout=120)
-    got = []
-    for n in sorted(os.listdir(d)):
-        if n.startswith("msg."):
-            with open(os.path.join(d, n), "rb") as f:
-                got.append(f.read())
-    return r, sorted(got)
+    # fetchmail matches the certificate's DNS names (not its IP address)
+    # against the poll name: poll localhost.
+    return t.fetchmail(box.address.split("@")[0],
+                       f"localhost service {port} protocol pop3",
+                       box.address, box.password,
+                       f'{"ssl " if implicit else ""}sslproto tls1.2+ sslcertck '
+                       f'sslcertfile "{CA}"\n  nokeep fetchall norewrite',
+                       timeout=120)
 
 
 for name, port, implicit in (("STLS", stls_port, False),
