@@ -273,6 +273,22 @@ static int msg_add(struct maildir *md, const char *name, unsigned flags,
 
 /* ---- Scanning ---- */
 
+/* Open a message file safely: no symlinks, no FIFOs hanging us, regular
+ * files only.  fd or -1 (errno ENOENT when gone). */
+static int open_msg_at(int dirfd, const char *name, struct stat *st)
+{
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+                    O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (st && (fstat(fd, st) < 0 || !S_ISREG(st->st_mode))) {
+        close(fd);
+        errno = EINVAL;
+        return -1;
+    }
+    return fd;
+}
+
 /* Read a message file to its end and count its wire size.  No fstat:
  * a delivered Maildir file never changes, and read(2) of a regular file
  * returns less than asked only at its end, so a short read ends it (the
@@ -282,8 +298,7 @@ static int msg_add(struct maildir *md, const char *name, unsigned flags,
  * might never end) is refused, never read on.  0 or -1 (skip it). */
 static int size_at(int dirfd, const char *name, char *buf, uint64_t *wire)
 {
-    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-                    O_CLOEXEC);
+    int fd = open_msg_at(dirfd, name, NULL);
     if (fd < 0)
         return -1;
     struct msgsize s;
@@ -916,22 +931,6 @@ static int relocate(struct maildir *md, size_t i)
     }
     errno = ENOENT;
     return -1;
-}
-
-/* Open a message file safely: no symlinks, no FIFOs hanging us, regular
- * files only.  fd or -1 (errno ENOENT when gone). */
-static int open_msg_at(int dirfd, const char *name, struct stat *st)
-{
-    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-                    O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    if (st && (fstat(fd, st) < 0 || !S_ISREG(st->st_mode))) {
-        close(fd);
-        errno = EINVAL;
-        return -1;
-    }
-    return fd;
 }
 
 /* Open message i wherever it is.  While the first session's helper is
