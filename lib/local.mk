@@ -20,7 +20,7 @@ noinst_LIBRARIES += lib/libpopkit_musl.a
 lib_libpopkit_musl_a_CFLAGS = $(AM_CFLAGS) $(MUSL_CFLAGS)
 lib_libpopkit_musl_a_SOURCES = \
 	lib/log.c lib/util.c lib/io.c lib/netenv.c \
-	lib/acctfile.c lib/slurp.c \
+	lib/acctfile.c lib/slurp.c lib/privdrop.c \
 	lib/base64.c lib/sasl.c lib/cpw_spawn.c lib/tls_spawn.c \
 	lib/maildir.c lib/maildir_cache.c lib/maildir_name.c \
 	lib/msgfmt.c lib/pop3caps.c

@@ -1,7 +1,8 @@
 /*
- * privdrop.c -- the one place stage 2 gives up root (privdrop.h): the
- * verified drop from a list of groups, with no NSS in it, so a static
- * program can link it.  The NSS front (getgrouplist) is privdrop_nss.c.
+ * privdrop.c -- the one place popkit gives up root (privdrop.h): stage
+ * 2, the greeter's parser and the TLS relay.  The verified drop from a
+ * list of groups, with no NSS in it, so a static program can link it.
+ * The NSS front (getgrouplist) is privdrop_nss.c.
  */
 #include "config.h"
 

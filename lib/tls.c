@@ -15,7 +15,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <pwd.h>
@@ -37,6 +36,7 @@
 
 #include "io.h"
 #include "log.h"
+#include "privdrop.h"
 #include "util.h"
 
 struct tls_server {
@@ -315,16 +315,10 @@ static int confine(const struct tls_server *srv, char *why, size_t n)
         str_cut(why, n, "chroot %s: %s", srv->root, strerror(errno));
         return -1;
     }
-    if (setgroups(1, &srv->gid) < 0 || setgid(srv->gid) < 0
-        || setuid(srv->uid) < 0) {
-        snprintf(why, n, "dropping to uid %u: %s", (unsigned)srv->uid,
-                 strerror(errno));
-        return -1;
-    }
-    if (getuid() != srv->uid || geteuid() != srv->uid
-        || getgid() != srv->gid || getegid() != srv->gid
-        || setuid(0) == 0) {
-        snprintf(why, n, "privileges not dropped");
+    const char *step;
+    if (privdrop_become_list(srv->uid, srv->gid, &srv->gid, 1, &step) < 0) {
+        str_cut(why, n, "dropping to uid %u: %s: %s", (unsigned)srv->uid,
+                step, strerror(errno));
         return -1;
     }
     return 0;

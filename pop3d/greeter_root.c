@@ -25,7 +25,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stddef.h>
@@ -47,6 +46,7 @@
 #include "io.h"
 #include "log.h"
 #include "params.h"
+#include "privdrop.h"
 #include "tls.h"
 #include "util.h"
 
@@ -212,12 +212,10 @@ static void privsep_drop(const struct privsep *ps)
     if (ps->enabled) {
         if (chroot(ps->dir) < 0 || chdir("/") < 0)
             log_die(111, "chroot %s: %s", ps->dir, strerror(errno));
-        if (setgroups(1, &ps->gid) < 0 || setgid(ps->gid) < 0 ||
-            setuid(ps->uid) < 0)
-            log_die(111, "cannot become %s: %s", ps->user, strerror(errno));
-        if (getuid() != ps->uid || geteuid() != ps->uid ||
-            getgid() != ps->gid || getegid() != ps->gid || setuid(0) == 0)
-            log_die(111, "privilege drop to %s did not hold", ps->user);
+        const char *why;
+        if (privdrop_become_list(ps->uid, ps->gid, &ps->gid, 1, &why) < 0)
+            log_die(111, "cannot become %s: %s: %s", ps->user, why,
+                    strerror(errno));
     }
     /* A new descriptor must be below RLIMIT_NOFILE, and fd 0 (the client)
      * stays open, so 1 forbids every open, socket, pipe and dup; poll(2)
