@@ -51,9 +51,8 @@
  * account, since nobody may also own mail (stage 3 of other sessions). */
 #define GREETER_PRIVSEP_USER "popkit"
 #define GREETER_PRIVSEP_FALLBACK "nobody"
-/* ...looked up by reading this file, never through NSS (greeter_root.c):
- * the greeter is linked statically, and both are local system accounts. */
-#define GREETER_PASSWD_FILE "/etc/passwd"
+/* (Both are looked up in /etc/passwd by lib/acctfile, never through NSS:
+ * the greeter is linked statically, and they are local system accounts.) */
 /* ...chrooted here: an empty, root-owned directory (created 0755 when
  * missing). */
 #define GREETER_PRIVSEP_DIR "/var/empty"

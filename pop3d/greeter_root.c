@@ -97,7 +97,7 @@ static int privsep_parse_ids(const char *spec, struct privsep_acct *a)
     return 0;
 }
 
-/* name's ids from GREETER_PASSWD_FILE (lib/acctfile): the file itself,
+/* name's ids from ACCTFILE_PASSWD (lib/acctfile): the file itself,
  * never getpwnam, since the greeter is static and a static glibc's
  * getpwnam dlopens NSS modules (libnss_systemd...) it cannot safely
  * load; the account is a local system account anyway.  1 found, 0 not;
@@ -105,9 +105,9 @@ static int privsep_parse_ids(const char *spec, struct privsep_acct *a)
 static int privsep_by_name(const char *name, struct privsep_acct *a)
 {
     struct acctfile e;
-    int r = acctfile_find(GREETER_PASSWD_FILE, NULL, name, &e);
+    int r = acctfile_find(ACCTFILE_PASSWD, NULL, name, &e);
     if (r < 0)
-        log_die(111, "cannot read %s: %s", GREETER_PASSWD_FILE,
+        log_die(111, "cannot read %s: %s", ACCTFILE_PASSWD,
                 strerror(errno));
     if (r == 0)
         return 0;
@@ -142,7 +142,7 @@ static void privsep_account(const struct greeter_conf *c,
             "account; or give --privsep-user=UID:GID)",
             name ? name : GREETER_PRIVSEP_USER " or "
                           GREETER_PRIVSEP_FALLBACK,
-            GREETER_PASSWD_FILE);
+            ACCTFILE_PASSWD);
 }
 
 /* The chroot directory must be root's and writable by nobody else, or
