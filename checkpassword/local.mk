@@ -18,7 +18,7 @@ checkpassword_checkpassword_virtual_LDADD = lib/libpopkit.a $(CRYPT_LIBS)
 # one exec, and the dynamic one cost ld.so, libc and libcrypt at every
 # session.  It uses no NSS (acctfile.h), so the link is clean: no "uses
 # getpwnam... requires at runtime the shared libraries" warning.
-checkpassword_checkpassword_virtual_LDFLAGS = `case '$(CFLAGS) $(LDFLAGS)' in *-fsanitize*|*-DPOPKIT_DYNAMIC*) ;; *) echo -static ;; esac`
+checkpassword_checkpassword_virtual_LDFLAGS = $(STATIC_LINK)
 checkpassword_vuser_SOURCES = checkpassword/vuser.c
 checkpassword_vuser_LDADD = lib/libpopkit.a $(CRYPT_LIBS)
 checkpassword_checkpassword_shadow_SOURCES = checkpassword/checkpassword-shadow.c \

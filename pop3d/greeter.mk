@@ -24,7 +24,7 @@ pop3d_pop3_greeter_CFLAGS = $(AM_CFLAGS) $(MUSL_CFLAGS)
 pop3d_pop3_greeter_LDFLAGS = -static
 pop3d_pop3_greeter_LDADD = lib/libpopkit_musl.a
 else
-pop3d_pop3_greeter_LDFLAGS = `case '$(CFLAGS) $(LDFLAGS)' in *-fsanitize*|*-DPOPKIT_DYNAMIC*) ;; *) echo -static ;; esac`
+pop3d_pop3_greeter_LDFLAGS = $(STATIC_LINK)
 pop3d_pop3_greeter_LDADD = lib/libpopkit.a
 endif
 pop3d_pop3_tls_relay_SOURCES = pop3d/pop3-tls-relay.c

@@ -30,13 +30,10 @@ EXTRA_DIST += tests/integration/stage3.py
 # process maps no shared libc, about 0.8 MB less RSS.  With musl when
 # configure found it (lib/local.mk): a static musl pop3-maildir starts in
 # 0.05 ms of CPU instead of 0.36 ms, and holds 0.2 MB for a 1,000-message
-# session instead of 0.8 MB.  Static glibc otherwise; not under ASan or
-# other sanitizers, which cannot link statically (the shell decides at
-# link time, so `make CFLAGS=-fsanitize=address` just works), nor with
-# -DPOPKIT_DYNAMIC in CFLAGS (scripts/test-valgrind: valgrind cannot
-# follow a static glibc).
+# session instead of 0.8 MB.  Static glibc otherwise (STATIC_LINK,
+# Makefile.am: dynamic under sanitizers and valgrind).
 if POPKIT_MUSL
 pop3d_pop3_maildir_LDFLAGS = -static
 else
-pop3d_pop3_maildir_LDFLAGS = `case '$(CFLAGS) $(LDFLAGS)' in *-fsanitize*|*-DPOPKIT_DYNAMIC*) ;; *) echo -static ;; esac`
+pop3d_pop3_maildir_LDFLAGS = $(STATIC_LINK)
 endif
