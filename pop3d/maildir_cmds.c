@@ -322,6 +322,10 @@ static int cmd_capa(struct session *s, int argc, char **argv)
 static int cmd_quit(struct session *s, int argc, char **argv)
 {
     unsigned failed = 0;
+    /* Removing needs the names the renames give: wait for them only then
+     * (a session that deleted nothing answers at once, see below). */
+    if (s->live_count < s->md.count)
+        maildir_moves_wait(&s->md);
     for (size_t i = 0; i < s->md.count; i++) {
         if (!(s->md.msg[i].flags & MAILDIR_F_DELETED))
             continue;
@@ -338,13 +342,14 @@ static int cmd_quit(struct session *s, int argc, char **argv)
         log_error("cannot sync the maildrop: %s", strerror(errno));
         failed++;
     }
-    /* The first session on new mail changed the directories: list them
-     * again now, so the next session finds a listing cache. */
-    if (s->md.moved > 0)
-        maildir_listing_refresh(&s->md);
-    /* Unlock before answering: the client may reconnect the moment it
-     * reads the answer, and must not find this session in the way. */
-    maildir_unlock(&s->md);
+    /* The first session on new mail changed the directories: they are
+     * listed again for the next session's listing cache, but after the
+     * answer has gone (serve), still under the lock.  Otherwise unlock
+     * before answering: the client may reconnect the moment it reads the
+     * answer, and must not find this session in the way. */
+    s->refresh_listing = s->md.moved > 0 || s->md.moving > 0;
+    if (!s->refresh_listing)
+        maildir_unlock(&s->md);
     if (failed)
         io_printf(&s->out, "-ERR [SYS/TEMP] %u messages not removed\r\n",
                   failed);
@@ -370,8 +375,9 @@ struct cmd {
 /* during_moves: the command may run while the first session's renames
  * from new/ to cur/ are still under way (maildir_moves_wait in
  * maildir.h): it reads counts, sizes and names, opens a message by
- * either of its names, or marks entries in memory.  QUIT, which
- * removes files, waits for the renames first. */
+ * either of its names, or marks entries in memory.  QUIT waits for the
+ * renames before it removes files, or after its answer when it removes
+ * none (the unlock waits for them). */
 static const struct cmd cmds[] = {
     { "STAT", cmd_stat, 0, 0, 1 },
     { "LIST", cmd_list, 0, 1, 1 },
@@ -381,7 +387,7 @@ static const struct cmd cmds[] = {
     { "DELE", cmd_dele, 1, 1, 1 },
     { "RSET", cmd_rset, 0, 0, 1 },
     { "NOOP", cmd_noop, 0, 0, 1 },
-    { "QUIT", cmd_quit, 0, 0, 0 },
+    { "QUIT", cmd_quit, 0, 0, 1 },
     { "CAPA", cmd_capa, 0, 0, 1 },
     { "LAST", cmd_last, 0, 0, 1 },
     /* AUTHORIZATION-state commands a confused client may repeat. */

@@ -28,6 +28,7 @@ struct session {
     uint32_t last;          /* highest message RETR'd (LAST, RFC 1725) */
     struct tally top, retr, del;
     const char *reason;     /* why the session ended, for the log */
+    int refresh_listing;    /* QUIT answered; list again, then unlock */
 };
 
 enum { CMD_GO_ON = 0, CMD_END = 1 };

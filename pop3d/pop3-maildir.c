@@ -133,7 +133,15 @@ static void serve(struct session *s)
             continue;
         }
         if (maildir_cmd_run(s, line) == CMD_END) {
-            if (io_flush(&s->out) == IO_OK && strcmp(s->reason, "quit") == 0)
+            int flushed = io_flush(&s->out) == IO_OK;
+            /* Off the QUIT answer's path: a client reconnecting meanwhile
+             * waits for the lock (MAILDIR_LOCK_WAIT_MS), then finds the
+             * listing saved. */
+            if (s->refresh_listing) {
+                maildir_listing_refresh(&s->md);
+                maildir_unlock(&s->md);
+            }
+            if (flushed && strcmp(s->reason, "quit") == 0)
                 linger();
             return;
         }

@@ -566,7 +566,8 @@ def param(name):
 def test_many_new():
     """A first session with more new mail than MAILDIR_MOVE_ASYNC_MIN:
     the renames to cur/ go on behind the answers; every command sees the
-    right messages, RETR and DELE wait for them, nothing is lost."""
+    right messages, QUIT waits for them before it removes one, nothing is
+    lost."""
     fresh_maildir()
     n = param("MAILDIR_MOVE_ASYNC_MIN") + 50
     bodies = [b"Subject: %d\n\n%s" % (i, b"line\n.dot\n" * (i % 9) +
@@ -604,6 +605,32 @@ def test_many_new():
     s.wait()
     ok("moved=0 read=0 listing=1" in s.log,
        "many new: next session from the listing the first one saved", s.log)
+
+
+def test_many_new_quit_at_once():
+    """QUIT right after login on a first session with many new messages
+    and nothing deleted: answered at once, the renames finish after the
+    answer, and the next session comes from the listing saved then."""
+    fresh_maildir()
+    n = param("MAILDIR_MOVE_ASYNC_MIN") + 50
+    bodies = [b"Subject: %d\n\nbody\n" % i for i in range(n)]
+    for b in bodies:
+        deliver(b)
+    s = Session()
+    s.line()
+    is_(s.cmd("QUIT"), b"+OK bye", "many new, QUIT at once: answered")
+    is_(s.wait(), 0, "many new, QUIT at once: exit 0")
+    is_((os.listdir(os.path.join(MD, "new")),
+         len(os.listdir(os.path.join(MD, "cur")))), ([], n),
+        "many new, QUIT at once: every message moved to cur/")
+    s = Session()
+    is_(s.line(), b"+OK maildrop has %d messages (%d octets)" %
+        (n, sum(len(wire(b)) for b in bodies)),
+        "many new, QUIT at once: next session sees them all")
+    s.cmd("QUIT")
+    s.wait()
+    ok("moved=0 read=0 listing=1" in s.log,
+       "many new, QUIT at once: next session from the listing", s.log)
 
 
 def test_idle():
@@ -662,6 +689,7 @@ def main():
         test_quit_over_tcp()
         test_qmail_maildir()
         test_many_new()
+        test_many_new_quit_at_once()
         test_idle()
         test_startup()
     finally:
