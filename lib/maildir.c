@@ -273,20 +273,13 @@ static int msg_add(struct maildir *md, const char *name, unsigned flags,
 
 /* ---- Scanning ---- */
 
-/* Open a message file safely: no symlinks, no FIFOs hanging us, regular
- * files only.  fd or -1 (errno ENOENT when gone). */
-static int open_msg_at(int dirfd, const char *name, struct stat *st)
+/* Open a message file safely: no symlinks, no blocking on a FIFO put in
+ * its place (the readers check the type before reading past the size
+ * they expect).  fd or -1 (errno ENOENT when gone). */
+static int open_msg_at(int dirfd, const char *name)
 {
-    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-                    O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    if (st && (fstat(fd, st) < 0 || !S_ISREG(st->st_mode))) {
-        close(fd);
-        errno = EINVAL;
-        return -1;
-    }
-    return fd;
+    return openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+                  O_CLOEXEC);
 }
 
 /* Read a message file to its end and count its wire size.  No fstat:
@@ -298,7 +291,7 @@ static int open_msg_at(int dirfd, const char *name, struct stat *st)
  * might never end) is refused, never read on.  0 or -1 (skip it). */
 static int size_at(int dirfd, const char *name, char *buf, uint64_t *wire)
 {
-    int fd = open_msg_at(dirfd, name, NULL);
+    int fd = open_msg_at(dirfd, name);
     if (fd < 0)
         return -1;
     struct msgsize s;
@@ -676,7 +669,8 @@ static int fill_sizes(struct maildir *md, unsigned flags)
  * each new/UNIQUE[,...] to cur/UNIQUE[,...],W=N:2, from its own copy of
  * the listing, and marks each one done in a shared map.  This process
  * changes nothing on disk meanwhile: a message is opened under either
- * of its two names (open_msg), and whatever removes one, or scans
+ * of its two names (maildir_msg_open_nostat), and whatever removes one,
+ * or scans
  * again, calls maildir_moves_wait() first, which waits for the helper
  * and points the entries at their new names.
  *
@@ -940,38 +934,23 @@ static int relocate(struct maildir *md, size_t i)
  * helper is done, so a client gets its first message without waiting
  * for every rename.  Only when neither name is there (another program
  * renamed or removed it) does it wait for the helper, then relocate. */
-static int open_msg(struct maildir *md, size_t i, struct stat *st)
+int maildir_msg_open_nostat(struct maildir *md, size_t i)
 {
     const struct maildir_msg *m = &md->msg[i];
-    int fd = open_msg_at(maildir_msg_dirfd(md, i), maildir_msg_name(md, i),
-                         st);
+    int fd = open_msg_at(maildir_msg_dirfd(md, i), maildir_msg_name(md, i));
     if (fd >= 0 || errno != ENOENT)
         return fd;
     if (md->moves && (m->flags & MAILDIR_F_NEW)) {
         char to[NAME_MAX + 1];
         cur_name_of(m, maildir_msg_name(md, i), to);
-        fd = open_msg_at(md->curfd, to, st);
+        fd = open_msg_at(md->curfd, to);
         if (fd >= 0 || errno != ENOENT)
             return fd;
         maildir_moves_wait(md);
     }
     if (relocate(md, i) < 0)
         return -1;
-    return open_msg_at(maildir_msg_dirfd(md, i), maildir_msg_name(md, i), st);
-}
-
-int maildir_msg_open_nostat(struct maildir *md, size_t i)
-{
-    return open_msg(md, i, NULL);
-}
-
-int maildir_msg_open(struct maildir *md, size_t i, off_t *size)
-{
-    struct stat st;
-    int fd = open_msg(md, i, &st);
-    if (fd >= 0 && size)
-        *size = st.st_size;
-    return fd;
+    return open_msg_at(maildir_msg_dirfd(md, i), maildir_msg_name(md, i));
 }
 
 int maildir_msg_unlink(struct maildir *md, size_t i)

@@ -127,7 +127,7 @@ int maildir_scan(struct maildir *md, unsigned flags);
  * md->moving of them) while a forked helper process renames them;
  * md->moved counts those done once it has finished.  Meanwhile md may
  * be read (count, sizes, names, UIDLs), its entries' flags marked, and
- * messages opened with maildir_msg_open*() (which try both names), but
+ * messages opened with maildir_msg_open_nostat() (which tries both names), but
  * none removed: call maildir_moves_wait() first, which waits for the
  * helper and updates the entries.  maildir_scan, maildir_unlock and
  * maildir_close call it themselves.  A no-op when nothing is under way.
@@ -147,16 +147,14 @@ int maildir_listing_refresh(struct maildir *md);
  * these, not the msg fields, which keep only part of the name. */
 const char *maildir_msg_name(struct maildir *md, size_t i);
 int maildir_msg_dirfd(const struct maildir *md, size_t i);
-/* Open message i for reading (a regular file, never through a symlink);
- * *size (unless NULL) gets its size.  If its file was renamed meanwhile
- * (a flag change by another program) it is found again by UNIQUE in cur/
- * and the entry updated.  The fd, or -1 with errno (ENOENT: it is gone). */
-int maildir_msg_open(struct maildir *md, size_t i, off_t *size);
-/* The same without fstat(2), for a caller that knows the message's
- * wire size from the scan (the file has at most that many bytes): it
- * must treat a short read as the end, and check with fstat that the
- * file is regular before reading past that size (a FIFO or device put
- * in its place would never end). */
+/* Open message i for reading, never through a symlink nor blocking on a
+ * FIFO.  If its file was renamed meanwhile (a flag change by another
+ * program, or the first session's rename helper) it is found again and
+ * the entry updated.  No fstat(2): the caller knows the message's wire
+ * size from the scan (the file has at most that many bytes), must treat
+ * a short read as the end, and check with fstat that the file is
+ * regular before reading past that size (a FIFO or device put in its
+ * place would never end).  The fd, or -1 with errno (ENOENT: gone). */
 int maildir_msg_open_nostat(struct maildir *md, size_t i);
 /* Remove message i (following a rename as above).  0, or -1 with errno;
  * a message already gone counts as removed (ENOENT is not an error). */
