@@ -127,8 +127,8 @@ int maildir_scan(struct maildir *md, unsigned flags);
  * md->moving of them) while a forked helper process renames them;
  * md->moved counts those done once it has finished.  Meanwhile md may
  * be read (count, sizes, names, UIDLs), its entries' flags marked, and
- * messages opened with maildir_msg_open_nostat() (which tries both names), but
- * none removed: call maildir_moves_wait() first, which waits for the
+ * messages opened with maildir_msg_open_nostat() (which tries both
+ * names), but none removed: call maildir_moves_wait() first, which waits for the
  * helper and updates the entries.  maildir_scan, maildir_unlock and
  * maildir_close call it themselves.  A no-op when nothing is under way.
  * A caller must not reap children it did not make (no waitpid(-1)).
