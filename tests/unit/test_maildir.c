@@ -600,12 +600,28 @@ static void test_settled(void)
     snprintf(p, sizeof p, "%s/new", root);
     struct timespec past[2] = { { 0, UTIME_OMIT }, { time(NULL) - 30, 0 } };
     utimensat(AT_FDCWD, p, past, 0);   /* its ctime is now: still fresh */
+    struct stat changed;
+    struct timespec end;
+    stat(p, &changed);
     scan_listing(&from, got, sizeof got);
+    clock_gettime(CLOCK_REALTIME_COARSE, &end);
     snprintf(p, sizeof p, "%s/%s", root, MAILDIR_LISTING_NAME);
-    ok(from == 0 && access(p, F_OK) < 0, "ctime of this tick: no listing saved");
+    /* Only a scan that began within the margin of the change says
+     * anything; a slow machine (valgrind) may begin it later, when
+     * saving is right. */
+    int64_t gap = (int64_t)(end.tv_sec - changed.st_ctim.tv_sec) * 1000000000 +
+                  (end.tv_nsec - changed.st_ctim.tv_nsec);
+    int in_tick = gap <= (int64_t)MAILDIR_LISTING_SETTLE_US * 1000;
+    if (in_tick)
+        ok(from == 0 && access(p, F_OK) < 0,
+           "ctime of this tick: no listing saved");
+    else
+        tap_skip("ctime of this tick: no listing saved",
+                 "the scan began after the margin on this machine");
     settle();
     scan_listing(&from, got, sizeof got);
-    ok(from == 0 && access(p, F_OK) == 0, "a tick later: listing saved");
+    ok(access(p, F_OK) == 0 && (from == 0 || !in_tick),
+       "a tick later: listing saved");
     scan_listing(&from, got, sizeof got);
     ok(from == 1 && strcmp(got, want) == 0, "and used, same messages");
     /* A delivery right after the scan that saved it: the listing's key
