@@ -49,4 +49,21 @@ void cpw_wipe(struct cpw_creds *c);
 int cpw_run(char *const argv[], const char *login, const char *password,
             const char *timestamp);
 
+/* The same in two steps, so that stage 2's exec and start-up can happen
+ * while the client is still typing: cpw_start() runs argv[0] with an
+ * empty pipe at fd 3 (it waits in its read), cpw_finish() writes the
+ * credentials, closes the pipe and waits; cpw_cancel() kills and reaps a
+ * started stage 2 that will get none.  The caller must ignore SIGPIPE.
+ * pid is 0 when nothing is started. */
+struct cpw_child {
+    pid_t pid;
+    int fd;        /* the pipe's write end */
+};
+/* 0, or -1 with errno (nothing started then). */
+int cpw_start(struct cpw_child *ch, char *const argv[]);
+/* As cpw_run() returns; the child is gone afterwards either way. */
+int cpw_finish(struct cpw_child *ch, const char *login, const char *password,
+               const char *timestamp);
+void cpw_cancel(struct cpw_child *ch);
+
 #endif

@@ -3,8 +3,9 @@
  *
  * pop3-greeter.c   options and main.
  * greeter_root.c   the privilege line: the part that keeps root, forks the
- *                  unprivileged parser, runs stage 2 and decides what a
- *                  failed login costs.  Nothing else runs with privilege.
+ *                  unprivileged parser, runs stage 2 (started ahead of the
+ *                  credentials, cpw_start) and decides what a failed login
+ *                  costs.  Nothing else runs with privilege.
  * greeter_auth.c   the AUTHORIZATION state: the command table that reads
  *                  the client, in the chrooted unprivileged child.
  *

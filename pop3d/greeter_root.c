@@ -319,8 +319,27 @@ static int root_exit(int code)
     return code;
 }
 
-/* Fork a parser; wait for its request.  Returns the request length, 0
- * when the parser ended without one (the client left). */
+/* Stage 2, started while the parser talks to the client (cpw_start):
+ * its exec and C start-up then overlap the USER and PASS round trips
+ * instead of following PASS.  Started only once the parser has forked,
+ * so the parser never holds the pipe to it; stopped when the client
+ * leaves or asks for STLS (it would have the socket and environment of
+ * before TLS). */
+static struct cpw_child root_stage2 = { .pid = 0, .fd = -1 };
+
+/* Start stage 2 ahead if login is possible now; if it cannot start,
+ * root_login() runs it the ordinary way and reports why. */
+static void stage2_start_ahead(const struct greeter_conf *c,
+                               const struct greeter_state *st)
+{
+    if (root_stage2.pid == 0 && greeter_login_allowed(c, st) &&
+        cpw_start(&root_stage2, c->prog) < 0)
+        root_stage2.pid = 0;
+}
+
+/* Fork a parser, start stage 2 ahead, wait for the parser's request.
+ * Returns the request length, 0 when the parser ended without one (the
+ * client left). */
 static ssize_t parser_run(const struct greeter_conf *c,
                           const struct greeter_state *st,
                           const struct privsep *ps, struct greeter_req *req)
@@ -337,6 +356,7 @@ static ssize_t parser_run(const struct greeter_conf *c,
         greeter_parse(c, st, sv[1]);
     }
     close(sv[1]);
+    stage2_start_ahead(c, st);
     ssize_t n = 0;
     struct pollfd p = { .fd = sv[0], .events = POLLIN };
     int pr;
@@ -422,7 +442,9 @@ static int root_login(const struct greeter_conf *c, struct greeter_state *st,
         return ROOT_ERROR;
     }
     const char *ts = req->kind == GREETER_REQ_APOP ? st->timestamp : "";
-    int status = cpw_run(c->prog, login, password, ts);
+    int status = root_stage2.pid > 0
+                     ? cpw_finish(&root_stage2, login, password, ts)
+                     : cpw_run(c->prog, login, password, ts);
     int err = errno;
     const char *method = req_method(req->kind);
     log_safe(safe, sizeof safe, login, strlen(login));
@@ -496,6 +518,8 @@ int greeter_run(const struct greeter_conf *c)
     root_greet(c, &st);
     for (;;) {
         ssize_t n = parser_run(c, &st, &ps, &req);
+        if (n <= 0 || req.kind == GREETER_REQ_STLS)
+            cpw_cancel(&root_stage2);
         if (n <= 0) {
             root_linger();
             return root_exit(0);   /* QUIT, timeout or the client left */
@@ -513,6 +537,7 @@ int greeter_run(const struct greeter_conf *c)
         }
         int r = root_login(c, &st, &req, n);
         wipe(&req, sizeof req);
+        cpw_cancel(&root_stage2);   /* left over only by a malformed request */
         if (r != ROOT_AGAIN) {
             /* Also after stage 3: it may have left the client's last
              * commands unread (-ERR [IN-USE] before a pipelined STAT). */

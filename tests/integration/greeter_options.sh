@@ -15,6 +15,15 @@ children() {
     done
 }
 field() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$2/status"; }
+# parser: the child of $P that is a fork of it, the pre-login parser
+# (the root part's other child, once login is possible, is stage 2,
+# started ahead of the credentials, with a name of its own).
+parser() {
+    for k in $(children); do
+        [ "$(cat "/proc/$k/comm" 2>/dev/null)" = "$(cat "/proc/$P/comm")" ] &&
+            echo "$k"
+    done
+}
 
 # --- privilege separation ---
 PORT=$(free_port)
@@ -32,7 +41,7 @@ like "$(cat "$T_DIR/held.out")" '^\+OK' "a client is connected and greeted"
 # no_new_privs) before reading its state.
 P=$TCPSERVER; ROOT_PART=$(children)
 for _ in $(seq 1 100); do
-    P=$ROOT_PART; PARSER=$(children)
+    P=$ROOT_PART; PARSER=$(parser)
     [ -n "$PARSER" ] && [ "$(field NoNewPrivs "$PARSER")" = 1 ] && break
     sleep 0.05
 done
@@ -66,11 +75,45 @@ else
         t_ok 0 "# SKIP privilege separation needs root"
     done
 fi
+# Stage 2 is started ahead, while the client has not even sent USER: its
+# exec and start-up overlap the login round trips.  It waits for the
+# credentials on a pipe at fd 3.
+P=$ROOT_PART; AHEAD=
+for _ in $(seq 1 100); do
+    for k in $(children); do
+        [ "$(cat "/proc/$k/comm" 2>/dev/null)" = stage2 ] && AHEAD=$k
+    done
+    [ -n "$AHEAD" ] && break
+    sleep 0.05
+done
+t_ok "$([ -n "$AHEAD" ]; echo $?)" "stage 2 is started before the client sends USER"
+like "$(readlink "/proc/$AHEAD/fd/3" 2>/dev/null)" '^pipe:' \
+    "and waits for the credentials on a pipe at fd 3"
 touch "$T_DIR/go"
 wait "$CLIENT"
 out=$(tr -d '\r' <"$T_DIR/held.out")
 is "$(echo "$out" | sed -n 2,4p | tr '\n' '|')" "+OK send PASS|+OK welcome bob|+OK bye|" \
     "the session completes through the separated parser"
+
+# A client that leaves without logging in: the stage 2 started for it is
+# killed unread (the fake would log even empty credentials), no failed
+# login is logged, and no stage 2 of this test is left running.
+lines_before=$(wc -l <"$FAKE_LOG")
+fails_before=$(grep -c 'login failed' "$T_DIR/server.log")
+out=$(printf 'CAPA\r\nQUIT\r\n' | $CHAT "$PORT" | tr -d '\r')
+like "$out" '\+OK bye|^\+OK' "a client that only asks CAPA and quits"
+sleep 0.2
+is "$(wc -l <"$FAKE_LOG")" "$lines_before" \
+    "the stage 2 started ahead got no credentials, not even empty ones"
+is "$(grep -c 'login failed' "$T_DIR/server.log")" "$fails_before" \
+    "and no failed login is logged for it"
+left=
+for c in /proc/[0-9]*/comm; do
+    [ "$(cat "$c" 2>/dev/null)" = stage2 ] || continue
+    d=${c%/comm}
+    tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -qF "$T_DIR/stage2" && left="$left ${d#/proc/}"
+done
+is "$left" "" "no stage 2 of ours is left running"
 
 # Memory stays bounded: 16 MB without a line end, then the line end.
 # (Not under valgrind: its own memory is in the figure, and 16 MB through
@@ -109,7 +152,10 @@ f.readline()
 import time
 for _ in range(100):
     kids = children(tcpserver)
-    parsers = children(kids[0]) if kids else []
+    # A fork of the root part, not stage 2 started ahead: the parser.
+    comm = lambda p: open(f"/proc/{p}/comm").read()
+    parsers = [p for p in children(kids[0]) if comm(p) == comm(kids[0])] \
+        if kids else []
     if parsers:
         break
     time.sleep(0.05)
@@ -160,7 +206,7 @@ if [ "$(id -u)" -eq 0 ]; then
     for _ in $(seq 1 100); do [ -s "$T_DIR/held6.out" ] && break; sleep 0.05; done
     ROOT_PART=$(children); PARSER=
     for _ in $(seq 1 100); do
-        P=$ROOT_PART; PARSER=$(children)
+        P=$ROOT_PART; PARSER=$(parser)
         [ -n "$PARSER" ] && [ "$(field NoNewPrivs "$PARSER")" = 1 ] && break
         sleep 0.05
     done
