@@ -2,14 +2,16 @@
 # `make check` and `make bench` only, never installed; the runner and the
 # Maildir generator are scripts.  Benchmark runs never join the test suite:
 # only a smoke test of popload's usage and the generator's output does.
-check_PROGRAMS += bench/popload
+check_PROGRAMS += bench/popload bench/popfloor
 bench_popload_SOURCES = bench/popload.c
 bench_popload_LDADD = -lpthread
+# The yardstick: a POP3 "server" that answers from memory with no work.
+bench_popfloor_SOURCES = bench/popfloor.c
 TESTS += tests/integration/bench_smoke.sh
 EXTRA_DIST += tests/integration/bench_smoke.sh
 
 # make bench [BENCH_ARGS=--quick]: run the side-by-side benchmark on this
 # build (bench/run installs Dovecot from Debian when it is missing).
-bench: all bench/popload$(EXEEXT)
+bench: all bench/popload$(EXEEXT) bench/popfloor$(EXEEXT)
 	$(srcdir)/bench/run --builddir '$(abs_top_builddir)' $(BENCH_ARGS)
 .PHONY: bench

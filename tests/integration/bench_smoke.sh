@@ -33,6 +33,26 @@ out=$("$POPLOAD" -p "$port" -n 3 -t 5 2>/dev/null); rc=$?
 is "$rc" 1 "a refused connection makes popload exit 1"
 like "$out" 'sessions=0 errors=3 ' "and reports each failed session"
 
+# popfloor, the zero-work yardstick: usage, misuse, and a session that
+# popload can check message by message (sizes as LIST says).
+FLOOR=$T_BIN/popfloor
+out=$("$FLOOR" --help); rc=$?
+is "$rc" 0 "popfloor --help exits 0"
+like "$out" '^usage: popfloor -p PORT' "popfloor --help prints a usage line"
+"$FLOOR" >/dev/null 2>&1; is "$?" 2 "popfloor without -p is misuse"
+"$FLOOR" -p 110 -n 0 >/dev/null 2>&1; is "$?" 2 "zero messages is misuse"
+"$FLOOR" -p 110 -s 1x >/dev/null 2>&1; is "$?" 2 "a bad size is misuse"
+port=$(free_port)
+"$FLOOR" -p "$port" -n 20 -s 1001 2>"$T_DIR/floor.err" &
+T_PIDS="$T_PIDS $!"
+wait_port "$port" || bail "popfloor did not start"
+out=$("$POPLOAD" -p "$port" -m retr -t 10); rc=$?
+is "$rc" 0 "popload RETRs every message popfloor lists"
+like "$out" 'retr count=20 bytes=20020 .*size_mismatch=0' \
+    "20 messages of exactly the 1001 octets LIST gives"
+out=$("$POPLOAD" -p "$port" -m pipe -W 8 -P 2 -t 10); rc=$?
+like "$out" 'retr count=40 .*size_mismatch=0' "and pipelined, twice over"
+
 # The generator: counts, exact sizes, ,S= fields, CRLF.
 GEN=$top_srcdir/bench/mkmaildir.py
 python3 "$GEN" -n 5 -s 1000 --sizes "$T_DIR/md" ; is "$?" 0 "mkmaildir.py runs"
