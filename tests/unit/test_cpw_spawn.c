@@ -97,8 +97,8 @@ static void two_steps(void)
     ok(WIFEXITED(st) && WEXITSTATUS(st) == 7,
        "its status is returned (the write's EPIPE is not an error)");
 
-    char *missing[] = { "/nonexistent/stage2", NULL };
     if (!getenv("POPKIT_VALGRIND")) {
+        char *missing[] = { "/nonexistent/stage2", NULL };
         errno = 0;
         ok(cpw_start(&ch, missing) == -1 && errno == ENOENT && ch.pid == 0 &&
            ch.fd == -1, "a missing program: -1, ENOENT, nothing started");
@@ -144,8 +144,8 @@ int main(void)
 
     /* Signals stage 2 gets: default, even if the greeter ignores SIGPIPE. */
     signal(SIGPIPE, SIG_IGN);
-    char script[] = "kill -PIPE $$; exit 0";
-    char *argv[] = { "sh", "-c", script, NULL };
+    char selfpipe[] = "kill -PIPE $$; exit 0";
+    char *argv[] = { "sh", "-c", selfpipe, NULL };
     st = cpw_run(argv, "a", "b", "");
     ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGPIPE,
        "SIGPIPE is not left ignored in stage 2");
