@@ -135,7 +135,7 @@ int cpw_run(char *const argv[], const char *login, const char *password,
         close(fd[0]);
         return -1;
     }
-    pid_t pid;
+    pid_t pid = 0;
     if (cpw_spawn(argv, fd[0], &pid) < 0)
         return -1;
     return cpw_wait(pid);
