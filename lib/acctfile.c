@@ -22,19 +22,13 @@ struct span {
 
 static int is_blank(char c) { return c == ' ' || c == '\t'; }
 
-/* The next line of buf (end at *pos); NULL at the end.  Blanks before
- * it are skipped; *n is its length without the newline. */
-static const char *next_line(const char *buf, size_t len, size_t *pos,
+/* The next line of file with the blanks before it skipped (as NSS
+ * `files` does); NULL at the end. */
+static const char *next_line(const struct slurp *file, size_t *pos,
                              size_t *n)
 {
-    const char *line, *nl;
-    if (*pos >= len)
-        return NULL;
-    line = buf + *pos;
-    nl = memchr(line, '\n', len - *pos);
-    *n = nl ? (size_t)(nl - line) : len - *pos;
-    *pos += *n + 1;
-    while (*n && is_blank(*line)) {
+    const char *line = slurp_next_line(file, pos, n);
+    while (line && *n && is_blank(*line)) {
         line++;
         (*n)--;
     }
@@ -106,12 +100,12 @@ static int keep_account(const struct span *f, struct acctfile *a)
 }
 
 /* The first good passwd line for login: 1, 0 or -1. */
-static int find_passwd(const char *buf, size_t len, const char *login,
+static int find_passwd(const struct slurp *file, const char *login,
                        struct acctfile *a)
 {
     size_t pos = 0, n, loginlen = strlen(login);
     const char *line;
-    while ((line = next_line(buf, len, &pos, &n)) != NULL) {
+    while ((line = next_line(file, &pos, &n)) != NULL) {
         struct span f[7];
         uint32_t uid, gid;
         if (n == 0 || line[0] == '#')
@@ -164,13 +158,13 @@ static int add_group(struct acctfile *a, size_t *cap, gid_t g)
 }
 
 /* The primary gid, then every group listing the login. */
-static int find_groups(const char *buf, size_t len, struct acctfile *a)
+static int find_groups(const struct slurp *file, struct acctfile *a)
 {
     size_t pos = 0, n, cap = 0, loginlen = strlen(a->name);
     const char *line;
     if (add_group(a, &cap, a->gid))
         return -1;
-    while ((line = next_line(buf, len, &pos, &n)) != NULL) {
+    while ((line = next_line(file, &pos, &n)) != NULL) {
         struct span f[4];
         uint32_t gid;
         if (n == 0 || line[0] == '#')
@@ -195,12 +189,12 @@ int acctfile_find(const char *passwd, const char *group, const char *login,
         return 0;   /* an empty name field is no account */
     if (slurp(&file, passwd, ACCTFILE_MAX))
         return -1;
-    found = find_passwd(file.data, file.len, login, a);
+    found = find_passwd(&file, login, a);
     slurp_release(&file, 0);
     if (found != 1 || !group)
         return found;
     if (slurp(&file, group, ACCTFILE_MAX)
-        || find_groups(file.data, file.len, a)) {
+        || find_groups(&file, a)) {
         err = errno;
         slurp_release(&file, 0);
         acctfile_free(a);

@@ -127,3 +127,15 @@ fail:
     errno = err;
     return -1;
 }
+
+char *slurp_next_line(const struct slurp *s, size_t *pos, size_t *n)
+{
+    char *line, *nl;
+    if (*pos >= s->len)
+        return NULL;
+    line = s->data + *pos;
+    nl = memchr(line, '\n', s->len - *pos);
+    *n = nl ? (size_t)(nl - line) : s->len - *pos;
+    *pos += *n + 1;
+    return line;
+}

@@ -36,4 +36,9 @@ struct slurp {
 int slurp(struct slurp *s, const char *path, size_t max);
 void slurp_release(struct slurp *s, int wipe_it);
 
+/* The lines of s, one per call: start with *pos = 0; each call returns
+ * the next line (*n its length, the newline not counted, the line not
+ * terminated) or NULL at the end.  A last line without a newline counts. */
+char *slurp_next_line(const struct slurp *s, size_t *pos, size_t *n);
+
 #endif

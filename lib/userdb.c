@@ -271,21 +271,6 @@ static void chomp(char *s, ssize_t *n)
         s[--*n] = '\0';
 }
 
-/* The next line of buf (NUL-terminated in place: its newline, or the
- * NUL slurp put after the file, becomes the end); NULL past the end. */
-static char *next_line(char *buf, size_t len, size_t *pos, size_t *n)
-{
-    char *line, *nl;
-    if (*pos >= len)
-        return NULL;
-    line = buf + *pos;
-    nl = memchr(line, '\n', len - *pos);
-    *n = nl ? (size_t)(nl - line) : len - *pos;
-    line[*n] = '\0';
-    *pos += *n + 1;
-    return line;
-}
-
 /* One line of the scan: count it if malformed, take the template hash
  * and the first entry for address.  0, or -1 (ENOMEM). */
 static int scan_line(char *line, size_t n, const char *address,
@@ -330,11 +315,15 @@ int userdb_lookup(const char *path, const char *address,
     /* The whole file in one read: no stdio, no system call per line. */
     if (slurp(&file, path, USERDB_FILE_MAX))
         return -1;
-    while ((line = next_line(file.data, file.len, &pos, &n)) != NULL)
+    while ((line = slurp_next_line(&file, &pos, &n)) != NULL) {
+        /* Ended in place: its newline, or the NUL slurp put after the
+         * file, becomes the end of the line's last field. */
+        line[n] = '\0';
         if (scan_line(line, n, address, e, tmpl, tmplsz, &bad)) {
             err = ENOMEM;
             break;
         }
+    }
     slurp_release(&file, 1);
     if (malformed)
         *malformed = bad;

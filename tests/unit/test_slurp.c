@@ -43,6 +43,33 @@ static void grows(void)
     close(p[0]);
 }
 
+/* slurp_next_line: each line without its newline, empty ones too, and
+ * a last line without a newline. */
+static void lines(void)
+{
+    struct slurp s;
+    char got[64] = "";
+    size_t pos = 0, n, used = 0;
+    const char *line;
+    write_bytes("one\n\n  two\nlast", 15);
+    if (slurp(&s, path, 100) != 0) {
+        ok(0, "lines: slurp failed");
+        return;
+    }
+    while ((line = slurp_next_line(&s, &pos, &n)) != NULL &&
+           used + n + 2 < sizeof got) {
+        memcpy(got + used, line, n);
+        used += n;
+        got[used++] = '|';
+        got[used] = '\0';
+    }
+    is_str(got, "one||  two|last|",
+           "lines: in order, empty kept, blanks kept, last unended");
+    ok(slurp_next_line(&s, &pos, &n) == NULL, "and NULL after the last");
+    slurp_release(&s, 0);
+    unlink(path);
+}
+
 int main(void)
 {
     struct slurp s;
@@ -85,5 +112,6 @@ int main(void)
     ok(slurp(&s, "/tmp", 1 << 20) == -1 && errno == EISDIR,
        "a directory: its read error (EISDIR)");
     grows();
+    lines();
     return tap_done();
 }
