@@ -13,6 +13,7 @@
 
 #include "params.h"
 #include "slurp.h"
+#include "util.h"
 
 /* A field of a line: [p, p + n). */
 struct span {
@@ -54,22 +55,14 @@ static size_t split(const char *line, size_t n, struct span *f, size_t max)
     return k;
 }
 
-/* A uid or gid: 1-10 decimal digits below 2^32-1 ((uid_t)-1 means "no
- * change" to setresuid).  0 or -1. */
+int acctfile_parse_id(const char *s, size_t n, uint32_t *out)
+{
+    return parse_u32n(s, n, out) < 0 || *out == UINT32_MAX ? -1 : 0;
+}
+
 static int parse_id(struct span s, uint32_t *out)
 {
-    uint64_t v = 0;
-    if (s.n == 0 || s.n > 10)
-        return -1;
-    for (size_t i = 0; i < s.n; i++) {
-        if (s.p[i] < '0' || s.p[i] > '9')
-            return -1;
-        v = v * 10 + (uint64_t)(s.p[i] - '0');
-    }
-    if (v >= UINT32_MAX)
-        return -1;
-    *out = (uint32_t)v;
-    return 0;
+    return acctfile_parse_id(s.p, s.n, out);
 }
 
 static int name_is(struct span s, const char *login, size_t loginlen)

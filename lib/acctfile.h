@@ -35,6 +35,7 @@
 #define POPKIT_ACCTFILE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define ACCTFILE_PASSWD "/etc/passwd"
@@ -53,6 +54,10 @@ struct acctfile {
 
 int acctfile_find(const char *passwd, const char *group, const char *login,
                    struct acctfile *a);
+/* A uid or gid as those files write it: the n bytes at s are 1-10
+ * decimal digits, below 2^32-1 ((uid_t)-1 means "no change" to
+ * setresuid).  0, or -1. */
+int acctfile_parse_id(const char *s, size_t n, uint32_t *out);
 void acctfile_free(struct acctfile *a);
 
 #endif

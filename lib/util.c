@@ -14,19 +14,25 @@ void wipe(void *p, size_t n)
     memset_v(p, 0, n);
 }
 
-int parse_u32(const char *s, uint32_t *out)
+int parse_u32n(const char *s, size_t n, uint32_t *out)
 {
     uint64_t v = 0;
-    size_t i;
-    for (i = 0; s[i]; i++) {
-        if (s[i] < '0' || s[i] > '9' || i >= 10)
+    if (n == 0 || n > 10)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
             return -1;
         v = v * 10 + (uint64_t)(s[i] - '0');
     }
-    if (i == 0 || v > UINT32_MAX)
+    if (v > UINT32_MAX)
         return -1;
     *out = (uint32_t)v;
     return 0;
+}
+
+int parse_u32(const char *s, uint32_t *out)
+{
+    return parse_u32n(s, strlen(s), out);
 }
 
 int memeq_ct(const void *a, const void *b, size_t n)

@@ -14,6 +14,8 @@ void wipe(void *p, size_t n);
  * spaces, into *out (0..UINT32_MAX).  Returns 0, or -1 for anything else
  * (so "4294967297", "-1", "+1", "1x", "" all fail). */
 int parse_u32(const char *s, uint32_t *out);
+/* The same on exactly the n bytes at s (no NUL needed). */
+int parse_u32n(const char *s, size_t n, uint32_t *out);
 /* Constant-time comparison of n bytes; 0 when equal. */
 int memeq_ct(const void *a, const void *b, size_t n);
 /* Write all of buf to fd, retrying on EINTR and short writes. 0 or -1. */

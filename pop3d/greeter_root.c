@@ -73,24 +73,13 @@ static int privsep_is_numeric(const char *spec)
     return (spec[0] >= '0' && spec[0] <= '9') || strchr(spec, ':') != NULL;
 }
 
-/* One id of UID:GID: decimal (parse_u32: no sign, no blanks), and not
- * (uid_t)-1, which setuid and setgid read as "no id". */
-static int privsep_id(const char *s, size_t n, uint32_t *out)
-{
-    char buf[16];
-    if (n >= sizeof buf)
-        return -1;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    return parse_u32(buf, out) < 0 || *out == UINT32_MAX ? -1 : 0;
-}
-
 static int privsep_parse_ids(const char *spec, struct privsep_acct *a)
 {
     const char *colon = strchr(spec, ':');
     uint32_t u, g;
-    if (!colon || privsep_id(spec, (size_t)(colon - spec), &u) < 0 ||
-        privsep_id(colon + 1, strlen(colon + 1), &g) < 0)
+    /* Each as a passwd file writes it: decimal, not (uid_t)-1. */
+    if (!colon || acctfile_parse_id(spec, (size_t)(colon - spec), &u) < 0 ||
+        acctfile_parse_id(colon + 1, strlen(colon + 1), &g) < 0)
         return -1;
     a->uid = (uid_t)u;
     a->gid = (gid_t)g;

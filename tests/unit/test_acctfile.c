@@ -171,8 +171,19 @@ static void real_files(void)
     acctfile_free(&a);
 }
 
+static void ids(void)
+{
+    uint32_t v = 0;
+    ok(acctfile_parse_id("1000:x", 4, &v) == 0 && v == 1000, "an id: its digits only");
+    ok(acctfile_parse_id("4294967294", 10, &v) == 0, "2^32-2 is an id");
+    ok(acctfile_parse_id("4294967295", 10, &v) == -1, "(uid_t)-1 is not");
+    ok(acctfile_parse_id("-1", 2, &v) == -1 && acctfile_parse_id("", 0, &v) == -1,
+       "nor a sign, nor nothing");
+}
+
 int main(void)
 {
+    ids();
     if (!mkdtemp(dir))
         return 1;
     snprintf(pw, sizeof pw, "%s/passwd", dir);

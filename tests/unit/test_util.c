@@ -20,6 +20,9 @@ static void test_parse_u32(void)
     ok(parse_u32(" 1", &v) == -1, "leading space refused");
     ok(parse_u32("0000000001", &v) == 0 && v == 1, "ten digits with zeros parse");
     ok(parse_u32("00000000001", &v) == -1, "eleven digits refused");
+    ok(parse_u32n("12:34", 2, &v) == 0 && v == 12, "parse_u32n: the first n bytes");
+    ok(parse_u32n("12:34", 3, &v) == -1, "parse_u32n: a non-digit within n");
+    ok(parse_u32n("12", 0, &v) == -1, "parse_u32n: n of 0 refused");
 }
 
 static void test_wipe_and_compare(void)
