@@ -316,14 +316,14 @@ static int root_exit(int code)
  * before TLS). */
 static struct cpw_child root_stage2 = { .pid = 0, .fd = -1 };
 
-/* Start stage 2 ahead if login is possible now; if it cannot start,
- * root_login() runs it the ordinary way and reports why. */
+/* Start stage 2 ahead if login is possible now.  If it cannot start
+ * (cpw_start leaves nothing started), root_login() runs it the ordinary
+ * way and reports why. */
 static void stage2_start_ahead(const struct greeter_conf *c,
                                const struct greeter_state *st)
 {
-    if (root_stage2.pid == 0 && greeter_login_allowed(c, st) &&
-        cpw_start(&root_stage2, c->prog) < 0)
-        root_stage2.pid = 0;
+    if (root_stage2.pid == 0 && greeter_login_allowed(c, st))
+        (void)cpw_start(&root_stage2, c->prog);
 }
 
 /* Fork a parser, start stage 2 ahead, wait for the parser's request.

@@ -369,33 +369,32 @@ struct cmd {
     const char *verb;
     int (*run)(struct session *s, int argc, char **argv);
     int min_args, max_args;   /* arguments after the verb */
-    int during_moves;         /* 1: need not wait for renames (below) */
 };
 
-/* during_moves: the command may run while the first session's renames
- * from new/ to cur/ are still under way (maildir_moves_wait in
- * maildir.h): it reads counts, sizes and names, opens a message by
- * either of its names, or marks entries in memory.  QUIT waits for the
- * renames before it removes files, or after its answer when it removes
- * none (the unlock waits for them). */
+/* Every command may run while the first session's renames from new/ to
+ * cur/ are still under way (maildir_moves_wait in maildir.h): each reads
+ * counts, sizes and names, opens a message by either of its names, or
+ * marks entries in memory.  QUIT waits for the renames before it
+ * removes files, or after its answer when it removes none (the unlock
+ * waits for them). */
 static const struct cmd cmds[] = {
-    { "STAT", cmd_stat, 0, 0, 1 },
-    { "LIST", cmd_list, 0, 1, 1 },
-    { "UIDL", cmd_uidl, 0, 1, 1 },
-    { "RETR", cmd_retr, 1, 1, 1 },
-    { "TOP", cmd_top, 2, 2, 1 },
-    { "DELE", cmd_dele, 1, 1, 1 },
-    { "RSET", cmd_rset, 0, 0, 1 },
-    { "NOOP", cmd_noop, 0, 0, 1 },
-    { "QUIT", cmd_quit, 0, 0, 1 },
-    { "CAPA", cmd_capa, 0, 0, 1 },
-    { "LAST", cmd_last, 0, 0, 1 },
+    { "STAT", cmd_stat, 0, 0 },
+    { "LIST", cmd_list, 0, 1 },
+    { "UIDL", cmd_uidl, 0, 1 },
+    { "RETR", cmd_retr, 1, 1 },
+    { "TOP", cmd_top, 2, 2 },
+    { "DELE", cmd_dele, 1, 1 },
+    { "RSET", cmd_rset, 0, 0 },
+    { "NOOP", cmd_noop, 0, 0 },
+    { "QUIT", cmd_quit, 0, 0 },
+    { "CAPA", cmd_capa, 0, 0 },
+    { "LAST", cmd_last, 0, 0 },
     /* AUTHORIZATION-state commands a confused client may repeat. */
-    { "USER", cmd_wrong_state, 0, 9, 1 },
-    { "PASS", cmd_wrong_state, 0, 9, 1 },
-    { "APOP", cmd_wrong_state, 0, 9, 1 },
-    { "AUTH", cmd_wrong_state, 0, 9, 1 },
-    { "STLS", cmd_wrong_state, 0, 9, 1 },
+    { "USER", cmd_wrong_state, 0, 9 },
+    { "PASS", cmd_wrong_state, 0, 9 },
+    { "APOP", cmd_wrong_state, 0, 9 },
+    { "AUTH", cmd_wrong_state, 0, 9 },
+    { "STLS", cmd_wrong_state, 0, 9 },
 };
 
 #define MAX_WORDS 4
@@ -424,8 +423,6 @@ int maildir_cmd_run(struct session *s, char *line)
             io_puts(&s->out, "-ERR wrong number of arguments\r\n");
             return CMD_GO_ON;
         }
-        if (!cmds[i].during_moves)
-            maildir_moves_wait(&s->md);
         return cmds[i].run(s, argc, argv);
     }
     io_puts(&s->out, "-ERR unknown command\r\n");
