@@ -280,12 +280,32 @@ static int check_owner(const char *owner, struct acctfile *a)
     return -1;
 }
 
+/* Put e in the users file and make its Maildir.  0, or 1 after saying
+ * why. */
+static int store_user(const struct userdb_entry *e,
+                      const struct acctfile *owner)
+{
+    struct userdb db;
+    if (load(&db))
+        return 1;
+    if (userdb_find(&db, e->address) >= 0) {
+        log_error("%s already exists in %s", e->address, users_file);
+        userdb_close(&db);
+        return 1;
+    }
+    if (make_maildir(e->home, owner) || userdb_put(&db, e)) {
+        userdb_close(&db);
+        return 1;
+    }
+    return save(&db);
+}
+
 static int add_user(char **av, const struct acctfile *owner)
 {
     struct userdb_entry e = {.address = av[0], .owner = av[1],
                              .home = av[2], .apop = ""};
     char hash[PWCHECK_HASH_MAX];
-    struct userdb db;
+    int rc;
 
     if (!userdb_valid_home(av[2])) {
         log_error("bad home '%s': want an absolute path without colons or"
@@ -295,23 +315,9 @@ static int add_user(char **av, const struct acctfile *owner)
     if (new_hash(av[0], hash))
         return 1;
     e.hash = hash;
-    if (load(&db)) {
-        wipe(hash, sizeof hash);
-        return 1;
-    }
-    if (userdb_find(&db, av[0]) >= 0) {
-        log_error("%s already exists in %s", av[0], users_file);
-        userdb_close(&db);
-        wipe(hash, sizeof hash);
-        return 1;
-    }
-    if (make_maildir(av[2], owner) || userdb_put(&db, &e)) {
-        userdb_close(&db);
-        wipe(hash, sizeof hash);
-        return 1;
-    }
+    rc = store_user(&e, owner);
     wipe(hash, sizeof hash);
-    return save(&db);
+    return rc;
 }
 
 static int cmd_add(char **av)
