@@ -7,6 +7,7 @@ bench_popload_SOURCES = bench/popload.c
 bench_popload_LDADD = -lpthread
 # The yardstick: a POP3 "server" that answers from memory with no work.
 bench_popfloor_SOURCES = bench/popfloor.c
+bench_popfloor_LDADD = lib/libpopkit.a
 TESTS += tests/integration/bench_smoke.sh
 EXTRA_DIST += tests/integration/bench_smoke.sh
 

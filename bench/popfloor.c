@@ -24,6 +24,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "util.h"
+
 #define LINE_MAX_BYTES 512
 #define COUNT_MAX 1000000
 #define SIZE_MAX_BYTES (1 << 20)
@@ -97,20 +99,6 @@ static struct answer make_listing(long count, long size, int uidl)
     return a;
 }
 
-static int send_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 struct floor_conf {
     long count, size;
     struct answer retr, list, uidl;
@@ -123,25 +111,25 @@ static int answer_line(int fd, const struct floor_conf *f, const char *line)
     if (!strncasecmp(line, "RETR ", 5)) {
         long n = strtol(line + 5, NULL, 10);
         if (n >= 1 && n <= f->count)
-            return send_all(fd, f->retr.p, f->retr.n);
-        return send_all(fd, "-ERR no such message\r\n", 22);
+            return write_all(fd, f->retr.p, f->retr.n);
+        return write_all(fd, "-ERR no such message\r\n", 22);
     }
     if (!strncasecmp(line, "LIST", 4))
-        return send_all(fd, f->list.p, f->list.n);
+        return write_all(fd, f->list.p, f->list.n);
     if (!strncasecmp(line, "UIDL", 4))
-        return send_all(fd, f->uidl.p, f->uidl.n);
+        return write_all(fd, f->uidl.p, f->uidl.n);
     if (!strncasecmp(line, "STAT", 4))
-        return send_all(fd, f->stat, strlen(f->stat));
+        return write_all(fd, f->stat, strlen(f->stat));
     if (!strncasecmp(line, "QUIT", 4))
-        return send_all(fd, "+OK bye\r\n", 9) < 0 ? -1 : 1;
-    return send_all(fd, "+OK\r\n", 5);
+        return write_all(fd, "+OK bye\r\n", 9) < 0 ? -1 : 1;
+    return write_all(fd, "+OK\r\n", 5);
 }
 
 static void serve(int fd, const struct floor_conf *f)
 {
     char buf[LINE_MAX_BYTES * 4];
     size_t have = 0;
-    if (send_all(fd, "+OK popfloor\r\n", 14) < 0)
+    if (write_all(fd, "+OK popfloor\r\n", 14) < 0)
         return;
     for (;;) {
         ssize_t r = read(fd, buf + have, sizeof buf - have - 1);
