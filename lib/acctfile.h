@@ -3,9 +3,9 @@
  * group-format files (/etc/passwd, /etc/group), without NSS.
  *
  * checkpassword-virtual and pop3-greeter are linked statically, and a
- * static program must not go through NSS: glibc would dlopen the modules nsswitch.conf names
- * (libnss_systemd, and with it libcap and libm) at every login, which
- * costs more than the lookup itself.  So it reads the local files the
+ * static program must not go through NSS: glibc would dlopen the
+ * modules nsswitch.conf names (libnss_systemd, and with it libcap and
+ * libm) at every login, which costs more than the lookup itself.  So it reads the local files the
  * way NSS's `files` service does, and owners of virtual users must be
  * local accounts (popkit-users(5)).
  *

@@ -31,9 +31,10 @@
  * last changed before the scan began (older than the coarse clock read
  * at its start, beyond the file system's stamp rounding), so a change
  * in the same tick as the saved mtime cannot hide behind an equal
- * stamp, and a session one tick after a change already saves it.  Every entry is checked as it loads
- * (offsets, names without '/', sizes, flags, order); anything wrong and
- * the scan reads the directories instead.
+ * stamp, and a session one tick after a change already saves it.  Every
+ * entry is checked as it loads (offsets, names without '/', sizes,
+ * flags, order); anything wrong and the scan reads the directories
+ * instead.
  *
  * Per-message state is a flat array of struct maildir_msg, names in one
  * arena; no allocation per message.  Both grow with mremap(2), so growing
