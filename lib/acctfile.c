@@ -175,7 +175,7 @@ int acctfile_find(const char *passwd, const char *group, const char *login,
                   struct acctfile *a)
 {
     struct slurp file;
-    int found, err;
+    int found;
 
     memset(a, 0, sizeof *a);
     if (!*login)
@@ -188,7 +188,7 @@ int acctfile_find(const char *passwd, const char *group, const char *login,
         return found;
     if (slurp(&file, group, ACCTFILE_MAX)
         || find_groups(&file, a)) {
-        err = errno;
+        int err = errno;
         slurp_release(&file, 0);
         acctfile_free(a);
         errno = err;
