@@ -11,11 +11,12 @@
 #include <time.h>
 #include <unistd.h>
 
-int io_wait(int fd, short events, int timeout)
+/* poll(2) for events on fd, ms milliseconds (< 0: forever). */
+static int io_poll_ms(int fd, short events, int ms)
 {
     struct pollfd p = { .fd = fd, .events = events };
     for (;;) {
-        int r = poll(&p, 1, timeout > 0 ? timeout * 1000 : -1);
+        int r = poll(&p, 1, ms);
         if (r > 0)
             return IO_OK;   /* readable, writable, or hung up: the I/O says */
         if (r == 0)
@@ -25,11 +26,31 @@ int io_wait(int fd, short events, int timeout)
     }
 }
 
+/* A timeout in seconds (0: none) as poll's milliseconds. */
+static int io_ms(int timeout)
+{
+    return timeout > 0 ? timeout * 1000 : -1;
+}
+
+int io_wait(int fd, short events, int timeout)
+{
+    return io_poll_ms(fd, events, io_ms(timeout));
+}
+
+static long long io_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void io_in_init(struct io_in *in, int fd, int timeout, int exact)
 {
     in->fd = fd;
     in->timeout = timeout;
     in->exact = exact;
+    in->skipping = 0;
+    in->skip_deadline = 0;
     in->start = in->end = 0;
 }
 
@@ -55,9 +76,10 @@ static ssize_t io_exact_span(int fd, size_t room)
     return lf ? lf - peek + 1 : n;
 }
 
-/* Read more bytes into the buffer (compacting it first).  Returns the
- * count, 0 at EOF, or an IO_ error. */
-static ssize_t io_fill(struct io_in *in)
+/* Read more bytes into the buffer (compacting it first), waiting at most
+ * ms milliseconds (< 0: forever).  Returns the count, 0 at EOF, or an
+ * IO_ error. */
+static ssize_t io_fill(struct io_in *in, int ms)
 {
     if (in->start > 0) {
         memmove(in->buf, in->buf + in->start, in->end - in->start);
@@ -66,7 +88,7 @@ static ssize_t io_fill(struct io_in *in)
     }
     size_t room = sizeof in->buf - in->end;
     for (;;) {
-        int w = io_wait(in->fd, POLLIN, in->timeout);
+        int w = io_poll_ms(in->fd, POLLIN, ms);
         if (w != IO_OK)
             return w;
         ssize_t want = (ssize_t)room;
@@ -89,43 +111,106 @@ static ssize_t io_fill(struct io_in *in)
     }
 }
 
-ssize_t io_getline(struct io_in *in, char *line, size_t max)
+/* Discard the rest of a too-long line, through its LF.  The whole
+ * discard is bounded by one timeout from when the line was found too
+ * long, so a client that never sends the LF is cut off like an idle
+ * one instead of holding the session by sending.  IO_OK or an error. */
+static int io_skip(struct io_in *in)
 {
-    size_t len = 0;
-    int toolong = 0;
+    while (in->skipping) {
+        char *base = in->buf + in->start;
+        char *lf = memchr(base, '\n', in->end - in->start);
+        if (lf) {
+            in->start += (size_t)(lf - base) + 1;
+            in->skipping = 0;
+            break;
+        }
+        in->start = in->end = 0;
+        int ms = -1;
+        if (in->timeout > 0) {
+            long long left = in->skip_deadline - io_now_ms();
+            if (left <= 0)
+                return IO_TIMEOUT;
+            ms = (int)left;
+        }
+        ssize_t n = io_fill(in, ms);
+        if (n == 0)
+            return IO_EOF;
+        if (n < 0)
+            return (int)n;
+    }
+    return IO_OK;
+}
+
+/* Read the line on into line[len..], len octets of it already there. */
+static ssize_t io_getline_at(struct io_in *in, char *line, size_t len,
+                             size_t max)
+{
     for (;;) {
         char *base = in->buf + in->start;
         size_t avail = in->end - in->start;
         char *lf = memchr(base, '\n', avail);
         size_t take = lf ? (size_t)(lf - base) : avail;
-        /* Copy what fits; beyond max-1 the bytes are only counted off. */
-        if (!toolong && len + take < max) {
-            memcpy(line + len, base, take);
-            len += take;
-        } else {
-            toolong = 1;
+        if (len + take >= max) {
+            /* Too long now, whatever follows: keep the first max-1
+             * octets (io_getline_more may go on from there), leave the
+             * rest for io_skip, and let the caller answer at once. */
+            size_t keep = max - 1 - len;
+            memcpy(line + len, base, keep);
+            in->start += keep;
+            in->skipping = 1;
+            in->skip_deadline = io_now_ms() + (long long)in->timeout * 1000;
+            return IO_TOOLONG;
         }
+        memcpy(line + len, base, take);
+        len += take;
         in->start += lf ? take + 1 : take;
         if (lf)
             break;
-        ssize_t n = io_fill(in);
+        ssize_t n = io_fill(in, io_ms(in->timeout));
         if (n == 0)
             return IO_EOF;
         if (n < 0)
             return n;
     }
-    if (toolong)
-        return IO_TOOLONG;
     if (len > 0 && line[len - 1] == '\r')
         len--;
     line[len] = '\0';
     return (ssize_t)len;
 }
 
+ssize_t io_getline(struct io_in *in, char *line, size_t max)
+{
+    int r = io_skip(in);
+    if (r != IO_OK)
+        return r;
+    return io_getline_at(in, line, 0, max);
+}
+
+ssize_t io_getline_more(struct io_in *in, char *line, size_t max_was,
+                        size_t max)
+{
+    in->skipping = 0;
+    return io_getline_at(in, line, max_was - 1, max);
+}
+
+int io_line_waiting(const struct io_in *in)
+{
+    const char *p = in->buf + in->start;
+    size_t n = in->end - in->start;
+    const char *lf = memchr(p, '\n', n);
+    if (lf && in->skipping) {   /* that LF ends the line being discarded */
+        n -= (size_t)(lf + 1 - p);
+        lf = memchr(lf + 1, '\n', n);
+    }
+    return lf != NULL;
+}
+
 void io_discard(struct io_in *in)
 {
     char junk[IO_INBUF_SIZE];
     in->start = in->end = 0;
+    in->skipping = 0;
     for (;;) {
         struct pollfd p = { .fd = in->fd, .events = POLLIN };
         if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN))

@@ -2,9 +2,14 @@
  * io.h -- buffered network I/O with timeouts and exact line reads.
  *
  * Input: io_getline() returns one line at a time, CRLF or LF terminated,
- * with the terminator removed.  A line longer than the caller's buffer is
- * read to its end without being stored (memory never grows with input)
- * and reported as IO_TOOLONG.  In exact mode the reader never consumes a
+ * with the terminator removed.  A line longer than the caller's limit is
+ * reported as IO_TOOLONG as soon as its first octet past the limit
+ * arrives, without waiting for its end, so the client gets its -ERR at
+ * once; the rest of that line is then discarded as it arrives, by the
+ * next io_getline(), without being stored (memory never grows with
+ * input), before that call reads the next line.  Discarding one line is
+ * bounded by the timeout as a whole, not per read: a client that sends
+ * without end is cut off like an idle one.  In exact mode the reader never consumes a
  * byte past the end of the line it returns: on a socket it peeks, then
  * reads exactly the line; elsewhere it reads one byte at a time.  The
  * greeter uses exact mode so commands pipelined behind the login reach
@@ -35,6 +40,8 @@ struct io_in {
     int fd;
     int timeout;     /* seconds; 0 waits forever */
     int exact;       /* never read past the end of the returned line */
+    int skipping;    /* the rest of a too-long line is still to discard */
+    long long skip_deadline; /* monotonic ms when discarding it times out */
     size_t start;    /* first unconsumed byte in buf */
     size_t end;      /* one past the last buffered byte */
     char buf[IO_INBUF_SIZE];
@@ -53,8 +60,20 @@ void io_in_init(struct io_in *in, int fd, int timeout, int exact);
  * A line fits when it is at most max octets counting its CRLF (max-1
  * before a bare LF), so max = POP3_CMD_MAX enforces RFC 2449 exactly.
  * Returns its length (>= 0; it may contain NUL bytes, which the caller
- * must check for) or one of IO_EOF, IO_TIMEOUT, IO_ERROR, IO_TOOLONG. */
+ * must check for) or one of IO_EOF, IO_TIMEOUT, IO_ERROR, IO_TOOLONG.
+ * On IO_TOOLONG line[0..max-2] holds the line's first max-1 octets (not
+ * NUL-terminated) and the rest is left to discard (see above), unless
+ * io_getline_more() takes it. */
 ssize_t io_getline(struct io_in *in, char *line, size_t max);
+/* Right after io_getline() returned IO_TOOLONG for max_was: go on with
+ * the same line under a larger limit max (line has room for it), for
+ * the one command that may be longer (AUTH with an initial response,
+ * RFC 5034 §4).  Returns as io_getline() does for the whole line. */
+ssize_t io_getline_more(struct io_in *in, char *line, size_t max_was,
+                        size_t max);
+/* A whole line waits in the buffer (past the rest of a too-long line
+ * being discarded): reading it will not block. */
+int io_line_waiting(const struct io_in *in);
 /* Bytes already read from the descriptor but not yet returned. */
 size_t io_pending(const struct io_in *in);
 /* Drop everything buffered and everything readable without waiting

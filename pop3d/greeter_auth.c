@@ -345,17 +345,22 @@ static ga_handler ga_parse(struct ga *g, size_t len, char **arg)
         *sp = '\0';
         *arg = sp + 1;
     }
-    /* RFC 2449 §4: 255 octets with CRLF; only AUTH's initial response may
-     * be longer (RFC 5034 §4), up to a SASL line. */
-    if (len + 2 > POP3_CMD_MAX && strcasecmp(line, "AUTH") != 0) {
-        ga_reply(g, "-ERR line too long");
-        return NULL;
-    }
     for (size_t i = 0; i < sizeof ga_commands / sizeof ga_commands[0]; i++)
         if (strcasecmp(line, ga_commands[i].verb) == 0)
             return ga_commands[i].handler;
     ga_reply(g, "-ERR unknown command or not before login");
     return NULL;
+}
+
+/* Read a command line: RFC 2449 §4's 255 octets with CRLF, refused as
+ * soon as it passes them, except AUTH, whose initial response may make
+ * it as long as a SASL response (RFC 5034 §4). */
+static ssize_t ga_getline(struct ga *g)
+{
+    ssize_t n = io_getline(&g->in, g->line, POP3_CMD_MAX);
+    if (n == IO_TOOLONG && strncasecmp(g->line, "AUTH ", 5) == 0)
+        n = io_getline_more(&g->in, g->line, POP3_CMD_MAX, sizeof g->line);
+    return n;
 }
 
 /* Read and answer commands until a request is ready (1) or the session
@@ -370,9 +375,12 @@ static int ga_loop(struct ga *g)
             io_flush(&g->out);
             return 0;
         }
-        ssize_t n = io_getline(&g->in, g->line, sizeof g->line);
+        ssize_t n = ga_getline(g);
         g->commands++;
         if (n == IO_TOOLONG) {
+            /* Answered at once; the rest is dropped as it comes (io.h).
+             * It may have held a password. */
+            wipe(g->line, sizeof g->line);
             ga_reply(g, "-ERR line too long");
             continue;
         }

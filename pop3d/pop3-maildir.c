@@ -91,13 +91,6 @@ static void open_maildrop(struct session *s, const char *path)
     s->login_size = s->live_size;
 }
 
-/* True when a whole command line waits in the input buffer: then the
- * answers so far may wait too, and pipelined answers share one write. */
-static int line_waiting(const struct io_in *in)
-{
-    return memchr(in->buf + in->start, '\n', in->end - in->start) != NULL;
-}
-
 /* After QUIT's answer, so closing with unread input does not make TCP
  * send a reset that destroys the answer before it is read (io.h).
  * (pop3-greeter does the same in front of us; other greeters may not.) */
@@ -110,12 +103,16 @@ static void serve(struct session *s)
 {
     char line[POP3_CMD_MAX + 1];
     for (;;) {
-        if (!line_waiting(&s->in) && io_flush(&s->out) != IO_OK) {
+        /* While a whole command line waits, the answers so far may wait
+         * too: pipelined answers share one write. */
+        if (!io_line_waiting(&s->in) && io_flush(&s->out) != IO_OK) {
             s->reason = "disconnected";
             return;
         }
         ssize_t n = io_getline(&s->in, line, POP3_CMD_MAX);
         if (n == IO_TOOLONG) {
+            /* Answered at once; the rest of the line is dropped as it
+             * comes (io.h), then the session goes on. */
             io_puts(&s->out, "-ERR line too long\r\n");
             continue;
         }

@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static void test_lines(int exact)
@@ -221,6 +223,168 @@ static void test_nodelay(void)
     close(l);
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+/* A too-long line is reported when its octet past the limit arrives, not
+ * when (or if) its LF does; the rest is dropped as it comes and the next
+ * line is read as usual. */
+static void test_toolong_at_once(int exact)
+{
+    int sv[2];
+    char line[POP3_CMD_MAX], big[1000], rest[64];
+    struct io_in in;
+    const char *what = exact ? "exact" : "buffered";
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    memset(big, 'x', sizeof big);
+    write(sv[1], big, sizeof big);            /* no LF yet */
+    io_in_init(&in, sv[0], 5, exact);
+    double t0 = now_s();
+    ssize_t n = io_getline(&in, line, sizeof line);
+    ok(n == IO_TOOLONG, "%s: 1000 octets without LF: TOOLONG", what);
+    ok(now_s() - t0 < 1, "%s: ... at once, without waiting for the LF", what);
+    ok(memcmp(line, big, POP3_CMD_MAX - 1) == 0,
+       "%s: line holds the first max-1 octets", what);
+    write(sv[1], big, sizeof big);
+    write(sv[1], "\r\nNOOP\r\nSTAT\r\n", 14);
+    n = io_getline(&in, line, sizeof line);
+    ok(n == 4 && strcmp(line, "NOOP") == 0,
+       "%s: the rest is discarded through its LF, then the next line", what);
+    if (exact) {
+        n = recv(sv[0], rest, sizeof rest - 1, MSG_DONTWAIT);
+        rest[n > 0 ? n : 0] = '\0';
+        is_str(rest, "STAT\r\n", "exact: nothing past that line was read");
+    }
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/* Exactly at the limit: max-1 octets and no LF yet is not too long. */
+static void test_toolong_boundary(void)
+{
+    int sv[2];
+    char line[8];
+    struct io_in in;
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    write(sv[1], "1234567", 7);
+    io_in_init(&in, sv[0], 1, 0);
+    if (fork() == 0) {
+        usleep(200000);
+        write(sv[1], "\n", 1);
+        _exit(0);
+    }
+    is_int(io_getline(&in, line, sizeof line), 7,
+           "max-1 octets then (later) LF: fits, waited for the LF");
+    wait(NULL);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/* io_getline_more takes the too-long line on under a larger limit. */
+static void test_getline_more(void)
+{
+    int sv[2];
+    static char line[2049], want[600];
+    struct io_in in;
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    memcpy(want, "AUTH PLAIN ", 11);
+    memset(want + 11, 'A', sizeof want - 12);
+    want[sizeof want - 1] = '\0';
+    write(sv[1], want, strlen(want));
+    write(sv[1], "\r\nNOOP\r\n", 8);
+    io_in_init(&in, sv[0], 5, 1);
+    is_int(io_getline(&in, line, POP3_CMD_MAX), IO_TOOLONG,
+           "599-octet AUTH line: TOOLONG at 255");
+    ssize_t n = io_getline_more(&in, line, POP3_CMD_MAX, sizeof line);
+    ok(n == (ssize_t)strlen(want) && strcmp(line, want) == 0,
+       "io_getline_more returns the whole line");
+    n = io_getline(&in, line, POP3_CMD_MAX);
+    ok(n == 4 && strcmp(line, "NOOP") == 0, "and the next line follows");
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/* io_line_waiting does not count the LF of a line being discarded. */
+static void test_line_waiting(void)
+{
+    int sv[2];
+    char line[16];
+    struct io_in in;
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    write(sv[1], "0123456789012345678901234\r\n", 27);
+    io_in_init(&in, sv[0], 1, 0);
+    is_int(io_getline(&in, line, sizeof line), IO_TOOLONG, "TOOLONG");
+    ok(!io_line_waiting(&in),
+       "io_line_waiting: the rest of a too-long line is not a line");
+    close(sv[0]);
+    close(sv[1]);
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    write(sv[1], "0123456789012345678901234\r\nNOOP\r\n", 33);
+    io_in_init(&in, sv[0], 1, 0);
+    io_getline(&in, line, sizeof line);
+    ok(io_line_waiting(&in), "io_line_waiting: a whole line behind it is");
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/* Discarding is bounded by one timeout in all: a client trickling bytes
+ * without LF is cut off, and one that goes silent costs no CPU. */
+static void test_toolong_forever(void)
+{
+    int sv[2];
+    char line[POP3_CMD_MAX], big[300];
+    struct io_in in;
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(sv[0]);
+        memset(big, 'x', sizeof big);
+        write(sv[1], big, sizeof big);
+        for (;;) {                      /* a byte every 100 ms, no LF */
+            usleep(100000);
+            if (write(sv[1], "x", 1) < 0)
+                _exit(0);
+        }
+    }
+    close(sv[1]);
+    io_in_init(&in, sv[0], 1, 0);
+    is_int(io_getline(&in, line, sizeof line), IO_TOOLONG, "trickle: TOOLONG");
+    double t0 = now_s();
+    ssize_t n = io_getline(&in, line, sizeof line);
+    double t = now_s() - t0;
+    is_int(n, IO_TIMEOUT, "a line that never ends times out while discarded");
+    ok(t > 0.8 && t < 3, "after the timeout (1 s) in all, not per read (%.2f s)", t);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    close(sv[0]);
+
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    memset(big, 'x', sizeof big);
+    write(sv[1], big, sizeof big);
+    io_in_init(&in, sv[0], 1, 0);
+    io_getline(&in, line, sizeof line);
+    double c0 = cpu_s();
+    t0 = now_s();
+    n = io_getline(&in, line, sizeof line);
+    is_int(n, IO_TIMEOUT, "silent after a too-long start: times out");
+    ok(cpu_s() - c0 < 0.2 && now_s() - t0 > 0.8,
+       "waiting to discard does not spin (%.3f s CPU)", cpu_s() - c0);
+    close(sv[0]);
+    close(sv[1]);
+}
+
 int main(void)
 {
     test_nodelay();
@@ -231,6 +395,12 @@ int main(void)
     test_toolong(0);
     test_toolong(1);
     test_boundary();
+    test_toolong_at_once(0);
+    test_toolong_at_once(1);
+    test_toolong_boundary();
+    test_getline_more();
+    test_line_waiting();
+    test_toolong_forever();
     test_nul_and_timeout();
     test_discard();
     test_output();
