@@ -35,6 +35,15 @@
 #define POP3_AUTH_FAIL_DELAY 2
 /* What the IMPLEMENTATION capability says. */
 #define POPKIT_IMPLEMENTATION "popkit"
+/* RFC 2449 §6.5, §6.7: LOGIN-DELAY and EXPIRE as --login-delay and
+ * --expire set them (announced, not enforced).  A week between logins
+ * and ten years of keeping mail are the most that mean anything; beyond
+ * is a typing slip (a client told to wait longer would never check;
+ * keeping mail longer is NEVER). */
+#define POP3_LOGIN_DELAY_MAX (7 * 24 * 3600)
+#define POP3_EXPIRE_DAYS_MAX 3650
+/* Room for one of their argument lists ("604800 USER", "NEVER USER"). */
+#define POP3CAPS_POLICY_MAX 16
 
 /* ---- pop3-greeter (pop3d/greeter*.c) ---- */
 

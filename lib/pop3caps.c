@@ -1,23 +1,67 @@
 #include "pop3caps.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
-#include "params.h"
+#include "util.h"
 
-/* RFC 2449 capabilities.  USER: RFC 1939 USER/PASS; SASL: RFC 5034;
- * RESP-CODES and AUTH-RESP-CODE: the [IN-USE], [SYS/...] and [AUTH] codes
- * both stages send; PIPELINING: both stages keep pipelined commands. */
-const char *const pop3caps_lines[] = {
-    "USER",
-    "SASL PLAIN LOGIN",   /* keep in step with lib/sasl.h */
+/* The capabilities of both states.  RESP-CODES and AUTH-RESP-CODE: the
+ * [IN-USE], [SYS/...] and [AUTH] codes both stages send; PIPELINING:
+ * both stages keep pipelined commands; UTF8 USER: RFC 6856, UTF-8 user
+ * names and passwords go to stage 2 as they came and messages are served
+ * as stored. */
+static const char *const caps_both[] = {
     "TOP",
     "UIDL",
     "RESP-CODES",
     "AUTH-RESP-CODE",
     "PIPELINING",
-    "IMPLEMENTATION " POPKIT_IMPLEMENTATION,
+    "UTF8 USER",
     NULL
 };
+
+/* Before login while login is allowed: RFC 1939 USER/PASS, RFC 5034. */
+static const char *const caps_login[] = {
+    "USER",
+    "SASL PLAIN LOGIN",   /* keep in step with lib/sasl.h */
+    NULL
+};
+
+/* "N" or, with allow_user, "N,USER" as "N" or "N USER" in out: N from
+ * digits (0 to max) or, when never, the word NEVER.  0 or -1. */
+static int set_arg(char *out, const char *arg, int allow_user, uint32_t max,
+                   int never)
+{
+    const char *comma = strchr(arg, ',');
+    size_t n = comma ? (size_t)(comma - arg) : strlen(arg);
+    uint32_t v;
+    if (comma && (!allow_user || strcmp(comma + 1, "USER") != 0))
+        return -1;
+    if (never && n == 5 && memcmp(arg, "NEVER", 5) == 0)
+        v = UINT32_MAX;
+    else if (parse_u32n(arg, n, &v) < 0 || v > max)
+        return -1;
+    char num[16];
+    if (v == UINT32_MAX)
+        strcpy(num, "NEVER");
+    else
+        snprintf(num, sizeof num, "%u", v);
+    snprintf(out, POP3CAPS_POLICY_MAX, "%s%s", num, comma ? " USER" : "");
+    return 0;
+}
+
+int pop3caps_set_login_delay(struct pop3caps_policy *p, const char *arg,
+                             int allow_user)
+{
+    return set_arg(p->login_delay, arg, allow_user, POP3_LOGIN_DELAY_MAX, 0);
+}
+
+int pop3caps_set_expire(struct pop3caps_policy *p, const char *arg,
+                        int allow_user)
+{
+    return set_arg(p->expire, arg, allow_user, POP3_EXPIRE_DAYS_MAX, 1);
+}
 
 static int append(char *buf, size_t bufsz, size_t *len, const char *s)
 {
@@ -30,18 +74,45 @@ static int append(char *buf, size_t bufsz, size_t *len, const char *s)
     return 0;
 }
 
-size_t pop3caps_format(char *buf, size_t bufsz, unsigned flags)
+static int append_line(char *buf, size_t bufsz, size_t *len,
+                       const char *tag, const char *arg)
+{
+    if (append(buf, bufsz, len, tag) < 0)
+        return -1;
+    if (arg && (append(buf, bufsz, len, " ") < 0 ||
+                append(buf, bufsz, len, arg) < 0))
+        return -1;
+    return append(buf, bufsz, len, "\r\n");
+}
+
+static int append_all(char *buf, size_t bufsz, size_t *len,
+                      const char *const *caps)
+{
+    for (size_t i = 0; caps[i]; i++)
+        if (append_line(buf, bufsz, len, caps[i], NULL) < 0)
+            return -1;
+    return 0;
+}
+
+size_t pop3caps_format(char *buf, size_t bufsz, unsigned flags,
+                       const struct pop3caps_policy *p)
 {
     size_t len = 0;
-    if (append(buf, bufsz, &len, "+OK Capability list follows\r\n") < 0)
-        return 0;
-    for (size_t i = 0; pop3caps_lines[i]; i++)
-        if (append(buf, bufsz, &len, pop3caps_lines[i]) < 0 ||
-            append(buf, bufsz, &len, "\r\n") < 0)
-            return 0;
-    if ((flags & POP3CAPS_STLS) && append(buf, bufsz, &len, "STLS\r\n") < 0)
-        return 0;
-    if (append(buf, bufsz, &len, ".\r\n") < 0)
-        return 0;
-    return len;
+    int bad = append(buf, bufsz, &len, "+OK Capability list follows\r\n");
+    if (!bad && (flags & POP3CAPS_LOGIN))
+        bad = append_all(buf, bufsz, &len, caps_login);
+    if (!bad)
+        bad = append_all(buf, bufsz, &len, caps_both);
+    if (!bad && p && p->login_delay[0])
+        bad = append_line(buf, bufsz, &len, "LOGIN-DELAY", p->login_delay);
+    if (!bad && p && p->expire[0])
+        bad = append_line(buf, bufsz, &len, "EXPIRE", p->expire);
+    if (!bad)
+        bad = append_line(buf, bufsz, &len,
+                          "IMPLEMENTATION " POPKIT_IMPLEMENTATION, NULL);
+    if (!bad && (flags & POP3CAPS_STLS))
+        bad = append_line(buf, bufsz, &len, "STLS", NULL);
+    if (!bad)
+        bad = append(buf, bufsz, &len, ".\r\n");
+    return bad ? 0 : len;
 }

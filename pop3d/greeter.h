@@ -23,6 +23,7 @@
 #include <sys/types.h>
 
 #include "params.h"
+#include "pop3caps.h"
 
 struct greeter_conf {
     const char *hostname;
@@ -38,6 +39,7 @@ struct greeter_conf {
                                  the greeter's own executable */
     int implicit_tls;         /* --implicit-tls */
     int allow_cleartext;      /* --allow-cleartext */
+    struct pop3caps_policy policy; /* --login-delay, --expire (CAPA) */
     const char *remote_ip;    /* TCPREMOTEIP or "unknown", for the log */
 };
 

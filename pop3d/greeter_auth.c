@@ -62,23 +62,19 @@ static int ga_stls_offered(const struct ga *g)
 }
 
 /* The shared list (lib/pop3caps.h), so both stages announce the same;
- * USER and SASL are left out while login in the clear is refused, and
- * STLS is added while TLS is available but not running. */
+ * USER and SASL only while login in the clear is not refused, STLS while
+ * TLS is available but not running. */
 void greeter_capa(struct io_out *out, const struct greeter_conf *conf,
                   const struct greeter_state *st)
 {
-    int login = greeter_login_allowed(conf, st);
-    io_puts(out, "+OK Capability list follows\r\n");
-    for (size_t i = 0; pop3caps_lines[i]; i++) {
-        const char *cap = pop3caps_lines[i];
-        if (!login && (strcmp(cap, "USER") == 0 ||
-                       strncmp(cap, "SASL", 4) == 0))
-            continue;
-        io_printf(out, "%s\r\n", cap);
-    }
+    char buf[POP3CAPS_MAX];
+    unsigned flags = 0;
+    if (greeter_login_allowed(conf, st))
+        flags |= POP3CAPS_LOGIN;
     if (conf->tls_cert && !st->tls_active)
-        io_puts(out, "STLS\r\n");
-    io_puts(out, ".\r\n");
+        flags |= POP3CAPS_STLS;
+    size_t n = pop3caps_format(buf, sizeof buf, flags, &conf->policy);
+    io_put(out, buf, n);
 }
 
 /* Fill the request: kind, login\0password\0. */
@@ -108,6 +104,15 @@ static int ga_refuse_cleartext(struct ga *g)
 static int cmd_capa(struct ga *g, char *arg)
 {
     greeter_capa(&g->out, g->conf, g->st);
+    return GA_CONTINUE;
+}
+
+/* RFC 6856: UTF8 in the AUTHORIZATION state.  Nothing to switch: user
+ * names and passwords go to stage 2 as the client sent them (valid
+ * UTF-8 names, USER and SASL alike) and messages are served as stored. */
+static int cmd_utf8(struct ga *g, char *arg)
+{
+    ga_reply(g, arg ? "-ERR UTF8 takes no argument" : "+OK UTF-8 enabled");
     return GA_CONTINUE;
 }
 
@@ -319,6 +324,7 @@ static const struct {
     { "AUTH", cmd_auth },
     { "CAPA", cmd_capa },
     { "STLS", cmd_stls },
+    { "UTF8", cmd_utf8 },
     { "NOOP", cmd_noop },
     { "QUIT", cmd_quit },
 };

@@ -37,3 +37,6 @@ pop3d_pop3_maildir_LDFLAGS = -static
 else
 pop3d_pop3_maildir_LDFLAGS = $(STATIC_LINK)
 endif
+# Both stages: overlong lines, CAPA per state, UTF8, LOGIN-DELAY/EXPIRE.
+TESTS += tests/integration/protocol.py
+EXTRA_DIST += tests/integration/protocol.py

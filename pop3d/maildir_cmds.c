@@ -310,11 +310,22 @@ static int cmd_last(struct session *s, int argc, char **argv)
     return CMD_GO_ON;
 }
 
+/* RFC 2449 §5: what the TRANSACTION state offers, so not USER, SASL or
+ * STLS; the administrator's LOGIN-DELAY and EXPIRE for this user. */
 static int cmd_capa(struct session *s, int argc, char **argv)
 {
     char buf[POP3CAPS_MAX];
-    size_t n = pop3caps_format(buf, sizeof buf, 0);
+    size_t n = pop3caps_format(buf, sizeof buf, 0, &s->caps);
     io_put(&s->out, buf, n);
+    return CMD_GO_ON;
+}
+
+/* RFC 6856 has UTF8 in the AUTHORIZATION state; a client that sends it
+ * after login (AUTH first, say) loses nothing by a +OK: popkit has no
+ * ASCII-only mode to leave, and serves messages as stored. */
+static int cmd_utf8(struct session *s, int argc, char **argv)
+{
+    io_puts(&s->out, "+OK UTF-8 enabled\r\n");
     return CMD_GO_ON;
 }
 
@@ -389,6 +400,7 @@ static const struct cmd cmds[] = {
     { "QUIT", cmd_quit, 0, 0 },
     { "CAPA", cmd_capa, 0, 0 },
     { "LAST", cmd_last, 0, 0 },
+    { "UTF8", cmd_utf8, 0, 0 },
     /* AUTHORIZATION-state commands a confused client may repeat. */
     { "USER", cmd_wrong_state, 0, 9 },
     { "PASS", cmd_wrong_state, 0, 9 },

@@ -10,6 +10,7 @@
 
 #include "io.h"
 #include "maildir.h"
+#include "pop3caps.h"
 
 /* Counts and octets, for the logout line (Dovecot's top=, retr=, del=). */
 struct tally {
@@ -29,6 +30,7 @@ struct session {
     struct tally top, retr, del;
     const char *reason;     /* why the session ended, for the log */
     int refresh_listing;    /* QUIT answered; list again, then unlock */
+    struct pop3caps_policy caps; /* --login-delay, --expire (CAPA) */
 };
 
 enum { CMD_GO_ON = 0, CMD_END = 1 };

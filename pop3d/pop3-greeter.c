@@ -21,6 +21,7 @@ static const char usage_text[] =
     "         [--privsep-user=NAME|UID:GID] [--privsep-dir=DIR]\n"
     "         [--tls-cert=FILE [--tls-key=FILE] [--implicit-tls]\n"
     "          [--allow-cleartext] [--tls-relay=PROGRAM]]\n"
+    "         [--login-delay=SECONDS[,USER]] [--expire=DAYS|NEVER[,USER]]\n"
     "         HOSTNAME PROG...\n";
 
 static void usage(int code)
@@ -57,8 +58,24 @@ static int hostname_valid(const char *s)
 enum {
     OPT_APOP = 256, OPT_FAIL_DELAY, OPT_MAX_FAILURES, OPT_PRIVSEP_USER,
     OPT_PRIVSEP_DIR, OPT_TLS_CERT, OPT_TLS_KEY, OPT_IMPLICIT_TLS,
-    OPT_ALLOW_CLEARTEXT, OPT_TLS_RELAY, OPT_HELP
+    OPT_ALLOW_CLEARTEXT, OPT_TLS_RELAY, OPT_LOGIN_DELAY, OPT_EXPIRE, OPT_HELP
 };
+
+/* --login-delay and --expire: what CAPA announces (not enforced); the
+ * ,USER form says the value after login may differ per user. */
+static void opt_policy(int o, const char *arg, struct pop3caps_policy *p)
+{
+    if (o == OPT_LOGIN_DELAY && pop3caps_set_login_delay(p, arg, 1) < 0) {
+        fprintf(stderr, "pop3-greeter: --login-delay wants SECONDS from 0 "
+                "to %u, or SECONDS,USER\n", POP3_LOGIN_DELAY_MAX);
+        usage(2);
+    }
+    if (o == OPT_EXPIRE && pop3caps_set_expire(p, arg, 1) < 0) {
+        fprintf(stderr, "pop3-greeter: --expire wants DAYS from 0 to %u or "
+                "NEVER, or either with ,USER\n", POP3_EXPIRE_DAYS_MAX);
+        usage(2);
+    }
+}
 
 static const struct option long_options[] = {
     { "apop", no_argument, NULL, OPT_APOP },
@@ -71,6 +88,8 @@ static const struct option long_options[] = {
     { "implicit-tls", no_argument, NULL, OPT_IMPLICIT_TLS },
     { "allow-cleartext", no_argument, NULL, OPT_ALLOW_CLEARTEXT },
     { "tls-relay", required_argument, NULL, OPT_TLS_RELAY },
+    { "login-delay", required_argument, NULL, OPT_LOGIN_DELAY },
+    { "expire", required_argument, NULL, OPT_EXPIRE },
     { "help", no_argument, NULL, OPT_HELP },
     { NULL, 0, NULL, 0 }
 };
@@ -99,6 +118,8 @@ static void parse_options(int argc, char **argv, struct greeter_conf *c)
         case OPT_IMPLICIT_TLS: c->implicit_tls = 1; break;
         case OPT_ALLOW_CLEARTEXT: c->allow_cleartext = 1; break;
         case OPT_TLS_RELAY: c->tls_relay = optarg; break;
+        case OPT_LOGIN_DELAY:
+        case OPT_EXPIRE: opt_policy(o, optarg, &c->policy); break;
         case OPT_HELP: usage(0); break;
         default: usage(2);
         }

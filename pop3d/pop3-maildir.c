@@ -8,6 +8,7 @@
  * spoken it exits 0, so a non-zero exit always means stage 2 failed.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,11 +26,20 @@
 #include "util.h"
 
 static const char usage[] =
-    "usage: pop3-maildir [-t SECONDS] MAILDIR\n"
+    "usage: pop3-maildir [-t SECONDS] [--login-delay=SECONDS]\n"
+    "         [--expire=DAYS|NEVER] MAILDIR\n"
     "  Serve the POP3 TRANSACTION state over the Maildir MAILDIR (relative\n"
     "  to the current directory, normally $HOME) for a client on fds 0/1.\n"
     "  -t: idle timeout, at most the default 600 (RFC 1939 minimum).\n"
+    "  --login-delay, --expire: announced in CAPA (RFC 2449), not enforced.\n"
     "  Run by a checkpassword program after login; see pop3-maildir(8).\n";
+
+/* The user's LOGIN-DELAY and EXPIRE for CAPA (RFC 2449 §6.5, §6.7). */
+static const struct option long_opts[] = {
+    { "login-delay", required_argument, NULL, 'L' },
+    { "expire", required_argument, NULL, 'E' },
+    { NULL, 0, NULL, 0 }
+};
 
 /* Static: the I/O buffers in it cost memory only where touched. */
 static struct session sess;
@@ -145,6 +155,25 @@ static void serve(struct session *s)
     }
 }
 
+/* One command-line option into the session; -1: a usage error. */
+static int set_option(struct session *s, int opt, const char *arg,
+                      int *timeout)
+{
+    uint32_t t;
+    switch (opt) {
+    case 't':
+        if (parse_u32(arg, &t) < 0 || t == 0 || t > POP3_IDLE_TIMEOUT)
+            return -1;
+        *timeout = (int)t;
+        return 0;
+    case 'L':   /* after login the value is this user's: no ,USER */
+        return pop3caps_set_login_delay(&s->caps, arg, 0);
+    case 'E':
+        return pop3caps_set_expire(&s->caps, arg, 0);
+    }
+    return -1;
+}
+
 int main(int argc, char **argv)
 {
     log_init("pop3-maildir");
@@ -153,14 +182,12 @@ int main(int argc, char **argv)
         return 0;
     }
     int timeout = POP3_IDLE_TIMEOUT, opt;
-    uint32_t t;
-    while ((opt = getopt(argc, argv, "+t:")) != -1) {
-        if (opt != 't' || parse_u32(optarg, &t) < 0 || t == 0 ||
-            t > POP3_IDLE_TIMEOUT) {
+    struct session *s = &sess;
+    while ((opt = getopt_long(argc, argv, "+t:", long_opts, NULL)) != -1) {
+        if (set_option(s, opt, optarg, &timeout) < 0) {
             fputs(usage, stderr);
             return 2;
         }
-        timeout = (int)t;
     }
     if (argc - optind != 1 || argv[optind][0] == '\0') {
         fputs(usage, stderr);
@@ -171,7 +198,6 @@ int main(int argc, char **argv)
     /* The scan's helper processes are waited for (maildir.h): not
      * reaped behind its back by an ignored SIGCHLD inherited via exec. */
     signal(SIGCHLD, SIG_DFL);
-    struct session *s = &sess;
     io_in_init(&s->in, 0, timeout, 0);
     io_out_init(&s->out, 1, IO_WRITE_TIMEOUT);
     io_nodelay(1);
