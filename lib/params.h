@@ -40,8 +40,8 @@
  * and ten years of keeping mail are the most that mean anything; beyond
  * is a typing slip (a client told to wait longer would never check;
  * keeping mail longer is NEVER). */
-#define POP3_LOGIN_DELAY_MAX (7 * 24 * 3600)
-#define POP3_EXPIRE_DAYS_MAX 3650
+#define POP3_LOGIN_DELAY_MAX (7u * 24 * 3600)
+#define POP3_EXPIRE_DAYS_MAX 3650u
 /* Room for one of their argument lists ("604800 USER", "NEVER USER"). */
 #define POP3CAPS_POLICY_MAX 16
 

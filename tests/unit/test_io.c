@@ -244,7 +244,7 @@ static double cpu_s(void)
 static void test_toolong_at_once(int exact)
 {
     int sv[2];
-    char line[POP3_CMD_MAX], big[1000], rest[64];
+    char line[POP3_CMD_MAX], big[1000];
     struct io_in in;
     const char *what = exact ? "exact" : "buffered";
     socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
@@ -263,6 +263,7 @@ static void test_toolong_at_once(int exact)
     ok(n == 4 && strcmp(line, "NOOP") == 0,
        "%s: the rest is discarded through its LF, then the next line", what);
     if (exact) {
+        char rest[64];
         n = recv(sv[0], rest, sizeof rest - 1, MSG_DONTWAIT);
         rest[n > 0 ? n : 0] = '\0';
         is_str(rest, "STAT\r\n", "exact: nothing past that line was read");
