@@ -11,7 +11,8 @@
 /* ---- POP3 protocol (RFC 1939, RFC 2449) ---- */
 
 /* RFC 2449 §4: a command line is at most 255 octets including CRLF.  A
- * longer line is read to its end without being stored, then refused. */
+ * longer line is refused as soon as it passes them; its rest is dropped
+ * as it comes, unstored, within one idle timeout (lib/io.h). */
 #define POP3_CMD_MAX 255
 /* RFC 2449 §4: each argument at most 40 octets. */
 #define POP3_ARG_MAX 40

@@ -162,6 +162,18 @@ c.close()
 t.ok("yyyy" not in t.server_log(),
      "nothing of the overlong lines in the log")
 
+# Pipelined behind an overlong line, the login and what follows it still
+# reach their stages: the greeter reads nothing past the PASS line.
+c = Raw()
+c.send(b"NOOP " + b"x" * 5000 + b"\r\nUSER " + box.address.encode() +
+       b"\r\nPASS " + PW + b"\r\nSTAT\r\nQUIT\r\n")
+got = [c.line() for _ in range(5)]
+t.ok(got[0].startswith(b"-ERR") and got[1].startswith(b"+OK") and
+     got[2].startswith(b"+OK maildrop") and got[3].startswith(b"+OK 2 ") and
+     got[4] == b"+OK bye",
+     "overlong line, USER, PASS, STAT, QUIT in one write: every answer", got)
+c.close()
+
 c = Raw()
 t.eq(c.cmd("AUTH PLAIN"), b"+ ", "AUTH PLAIN: empty challenge")
 overlong(c, "SASL response before login", b"QUFB" * (MB // 4))
