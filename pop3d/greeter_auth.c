@@ -5,7 +5,8 @@
  * One handler a verb, found in a table.  A handler returns GA_CONTINUE to
  * read the next command or GA_DONE once the request for the root part is
  * filled in (credentials or STLS).  Everything read from the client is
- * bounded: command lines by POP3_CMD_MAX, SASL responses by SASL_LINE_MAX,
+ * bounded: command lines by POP3_CMD_MAX (AUTH and SASL responses by
+ * SASL_LINE_MAX), each refused as soon as it passes its limit (lib/io.h),
  * the number of commands by POP3_PRELOGIN_MAX_COMMANDS, each wait by
  * POP3_PRELOGIN_TIMEOUT.
  */
