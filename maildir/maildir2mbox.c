@@ -624,6 +624,22 @@ static void lock_maildir(struct ctx *c)
         log_die(EXIT_TEMP, "%s is in use by a POP3 session; try again later", c->maildir);
 }
 
+/* Lock $MAIL, creating it if missing.  A user may not create a file in
+ * a mail spool (Debian's /var/mail is 2775 root:mail): say who can. */
+static void lock_mbox(struct ctx *c)
+{
+    if (mbox_lock(&c->lk, c->mbox, 1, c->wait) == 0)
+        return;
+    if (errno == ETIMEDOUT)
+        log_die(EXIT_TEMP, "cannot lock %s: a mail reader holds it; try again later",
+                c->mbox);
+    if (errno == EACCES && access(c->mbox, F_OK) < 0)
+        log_die(EXIT_PERM, "cannot create %s: its directory is not writable by you "
+                "(a mail spool: the first delivery creates it, or root with "
+                "install -m 660 -g mail -o USER /dev/null %s)", c->mbox, c->mbox);
+    log_die(temp_or_perm(errno), "cannot lock %s: %s", c->mbox, strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
     struct ctx c;
@@ -667,10 +683,7 @@ int main(int argc, char **argv)
         maildir_close(&c.md);
         return 0;                           /* nothing to do: mbox untouched */
     }
-    if (mbox_lock(&c.lk, c.mbox, 1, c.wait) < 0)
-        log_die(errno == ETIMEDOUT ? EXIT_TEMP : temp_or_perm(errno),
-                "cannot lock %s: %s", c.mbox,
-                errno == ETIMEDOUT ? "a mail reader holds it; try again later" : strerror(errno));
+    lock_mbox(&c);
 
     recover(&c);
     scan_maildir(&c);
