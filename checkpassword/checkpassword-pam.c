@@ -261,11 +261,6 @@ int main(int argc, char **argv)
 
     log_init("checkpassword-pam");
     first = sysacct_args(argc, argv, 1, &o);
-    if (first < 0) {
-        fprintf(stderr, "usage: checkpassword-pam [-s SERVICE] [-n]"
-                        " [-m MINUID] PROG...\n");
-        return CPW_MISUSE;
-    }
     rc = cpw_read(&c);
     if (rc)
         return rc;

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "params.h"
 #include "pwcheck.h"
+#include "usage.h"
 #include "userdb.h"
 #include "util.h"
 
@@ -466,14 +467,13 @@ int main(int argc, char **argv)
     int i = 1;
 
     log_init("vuser");
-    if (argc > 1 && strcmp(argv[1], "--help") == 0) {
-        usage(stdout);
-        return 0;
-    }
+    usage_std(argc, argv, "vuser", usage);
     if (i + 1 < argc && strcmp(argv[i], "-f") == 0) {
         users_file = argv[i + 1];
         i += 2;
     }
+    if (i < argc && argv[i][0] == '-' && strcmp(argv[i], "-f") != 0)
+        usage_unknown("vuser", argv[i], usage);
     for (size_t c = 0; i < argc && c < sizeof commands / sizeof commands[0]; c++)
         if (strcmp(argv[i], commands[c].name) == 0
             && argc - i - 1 == commands[c].nargs) {

@@ -34,6 +34,7 @@
 #include "maildir.h"
 #include "mbox.h"
 #include "params.h"
+#include "usage.h"
 #include "util.h"
 
 #define EXIT_PERM 100
@@ -651,15 +652,15 @@ int main(int argc, char **argv)
     memset(&c, 0, sizeof c);
     c.wait = MBOX_LOCK_WAIT;
     c.lk.fd = -1;
-    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
-        usage(stdout);
-        return 0;
-    }
-    while ((opt = getopt(argc, argv, "w:")) != -1) {
+    usage_std(argc, argv, "maildir2mbox", usage);
+    opterr = 0;
+    while ((opt = getopt(argc, argv, ":w:")) != -1) {
         if (opt == 'w' && parse_u32(optarg, &w) == 0 && w <= 86400) {
             c.wait = (int)w;
             continue;
         }
+        if (opt != 'w')
+            usage_getopt("maildir2mbox", opt, argv, usage);
         usage(stderr);
         return 2;
     }

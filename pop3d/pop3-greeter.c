@@ -14,6 +14,7 @@
 #include "log.h"
 #include "netenv.h"
 #include "params.h"
+#include "usage.h"
 #include "util.h"
 
 static const char usage_text[] =
@@ -23,9 +24,14 @@ static const char usage_text[] =
     "          [--allow-cleartext] [--tls-relay=PROGRAM]]\n"
     "         HOSTNAME PROG...\n";
 
+static void print_usage(FILE *f)
+{
+    fputs(usage_text, f);
+}
+
 static void usage(int code)
 {
-    fputs(usage_text, code ? stderr : stdout);
+    print_usage(code ? stderr : stdout);
     exit(code);
 }
 
@@ -78,8 +84,11 @@ static const struct option long_options[] = {
 static void parse_options(int argc, char **argv, struct greeter_conf *c)
 {
     int o;
-    /* "+": options end at HOSTNAME; the rest belongs to the chain. */
-    while ((o = getopt_long(argc, argv, "+", long_options, NULL)) != -1) {
+    /* "+": options end at HOSTNAME; the rest belongs to the chain.
+     * ":" and opterr 0: usage_getopt says what was wrong. */
+    usage_std(argc, argv, "pop3-greeter", print_usage);
+    opterr = 0;
+    while ((o = getopt_long(argc, argv, "+:", long_options, NULL)) != -1) {
         switch (o) {
         case OPT_APOP: c->apop = 1; break;
         case OPT_FAIL_DELAY:
@@ -100,7 +109,7 @@ static void parse_options(int argc, char **argv, struct greeter_conf *c)
         case OPT_ALLOW_CLEARTEXT: c->allow_cleartext = 1; break;
         case OPT_TLS_RELAY: c->tls_relay = optarg; break;
         case OPT_HELP: usage(0); break;
-        default: usage(2);
+        default: usage_getopt("pop3-greeter", o, argv, print_usage);
         }
     }
     if (argc - optind < 2)

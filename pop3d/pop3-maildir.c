@@ -22,6 +22,7 @@
 #include "maildir.h"
 #include "maildir_session.h"
 #include "params.h"
+#include "usage.h"
 #include "util.h"
 
 static const char usage[] =
@@ -30,6 +31,11 @@ static const char usage[] =
     "  to the current directory, normally $HOME) for a client on fds 0/1.\n"
     "  -t: idle timeout, at most the default 600 (RFC 1939 minimum).\n"
     "  Run by a checkpassword program after login; see pop3-maildir(8).\n";
+
+static void print_usage(FILE *f)
+{
+    fputs(usage, f);
+}
 
 /* Static: the I/O buffers in it cost memory only where touched. */
 static struct session sess;
@@ -151,13 +157,13 @@ static void serve(struct session *s)
 int main(int argc, char **argv)
 {
     log_init("pop3-maildir");
-    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
-        fputs(usage, stdout);
-        return 0;
-    }
+    usage_std(argc, argv, "pop3-maildir", print_usage);
     int timeout = POP3_IDLE_TIMEOUT, opt;
     uint32_t t;
-    while ((opt = getopt(argc, argv, "+t:")) != -1) {
+    opterr = 0;
+    while ((opt = getopt(argc, argv, "+:t:")) != -1) {
+        if (opt == '?' || opt == ':')
+            usage_getopt("pop3-maildir", opt, argv, print_usage);
         if (opt != 't' || parse_u32(optarg, &t) < 0 || t == 0 ||
             t > POP3_IDLE_TIMEOUT) {
             fputs(usage, stderr);
