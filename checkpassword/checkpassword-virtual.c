@@ -32,7 +32,7 @@
 #include "util.h"
 
 #define APOP_DIGEST_HEX 32
-#define DEFAULT_USERS SYSCONFDIR "/popkit/users"
+#define DEFAULT_USERS CPW_USERS_FILE
 
 static void usage(FILE *out)
 {

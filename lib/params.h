@@ -113,6 +113,10 @@
 #define CPW_DEFAULT_SHELL "/bin/sh"
 /* The PAM service checkpassword-pam uses without -s. */
 #define CPW_PAM_SERVICE_DEFAULT "pop3"
+/* The users file of checkpassword-virtual and vuser without -f: one
+ * path, fixed by configure's sysconfdir (/etc in the Debian package,
+ * /usr/local/etc by default). */
+#define CPW_USERS_FILE SYSCONFDIR "/popkit/users"
 /* Where Linux-PAM looks for a service's file (the second is the vendor
  * directory of distributions that use one): with neither, it silently
  * uses the service "other", so checkpassword-pam warns. */
