@@ -44,13 +44,14 @@ void usage_unknown(const char *prog, const char *opt, usage_fn print)
 void usage_getopt(const char *prog, int ret, char **argv, usage_fn print)
 {
     int missing = ret == ':';
-    char shortopt[3] = { '-', (char)optopt, '\0' };
     /* A short option is named by optopt; a long one (optopt 0 or a
      * getopt_long value past 255) only by the argument just passed.
      * Plain getopt(3) reads "--name" as the short option '-', and stays
      * on that argument. */
-    if (optopt > 0 && optopt < 256 && optopt != '-')
+    if (optopt > 0 && optopt < 256 && optopt != '-') {
+        char shortopt[3] = { '-', (char)optopt, '\0' };
         usage_fail(prog, missing, shortopt, 2, print);
+    }
     const char *arg = optind > 0 ? argv[optind - 1] : "?";
     if (optopt == '-' && argv[optind] && strncmp(argv[optind], "--", 2) == 0)
         arg = argv[optind];
