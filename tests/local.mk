@@ -15,3 +15,6 @@ TESTS += tests/integration/programs.sh tests/integration/manpages.sh
 EXTRA_DIST += tests/integration/programs.sh tests/integration/manpages.sh
 check_PROGRAMS += tests/unit/test_lfscan
 TESTS += tests/unit/test_lfscan
+check_PROGRAMS += tests/unit/test_usage
+tests_unit_test_usage_LDADD = lib/libpopkit.a
+TESTS += tests/unit/test_usage
