@@ -15,11 +15,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -249,6 +251,34 @@ static int login(pam_handle_t *h, const struct sysacct_opts *o, char **prog)
     return run_with_session(h, pw, prog);
 }
 
+/* Whether dir/service exists (or cannot be told not to). */
+static int has_service(const char *dir, const char *service)
+{
+    char path[PATH_MAX];
+    int n = snprintf(path, sizeof path, "%s/%s", dir, service);
+    return n < 0 || (size_t)n >= sizeof path || access(path, F_OK) == 0 ||
+           errno != ENOENT;
+}
+
+/* A -s SERVICE with no file (a typo) makes PAM use the service "other"
+ * without a word: say so at every login.  Without the directory PAM
+ * reads /etc/pam.conf: nothing to check.  Under pam_wrapper (the tests)
+ * the services are where PAM_WRAPPER_SERVICE_DIR says. */
+static void warn_missing_service(const char *service)
+{
+    const char *dir = CPW_PAM_DIR;
+    const char *w = getenv("PAM_WRAPPER_SERVICE_DIR");
+    struct stat st;
+    int wrapped = getenv("PAM_WRAPPER") && w && *w;
+    if (wrapped)
+        dir = w;
+    if (stat(dir, &st) < 0 || has_service(dir, service) ||
+        (!wrapped && has_service(CPW_PAM_VENDOR_DIR, service)))
+        return;
+    log_warn("PAM service %s: no %s/%s, so PAM uses its service "
+             "\"other\" (a typo in -s?)", service, dir, service);
+}
+
 int main(int argc, char **argv)
 {
     struct sysacct_opts o;
@@ -261,11 +291,6 @@ int main(int argc, char **argv)
 
     log_init("checkpassword-pam");
     first = sysacct_args(argc, argv, 1, &o);
-    if (first < 0) {
-        fprintf(stderr, "usage: checkpassword-pam [-s SERVICE] [-n]"
-                        " [-m MINUID] PROG...\n");
-        return CPW_MISUSE;
-    }
     rc = cpw_read(&c);
     if (rc)
         return rc;
@@ -274,6 +299,7 @@ int main(int argc, char **argv)
         return CPW_BAD;
     }
     d.password = c.password;
+    warn_missing_service(o.service);
     rc = pam_start(o.service, c.login, &conv, &h);
     if (rc != PAM_SUCCESS) {
         log_error("pam_start %s: %s", o.service, pam_strerror(h, rc));

@@ -84,11 +84,6 @@ static void like_hash(char *out, size_t outsz)
     endspent();
 }
 
-static void usage(void)
-{
-    fprintf(stderr, "usage: checkpassword-shadow [-m MINUID] PROG...\n");
-}
-
 int main(int argc, char **argv)
 {
     struct sysacct_opts o;
@@ -100,10 +95,6 @@ int main(int argc, char **argv)
 
     log_init("checkpassword-shadow");
     first = sysacct_args(argc, argv, 0, &o);
-    if (first < 0) {
-        usage();
-        return CPW_MISUSE;
-    }
     rc = cpw_read(&c);
     if (rc)
         return rc;

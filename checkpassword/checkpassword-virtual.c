@@ -27,11 +27,12 @@
 #include "params.h"
 #include "privdrop.h"
 #include "pwcheck.h"
+#include "usage.h"
 #include "userdb.h"
 #include "util.h"
 
 #define APOP_DIGEST_HEX 32
-#define DEFAULT_USERS SYSCONFDIR "/popkit/users"
+#define DEFAULT_USERS CPW_USERS_FILE
 
 static void usage(FILE *out)
 {
@@ -167,15 +168,14 @@ static int parse_args(int argc, char **argv, const char **file)
 {
     int i = 1;
     *file = DEFAULT_USERS;
-    if (argc > 1 && strcmp(argv[1], "--help") == 0) {
-        usage(stdout);
-        exit(0);
-    }
+    usage_std(argc, argv, "checkpassword-virtual", usage);
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--") == 0)
             return i + 1;
         if (strcmp(argv[i], "-f") == 0 && i + 1 < argc)
             *file = argv[++i];
+        else if (strcmp(argv[i], "-f") != 0)
+            usage_unknown("checkpassword-virtual", argv[i], usage);
         else
             return -1;
     }

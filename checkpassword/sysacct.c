@@ -17,11 +17,12 @@
 #include "log.h"
 #include "params.h"
 #include "privdrop.h"
+#include "usage.h"
 #include "util.h"
 
-static void usage_exit(const char *prog, int pam)
+static void print_usage(FILE *f, const char *prog, int pam)
 {
-    printf("usage: %s %s[-m MINUID] PROG...\n"
+    fprintf(f, "usage: %s %s[-m MINUID] PROG...\n"
            "  Check the credentials on fd 3 against the system's %s,\n"
            "  then run PROG as that user (uid >= MINUID, default %d; never 0).\n"
            "  Exit 1: bad login, 2: misuse, 111: temporary failure.\n",
@@ -29,7 +30,24 @@ static void usage_exit(const char *prog, int pam)
            pam ? "PAM service (default " CPW_PAM_SERVICE_DEFAULT ")"
                : "accounts (passwd and shadow)",
            CPW_MIN_UID_DEFAULT);
-    exit(0);
+}
+
+static void usage_shadow(FILE *f)
+{
+    print_usage(f, "checkpassword-shadow", 0);
+}
+
+static void usage_pam(FILE *f)
+{
+    print_usage(f, "checkpassword-pam", 1);
+}
+
+/* Wrong usage: why, then the usage, exit 2 (CPW_MISUSE). */
+static void misuse(const char *prog, const char *why, usage_fn print)
+{
+    fprintf(stderr, "%s: %s\n", prog, why);
+    print(stderr);
+    exit(CPW_MISUSE);
 }
 
 int sysacct_args(int argc, char **argv, int pam, struct sysacct_opts *o)
@@ -41,26 +59,32 @@ int sysacct_args(int argc, char **argv, int pam, struct sysacct_opts *o)
     o->min_uid = CPW_MIN_UID_DEFAULT;
     o->service = CPW_PAM_SERVICE_DEFAULT;
     o->no_session = 0;
-    if (argc > 1 && strcmp(argv[1], "--help") == 0)
-        usage_exit(name, pam);
+    usage_fn print = pam ? usage_pam : usage_shadow;
+    usage_std(argc, argv, name, print);
     for (i = 1; i < argc && argv[i][0] == '-'; i++) {
         const char *opt = argv[i];
-        if (strcmp(opt, "--") == 0)
-            return i + 1 < argc ? i + 1 : -1;
-        if (strcmp(opt, "-m") == 0 && i + 1 < argc
-            && parse_u32(argv[i + 1], &v) == 0) {
+        if (strcmp(opt, "--") == 0) {
+            i++;
+            break;
+        }
+        if (strcmp(opt, "-m") == 0) {
+            if (i + 1 >= argc || parse_u32(argv[i + 1], &v) < 0)
+                misuse(name, "option '-m' needs a number (a uid)", print);
             o->min_uid = (uid_t)v;
             i++;
-        } else if (pam && strcmp(opt, "-s") == 0 && i + 1 < argc
-                   && argv[i + 1][0] && !strchr(argv[i + 1], '/')) {
+        } else if (pam && strcmp(opt, "-s") == 0) {
+            if (i + 1 >= argc || !argv[i + 1][0] || strchr(argv[i + 1], '/'))
+                misuse(name, "option '-s' needs a service name (no '/')", print);
             o->service = argv[++i];
         } else if (pam && strcmp(opt, "-n") == 0) {
             o->no_session = 1;
         } else {
-            return -1;
+            usage_unknown(name, opt, print);
         }
     }
-    return i < argc ? i : -1;
+    if (i >= argc)
+        misuse(name, "no PROG to run", print);
+    return i;
 }
 
 int sysacct_allowed(const struct passwd *pw, uid_t min_uid)

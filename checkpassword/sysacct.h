@@ -15,9 +15,9 @@ struct sysacct_opts {
     int no_session;         /* -n: no PAM session (pam only) */
 };
 
-/* Parse [-m MINUID] plus, when pam, [-s SERVICE] [-n]; --help prints
- * usage and exits 0.  Returns the index of PROG in argv, or -1 for wrong
- * usage (the caller prints usage and exits 2). */
+/* Parse [-m MINUID] plus, when pam, [-s SERVICE] [-n]; --help and
+ * --version answer and exit 0 (usage.h).  Returns the index of PROG in
+ * argv; wrong usage is said, with the usage, and exits 2. */
 int sysacct_args(int argc, char **argv, int pam, struct sysacct_opts *o);
 
 /* May this account log in at all?  Not uid 0, not below min_uid.  Logs

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,10 +23,11 @@
 #include "log.h"
 #include "params.h"
 #include "pwcheck.h"
+#include "usage.h"
 #include "userdb.h"
 #include "util.h"
 
-#define DEFAULT_USERS SYSCONFDIR "/popkit/users"
+#define DEFAULT_USERS CPW_USERS_FILE
 /* Room for a secret, its newline and one byte more to notice overlong. */
 #define SECRET_BUF (PWCHECK_PASSWORD_MAX + 3)
 
@@ -210,8 +212,9 @@ static int load(struct userdb *db)
 {
     if (userdb_load(db, users_file) == 0)
         return 0;
-    log_error("cannot read %s: %s", users_file,
-              errno == EINVAL ? "it holds a NUL byte" : strerror(errno));
+    log_error("cannot read %s: %s%s", users_file,
+              errno == EINVAL ? "it holds a NUL byte" : strerror(errno),
+              errno == ENOENT ? " (vuser add creates it)" : "");
     userdb_close(db);
     return -1;
 }
@@ -280,14 +283,36 @@ static int check_owner(const char *owner, struct acctfile *a)
     return -1;
 }
 
+/* The first add makes the users file, and its directory (0755, as
+ * /etc/popkit: the file itself is 0600) when that is missing too; both
+ * said on stderr, so a mistyped -f does not pass unnoticed. */
+static int make_users_dir(void)
+{
+    char dir[PATH_MAX];
+    int made;
+    const char *slash = strrchr(users_file, '/');
+    if (!slash || slash == users_file || access(users_file, F_OK) == 0)
+        return 0;
+    snprintf(dir, sizeof dir, "%.*s", (int)(slash - users_file), users_file);
+    if (make_dir(dir, 0755, &made) < 0) {
+        log_error("cannot make %s for %s: %s", dir, users_file, strerror(errno));
+        return -1;
+    }
+    if (made)
+        log_info("made the directory %s", dir);
+    return 0;
+}
+
 /* Put e in the users file and make its Maildir.  0, or 1 after saying
  * why. */
 static int store_user(const struct userdb_entry *e,
                       const struct acctfile *owner)
 {
     struct userdb db;
-    if (load(&db))
+    if (make_users_dir() || load(&db))
         return 1;
+    if (!db.exists)
+        log_info("%s does not exist: creating it (mode 600)", users_file);
     if (userdb_find(&db, e->address) >= 0) {
         log_error("%s already exists in %s", e->address, users_file);
         userdb_close(&db);
@@ -466,14 +491,13 @@ int main(int argc, char **argv)
     int i = 1;
 
     log_init("vuser");
-    if (argc > 1 && strcmp(argv[1], "--help") == 0) {
-        usage(stdout);
-        return 0;
-    }
+    usage_std(argc, argv, "vuser", usage);
     if (i + 1 < argc && strcmp(argv[i], "-f") == 0) {
         users_file = argv[i + 1];
         i += 2;
     }
+    if (i < argc && argv[i][0] == '-' && strcmp(argv[i], "-f") != 0)
+        usage_unknown("vuser", argv[i], usage);
     for (size_t c = 0; i < argc && c < sizeof commands / sizeof commands[0]; c++)
         if (strcmp(argv[i], commands[c].name) == 0
             && argc - i - 1 == commands[c].nargs) {

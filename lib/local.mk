@@ -5,6 +5,7 @@ lib_libpopkit_a_SOURCES = \
 	lib/params.h \
 	lib/log.c lib/log.h \
 	lib/util.c lib/util.h \
+	lib/usage.c lib/usage.h \
 	lib/io.c lib/io.h \
 	lib/netenv.c lib/netenv.h \
 	lib/cpw.h \
@@ -19,7 +20,7 @@ if POPKIT_MUSL
 noinst_LIBRARIES += lib/libpopkit_musl.a
 lib_libpopkit_musl_a_CFLAGS = $(AM_CFLAGS) $(MUSL_CFLAGS)
 lib_libpopkit_musl_a_SOURCES = \
-	lib/log.c lib/util.c lib/io.c lib/netenv.c \
+	lib/log.c lib/util.c lib/usage.c lib/io.c lib/netenv.c \
 	lib/acctfile.c lib/slurp.c lib/privdrop.c \
 	lib/base64.c lib/sasl.c lib/cpw_spawn.c lib/tls_spawn.c \
 	lib/maildir.c lib/maildir_cache.c lib/maildir_name.c \

@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <lockfile.h>
+
 #include "log.h"
 #include "util.h"
 
@@ -423,6 +425,21 @@ static int dotlock_try(const char *lockname, const char *uniq, const char *host)
     return -1;
 }
 
+/* One attempt where the directory is not ours to write (Debian's
+ * /var/mail, 2775 root:mail; Debian Policy 11.6): liblockfile runs the
+ * setgid-mail dotlockfile helper, which makes the lock for a user who
+ * owns the mailbox, and itself breaks a stale one (a dead PID, or older
+ * than 5 minutes).  -1 with errno EEXIST while it is held, EACCES when
+ * the helper refused. */
+static int dotlock_helper(const char *lockname)
+{
+    int r = lockfile_create(lockname, 0, L_PID);
+    if (r == L_SUCCESS)
+        return 0;
+    errno = r == L_MAXTRYS ? EEXIST : EACCES;
+    return -1;
+}
+
 int mbox_dotlock(const char *path, int wait, char **lockname)
 {
     char host[256], suffix[320];
@@ -441,15 +458,20 @@ int mbox_dotlock(const char *path, int wait, char **lockname)
         errno = ENOMEM;
         return -1;
     }
+    int helper = 0;
     for (;;) {
-        if (dotlock_try(lk, uniq, host) == 0) {
+        if ((helper ? dotlock_helper(lk) : dotlock_try(lk, uniq, host)) == 0) {
             free(uniq);
             *lockname = lk;
             return 0;
         }
+        if (!helper && (errno == EACCES || errno == EPERM)) {
+            helper = 1;
+            continue;
+        }
         if (errno != EEXIST)
             break;
-        if (dotlock_is_stale(lk, host)) {
+        if (!helper && dotlock_is_stale(lk, host)) {
             log_warn("removing stale lock %s", lk);
             unlink(lk);
             continue;
@@ -472,7 +494,9 @@ int mbox_dotlock(const char *path, int wait, char **lockname)
 void mbox_dotunlock(char *lockname)
 {
     if (lockname) {
-        unlink(lockname);
+        /* In a spool we may not write, the helper removes it. */
+        if (unlink(lockname) < 0 && (errno == EACCES || errno == EPERM))
+            lockfile_remove(lockname);
         free(lockname);
     }
 }

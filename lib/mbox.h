@@ -15,8 +15,11 @@
  * PATH.lock made NFS-safely (a unique file linked to the lock name; the
  * link count decides, not link(2)'s return, which NFS may lose), holding
  * "PID HOST"; a lock older than MBOX_DOTLOCK_STALE, or one of a dead
- * process on this host, is removed.  Then an fcntl(2) write lock on the
- * whole file.  Waits are bounded.
+ * process on this host, is removed.  Where the directory does not let
+ * the user make it (Debian's /var/mail, 2775 root:mail), liblockfile's
+ * setgid-mail dotlockfile helper makes and removes it, as Debian Policy
+ * 11.6 asks (programs using mbox_dotlock link $(LOCKFILE_LIBS)).  Then an
+ * fcntl(2) write lock on the whole file.  Waits are bounded.
  *
  * Fault injection for tests (mbox_fault_*): POPKIT_FAULT_KILL=N kills the
  * process with SIGKILL right after its Nth step (a write, fsync, truncate,
@@ -84,17 +87,17 @@ struct mbox_lock {
 };
 
 /* Create PATH.lock, waiting at most wait seconds.  0 (*lockname set, to
- * free), -1 with errno: ETIMEDOUT when still held, EACCES etc. when the
- * directory does not allow lock files. */
+ * free), -1 with errno: ETIMEDOUT when still held, EACCES etc. when
+ * neither the directory nor the dotlockfile helper allows a lock file. */
 int mbox_dotlock(const char *path, int wait, char **lockname);
 /* Remove a dotlock made by mbox_dotlock and free its name. */
 void mbox_dotunlock(char *lockname);
 
 /* Open path for reading and writing (creating it with mode 0600 if
  * create), dotlock it and take an fcntl write lock, waiting at most wait
- * seconds in all.  A directory where no lock file can be made (EACCES,
- * EROFS, e.g. /var/mail without group mail) gets the fcntl lock only,
- * with a warning.  0, or -1 with errno (ETIMEDOUT: held by someone). */
+ * seconds in all.  A directory where no lock file can be made, even by
+ * the helper (EACCES, EROFS: a mailbox the user does not own in a spool)
+ * gets the fcntl lock only, with a warning.  0, or -1 with errno (ETIMEDOUT: held by someone). */
 int mbox_lock(struct mbox_lock *lk, const char *path, int create, int wait);
 /* Release both locks and close. */
 void mbox_unlock(struct mbox_lock *lk);

@@ -123,6 +123,15 @@
 #define CPW_DEFAULT_SHELL "/bin/sh"
 /* The PAM service checkpassword-pam uses without -s. */
 #define CPW_PAM_SERVICE_DEFAULT "pop3"
+/* The users file of checkpassword-virtual and vuser without -f: one
+ * path, fixed by configure's sysconfdir (/etc in the Debian package,
+ * /usr/local/etc by default). */
+#define CPW_USERS_FILE SYSCONFDIR "/popkit/users"
+/* Where Linux-PAM looks for a service's file (the second is the vendor
+ * directory of distributions that use one): with neither, it silently
+ * uses the service "other", so checkpassword-pam warns. */
+#define CPW_PAM_DIR "/etc/pam.d"
+#define CPW_PAM_VENDOR_DIR "/usr/lib/pam.d"
 /* The users file is read whole at every login (one read, no stdio):
  * 64 MiB is some 400,000 users at 160 bytes a line.  A bigger file
  * wants a database; reading it would cost more than the crypt. */

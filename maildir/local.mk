@@ -8,14 +8,16 @@ TESTS += tests/integration/maildirmake.sh
 EXTRA_DIST += tests/integration/maildirmake.sh
 bin_PROGRAMS += maildir/maildir2mbox
 maildir_maildir2mbox_SOURCES = maildir/maildir2mbox.c
-maildir_maildir2mbox_LDADD = lib/libpopkit.a
+maildir_maildir2mbox_LDADD = lib/libpopkit.a $(LOCKFILE_LIBS)
 lib_libpopkit_a_SOURCES += lib/mbox.c lib/mbox.h
 check_PROGRAMS += tests/unit/test_mbox
-tests_unit_test_mbox_LDADD = lib/libpopkit.a
+tests_unit_test_mbox_LDADD = lib/libpopkit.a $(LOCKFILE_LIBS)
 TESTS += tests/unit/test_mbox
 man_MANS += man/maildir2mbox.1 man/mbox.5
-TESTS += tests/integration/maildir2mbox.sh tests/integration/maildir2mbox_once.py
-EXTRA_DIST += tests/integration/maildir2mbox.sh tests/integration/maildir2mbox_once.py
+TESTS += tests/integration/maildir2mbox.sh tests/integration/maildir2mbox_once.py \
+	tests/integration/maildir2mbox_spool.sh
+EXTRA_DIST += tests/integration/maildir2mbox.sh tests/integration/maildir2mbox_once.py \
+	tests/integration/maildir2mbox_spool.sh
 lib_libpopkit_a_SOURCES += lib/rfc2047.c lib/rfc2047.h
 check_PROGRAMS += tests/unit/test_rfc2047
 tests_unit_test_rfc2047_LDADD = lib/libpopkit.a

@@ -34,6 +34,7 @@
 #include "maildir.h"
 #include "mbox.h"
 #include "params.h"
+#include "usage.h"
 #include "util.h"
 
 #define EXIT_PERM 100
@@ -624,6 +625,22 @@ static void lock_maildir(struct ctx *c)
         log_die(EXIT_TEMP, "%s is in use by a POP3 session; try again later", c->maildir);
 }
 
+/* Lock $MAIL, creating it if missing.  A user may not create a file in
+ * a mail spool (Debian's /var/mail is 2775 root:mail): say who can. */
+static void lock_mbox(struct ctx *c)
+{
+    if (mbox_lock(&c->lk, c->mbox, 1, c->wait) == 0)
+        return;
+    if (errno == ETIMEDOUT)
+        log_die(EXIT_TEMP, "cannot lock %s: a mail reader holds it; try again later",
+                c->mbox);
+    if (errno == EACCES && access(c->mbox, F_OK) < 0)
+        log_die(EXIT_PERM, "cannot create %s: its directory is not writable by you "
+                "(a mail spool: the first delivery creates it, or root with "
+                "install -m 660 -g mail -o USER /dev/null %s)", c->mbox, c->mbox);
+    log_die(temp_or_perm(errno), "cannot lock %s: %s", c->mbox, strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
     struct ctx c;
@@ -635,15 +652,15 @@ int main(int argc, char **argv)
     memset(&c, 0, sizeof c);
     c.wait = MBOX_LOCK_WAIT;
     c.lk.fd = -1;
-    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
-        usage(stdout);
-        return 0;
-    }
-    while ((opt = getopt(argc, argv, "w:")) != -1) {
+    usage_std(argc, argv, "maildir2mbox", usage);
+    opterr = 0;
+    while ((opt = getopt(argc, argv, ":w:")) != -1) {
         if (opt == 'w' && parse_u32(optarg, &w) == 0 && w <= 86400) {
             c.wait = (int)w;
             continue;
         }
+        if (opt != 'w')
+            usage_getopt("maildir2mbox", opt, argv, usage);
         usage(stderr);
         return 2;
     }
@@ -667,10 +684,7 @@ int main(int argc, char **argv)
         maildir_close(&c.md);
         return 0;                           /* nothing to do: mbox untouched */
     }
-    if (mbox_lock(&c.lk, c.mbox, 1, c.wait) < 0)
-        log_die(errno == ETIMEDOUT ? EXIT_TEMP : temp_or_perm(errno),
-                "cannot lock %s: %s", c.mbox,
-                errno == ETIMEDOUT ? "a mail reader holds it; try again later" : strerror(errno));
+    lock_mbox(&c);
 
     recover(&c);
     scan_maildir(&c);

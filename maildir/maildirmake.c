@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "usage.h"
 
 #define EXIT_PERM 100
 #define EXIT_TEMP 111
@@ -110,15 +111,13 @@ int main(int argc, char **argv)
     size_t i;
 
     log_init("maildirmake");
-    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
-        usage(stdout);
-        return 0;
-    }
+    usage_std(argc, argv, "maildirmake", usage);
+    opterr = 0;
     while ((opt = getopt(argc, argv, "pq")) != -1) {
         switch (opt) {
         case 'p': repair = 1; break;
         case 'q': quiet = 1; break;
-        default: usage(stderr); return 2;
+        default: usage_getopt("maildirmake", opt, argv, usage);
         }
     }
     if (optind != argc - 1 || argv[optind][0] == '\0') {

@@ -37,6 +37,7 @@
 #include "log.h"
 #include "params.h"
 #include "rfc2047.h"
+#include "usage.h"
 #include "util.h"
 
 struct entry {
@@ -533,15 +534,11 @@ int main(int argc, char **argv)
 
     setlocale(LC_ALL, "");
     log_init("maildirwatch");
-    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
-        usage(stdout);
-        return 0;
-    }
+    usage_std(argc, argv, "maildirwatch", usage);
+    opterr = 0;
     while ((opt = getopt(argc, argv, "P")) != -1) {
-        if (opt != 'P') {
-            usage(stderr);
-            return 2;
-        }
+        if (opt != 'P')
+            usage_getopt("maildirwatch", opt, argv, usage);
         force_poll = 1;
     }
     if (argc - optind > 1) {

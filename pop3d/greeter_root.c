@@ -107,8 +107,10 @@ static int privsep_by_name(const char *name, struct privsep_acct *a)
     return 1;
 }
 
-/* --privsep-user as UID:GID, or a name (default popkit, then nobody);
- * dies with 111 when there is none. */
+/* --privsep-user as UID:GID, or a name (default popkit, then nobody,
+ * with a warning: nobody may be shared with other daemons, so the
+ * administrator must learn that popkit's own account is missing); dies
+ * with 111 when there is none. */
 static void privsep_account(const struct greeter_conf *c,
                             struct privsep_acct *a)
 {
@@ -124,9 +126,16 @@ static void privsep_account(const struct greeter_conf *c,
         return;
     }
     if (name ? privsep_by_name(name, a)
-             : privsep_by_name(GREETER_PRIVSEP_USER, a) ||
-               privsep_by_name(GREETER_PRIVSEP_FALLBACK, a))
+             : privsep_by_name(GREETER_PRIVSEP_USER, a))
         return;
+    if (!name && privsep_by_name(GREETER_PRIVSEP_FALLBACK, a)) {
+        log_warn("privsep user " GREETER_PRIVSEP_USER " not found in %s; "
+                 "using " GREETER_PRIVSEP_FALLBACK ", which other daemons may "
+                 "share: create it (adduser --system --group --no-create-home "
+                 GREETER_PRIVSEP_USER ") or give --privsep-user",
+                 ACCTFILE_PASSWD);
+        return;
+    }
     log_die(111, "privsep user %s not found in %s (it must be a local "
             "account; or give --privsep-user=UID:GID)",
             name ? name : GREETER_PRIVSEP_USER " or "

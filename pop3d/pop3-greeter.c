@@ -14,6 +14,7 @@
 #include "log.h"
 #include "netenv.h"
 #include "params.h"
+#include "usage.h"
 #include "util.h"
 
 static const char usage_text[] =
@@ -24,9 +25,14 @@ static const char usage_text[] =
     "         [--login-delay=SECONDS[,USER]] [--expire=DAYS|NEVER[,USER]]\n"
     "         HOSTNAME PROG...\n";
 
+static void print_usage(FILE *f)
+{
+    fputs(usage_text, f);
+}
+
 static void usage(int code)
 {
-    fputs(usage_text, code ? stderr : stdout);
+    print_usage(code ? stderr : stdout);
     exit(code);
 }
 
@@ -97,8 +103,11 @@ static const struct option long_options[] = {
 static void parse_options(int argc, char **argv, struct greeter_conf *c)
 {
     int o;
-    /* "+": options end at HOSTNAME; the rest belongs to the chain. */
-    while ((o = getopt_long(argc, argv, "+", long_options, NULL)) != -1) {
+    /* "+": options end at HOSTNAME; the rest belongs to the chain.
+     * ":" and opterr 0: usage_getopt says what was wrong. */
+    usage_std(argc, argv, "pop3-greeter", print_usage);
+    opterr = 0;
+    while ((o = getopt_long(argc, argv, "+:", long_options, NULL)) != -1) {
         switch (o) {
         case OPT_APOP: c->apop = 1; break;
         case OPT_FAIL_DELAY:
@@ -121,7 +130,7 @@ static void parse_options(int argc, char **argv, struct greeter_conf *c)
         case OPT_LOGIN_DELAY:
         case OPT_EXPIRE: opt_policy(o, optarg, &c->policy); break;
         case OPT_HELP: usage(0); break;
-        default: usage(2);
+        default: usage_getopt("pop3-greeter", o, argv, print_usage);
         }
     }
     if (argc - optind < 2)

@@ -23,6 +23,7 @@
 #include "maildir.h"
 #include "maildir_session.h"
 #include "params.h"
+#include "usage.h"
 #include "util.h"
 
 static const char usage[] =
@@ -40,6 +41,11 @@ static const struct option long_opts[] = {
     { "expire", required_argument, NULL, 'E' },
     { NULL, 0, NULL, 0 }
 };
+
+static void print_usage(FILE *f)
+{
+    fputs(usage, f);
+}
 
 /* Static: the I/O buffers in it cost memory only where touched. */
 static struct session sess;
@@ -177,13 +183,13 @@ static int set_option(struct session *s, int opt, const char *arg,
 int main(int argc, char **argv)
 {
     log_init("pop3-maildir");
-    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
-        fputs(usage, stdout);
-        return 0;
-    }
+    usage_std(argc, argv, "pop3-maildir", print_usage);
     int timeout = POP3_IDLE_TIMEOUT, opt;
     struct session *s = &sess;
-    while ((opt = getopt_long(argc, argv, "+t:", long_opts, NULL)) != -1) {
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "+:t:", long_opts, NULL)) != -1) {
+        if (opt == '?' || opt == ':')
+            usage_getopt("pop3-maildir", opt, argv, print_usage);
         if (set_option(s, opt, optarg, &timeout) < 0) {
             fputs(usage, stderr);
             return 2;

@@ -23,6 +23,7 @@
 
 #include "log.h"
 #include "tls.h"
+#include "usage.h"
 #include "util.h"
 
 static const char usage_text[] =
@@ -32,9 +33,14 @@ static const char usage_text[] =
     "  to DIR (default " TLS_RELAY_ROOT ") and becomes " TLS_RELAY_USER
     " first.\n";
 
+static void print_usage(FILE *f)
+{
+    fputs(usage_text, f);
+}
+
 static void usage(int code)
 {
-    fputs(usage_text, code ? stderr : stdout);
+    print_usage(code ? stderr : stdout);
     exit(code);
 }
 
@@ -51,13 +57,15 @@ static const struct option long_options[] = {
 static void parse_options(int argc, char **argv, struct tls_config *cfg)
 {
     int o;
-    while ((o = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+    usage_std(argc, argv, "pop3-tls-relay", print_usage);
+    opterr = 0;
+    while ((o = getopt_long(argc, argv, ":", long_options, NULL)) != -1) {
         switch (o) {
         case OPT_TLS_CERT: cfg->cert_file = optarg; break;
         case OPT_TLS_KEY: cfg->key_file = optarg; break;
         case OPT_ROOT: cfg->root = optarg; break;
         case OPT_HELP: usage(0); break;
-        default: usage(2);
+        default: usage_getopt("pop3-tls-relay", o, argv, print_usage);
         }
     }
     if (optind != argc || !cfg->cert_file)

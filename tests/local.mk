@@ -9,5 +9,12 @@ tests_unit_test_log_LDADD = lib/libpopkit.a
 TESTS += tests/unit/test_util tests/unit/test_io tests/unit/test_log tests/unit/test_netenv
 TESTS += tests/integration/clients.py
 EXTRA_DIST += tests/integration/clients.py
+# Every program: --version, --help, an unknown option, a man page; and
+# every man page lint-clean.
+TESTS += tests/integration/programs.sh tests/integration/manpages.sh
+EXTRA_DIST += tests/integration/programs.sh tests/integration/manpages.sh
 check_PROGRAMS += tests/unit/test_lfscan
 TESTS += tests/unit/test_lfscan
+check_PROGRAMS += tests/unit/test_usage
+tests_unit_test_usage_LDADD = lib/libpopkit.a
+TESTS += tests/unit/test_usage

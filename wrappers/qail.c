@@ -11,9 +11,10 @@
  * on PATH that is not itself, or NAME.real.
  *
  * MAILDIR and MAIL default to $HOME/Maildir/ and $HOME/Mailbox, and are
- * exported so the reader opens the mbox maildir2mbox filled.  If
- * maildir2mbox fails, the reader is not started: mail left in the Maildir
- * would look lost.
+ * exported so the reader opens the mbox maildir2mbox filled.  The reader
+ * is looked for first: without one no mail is folded into an mbox that
+ * nothing would open.  If maildir2mbox fails, the reader is not started:
+ * mail left in the Maildir would look lost.
  */
 #include <errno.h>
 #include <limits.h>
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "usage.h"
 
 #ifndef BINDIR
 #define BINDIR "/usr/local/bin"
@@ -51,8 +53,11 @@ static const struct flavour *flavour_of(const char *name)
     return NULL;
 }
 
-static void usage(FILE *f, const char *name)
+static const char *prog_name;
+
+static void usage(FILE *f)
 {
+    const char *name = prog_name;
     fprintf(f, "usage: %s [READER-ARGUMENTS...]\n"
                "  move the mail in $MAILDIR (default $HOME/Maildir/) to $MAIL (default\n"
                "  $HOME/Mailbox) with maildir2mbox, then start the mail reader with\n"
@@ -125,6 +130,26 @@ static char *find_reader(const char *name, const struct stat *self)
     }
 }
 
+/* The reader to start: the flavour's readers in order, each by its name
+ * or as NAME.real (only NAME.real when a wrapper already ran in this
+ * process).  Its path (to free), its name in name[size]; NULL if none. */
+static char *pick_reader(const struct flavour *fl, int again, char *name,
+                         size_t size)
+{
+    struct stat self;
+    if (stat("/proc/self/exe", &self) < 0)
+        memset(&self, 0, sizeof self);
+    for (size_t i = 0; i < 3 && fl->readers[i]; i++) {
+        for (int t = again ? 1 : 0; t < 2; t++) {
+            snprintf(name, size, "%s%s", fl->readers[i], t ? ".real" : "");
+            char *prog = find_reader(name, &self);
+            if (prog)
+                return prog;
+        }
+    }
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     const char *slash = strrchr(argv[0], '/');
@@ -136,11 +161,10 @@ int main(int argc, char **argv)
     int own_name = strcmp(name, "qail") == 0 || strcmp(name, "qine") == 0 ||
                    strcmp(name, "qlm") == 0 || strcmp(name, "elq") == 0 ||
                    strcmp(name, "pinq") == 0;
-    /* under a reader's name, --help is the reader's */
-    if (argc == 2 && strcmp(argv[1], "--help") == 0 && own_name) {
-        usage(stdout, name);
-        return 0;
-    }
+    /* under a reader's name, --help and --version are the reader's */
+    prog_name = name;
+    if (own_name)
+        usage_std(argc, argv, name, usage);
 
     /* Started by a wrapper in this very process (two copies installed
      * under one reader name): the mail is folded, and only NAME.real can
@@ -151,33 +175,23 @@ int main(int argc, char **argv)
     int again = marker && strcmp(marker, mypid) == 0;
     unsetenv("POPKIT_WRAPPER_PID");
 
+    char reader[64];
+    char *prog = pick_reader(fl, again, reader, sizeof reader);
+    if (!prog)
+        log_die(100, "no mail reader found on PATH (tried %s%s%s); no mail was "
+                "moved", fl->readers[0], fl->readers[1] ? ", " : "",
+                fl->readers[1] ? fl->readers[1] : "");
     default_env("MAILDIR", "Maildir/");
     default_env("MAIL", "Mailbox");
     int st = again ? 0 : fold_mail();
     if (st != 0) {
         log_error("maildir2mbox failed (exit %d); not starting %s, so no mail "
-                  "seems lost: fix the cause and try again", st, fl->readers[0]);
+                  "seems lost: fix the cause and try again", st, reader);
         return st;
     }
-
-    struct stat self;
-    if (stat("/proc/self/exe", &self) < 0)
-        memset(&self, 0, sizeof self);
-    for (size_t i = 0; i < 3 && fl->readers[i]; i++) {
-        char real[64];
-        const char *tries[2] = { fl->readers[i], real };
-        snprintf(real, sizeof real, "%s.real", fl->readers[i]);
-        for (size_t t = again ? 1 : 0; t < 2; t++) {
-            char *prog = find_reader(tries[t], &self);
-            if (!prog)
-                continue;
-            argv[0] = (char *)tries[t];
-            setenv("POPKIT_WRAPPER_PID", mypid, 1);
-            execv(prog, argv);
-            log_error("cannot run %s: %s", prog, strerror(errno));
-            free(prog);
-        }
-    }
-    log_die(100, "no mail reader found on PATH (tried %s%s%s)", fl->readers[0],
-            fl->readers[1] ? ", " : "", fl->readers[1] ? fl->readers[1] : "");
+    argv[0] = reader;
+    setenv("POPKIT_WRAPPER_PID", mypid, 1);
+    execv(prog, argv);
+    log_die(111, "cannot run %s: %s (the mail is in %s)", prog, strerror(errno),
+            getenv("MAIL"));
 }

@@ -90,6 +90,24 @@ cpw_run "$PAMW" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$PAMD" checkpassword-pam 
 is "$RC" 0 "a prompt with echo on is answered with the password too"
 cpw_run "$PAMW" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$PAMD" checkpassword-pam -s nosuchservice showenv
 is "$RC" 1 "unknown service falls to 'other' (pam_deny): exit 1"
+like "$(cat "$T_DIR/err")" \
+    "warning: PAM service nosuchservice: no $PAMD/nosuchservice, so PAM uses its service \"other\"" \
+    "an unknown service is not silent: a warning names the missing file"
+cpw_run "$PAMW" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$PAMD" checkpassword-pam -s pop3test showenv
+t_ok "$(grep -q 'PAM service' "$T_DIR/err"; [ $? -ne 0 ]; echo $?)" \
+    "a service that has its file: no such warning"
+# Without pam_wrapper the file looked for is the real /etc/pam.d one.
+if [ -d /etc/pam.d ]; then
+    payload no-such-user-xyz 'a pass'
+    cpw_run "" checkpassword-pam -s popkit-no-such-service showenv
+    like "$(cat "$T_DIR/err")" \
+        'warning: PAM service popkit-no-such-service: no /etc/pam.d/popkit-no-such-service' \
+        "with the system's PAM the warning names /etc/pam.d/SERVICE"
+    is "$RC:$OUT" "1:" "and the login still fails"
+else
+    skip "the warning names /etc/pam.d/SERVICE" "no /etc/pam.d here"
+    skip "and the login still fails" "no /etc/pam.d here"
+fi
 
 # Misuse
 printf 'alice\0good pass' >"$T_DIR/payload"

@@ -20,6 +20,21 @@ done
 login ann@abc.com 'first pass'
 is "$?" 0 "the new user can log in"
 
+# The first add into a directory that does not exist yet: both made, and said.
+U2=$T_DIR/etc/popkit/users
+mkdir "$T_DIR/etc"
+echo 'pw' | vuser -f "$U2" add bea@abc.com "$T_OWNER" "$H/abc/bea" 2>"$T_DIR/err"
+is "$?" 0 "add to a users file whose directory is missing: exit 0"
+like "$(cat "$T_DIR/err")" "made the directory $T_DIR/etc/popkit" "says it made the directory"
+like "$(cat "$T_DIR/err")" "$U2 does not exist: creating it" "says it creates the file"
+is "$(stat -c %a "$T_DIR/etc/popkit"):$(stat -c %a "$U2")" "755:600" "the directory 755, the file 600"
+echo 'pw' | vuser -f "$U2" add cid@abc.com "$T_OWNER" "$H/abc/cid" 2>"$T_DIR/err"
+is "$?:$(cat "$T_DIR/err")" "0:" "the second add says nothing"
+rm -rf "$T_DIR/etc/popkit"
+vuser -f "$U2" list 2>"$T_DIR/err"
+like "$(cat "$T_DIR/err")" "cannot read $U2: .*\\(vuser add creates it\\)" \
+    "list of a missing file says that add creates it"
+
 echo 'p2' | vuser -f "$U" add Ann@ABC.com "$T_OWNER" "$H/abc/ann2" 2>"$T_DIR/err"
 is "$?" 1 "adding an address again, in another case: exit 1"
 like "$(cat "$T_DIR/err")" "already exists" "says it exists"

@@ -60,6 +60,14 @@ if [ "$(id -u)" -eq 0 ]; then
     is "$(readlink "/proc/$PARSER/root")" "$T_DIR/empty" \
         "the parser is chrooted to --privsep-dir"
     is "$(readlink "/proc/$ROOT_PART/root")" "/" "the root part is not"
+    if [ "$want_user" = nobody ]; then
+        like "$(cat "$T_DIR/server.log")" \
+            'warning: privsep user popkit not found in /etc/passwd; using nobody' \
+            "no popkit account: the fallback to nobody is logged as a warning"
+    else
+        t_ok "$(grep -q 'privsep user popkit not found' "$T_DIR/server.log"; [ $? -ne 0 ]; echo $?)" \
+            "with a popkit account no fallback warning is logged"
+    fi
     if [ -n "${POPKIT_VALGRIND:-}" ]; then
         # valgrind keeps descriptors of its own: only the soft limit drops.
         t_ok 0 "the parser cannot open a file # SKIP under valgrind"

@@ -72,6 +72,25 @@ kill $LOCKER 2>/dev/null
 is "$st" 111 "mbox locked: maildir2mbox's 111"
 t_ok "$([ ! -e "$T_DIR/reader.out" ]; echo $?)" "mbox locked: the reader is not started"
 
+# No reader on PATH: nothing is folded into an mbox nobody would open.
+# (Under valgrind the programs are scripts that need valgrind on PATH,
+# whose directory holds real readers.)
+[ -n "${POPKIT_VALGRIND:-}" ] && NOREADER="" || NOREADER="qlm:elm qine:pine,alpine qail:mail,Mail"
+[ -n "$NOREADER" ] || skip "wrappers with no reader on PATH" "under valgrind"
+for w in $NOREADER; do
+    wrapper=${w%%:*} readers=$(echo "${w#*:}" | sed 's/,/, /')
+    deliver "$M" "$T_DIR/msg"
+    before=$(cksum < "$MAIL")
+    left=$(ls -A "$M/new" | wc -l)
+    err=$(env PATH="$T_BIN" "$T_BIN/$wrapper" 2>&1); st=$?
+    is "$st" 100 "$wrapper with no reader on PATH: exit 100"
+    like "$err" "no mail reader found on PATH \\(tried $readers\\); no mail was moved" \
+        "$wrapper with no reader: says which readers it looked for"
+    is "$(ls -A "$M/new" | wc -l):$(cksum < "$MAIL")" "$left:$before" \
+        "$wrapper with no reader: the mail stays in the Maildir, the mbox untouched"
+done
+rm -f "$M"/new/*
+
 # Defaults: MAILDIR and MAIL unset.
 H=$T_DIR/home; mkdir "$H"; make_maildir "$H/Maildir"
 deliver "$H/Maildir" "$T_DIR/msg"

@@ -1,0 +1,59 @@
+#include "usage.h"
+
+#include "config.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+void usage_version(const char *prog)
+{
+    printf("%s (%s) %s\n", prog, PACKAGE_NAME, PACKAGE_VERSION);
+    exit(fflush(stdout) == 0 ? 0 : 1);
+}
+
+void usage_std(int argc, char **argv, const char *prog, usage_fn print)
+{
+    if (argc < 2)
+        return;
+    if (strcmp(argv[1], "--version") == 0)
+        usage_version(prog);
+    if (strcmp(argv[1], "--help") == 0) {
+        print(stdout);
+        exit(fflush(stdout) == 0 ? 0 : 1);
+    }
+}
+
+static void __attribute__((noreturn))
+usage_fail(const char *prog, int missing, const char *opt, int optlen, usage_fn print)
+{
+    fflush(stdout);
+    if (!missing)
+        fprintf(stderr, "%s: unknown option '%.*s'\n", prog, optlen, opt);
+    else
+        fprintf(stderr, "%s: option '%.*s' needs a value\n", prog, optlen, opt);
+    print(stderr);
+    exit(2);
+}
+
+void usage_unknown(const char *prog, const char *opt, usage_fn print)
+{
+    usage_fail(prog, 0, opt, (int)strcspn(opt, "="), print);
+}
+
+void usage_getopt(const char *prog, int ret, char **argv, usage_fn print)
+{
+    int missing = ret == ':';
+    /* A short option is named by optopt; a long one (optopt 0 or a
+     * getopt_long value past 255) only by the argument just passed.
+     * Plain getopt(3) reads "--name" as the short option '-', and stays
+     * on that argument. */
+    if (optopt > 0 && optopt < 256 && optopt != '-') {
+        char shortopt[3] = { '-', (char)optopt, '\0' };
+        usage_fail(prog, missing, shortopt, 2, print);
+    }
+    const char *arg = optind > 0 ? argv[optind - 1] : "?";
+    if (optopt == '-' && argv[optind] && strncmp(argv[optind], "--", 2) == 0)
+        arg = argv[optind];
+    usage_fail(prog, missing, arg, (int)strcspn(arg, "="), print);
+}
