@@ -25,3 +25,13 @@ lib_libpopkit_musl_a_SOURCES = \
 	lib/maildir.c lib/maildir_cache.c lib/maildir_name.c \
 	lib/msgfmt.c lib/pop3caps.c
 endif
+
+# lib/uidlmap: the UIDLs the POP3 server before popkit left in the Maildir
+# (pop3-maildir --uidl-from), for pop3-maildir and so in both builds.
+lib_libpopkit_a_SOURCES += lib/uidlmap.c lib/uidlmap.h
+if POPKIT_MUSL
+lib_libpopkit_musl_a_SOURCES += lib/uidlmap.c
+endif
+check_PROGRAMS += tests/unit/test_uidlmap
+tests_unit_test_uidlmap_LDADD = lib/libpopkit.a
+TESTS += tests/unit/test_uidlmap

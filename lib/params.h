@@ -257,4 +257,16 @@
 #define MAILDIR_LINGER_SECONDS 2
 #define MAILDIR_LINGER_BYTES 65536
 
+/* ---- UIDLs another server left (lib/uidlmap.h, pop3-maildir --uidl-from) ---- */
+
+/* Largest dovecot-uidlist or courierpop3dsizelist read: about 60 bytes a
+ * message in either, so 2 million messages (MAILDIR_MAX_MESSAGES) fit;
+ * a bigger file is no file either server wrote for a Maildir popkit
+ * serves, and is ignored rather than read into memory. */
+#define UIDLMAP_FILE_MAX (256L * 1024 * 1024)
+/* Longest line believed in either file: a NAME_MAX file name, a UID, a
+ * GUID, sizes and a 70-character UIDL fit with room to spare (Courier
+ * itself reads lines of 2048).  A longer line makes the file bad. */
+#define UIDLMAP_LINE_MAX 2048
+
 #endif
