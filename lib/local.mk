@@ -35,3 +35,5 @@ endif
 check_PROGRAMS += tests/unit/test_uidlmap
 tests_unit_test_uidlmap_LDADD = lib/libpopkit.a
 TESTS += tests/unit/test_uidlmap
+TESTS += tests/integration/uidl_migrate.py
+EXTRA_DIST += tests/integration/uidl_migrate.py

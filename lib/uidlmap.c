@@ -488,7 +488,7 @@ static int map_messages(struct parse *p, struct uidlmap *um,
 }
 
 int uidlmap_load(struct uidlmap *um, struct maildir *md,
-                 enum uidlmap_source src)
+                 enum uidlmap_source src, const char *who)
 {
     memset(um, 0, sizeof *um);
     if (src == UIDLMAP_OFF)
@@ -508,8 +508,8 @@ int uidlmap_load(struct uidlmap *um, struct maildir *md,
     if (r < 0) {
         free(p.text);
         uidlmap_free(um);
-        log_warn("ignoring %s: %s; every message gets popkit's own UIDL",
-                 uidlmap_file_name(src), p.why);
+        log_warn("%signoring %s: %s; every message gets popkit's own UIDL",
+                 who ? who : "", uidlmap_file_name(src), p.why);
         return -1;
     }
     um->text = p.text;

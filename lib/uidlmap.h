@@ -66,10 +66,11 @@ const char *uidlmap_file_name(enum uidlmap_source src);
 
 /* Read src's file from md's Maildir and map it onto md's messages (the
  * scan done).  0: mapped, or no such file (um then stays empty);
- * -1: the file is bad or unreadable, logged once, um empty.  um must be
- * zeroed or freed before. */
+ * -1: the file is bad or unreadable, logged once (who, e.g. "user=x: ",
+ * starts the line; may be NULL), um empty.  um must be zeroed or freed
+ * before. */
 int uidlmap_load(struct uidlmap *um, struct maildir *md,
-                 enum uidlmap_source src);
+                 enum uidlmap_source src, const char *who);
 /* Message i's UIDL from the file into out (MAILDIR_UIDL_MAX + 1 bytes);
  * its length, or 0 when the file gave it none (use maildir_uidl). */
 size_t uidlmap_uidl(const struct uidlmap *um, size_t i, char *out);

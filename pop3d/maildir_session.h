@@ -10,6 +10,7 @@
 
 #include "io.h"
 #include "maildir.h"
+#include "uidlmap.h"
 
 /* Counts and octets, for the logout line (Dovecot's top=, retr=, del=). */
 struct tally {
@@ -19,6 +20,7 @@ struct tally {
 
 struct session {
     struct maildir md;
+    struct uidlmap um;      /* UIDLs of the server before (--uidl-from) */
     struct io_in in;
     struct io_out out;
     char *rbuf, *wbuf;      /* RETR/TOP buffers, allocated on first use */
