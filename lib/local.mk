@@ -37,3 +37,6 @@ tests_unit_test_uidlmap_LDADD = lib/libpopkit.a
 TESTS += tests/unit/test_uidlmap
 TESTS += tests/integration/uidl_migrate.py
 EXTRA_DIST += tests/integration/uidl_migrate.py
+# maildir2mbox killed at each fault point, then a POP3 session, then again.
+TESTS += tests/integration/m2m_pop3.py
+EXTRA_DIST += tests/integration/m2m_pop3.py

@@ -180,6 +180,12 @@
 /* Messages moved in one journalled step: bounds the journal (names of
  * at most 255 bytes) and the work a crash rolls back. */
 #define MBOX_BATCH_MAX 1000
+/* maildir2mbox's journal, in the Maildir's top directory (beside tmp/
+ * new/ cur/, where no mail reader looks; the leading dot keeps it out of
+ * Maildir++ folder lists).  pop3-maildir looks for it too: while it is
+ * there the messages it names are in the middle of a move, and no POP3
+ * session may serve or remove them (pop3-maildir(8), maildir2mbox(1)). */
+#define MAILDIR2MBOX_JOURNAL ".maildir2mbox.journal"
 
 /* ---- maildirwatch ---- */
 

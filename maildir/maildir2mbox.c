@@ -39,9 +39,9 @@
 #define EXIT_PERM 100
 #define EXIT_TEMP 111
 
-/* In the Maildir's top directory, beside tmp/ new/ cur/, where no mail
- * reader looks; the leading dot keeps it out of Maildir++ folder lists. */
-#define JOURNAL_NAME ".maildir2mbox.journal"
+/* In the Maildir's top directory (params.h says why there); pop3-maildir
+ * refuses to serve while it exists. */
+#define JOURNAL_NAME MAILDIR2MBOX_JOURNAL
 #define JOURNAL_TMP ".maildir2mbox.journal.tmp"
 #define JOURNAL_MAGIC "popkit-maildir2mbox-journal 1"
 

@@ -8,6 +8,8 @@
  * spoken it exits 0, so a non-zero exit always means stage 2 failed.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -63,6 +65,37 @@ static void refuse(struct session *s, const char *answer, const char *why)
     exit(0);
 }
 
+/* Under the session lock, so no maildir2mbox runs now: a journal left
+ * means one was interrupted mid-batch, and the messages it names may be
+ * in the mbox already (or half of them).  Serving them would hand the
+ * user mail twice, and a DELE of one would leave the next maildir2mbox
+ * unable to tell its own partial append from foreign data: refuse until
+ * maildir2mbox, which alone knows the mbox and its locks, finishes it.
+ * Nothing in the Maildir is touched. */
+static void refuse_if_journal(struct session *s, const char *path)
+{
+    char buf[PATH_MAX + 128], mbox[256] = "$MAIL", why[PATH_MAX + 512];
+    int fd = openat(s->md.dirfd, MAILDIR2MBOX_JOURNAL,
+                    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+        return;
+    /* Its third line names the mbox ("path /..."): say what to run. */
+    ssize_t n = fd < 0 ? -1 : read_full(fd, buf, sizeof buf - 1);
+    if (fd >= 0)
+        close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    char *p = strstr(buf, "\npath /");
+    if (p) {
+        p += 6;
+        log_safe(mbox, sizeof mbox, p, strcspn(p, "\n"));
+    }
+    snprintf(why, sizeof why, "an interrupted maildir2mbox left %s/%s; "
+             "run maildir2mbox as this user with MAILDIR=%s MAIL=%s to "
+             "finish it", path, MAILDIR2MBOX_JOURNAL, path, mbox);
+    refuse(s, "-ERR [IN-USE] maildrop busy: a move to the mbox must "
+              "finish first\r\n", why);
+}
+
 static void open_maildrop(struct session *s, const char *path)
 {
     char why[256];
@@ -83,6 +116,7 @@ static void open_maildrop(struct session *s, const char *path)
                  strerror(errno));
         refuse(s, "-ERR [SYS/TEMP] cannot lock the maildrop\r\n", why);
     }
+    refuse_if_journal(s, path);
     if (maildir_scan(&s->md, MAILDIR_SCAN_MOVE | MAILDIR_SCAN_SIZES) < 0) {
         snprintf(why, sizeof why, "cannot read Maildir %s: %s", path,
                  strerror(errno));
