@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,14 +44,26 @@ struct parse {
     char why[192];        /* the first reason the file is bad */
 };
 
-int uidlmap_parse_source(const char *name, enum uidlmap_source *out)
+int uidlmap_parse_source(const char *arg, enum uidlmap_source *src,
+                         const char **file)
 {
-    if (strcmp(name, "dovecot") == 0)
-        *out = UIDLMAP_DOVECOT;
-    else if (strcmp(name, "courier") == 0)
-        *out = UIDLMAP_COURIER;
+    const char *colon = strchr(arg, ':');
+    size_t n = colon ? (size_t)(colon - arg) : strlen(arg);
+    if (n == 7 && strncmp(arg, "dovecot", 7) == 0)
+        *src = UIDLMAP_DOVECOT;
+    else if (n == 7 && strncmp(arg, "courier", 7) == 0)
+        *src = UIDLMAP_COURIER;
     else
         return -1;
+    *file = NULL;
+    if (!colon)
+        return 0;
+    /* A file of the Maildir's top directory: a plain name. */
+    const char *f = colon + 1;
+    if (!*f || strchr(f, '/') || strlen(f) > NAME_MAX ||
+        strcmp(f, ".") == 0 || strcmp(f, "..") == 0)
+        return -1;
+    *file = f;
     return 0;
 }
 
@@ -488,7 +501,7 @@ static int map_messages(struct parse *p, struct uidlmap *um,
 }
 
 int uidlmap_load(struct uidlmap *um, struct maildir *md,
-                 enum uidlmap_source src, const char *who)
+                 enum uidlmap_source src, const char *file, const char *who)
 {
     memset(um, 0, sizeof *um);
     if (src == UIDLMAP_OFF)
@@ -498,7 +511,9 @@ int uidlmap_load(struct uidlmap *um, struct maildir *md,
     p.src = src;
     char *buf = NULL;
     size_t len = 0;
-    int r = read_file(&p, md->dirfd, uidlmap_file_name(src), &buf, &len);
+    if (!file)
+        file = uidlmap_file_name(src);
+    int r = read_file(&p, md->dirfd, file, &buf, &len);
     if (r > 0) {
         r = parse_lines(&p, buf, len) < 0 || check_names(&p) < 0 ||
             check_uidls(&p) < 0 || map_messages(&p, um, md) < 0 ? -1 : 0;
@@ -509,7 +524,7 @@ int uidlmap_load(struct uidlmap *um, struct maildir *md,
         free(p.text);
         uidlmap_free(um);
         log_warn("%signoring %s: %s; every message gets popkit's own UIDL",
-                 who ? who : "", uidlmap_file_name(src), p.why);
+                 who ? who : "", file, p.why);
         return -1;
     }
     um->text = p.text;

@@ -59,18 +59,22 @@ struct uidlmap {
     size_t mapped;     /* messages with a slot, for the log line */
 };
 
-/* "dovecot" or "courier" (the --uidl-from value) into *out.  0 or -1. */
-int uidlmap_parse_source(const char *name, enum uidlmap_source *out);
-/* The file the source reads, in the Maildir's top directory. */
+/* The --uidl-from value: "dovecot" or "courier", optionally ":FILE"
+ * (a plain name in the Maildir's top directory, e.g. a copy frozen at
+ * the switch; pop3-maildir(8) says when that is needed).  *file is
+ * NULL without it.  0 or -1. */
+int uidlmap_parse_source(const char *arg, enum uidlmap_source *src,
+                         const char **file);
+/* The file each source reads by default, in the Maildir's top directory. */
 const char *uidlmap_file_name(enum uidlmap_source src);
 
-/* Read src's file from md's Maildir and map it onto md's messages (the
- * scan done).  0: mapped, or no such file (um then stays empty);
- * -1: the file is bad or unreadable, logged once (who, e.g. "user=x: ",
- * starts the line; may be NULL), um empty.  um must be zeroed or freed
- * before. */
+/* Read file (NULL: src's own) from md's Maildir and map it onto md's
+ * messages (the scan done).  0: mapped, or no such file (um then stays
+ * empty); -1: the file is bad or unreadable, logged once (who, e.g.
+ * "user=x: ", starts the line; may be NULL), um empty.  um must be
+ * zeroed or freed before. */
 int uidlmap_load(struct uidlmap *um, struct maildir *md,
-                 enum uidlmap_source src, const char *who);
+                 enum uidlmap_source src, const char *file, const char *who);
 /* Message i's UIDL from the file into out (MAILDIR_UIDL_MAX + 1 bytes);
  * its length, or 0 when the file gave it none (use maildir_uidl). */
 size_t uidlmap_uidl(const struct uidlmap *um, size_t i, char *out);

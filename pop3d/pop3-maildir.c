@@ -28,12 +28,14 @@
 #include "util.h"
 
 static const char usage[] =
-    "usage: pop3-maildir [-t SECONDS] [--uidl-from=dovecot|courier] MAILDIR\n"
+    "usage: pop3-maildir [-t SECONDS] [--uidl-from=dovecot|courier[:FILE]]\n"
+    "       MAILDIR\n"
     "  Serve the POP3 TRANSACTION state over the Maildir MAILDIR (relative\n"
     "  to the current directory, normally $HOME) for a client on fds 0/1.\n"
     "  -t: idle timeout, at most the default 600 (RFC 1939 minimum).\n"
     "  --uidl-from: serve the UIDLs that server gave, from its file in the\n"
-    "  Maildir (dovecot-uidlist, courierpop3dsizelist); see MIGRATION.\n"
+    "  Maildir (dovecot-uidlist, courierpop3dsizelist, or FILE there, a\n"
+    "  copy frozen at the switch); see MIGRATION in pop3-maildir(8).\n"
     "  Run by a checkpassword program after login; see pop3-maildir(8).\n";
 
 /* Static: the I/O buffers in it cost memory only where touched. */
@@ -130,14 +132,16 @@ static void open_maildrop(struct session *s, const char *path)
 
 /* --uidl-from: the old server's UIDLs for the messages its file lists
  * (a bad file is logged by uidlmap_load and costs nothing but them). */
-static void load_uidls(struct session *s, enum uidlmap_source src)
+static void load_uidls(struct session *s, enum uidlmap_source src,
+                       const char *file)
 {
     char who[sizeof log_user + sizeof log_ip + 16];
     snprintf(who, sizeof who, "user=%s rip=%s: ", log_user, log_ip);
-    if (src != UIDLMAP_OFF && uidlmap_load(&s->um, &s->md, src, who) == 0)
+    if (src != UIDLMAP_OFF &&
+        uidlmap_load(&s->um, &s->md, src, file, who) == 0)
         log_info("uidl-from: user=%s %s gave %zu of %zu messages their "
-                 "UIDLs", log_user, uidlmap_file_name(src), s->um.mapped,
-                 s->md.count);
+                 "UIDLs", log_user, file ? file : uidlmap_file_name(src),
+                 s->um.mapped, s->md.count);
 }
 
 /* True when a whole command line waits in the input buffer: then the
@@ -207,12 +211,14 @@ int main(int argc, char **argv)
     int timeout = POP3_IDLE_TIMEOUT, opt;
     uint32_t t;
     enum uidlmap_source uidl_from = UIDLMAP_OFF;
+    const char *uidl_file = NULL;
     static const struct option longopts[] = {
         { "uidl-from", required_argument, NULL, 'U' },
         { NULL, 0, NULL, 0 },
     };
     while ((opt = getopt_long(argc, argv, "+t:", longopts, NULL)) != -1) {
-        if (opt == 'U' && uidlmap_parse_source(optarg, &uidl_from) == 0)
+        if (opt == 'U' && uidlmap_parse_source(optarg, &uidl_from,
+                                                 &uidl_file) == 0)
             continue;
         if (opt != 't' || parse_u32(optarg, &t) < 0 || t == 0 ||
             t > POP3_IDLE_TIMEOUT) {
@@ -236,7 +242,7 @@ int main(int argc, char **argv)
     io_nodelay(1);
     log_ids();
     open_maildrop(s, argv[optind]);
-    load_uidls(s, uidl_from);
+    load_uidls(s, uidl_from, uidl_file);
 
     io_printf(&s->out, "+OK maildrop has %zu messages (%llu octets)\r\n",
               s->live_count, (unsigned long long)s->live_size);

@@ -184,6 +184,22 @@ ok(not set(plain[:4]) & set(want),
    "without --uidl-from the same Maildir gets popkit's own UIDLs (opt-in)", plain)
 is_(snapshot(path), before, "dovecot-uidlist never written (content, mtime, inode)")
 
+
+# Dovecot IMAP still on the Maildir: it goes on adding records to the
+# live dovecot-uidlist, so the copy frozen at the switch is what to read.
+frozen = put("popkit-uidl-dovecot", open(path).read())
+with open(path, "w") as f:        # as Dovecot rewrites it: N moves on
+    f.write(before[0].decode().replace(" N12 ", " N13 ") + "12 :%s\n" % AFTER[4:])
+got5, _ = session_uidls(["--uidl-from=dovecot:popkit-uidl-dovecot"])
+is_(got5, got3, "--uidl-from=dovecot:FILE: a frozen copy; what Dovecot IMAP adds to the "
+    "live file later changes nothing")
+live, _ = session_uidls(["--uidl-from=dovecot"])
+is_(live[4], "%08X%08X" % (12, UIDV),
+    "(reading the live file instead would change that message's UIDL: why FILE exists)")
+with open(path, "w") as f:
+    f.write(before[0].decode())
+os.unlink(frozen)
+
 # single-message UIDL, RETR and DELE on a mapped message
 s = Stage3(["--uidl-from=dovecot"])
 is_(s.pop.uidl(2), b"+OK 2 " + want[1].encode(), "UIDL 2 answers the mapped UIDL")
@@ -263,6 +279,9 @@ ok(sum("courierpop3dsizelist" in ln for ln in log.splitlines()) == 1,
 p = subprocess.run([PROG, "--uidl-from=qmail", "Maildir"], cwd=HOME, capture_output=True,
                    preexec_fn=as_owner, stdin=subprocess.DEVNULL)
 ok(p.returncode == 2 and b"usage" in p.stderr, "--uidl-from=qmail: usage, exit 2", p.stderr)
+p = subprocess.run([PROG, "--uidl-from=dovecot:../x", "Maildir"], cwd=HOME,
+                   capture_output=True, preexec_fn=as_owner, stdin=subprocess.DEVNULL)
+ok(p.returncode == 2, "--uidl-from=dovecot:../x (not a file of the Maildir): exit 2")
 p = subprocess.run([PROG, "--help"], capture_output=True)
 ok(b"--uidl-from" in p.stdout, "--help names --uidl-from")
 

@@ -55,6 +55,7 @@ static const char *const msgs[] = {
 static struct maildir md;
 static struct uidlmap um;
 static int loaded_rc;
+static const char *load_file;   /* --uidl-from=SRC:FILE, or NULL */
 
 /* Load src's file, with stderr into a file: how many log lines. */
 static int load(enum uidlmap_source src)
@@ -65,7 +66,7 @@ static int load(enum uidlmap_source src)
     dup2(fd, 2);
     close(fd);
     uidlmap_free(&um);
-    loaded_rc = uidlmap_load(&um, &md, src);
+    loaded_rc = uidlmap_load(&um, &md, src, load_file, "user=test: ");
     fflush(stderr);
     dup2(saved, 2);
     close(saved);
@@ -120,6 +121,37 @@ static void hostile(enum uidlmap_source src, const char *data, size_t len,
 }
 
 #define HOSTILE(src, lit, what) hostile(src, lit, sizeof lit - 1, what)
+
+static void test_parse_source(void)
+{
+    enum uidlmap_source src;
+    const char *file;
+    ok(uidlmap_parse_source("dovecot", &src, &file) == 0 &&
+       src == UIDLMAP_DOVECOT && file == NULL, "\"dovecot\"");
+    ok(uidlmap_parse_source("courier", &src, &file) == 0 &&
+       src == UIDLMAP_COURIER && file == NULL, "\"courier\"");
+    ok(uidlmap_parse_source("dovecot:popkit-uidl-dovecot", &src, &file) == 0 &&
+       src == UIDLMAP_DOVECOT && strcmp(file, "popkit-uidl-dovecot") == 0,
+       "\"dovecot:FILE\": a frozen copy");
+    ok(uidlmap_parse_source("qmail", &src, &file) < 0, "\"qmail\": refused");
+    ok(uidlmap_parse_source("dovecotx", &src, &file) < 0, "\"dovecotx\": refused");
+    ok(uidlmap_parse_source("dovecot:", &src, &file) < 0, "an empty FILE");
+    ok(uidlmap_parse_source("dovecot:../x", &src, &file) < 0, "a FILE with '/'");
+    ok(uidlmap_parse_source("courier:..", &src, &file) < 0, "FILE \"..\"");
+}
+
+static void test_frozen_copy(void)
+{
+    put_s("dovecot-uidlist", "3 V1 N99\n1 :1700000001.M1P1.host\n");
+    put_s("frozen", "3 V2 N99\n3 :1700000001.M1P1.host\n");
+    load_file = "frozen";
+    is_int(load(UIDLMAP_DOVECOT), 0, "dovecot:frozen: no log line");
+    is_str(uidl(idx("1700000001.")), "0000000300000002",
+           "dovecot:frozen reads the copy, not the live dovecot-uidlist");
+    load_file = NULL;
+    rm("frozen");
+    rm("dovecot-uidlist");
+}
 
 static void test_off_and_absent(void)
 {
@@ -339,7 +371,9 @@ int main(void)
     if (maildir_open(&md, root) < 0 || maildir_scan(&md, 0) < 0)
         return 1;
     is_int(md.count, NMSG, "the Maildir holds the test messages");
+    test_parse_source();
     test_off_and_absent();
+    test_frozen_copy();
     test_dovecot_v3();
     test_dovecot_v1();
     test_courier();
