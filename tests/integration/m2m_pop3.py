@@ -215,6 +215,29 @@ for dele in (False, True):
     ok(not bad, "%s: killed at each point, a POP3 session, maildir2mbox again: exit 0, "
        "every message exactly once, none served twice" % how, "\n".join(bad))
 
+# Another reader that takes no popkit lock (an IMAP server on the same
+# Maildir) moves new/ to cur/ while the journal is there: the next
+# maildir2mbox finds the batch's messages under their new names.
+bad, hit = [], 0
+for n in range(1, 200):
+    d = setup("imap")
+    rc, err = m2m(d, kill=n)
+    if rc == 0:
+        break
+    if not os.path.exists(os.path.join(d, "Maildir", JOURNAL)):
+        continue
+    hit += 1
+    new = os.path.join(d, "Maildir", "new")
+    for name in os.listdir(new):
+        os.rename(os.path.join(new, name), os.path.join(d, "Maildir", "cur", name + ":2,S"))
+    rc, err = m2m(d)
+    everything = sorted(mbox_subjects(d) + maildir_subjects(d))
+    if rc != 0 or everything != ["A", "B", "C", "old"]:
+        bad.append("step %d: exit %s, mbox %r, Maildir %r %s" %
+                   (n, rc, mbox_subjects(d), maildir_subjects(d), err))
+ok(hit > 5 and not bad, "journal left, then a reader moved new/ to cur/ (%d points): "
+   "maildir2mbox finishes, every message exactly once" % hit, "\n".join(bad))
+
 # The refusal as a client sees it, and once maildir2mbox ran, service again.
 d = setup("answer")
 for n in range(1, 200):
