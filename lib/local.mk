@@ -26,3 +26,18 @@ lib_libpopkit_musl_a_SOURCES = \
 	lib/maildir.c lib/maildir_cache.c lib/maildir_name.c \
 	lib/msgfmt.c lib/pop3caps.c
 endif
+
+# lib/uidlmap: the UIDLs the POP3 server before popkit left in the Maildir
+# (pop3-maildir --uidl-from), for pop3-maildir and so in both builds.
+lib_libpopkit_a_SOURCES += lib/uidlmap.c lib/uidlmap.h
+if POPKIT_MUSL
+lib_libpopkit_musl_a_SOURCES += lib/uidlmap.c
+endif
+check_PROGRAMS += tests/unit/test_uidlmap
+tests_unit_test_uidlmap_LDADD = lib/libpopkit.a
+TESTS += tests/unit/test_uidlmap
+TESTS += tests/integration/uidl_migrate.py
+EXTRA_DIST += tests/integration/uidl_migrate.py
+# maildir2mbox killed at each fault point, then a POP3 session, then again.
+TESTS += tests/integration/m2m_pop3.py
+EXTRA_DIST += tests/integration/m2m_pop3.py

@@ -199,6 +199,12 @@
 /* Messages moved in one journalled step: bounds the journal (names of
  * at most 255 bytes) and the work a crash rolls back. */
 #define MBOX_BATCH_MAX 1000
+/* maildir2mbox's journal, in the Maildir's top directory (beside tmp/
+ * new/ cur/, where no mail reader looks; the leading dot keeps it out of
+ * Maildir++ folder lists).  pop3-maildir looks for it too: while it is
+ * there the messages it names are in the middle of a move, and no POP3
+ * session may serve or remove them (pop3-maildir(8), maildir2mbox(1)). */
+#define MAILDIR2MBOX_JOURNAL ".maildir2mbox.journal"
 
 /* ---- maildirwatch ---- */
 
@@ -275,5 +281,17 @@
  * greeter's GREETER_LINGER_*, for when another greeter is in front). */
 #define MAILDIR_LINGER_SECONDS 2
 #define MAILDIR_LINGER_BYTES 65536
+
+/* ---- UIDLs another server left (lib/uidlmap.h, pop3-maildir --uidl-from) ---- */
+
+/* Largest dovecot-uidlist or courierpop3dsizelist read: about 60 bytes a
+ * message in either, so 2 million messages (MAILDIR_MAX_MESSAGES) fit;
+ * a bigger file is no file either server wrote for a Maildir popkit
+ * serves, and is ignored rather than read into memory. */
+#define UIDLMAP_FILE_MAX (256L * 1024 * 1024)
+/* Longest line believed in either file: a NAME_MAX file name, a UID, a
+ * GUID, sizes and a 70-character UIDL fit with room to spare (Courier
+ * itself reads lines of 2048).  A longer line makes the file bad. */
+#define UIDLMAP_LINE_MAX 2048
 
 #endif

@@ -40,9 +40,9 @@
 #define EXIT_PERM 100
 #define EXIT_TEMP 111
 
-/* In the Maildir's top directory, beside tmp/ new/ cur/, where no mail
- * reader looks; the leading dot keeps it out of Maildir++ folder lists. */
-#define JOURNAL_NAME ".maildir2mbox.journal"
+/* In the Maildir's top directory (params.h says why there); pop3-maildir
+ * refuses to serve while it exists. */
+#define JOURNAL_NAME MAILDIR2MBOX_JOURNAL
 #define JOURNAL_TMP ".maildir2mbox.journal.tmp"
 #define JOURNAL_MAGIC "popkit-maildir2mbox-journal 1"
 
@@ -190,13 +190,30 @@ static void sync_fd_or_die(int fd, const char *what)
 
 /* ---- Writing the messages ---- */
 
+/* The message's file under the name the listing or the journal gave,
+ * else under the one a reader that takes no lock of ours (an IMAP
+ * server) renamed it to since: moved to cur/ or flags changed, the same
+ * UNIQUE.  So a run finishing an interrupted batch re-reads the very
+ * bytes that batch appended, and is not stopped by the rename.  The fd,
+ * or -1 with errno (ENOENT: gone). */
+static int open_message(struct ctx *c, const struct msg *m)
+{
+    char found[NAME_MAX + 1];
+    int fd = openat(c->dirfd, m->rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd >= 0 || errno != ENOENT)
+        return fd;
+    if (maildir_find_unique(c->md.curfd, m->rel + 4, found) < 0)
+        return -1;
+    return openat(c->md.curfd, found, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+}
+
 /* Append one message: From_ line, quoted body, blank line.  0 written,
  * 1 unreadable (skipped, nothing written), -1 output error. */
 static int append_message(struct ctx *c, struct mbox_out *o, struct msg *m)
 {
     static char buf[MBOX_READ_CHUNK];
     char sender[MBOX_SENDER_MAX + 1];
-    int fd = openat(c->dirfd, m->rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = open_message(c, m);
     if (fd < 0) {
         if (errno != ENOENT)
             log_warn("leaving %s/%s: %s", c->maildir, m->rel, strerror(errno));

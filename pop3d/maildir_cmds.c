@@ -64,7 +64,8 @@ static void list_line(struct session *s, size_t i, int uidl, int single)
     const char *prefix = single ? "+OK " : "";
     if (uidl) {
         char id[MAILDIR_UIDL_MAX + 1];
-        maildir_uidl(maildir_msg_name(&s->md, i), id);
+        if (!uidlmap_uidl(&s->um, i, id))   /* migration: uidlmap.h */
+            maildir_uidl(maildir_msg_name(&s->md, i), id);
         io_printf(&s->out, "%s%zu %s\r\n", prefix, i + 1, id);
     } else {
         io_printf(&s->out, "%s%zu %llu\r\n", prefix, i + 1,

@@ -11,6 +11,7 @@
 #include "io.h"
 #include "maildir.h"
 #include "pop3caps.h"
+#include "uidlmap.h"
 
 /* Counts and octets, for the logout line (Dovecot's top=, retr=, del=). */
 struct tally {
@@ -20,6 +21,7 @@ struct tally {
 
 struct session {
     struct maildir md;
+    struct uidlmap um;      /* UIDLs of the server before (--uidl-from) */
     struct io_in in;
     struct io_out out;
     char *rbuf, *wbuf;      /* RETR/TOP buffers, allocated on first use */

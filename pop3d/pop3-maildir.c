@@ -8,6 +8,8 @@
  * spoken it exits 0, so a non-zero exit always means stage 2 failed.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -28,17 +30,22 @@
 
 static const char usage[] =
     "usage: pop3-maildir [-t SECONDS] [--login-delay=SECONDS]\n"
-    "         [--expire=DAYS|NEVER] MAILDIR\n"
+    "         [--expire=DAYS|NEVER] [--uidl-from=dovecot|courier[:FILE]]\n"
+    "         MAILDIR\n"
     "  Serve the POP3 TRANSACTION state over the Maildir MAILDIR (relative\n"
     "  to the current directory, normally $HOME) for a client on fds 0/1.\n"
     "  -t: idle timeout, at most the default 600 (RFC 1939 minimum).\n"
     "  --login-delay, --expire: announced in CAPA (RFC 2449), not enforced.\n"
+    "  --uidl-from: serve the UIDLs that server gave, from its file in the\n"
+    "  Maildir (dovecot-uidlist, courierpop3dsizelist, or FILE there, a\n"
+    "  copy frozen at the switch); see MIGRATION in pop3-maildir(8).\n"
     "  Run by a checkpassword program after login; see pop3-maildir(8).\n";
 
 /* The user's LOGIN-DELAY and EXPIRE for CAPA (RFC 2449 §6.5, §6.7). */
 static const struct option long_opts[] = {
     { "login-delay", required_argument, NULL, 'L' },
     { "expire", required_argument, NULL, 'E' },
+    { "uidl-from", required_argument, NULL, 'U' },
     { NULL, 0, NULL, 0 }
 };
 
@@ -49,6 +56,10 @@ static void print_usage(FILE *f)
 
 /* Static: the I/O buffers in it cost memory only where touched. */
 static struct session sess;
+
+/* --uidl-from: whose UIDLs to serve, and from which file. */
+static enum uidlmap_source uidl_from = UIDLMAP_OFF;
+static const char *uidl_file;
 
 /* The client and the account, for the log lines (made printable). */
 static char log_user[64], log_ip[64], log_tls[96];
@@ -76,6 +87,37 @@ static void refuse(struct session *s, const char *answer, const char *why)
     exit(0);
 }
 
+/* Under the session lock, so no maildir2mbox runs now: a journal left
+ * means one was interrupted mid-batch, and the messages it names may be
+ * in the mbox already (or half of them).  Serving them would hand the
+ * user mail twice, and a DELE of one would leave the next maildir2mbox
+ * unable to tell its own partial append from foreign data: refuse until
+ * maildir2mbox, which alone knows the mbox and its locks, finishes it.
+ * Nothing in the Maildir is touched. */
+static void refuse_if_journal(struct session *s, const char *path)
+{
+    char buf[PATH_MAX + 128], mbox[256] = "$MAIL", why[PATH_MAX + 512];
+    int fd = openat(s->md.dirfd, MAILDIR2MBOX_JOURNAL,
+                    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+        return;
+    /* Its third line names the mbox ("path /..."): say what to run. */
+    ssize_t n = fd < 0 ? -1 : read_full(fd, buf, sizeof buf - 1);
+    if (fd >= 0)
+        close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    char *p = strstr(buf, "\npath /");
+    if (p) {
+        p += 6;
+        log_safe(mbox, sizeof mbox, p, strcspn(p, "\n"));
+    }
+    snprintf(why, sizeof why, "an interrupted maildir2mbox left %s/%s; "
+             "run maildir2mbox as this user with MAILDIR=%s MAIL=%s to "
+             "finish it", path, MAILDIR2MBOX_JOURNAL, path, mbox);
+    refuse(s, "-ERR [IN-USE] maildrop busy: a move to the mbox must "
+              "finish first\r\n", why);
+}
+
 static void open_maildrop(struct session *s, const char *path)
 {
     char why[256];
@@ -96,6 +138,7 @@ static void open_maildrop(struct session *s, const char *path)
                  strerror(errno));
         refuse(s, "-ERR [SYS/TEMP] cannot lock the maildrop\r\n", why);
     }
+    refuse_if_journal(s, path);
     if (maildir_scan(&s->md, MAILDIR_SCAN_MOVE | MAILDIR_SCAN_SIZES) < 0) {
         snprintf(why, sizeof why, "cannot read Maildir %s: %s", path,
                  strerror(errno));
@@ -105,6 +148,20 @@ static void open_maildrop(struct session *s, const char *path)
     for (size_t i = 0; i < s->md.count; i++)
         s->live_size += s->md.msg[i].wire_size;
     s->login_size = s->live_size;
+}
+
+/* --uidl-from: the old server's UIDLs for the messages its file lists
+ * (a bad file is logged by uidlmap_load and costs nothing but them). */
+static void load_uidls(struct session *s, enum uidlmap_source src,
+                       const char *file)
+{
+    char who[sizeof log_user + sizeof log_ip + 16];
+    snprintf(who, sizeof who, "user=%s rip=%s: ", log_user, log_ip);
+    if (src != UIDLMAP_OFF &&
+        uidlmap_load(&s->um, &s->md, src, file, who) == 0)
+        log_info("uidl-from: user=%s %s gave %zu of %zu messages their "
+                 "UIDLs", log_user, file ? file : uidlmap_file_name(src),
+                 s->um.mapped, s->md.count);
 }
 
 /* After QUIT's answer, so closing with unread input does not make TCP
@@ -176,6 +233,8 @@ static int set_option(struct session *s, int opt, const char *arg,
         return pop3caps_set_login_delay(&s->caps, arg, 0);
     case 'E':
         return pop3caps_set_expire(&s->caps, arg, 0);
+    case 'U':
+        return uidlmap_parse_source(arg, &uidl_from, &uidl_file);
     }
     return -1;
 }
@@ -209,6 +268,7 @@ int main(int argc, char **argv)
     io_nodelay(1);
     log_ids();
     open_maildrop(s, argv[optind]);
+    load_uidls(s, uidl_from, uidl_file);
 
     io_printf(&s->out, "+OK maildrop has %zu messages (%llu octets)\r\n",
               s->live_count, (unsigned long long)s->live_size);
@@ -225,6 +285,7 @@ int main(int argc, char **argv)
              (unsigned long long)s->del.bytes,
              (unsigned long long)s->login_size);
     maildir_close(&s->md);
+    uidlmap_free(&s->um);
     free(s->rbuf);
     free(s->wbuf);
     return 0;
