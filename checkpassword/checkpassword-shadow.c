@@ -86,7 +86,7 @@ static void like_hash(char *out, size_t outsz)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: checkpassword-shadow [-m MINUID] PROG...\n");
+    log_usage("usage: checkpassword-shadow [-m MINUID] [--syslog] PROG...\n");
 }
 
 int main(int argc, char **argv)
@@ -99,6 +99,7 @@ int main(int argc, char **argv)
     int first, rc, expired = 0, good;
 
     log_init("checkpassword-shadow");
+    log_connection();   /* the greeter's keys: rip, lip, session (log.h) */
     first = sysacct_args(argc, argv, 0, &o);
     if (first < 0) {
         usage();
@@ -107,6 +108,7 @@ int main(int argc, char **argv)
     rc = cpw_read(&c);
     if (rc)
         return rc;
+    log_set_user(c.login, strlen(c.login));
     pw = c.login[0] ? getpwnam(c.login) : NULL;
     hash[0] = '\0';
     if (pw && (rc = stored_hash(pw, hash, sizeof hash, &expired)) != 0) {

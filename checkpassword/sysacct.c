@@ -21,7 +21,7 @@
 
 static void usage_exit(const char *prog, int pam)
 {
-    printf("usage: %s %s[-m MINUID] PROG...\n"
+    printf("usage: %s %s[-m MINUID] [--syslog] PROG...\n"
            "  Check the credentials on fd 3 against the system's %s,\n"
            "  then run PROG as that user (uid >= MINUID, default %d; never 0).\n"
            "  Exit 1: bad login, 2: misuse, 111: temporary failure.\n",
@@ -47,7 +47,9 @@ int sysacct_args(int argc, char **argv, int pam, struct sysacct_opts *o)
         const char *opt = argv[i];
         if (strcmp(opt, "--") == 0)
             return i + 1 < argc ? i + 1 : -1;
-        if (strcmp(opt, "-m") == 0 && i + 1 < argc
+        if (strcmp(opt, "--syslog") == 0) {
+            log_syslog();
+        } else if (strcmp(opt, "-m") == 0 && i + 1 < argc
             && parse_u32(argv[i + 1], &v) == 0) {
             o->min_uid = (uid_t)v;
             i++;

@@ -138,8 +138,9 @@ void log_init(const char *progname)
 {
     const char *slash = strrchr(progname, '/');
     log_prog = slash ? slash + 1 : progname;
-    log_to = log_decide(0, getenv(LOG_ENV_DEST), getenv("JOURNAL_STREAM"),
-                        0, 2);
+    /* A --syslog parsed before log_init stands. */
+    log_to = log_decide(log_to == LOG_DEST_SYSLOG, getenv(LOG_ENV_DEST),
+                        getenv("JOURNAL_STREAM"), 0, 2);
     if (log_to == LOG_DEST_SYSLOG)
         syslog_take_over();
 }

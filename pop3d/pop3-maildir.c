@@ -8,6 +8,7 @@
  * spoken it exits 0, so a non-zero exit always means stage 2 failed.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,23 +26,25 @@
 #include "util.h"
 
 static const char usage[] =
-    "usage: pop3-maildir [-t SECONDS] MAILDIR\n"
+    "usage: pop3-maildir [-t SECONDS] [--syslog] MAILDIR\n"
     "  Serve the POP3 TRANSACTION state over the Maildir MAILDIR (relative\n"
     "  to the current directory, normally $HOME) for a client on fds 0/1.\n"
     "  -t: idle timeout, at most the default 600 (RFC 1939 minimum).\n"
+    "  --syslog: log to syslog (LOG_MAIL), not stderr.\n"
     "  Run by a checkpassword program after login; see pop3-maildir(8).\n";
 
 /* Static: the I/O buffers in it cost memory only where touched. */
 static struct session sess;
 
-/* The client and the account, for the log lines (made printable). */
-static char log_user[64], log_ip[64], log_tls[96];
+/* What TLS the login line names (made printable). */
+static char log_tls[96];
 
+/* The account and the connection, for every log line (log.h's keys). */
 static void log_ids(void)
 {
-    const char *u = getenv("USER"), *ip = getenv("TCPREMOTEIP");
-    log_safe(log_user, sizeof log_user, u ? u : "?", u ? strlen(u) : 1);
-    log_safe(log_ip, sizeof log_ip, ip ? ip : "?", ip ? strlen(ip) : 1);
+    const char *u = getenv("USER");
+    log_connection();
+    log_set_user(u ? u : "?", u ? strlen(u) : 1);
     /* What the TLS relay negotiated (lib/tls.h sets these), or nothing. */
     const char *proto = getenv("SSL_PROTOCOL"), *cipher = getenv("SSL_CIPHER");
     char p[32], c[64];
@@ -56,7 +59,7 @@ static void refuse(struct session *s, const char *answer, const char *why)
 {
     io_puts(&s->out, answer);
     io_flush(&s->out);
-    log_warn("refused: user=%s rip=%s: %s", log_user, log_ip, why);
+    log_warn("refused: %s", why);
     exit(0);
 }
 
@@ -121,7 +124,7 @@ static void serve(struct session *s)
         }
         if (n == IO_TIMEOUT) {
             /* RFC 1939 §3: close without a response, and no UPDATE. */
-            s->reason = "idle timeout";
+            s->reason = "idle-timeout";
             return;
         }
         if (n < 0) {
@@ -148,6 +151,11 @@ static void serve(struct session *s)
     }
 }
 
+static const struct option long_options[] = {
+    { "syslog", no_argument, NULL, 'S' },
+    { NULL, 0, NULL, 0 }
+};
+
 int main(int argc, char **argv)
 {
     log_init("pop3-maildir");
@@ -157,16 +165,21 @@ int main(int argc, char **argv)
     }
     int timeout = POP3_IDLE_TIMEOUT, opt;
     uint32_t t;
-    while ((opt = getopt(argc, argv, "+t:")) != -1) {
+    /* A misuse is logged, never written to fd 2 when that is syslog's. */
+    while ((opt = getopt_long(argc, argv, "+t:", long_options, NULL)) != -1) {
+        if (opt == 'S') {
+            log_syslog();
+            continue;
+        }
         if (opt != 't' || parse_u32(optarg, &t) < 0 || t == 0 ||
             t > POP3_IDLE_TIMEOUT) {
-            fputs(usage, stderr);
+            log_usage(usage);
             return 2;
         }
         timeout = (int)t;
     }
     if (argc - optind != 1 || argv[optind][0] == '\0') {
-        fputs(usage, stderr);
+        log_usage(usage);
         return 2;
     }
     /* A client that goes away must not kill us mid-write: EPIPE instead. */
@@ -183,14 +196,14 @@ int main(int argc, char **argv)
 
     io_printf(&s->out, "+OK maildrop has %zu messages (%llu octets)\r\n",
               s->live_count, (unsigned long long)s->live_size);
-    log_info("login: user=%s rip=%s%s messages=%zu size=%llu moved=%u "
-             "read=%u listing=%u", log_user, log_ip, log_tls, s->md.count,
-             (unsigned long long)s->login_size, s->md.moved + s->md.moving,
-             s->md.size_reads, s->md.from_listing);
+    log_info("login: messages=%zu size=%llu moved=%u read=%u listing=%u%s",
+             s->md.count, (unsigned long long)s->login_size,
+             s->md.moved + s->md.moving, s->md.size_reads,
+             s->md.from_listing, log_tls);
     s->reason = "disconnected";
     serve(s);
-    log_info("logout: user=%s rip=%s reason=%s top=%u/%llu retr=%u/%llu "
-             "del=%u/%llu size=%llu", log_user, log_ip, s->reason,
+    log_info("logout: reason=%s top=%u/%llu retr=%u/%llu del=%u/%llu "
+             "size=%llu", s->reason,
              s->top.n, (unsigned long long)s->top.bytes, s->retr.n,
              (unsigned long long)s->retr.bytes, s->del.n,
              (unsigned long long)s->del.bytes,
