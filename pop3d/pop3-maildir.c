@@ -47,11 +47,12 @@ static void log_ids(void)
     log_set_user(u ? u : "?", u ? strlen(u) : 1);
     /* What the TLS relay negotiated (lib/tls.h sets these), or nothing. */
     const char *proto = getenv("SSL_PROTOCOL"), *cipher = getenv("SSL_CIPHER");
-    char p[32], c[64];
-    if (proto && cipher)
+    if (proto && cipher) {
+        char p[32], c[64];
         snprintf(log_tls, sizeof log_tls, " tls=%s/%s",
                  log_safe(p, sizeof p, proto, strlen(proto)),
                  log_safe(c, sizeof c, cipher, strlen(cipher)));
+    }
 }
 
 /* Answer the login with an error, log why, and end (exit 0: spoken). */
