@@ -11,3 +11,7 @@ TESTS += tests/integration/clients.py
 EXTRA_DIST += tests/integration/clients.py
 check_PROGRAMS += tests/unit/test_lfscan
 TESTS += tests/unit/test_lfscan
+# Logging (lib/log): the chain under xinetd (fd 2 is the client socket),
+# --syslog on each chain program, journald's <N> prefixes.
+TESTS += tests/integration/xinetd.py tests/integration/logging.py
+EXTRA_DIST += tests/integration/xinetd.py tests/integration/logging.py

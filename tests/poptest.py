@@ -301,3 +301,37 @@ SAMPLES = {
     "nofinal": b"From: d@example.org\nSubject: no final newline\n\nlast line",
     "nul8bit": b"From: e@example.org\nSubject: 8bit\n\nNUL:\x00: caf\xc3\xa9 \xff\n",
 }
+
+
+# One RFC 3164 datagram as lib/log sends it: <PRI>Mmm dd hh:mm:ss prog[pid]: text
+SYSLOG_RE = r"^<(\d+)>([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) ([\w.-]+)\[(\d+)\]: (.*)$"
+
+
+class SyslogListener:
+    """A stand-in for syslogd: a unix datagram socket in WORK that the
+    programs log to when POPKIT_LOG_SOCKET names it (lib/log.h; test
+    only).  Writable by all, since stages 2 and 3 log as the mail user."""
+
+    def __init__(self, name="syslog.sock"):
+        self.path = os.path.join(WORK, name)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        os.chmod(self.path, 0o666)
+        self.sock.setblocking(False)
+        self.got = []
+
+    def read(self, until=None, secs=5.0):
+        """Take the datagrams waiting, waiting up to secs for one whose
+        text contains `until` (the last line a session writes)."""
+        end = time.time() + secs
+        while True:
+            try:
+                d = self.sock.recv(65536)
+                self.got.append(d.decode("utf-8", "replace"))
+                continue
+            except BlockingIOError:
+                pass
+            if until is None or any(until in g for g in self.got) \
+                    or time.time() > end:
+                return self.got
+            time.sleep(0.05)
