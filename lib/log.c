@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -92,6 +93,20 @@ static void syslog_connect(void)
     log_sock = fd;
 }
 
+/* send(2) without blocking longer than LOG_SYSLOG_WAIT_MS: a syslog
+ * daemon that stopped reading must not stall every POP3 session. */
+static ssize_t syslog_send_once(const char *line, size_t n)
+{
+    struct pollfd p = { .fd = log_sock, .events = POLLOUT };
+    for (;;) {
+        ssize_t w = send(log_sock, line, n, MSG_DONTWAIT);
+        if (w >= 0 || (errno != EAGAIN && errno != EINTR))
+            return w;
+        if (errno == EAGAIN && poll(&p, 1, LOG_SYSLOG_WAIT_MS) <= 0)
+            return -1;   /* still full: the line is dropped */
+    }
+}
+
 /* Send one datagram; reconnect once if the daemon was restarted. */
 static void syslog_send(const char *line, size_t n)
 {
@@ -100,11 +115,8 @@ static void syslog_send(const char *line, size_t n)
             syslog_connect();
         if (log_sock < 0)
             return;
-        ssize_t w;
-        while ((w = send(log_sock, line, n, 0)) < 0 && errno == EINTR)
-            ;
-        if (w >= 0 || (errno != ECONNREFUSED && errno != ENOTCONN &&
-                       errno != EBADF))
+        if (syslog_send_once(line, n) >= 0 ||
+            (errno != ECONNREFUSED && errno != ENOTCONN && errno != EBADF))
             return;
         close(log_sock);
         log_sock = -1;

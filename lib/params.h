@@ -270,6 +270,9 @@
  * two ids collide only for the same second, pid and 24 random bits. */
 #define LOG_SESSION_BYTES 9
 #define LOG_SESSION_SIZE 13
+/* How long a line waits for a syslog daemon whose queue is full before
+ * it is dropped: glibc and musl would block the session for as long. */
+#define LOG_SYSLOG_WAIT_MS 1000
 /* The local syslog socket (glibc's and musl's _PATH_LOG). */
 #define LOG_SYSLOG_PATH "/dev/log"
 

@@ -317,21 +317,22 @@ class SyslogListener:
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(self.path)
         os.chmod(self.path, 0o666)
-        self.sock.setblocking(False)
         self.got = []
+        # Drained all the time, as a syslogd does: a full queue makes the
+        # programs wait (lib/log).
+        import threading
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self):
+        while True:
+            d = self.sock.recv(65536)
+            self.got.append(d.decode("utf-8", "replace"))
 
     def read(self, until=None, secs=5.0):
-        """Take the datagrams waiting, waiting up to secs for one whose
-        text contains `until` (the last line a session writes)."""
+        """The datagrams so far, waiting up to secs for one whose text
+        contains `until` (the last line a session writes)."""
         end = time.time() + secs
-        while True:
-            try:
-                d = self.sock.recv(65536)
-                self.got.append(d.decode("utf-8", "replace"))
-                continue
-            except BlockingIOError:
-                pass
-            if until is None or any(until in g for g in self.got) \
-                    or time.time() > end:
-                return self.got
+        while until is not None and time.time() < end and \
+                not any(until in g for g in self.got):
             time.sleep(0.05)
+        return list(self.got)

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Run a logging call in a child with stderr on a pipe; return the text.
@@ -320,6 +321,21 @@ static void test_syslog(void)
     ok(strstr(d, "error: usage: x [-t N]|") && strstr(d, "error:   more help")
        && client[0] == '\0', "usage under syslog: logged line by line, "
        "not sent to the client");
+    /* A daemon that stopped reading: its queue full, a line waits
+     * LOG_SYSLOG_WAIT_MS and is dropped; the session goes on. */
+    int filler = socket(AF_UNIX, SOCK_DGRAM, 0);
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    strcpy(sa.sun_path, sock_path);
+    connect(filler, (struct sockaddr *)&sa, sizeof sa);
+    while (send(filler, "x", 1, MSG_DONTWAIT) == 1)
+        ;
+    time_t t0 = time(NULL);
+    client = run_inetd(0, say_info, &st);
+    time_t waited = time(NULL) - t0;
+    ok(WIFEXITED(st) && waited <= 1 + LOG_SYSLOG_WAIT_MS / 1000 + 1,
+       "full syslog queue: the line is dropped after a bounded wait "
+       "(%lld s)", (long long)waited);
+    close(filler);
     close(listener);
     unlink(sock_path);
 
