@@ -8,6 +8,7 @@ import poplib
 import re
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -39,15 +40,16 @@ if os.getuid() == 0:
     args.append(f"--privsep-dir={t.privsep_dir()}")
 args += ["test.example.org", t.prog("checkpassword-virtual"), "-f", box.users,
          t.prog("pop3-maildir"), "Maildir"]
+# The same chain with STLS offered (and cleartext login refused).
+CA, TLS = t.test_ca()
+port_tls = t.free_port()
 conf = os.path.join(t.WORK, "xinetd.conf")
-with open(conf, "w") as f:
+
+
+def service(name, port_, greeter_args):
     # As contrib/inetd/xinetd.pop3, on a free loopback port; env= is how
     # an administrator would pass variables, here the test-only socket.
-    f.write(f"""defaults
-{{
-    log_type = FILE {t.WORK}/xinetd.log
-}}
-service popkit-test
+    return f"""service {name}
 {{
     type = UNLISTED
     socket_type = stream
@@ -55,18 +57,24 @@ service popkit-test
     wait = no
     user = {me}
     bind = 127.0.0.1
-    port = {port}
+    port = {port_}
     server = {t.prog("pop3-greeter")}
-    server_args = {" ".join(args)}
+    server_args = {" ".join(greeter_args)}
     env = POPKIT_LOG_SOCKET={syslog.path}
 }}
-""")
+"""
+
+
+with open(conf, "w") as f:
+    f.write(f"defaults\n{{\n    log_type = FILE {t.WORK}/xinetd.log\n}}\n")
+    f.write(service("popkit-test", port, args))
+    f.write(service("popkit-test-tls", port_tls, TLS + args))
 out = open(os.path.join(t.WORK, "xinetd.out"), "wb")
 xi = subprocess.Popen([XINETD, "-dontfork", "-f", conf, "-pidfile",
                        os.path.join(t.WORK, "xinetd.pid")],
                       stdout=out, stderr=out)
 t._procs.append(xi)
-if not t.wait_port(port):
+if not t.wait_port(port) or not t.wait_port(port_tls):
     with open(os.path.join(t.WORK, "xinetd.out")) as f:
         why = " ".join(f.read().split())[:200]
     t.skip_all(f"xinetd did not start as uid {os.getuid()}: {why}")
@@ -109,6 +117,7 @@ t.ok(b"pop3-" not in raw and b"info:" not in raw and b"checkpassword" not in raw
 got = syslog.read(until="session done", secs=5)
 time.sleep(0.3)
 got = syslog.read()
+mark = len(got)   # the TLS service's lines are looked at below
 parsed = [re.match(t.SYSLOG_RE, g, re.S) for g in got]
 t.ok(got and all(parsed), "every datagram is RFC 3164: <PRI>time prog[pid]: "
      "text", "\n".join(got))
@@ -133,11 +142,12 @@ for m in parsed:
 t.ok(None not in by_session, "every line names its session",
      "\n".join(m.group(0) for m in by_session.get(None, [])))
 sessions = [k for k in by_session if k]
-# wait_port's probe connected and left without a word: logged as such.
+# wait_port's probes (one a service) connected and left without a word:
+# logged as such.
 probe = [k for k in sessions
          if [m.group(5).split(" session=")[0] for m in by_session[k]] ==
          ["info: closed before login: failures=0/3 rip=127.0.0.1 lip=127.0.0.1"]]
-t.eq(len(probe), 1, "a client that left before login: one greeter line")
+t.eq(len(probe), 2, "a client that left before login: one greeter line")
 sessions = [k for k in sessions if k not in probe]
 t.eq(len(sessions), 2, "two sessions, two more session ids")
 for sid in sessions:
@@ -161,4 +171,41 @@ t.ok(any(re.match(r"info: login: messages=2 ", m.group(5)) for m in parsed)
 t.ok(any(m.group(3) == "checkpassword-virtual" and m.group(1) == "20"
          and "malformed lines ignored" in m.group(5) for m in parsed),
      "stage 2's warning at mail.warning", "\n".join(got))
+
+# --- after STLS: fd 0 of stages 2 and 3 is the relay, fd 2 still the
+# socket's /dev/null stand-in; they must still log to syslog ---
+s = socket.create_connection(("127.0.0.1", port_tls), 10)
+s.settimeout(20)
+f = s.makefile("rb")
+f.readline()
+s.sendall(b"USER joe@example.org\r\n")
+t.eq(f.readline(), b"-ERR [AUTH] login only after STLS\r\n",
+     "TLS service: USER in the clear refused, and nothing else on the wire")
+s.sendall(b"QUIT\r\n")
+t.ok(f.readline().startswith(b"+OK"), "TLS service: QUIT")
+s.close()
+try:
+    p = poplib.POP3("127.0.0.1", port_tls, timeout=20)
+    p.stls(ssl.create_default_context(cafile=CA))
+    p.user(box.address)
+    p.pass_(box.password)
+    t.eq(p.stat()[0], 2, "after STLS under xinetd: a session")
+    p.quit()
+except (poplib.error_proto, OSError, ssl.SSLError) as e:
+    t.ok(False, "after STLS under xinetd: a session", repr(e))
+got = syslog.read(until="session done: logged in after failures=0/3", secs=5)
+time.sleep(0.3)
+late = syslog.read()[mark:]
+refused = [g for g in late if "login refused: reason=cleartext-before-STLS "
+           "command=USER rip=127.0.0.1 lip=127.0.0.1 session=" in g]
+t.ok(refused and re.match(t.SYSLOG_RE, refused[0]).group(3) == "pop3-greeter",
+     "the refusal logged to syslog by the (chrooted, as root) parser", late)
+login = [g for g in late if "pop3-maildir" in g and "info: login: " in g]
+sid = session_of(login[0]) if login else None
+t.ok(login and " tls=TLSv1." in login[0] and sid,
+     "pop3-maildir behind the relay logs its login (tls=) to syslog", late)
+t.eq(sorted({re.match(t.SYSLOG_RE, g).group(3) for g in late
+             if sid and g.endswith(f"session={sid}")}),
+     ["checkpassword-virtual", "pop3-greeter", "pop3-maildir"],
+     "after STLS: all stages in syslog under one session id")
 t.done()
