@@ -328,11 +328,12 @@ class SyslogListener:
             d = self.sock.recv(65536)
             self.got.append(d.decode("utf-8", "replace"))
 
-    def read(self, until=None, secs=5.0):
-        """The datagrams so far, waiting up to secs for one whose text
-        contains `until` (the last line a session writes)."""
+    def read(self, until=None, secs=5.0, since=0):
+        """The datagrams so far, waiting up to secs for one from index
+        `since` on whose text contains `until` (the last line a session
+        writes)."""
         end = time.time() + secs
         while until is not None and time.time() < end and \
-                not any(until in g for g in self.got):
+                not any(until in g for g in self.got[since:]):
             time.sleep(0.05)
         return list(self.got)

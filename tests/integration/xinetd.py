@@ -193,7 +193,8 @@ try:
     p.quit()
 except (poplib.error_proto, OSError, ssl.SSLError) as e:
     t.ok(False, "after STLS under xinetd: a session", repr(e))
-got = syslog.read(until="session done: logged in after failures=0/3", secs=5)
+got = syslog.read(until="session done: logged in after failures=0/3",
+                  secs=5, since=mark)
 time.sleep(0.3)
 late = syslog.read()[mark:]
 refused = [g for g in late if "login refused: reason=cleartext-before-STLS "
