@@ -162,6 +162,11 @@ enum log_dest log_dest(void)
     return log_to;
 }
 
+int log_fd(void)
+{
+    return log_sock;
+}
+
 /* ---- the connection keys ---- */
 
 void log_connection(void)

@@ -56,6 +56,9 @@ void log_init(const char *progname);
 void log_syslog(void);
 /* Where lines go now. */
 enum log_dest log_dest(void);
+/* The syslog socket, or -1: a program that closes every descriptor it
+ * does not know (the TLS relay) must keep this one. */
+int log_fd(void);
 /* The decision itself, from its inputs: want_syslog (--syslog), the
  * value of POPKIT_LOG and of JOURNAL_STREAM (NULL when unset), and the
  * descriptors of the client (fd0) and of stderr (fd2). */

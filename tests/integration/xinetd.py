@@ -184,6 +184,21 @@ t.eq(f.readline(), b"-ERR [AUTH] login only after STLS\r\n",
 s.sendall(b"QUIT\r\n")
 t.ok(f.readline().startswith(b"+OK"), "TLS service: QUIT")
 s.close()
+# A handshake that fails: the relay (chrooted, as root) logs it.
+s = socket.create_connection(("127.0.0.1", port_tls), 10)
+s.settimeout(20)
+f = s.makefile("rb")
+f.readline()
+s.sendall(b"STLS\r\n")
+t.ok(f.readline().startswith(b"+OK"), "STLS: +OK")
+s.sendall(b"this is no TLS ClientHello\r\n" * 4)
+try:
+    rest = s.recv(4096)
+except OSError:
+    rest = b""
+s.close()
+t.ok(b"pop3-tls-relay" not in rest and b"handshake" not in rest,
+     "a failed handshake: no log text to the client", rest)
 try:
     p = poplib.POP3("127.0.0.1", port_tls, timeout=20)
     p.stls(ssl.create_default_context(cafile=CA))
@@ -201,6 +216,9 @@ refused = [g for g in late if "login refused: reason=cleartext-before-STLS "
            "command=USER rip=127.0.0.1 lip=127.0.0.1 session=" in g]
 t.ok(refused and re.match(t.SYSLOG_RE, refused[0]).group(3) == "pop3-greeter",
      "the refusal logged to syslog by the (chrooted, as root) parser", late)
+t.ok([g for g in late if re.match(t.SYSLOG_RE, g).group(3) == "pop3-tls-relay"
+     and "handshake failed" in g and " rip=127.0.0.1 " in g],
+     "the relay's failed handshake in syslog", late)
 login = [g for g in late if "pop3-maildir" in g and "info: login: " in g]
 sid = session_of(login[0]) if login else None
 t.ok(login and " tls=TLSv1." in login[0] and sid,
