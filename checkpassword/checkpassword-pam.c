@@ -290,10 +290,12 @@ int main(int argc, char **argv)
     int first, rc;
 
     log_init("checkpassword-pam");
+    log_connection();   /* the greeter's keys: rip, lip, session (log.h) */
     first = sysacct_args(argc, argv, 1, &o);
     rc = cpw_read(&c);
     if (rc)
         return rc;
+    log_set_user(c.login, strlen(c.login));
     if (!c.login[0]) {
         cpw_wipe(&c);
         return CPW_BAD;

@@ -94,10 +94,12 @@ int main(int argc, char **argv)
     int first, rc, expired = 0, good;
 
     log_init("checkpassword-shadow");
+    log_connection();   /* the greeter's keys: rip, lip, session (log.h) */
     first = sysacct_args(argc, argv, 0, &o);
     rc = cpw_read(&c);
     if (rc)
         return rc;
+    log_set_user(c.login, strlen(c.login));
     pw = c.login[0] ? getpwnam(c.login) : NULL;
     hash[0] = '\0';
     if (pw && (rc = stored_hash(pw, hash, sizeof hash, &expired)) != 0) {

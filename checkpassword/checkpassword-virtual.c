@@ -36,7 +36,7 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: checkpassword-virtual [-f FILE] PROG...\n"
+    fprintf(out, "usage: checkpassword-virtual [-f FILE] [--syslog] PROG...\n"
                  "  Check the credentials on fd 3 against the virtual users"
                  " FILE (popkit-users(5),\n  default %s),\n"
                  "  then run PROG as the user's owner. Exit 1: bad login,"
@@ -174,6 +174,8 @@ static int parse_args(int argc, char **argv, const char **file)
             return i + 1;
         if (strcmp(argv[i], "-f") == 0 && i + 1 < argc)
             *file = argv[++i];
+        else if (strcmp(argv[i], "--syslog") == 0)
+            log_syslog();
         else if (strcmp(argv[i], "-f") != 0)
             usage_unknown("checkpassword-virtual", argv[i], usage);
         else
@@ -192,13 +194,20 @@ int main(int argc, char **argv)
     int first = parse_args(argc, argv, &file), rc, found, good;
 
     log_init("checkpassword-virtual");
+    log_connection();   /* the greeter's keys: rip, lip, session (log.h) */
     if (first < 0 || first >= argc) {
-        usage(stderr);
+        /* Never onto fd 2 when that is syslog's (log.h). */
+        if (log_dest() == LOG_DEST_STDERR)
+            usage(stderr);
+        else
+            log_error("usage: checkpassword-virtual [-f FILE] [--syslog] "
+                      "PROG...");
         return CPW_MISUSE;
     }
     rc = cpw_read(&c);
     if (rc)
         return rc;
+    log_set_user(c.login, strlen(c.login));
     found = userdb_lookup(file, c.login, &e, tmpl, sizeof tmpl, &bad_lines);
     if (found < 0) {
         log_error("cannot read %s: %s", file, strerror(errno));

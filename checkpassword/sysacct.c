@@ -22,7 +22,7 @@
 
 static void print_usage(FILE *f, const char *prog, int pam)
 {
-    fprintf(f, "usage: %s %s[-m MINUID] PROG...\n"
+    fprintf(f, "usage: %s %s[-m MINUID] [--syslog] PROG...\n"
            "  Check the credentials on fd 3 against the system's %s,\n"
            "  then run PROG as that user (uid >= MINUID, default %d; never 0).\n"
            "  Exit 1: bad login, 2: misuse, 111: temporary failure.\n",
@@ -45,7 +45,9 @@ static void usage_pam(FILE *f)
 /* Wrong usage: why, then the usage, exit 2 (CPW_MISUSE). */
 static void misuse(const char *prog, const char *why, usage_fn print)
 {
-    fprintf(stderr, "%s: %s\n", prog, why);
+    char line[256];
+    snprintf(line, sizeof line, "%s: %s\n", prog, why);
+    log_usage(line);   /* to syslog instead when fd 2 is the client's */
     print(stderr);
     exit(CPW_MISUSE);
 }
@@ -67,7 +69,9 @@ int sysacct_args(int argc, char **argv, int pam, struct sysacct_opts *o)
             i++;
             break;
         }
-        if (strcmp(opt, "-m") == 0) {
+        if (strcmp(opt, "--syslog") == 0) {
+            log_syslog();
+        } else if (strcmp(opt, "-m") == 0) {
             if (i + 1 >= argc || parse_u32(argv[i + 1], &v) < 0)
                 misuse(name, "option '-m' needs a number (a uid)", print);
             o->min_uid = (uid_t)v;

@@ -294,4 +294,23 @@
  * itself reads lines of 2048).  A longer line makes the file bad. */
 #define UIDLMAP_LINE_MAX 2048
 
+/* ---- Logging (lib/log) ---- */
+
+/* One log line, keys included: a datagram every syslog daemon takes whole
+ * (RFC 3164 §4.1 allowed 1024; rsyslog and journald take more). */
+#define LOG_LINE_MAX 1024
+/* Each connection key's value (user=, rip=...): a login name is at most
+ * CPW_MAX, but a log line is no place for 500 bytes of it. */
+#define LOG_KEY_MAX 64
+/* The session id: 9 bytes (4 of time, 2 of pid, 3 random), 12 base64url
+ * characters and a NUL.  Unique enough to find one connection's lines:
+ * two ids collide only for the same second, pid and 24 random bits. */
+#define LOG_SESSION_BYTES 9
+#define LOG_SESSION_SIZE 13
+/* How long a line waits for a syslog daemon whose queue is full before
+ * it is dropped: glibc and musl would block the session for as long. */
+#define LOG_SYSLOG_WAIT_MS 1000
+/* The local syslog socket (glibc's and musl's _PATH_LOG). */
+#define LOG_SYSLOG_PATH "/dev/log"
+
 #endif

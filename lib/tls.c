@@ -648,10 +648,12 @@ static int relay_run(struct tls_server *srv, SSL *ssl, int net, int plain,
 
 void tls_relay_main(struct tls_server *srv, int net, int plain, int status)
 {
-    int keep[] = { 2, net, plain, status };
+    /* And the syslog socket when that is where lines go (log.h): it was
+     * connected before the chroot, which would hide /dev/log. */
+    int keep[] = { 2, net, plain, status, log_fd() };
 
     reset_signals();
-    close_others(keep, 4);
+    close_others(keep, keep[4] >= 0 ? 5 : 4);
     io_nodelay(net);   /* each record is a complete batch of answers */
     /* No core dumps or ptrace by the stages' user: this process holds
      * the key. */

@@ -1,8 +1,10 @@
 #include "usage.h"
 
 #include "config.h"
+#include "log.h"
 
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,11 +29,14 @@ void usage_std(int argc, char **argv, const char *prog, usage_fn print)
 static void __attribute__((noreturn))
 usage_fail(const char *prog, int missing, const char *opt, int optlen, usage_fn print)
 {
+    char line[256];
     fflush(stdout);
-    if (!missing)
-        fprintf(stderr, "%s: unknown option '%.*s'\n", prog, optlen, opt);
-    else
-        fprintf(stderr, "%s: option '%.*s' needs a value\n", prog, optlen, opt);
+    snprintf(line, sizeof line, missing ? "%s: option '%.*s' needs a value\n"
+                                        : "%s: unknown option '%.*s'\n",
+             prog, optlen, opt);
+    /* Through lib/log: on stderr as it is, or to syslog when fd 2 is the
+     * client's socket (log.h), where the usage text below goes nowhere. */
+    log_usage(line);
     print(stderr);
     exit(2);
 }

@@ -96,8 +96,12 @@ static int ga_request(struct ga *g, char kind, const char *login,
 
 static int ga_refuse_cleartext(struct ga *g)
 {
+    char verb[16];
     if (ga_login_allowed(g))
         return 0;
+    /* g->line holds the verb alone now (ga_parse split it off). */
+    log_info("login refused: reason=cleartext-before-STLS command=%s",
+             log_safe(verb, sizeof verb, g->line, strlen(g->line)));
     ga_reply(g, "-ERR [AUTH] login only after STLS");
     return 1;
 }

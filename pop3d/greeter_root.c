@@ -398,12 +398,14 @@ static int req_split(struct greeter_req *req, ssize_t n, const char **login,
     return 0;
 }
 
+/* The method= of the log (one word: USER is USER/PASS, PLAIN and LOGIN
+ * are the SASL mechanisms). */
 static const char *req_method(char kind)
 {
     switch (kind) {
-    case GREETER_REQ_USER: return "USER/PASS";
-    case GREETER_REQ_PLAIN: return "AUTH PLAIN";
-    case GREETER_REQ_LOGIN: return "AUTH LOGIN";
+    case GREETER_REQ_USER: return "USER";
+    case GREETER_REQ_PLAIN: return "PLAIN";
+    case GREETER_REQ_LOGIN: return "LOGIN";
     case GREETER_REQ_APOP: return "APOP";
     }
     return "?";
@@ -430,7 +432,6 @@ static int root_login(const struct greeter_conf *c, struct greeter_state *st,
                       struct greeter_req *req, ssize_t n)
 {
     const char *login, *password;
-    char safe[64];
     int known = req->kind == GREETER_REQ_USER ||
                 req->kind == GREETER_REQ_PLAIN ||
                 req->kind == GREETER_REQ_LOGIN ||
@@ -444,8 +445,9 @@ static int root_login(const struct greeter_conf *c, struct greeter_state *st,
                      ? cpw_finish(&root_stage2, login, password, ts)
                      : cpw_run(c->prog, login, password, ts);
     int err = errno;
-    const char *method = req_method(req->kind);
-    log_safe(safe, sizeof safe, login, strlen(login));
+    /* Every line from here on names the attempt (log.h's keys). */
+    log_set_user(login, strlen(login));
+    log_set_method(req_method(req->kind));
     wipe(req, sizeof *req);
     if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return ROOT_DONE;   /* stage 3 answered the client and is done */
@@ -459,9 +461,10 @@ static int root_login(const struct greeter_conf *c, struct greeter_state *st,
         log_error("%s killed by signal %d", c->prog[0], WTERMSIG(status));
     else if (!bad)
         log_warn("%s exited %d", c->prog[0], WEXITSTATUS(status));
-    log_info("login failed: user=%s ip=%s method=%s%s failures=%u/%u", safe,
-             c->remote_ip, method, bad ? "" : " (temporary)",
-             st->failures, c->max_failures);
+    /* The line fail2ban matches (pop3-greeter(8), LOGGING). */
+    log_info("login failed: reason=%s failures=%u/%u",
+             bad ? "bad-credentials" : "temporary", st->failures,
+             c->max_failures);
     if (bad && c->fail_delay > 0)
         sleep(c->fail_delay);
     int last = st->failures >= c->max_failures;
@@ -519,6 +522,8 @@ int greeter_run(const struct greeter_conf *c)
         if (n <= 0 || req.kind == GREETER_REQ_STLS)
             cpw_cancel(&root_stage2);
         if (n <= 0) {
+            log_info("closed before login: failures=%u/%u", st.failures,
+                     c->max_failures);
             root_linger();
             return root_exit(0);   /* QUIT, timeout or the client left */
         }
@@ -536,6 +541,9 @@ int greeter_run(const struct greeter_conf *c)
         int r = root_login(c, &st, &req, n);
         wipe(&req, sizeof req);
         cpw_cancel(&root_stage2);   /* left over only by a malformed request */
+        if (r == ROOT_DONE)
+            log_info("session done: logged in after failures=%u/%u",
+                     st.failures, c->max_failures);
         if (r != ROOT_AGAIN) {
             /* Also after stage 3: it may have left the client's last
              * commands unread (-ERR [IN-USE] before a pipelined STAT). */

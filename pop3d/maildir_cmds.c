@@ -230,7 +230,7 @@ static int send_msg(struct session *s, size_t i, int top, uint64_t lines)
                   (unsigned long long)s->md.msg[i].wire_size);
     while (n > 0) {
         if (send_chunk(s, &f, s->rbuf, (size_t)n, &sent) < 0) {
-            s->reason = "disconnected in RETR";
+            s->reason = "disconnected-in-RETR";
             close(fd);
             return CMD_END;
         }
@@ -242,7 +242,7 @@ static int send_msg(struct session *s, size_t i, int top, uint64_t lines)
     if (n < 0) {
         log_error("read error in %s: %s", maildir_msg_name(&s->md, i),
                   strerror(errno));
-        s->reason = "read error";
+        s->reason = "read-error";
         return CMD_END;
     }
     char end[MSGFMT_OUT_MIN];

@@ -21,7 +21,7 @@ static const char usage_text[] =
     "usage: pop3-greeter [--apop] [--fail-delay=SECONDS] [--max-failures=N]\n"
     "         [--privsep-user=NAME|UID:GID] [--privsep-dir=DIR]\n"
     "         [--tls-cert=FILE [--tls-key=FILE] [--implicit-tls]\n"
-    "          [--allow-cleartext] [--tls-relay=PROGRAM]]\n"
+    "          [--allow-cleartext] [--tls-relay=PROGRAM]] [--syslog]\n"
     "         [--login-delay=SECONDS[,USER]] [--expire=DAYS|NEVER[,USER]]\n"
     "         HOSTNAME PROG...\n";
 
@@ -30,9 +30,13 @@ static void print_usage(FILE *f)
     fputs(usage_text, f);
 }
 
+/* --help on stdout; a misuse where the log goes (never to the client). */
 static void usage(int code)
 {
-    print_usage(code ? stderr : stdout);
+    if (code)
+        log_usage(usage_text);
+    else
+        fputs(usage_text, stdout);
     exit(code);
 }
 
@@ -41,8 +45,11 @@ static unsigned opt_number(const char *name, const char *s, unsigned max)
 {
     uint32_t v;
     if (parse_u32(s, &v) < 0 || v > max) {
-        fprintf(stderr, "pop3-greeter: --%s wants a number from 0 to %u\n",
-                name, max);
+        char why[128];
+        snprintf(why, sizeof why,
+                 "pop3-greeter: --%s wants a number from 0 to %u\n", name,
+                 max);
+        log_usage(why);
         usage(2);
     }
     return v;
@@ -64,7 +71,8 @@ static int hostname_valid(const char *s)
 enum {
     OPT_APOP = 256, OPT_FAIL_DELAY, OPT_MAX_FAILURES, OPT_PRIVSEP_USER,
     OPT_PRIVSEP_DIR, OPT_TLS_CERT, OPT_TLS_KEY, OPT_IMPLICIT_TLS,
-    OPT_ALLOW_CLEARTEXT, OPT_TLS_RELAY, OPT_LOGIN_DELAY, OPT_EXPIRE, OPT_HELP
+    OPT_ALLOW_CLEARTEXT, OPT_TLS_RELAY, OPT_LOGIN_DELAY, OPT_EXPIRE, OPT_SYSLOG,
+    OPT_HELP
 };
 
 /* --login-delay and --expire: what CAPA announces (not enforced); the
@@ -96,6 +104,7 @@ static const struct option long_options[] = {
     { "tls-relay", required_argument, NULL, OPT_TLS_RELAY },
     { "login-delay", required_argument, NULL, OPT_LOGIN_DELAY },
     { "expire", required_argument, NULL, OPT_EXPIRE },
+    { "syslog", no_argument, NULL, OPT_SYSLOG },
     { "help", no_argument, NULL, OPT_HELP },
     { NULL, 0, NULL, 0 }
 };
@@ -129,6 +138,7 @@ static void parse_options(int argc, char **argv, struct greeter_conf *c)
         case OPT_TLS_RELAY: c->tls_relay = optarg; break;
         case OPT_LOGIN_DELAY:
         case OPT_EXPIRE: opt_policy(o, optarg, &c->policy); break;
+        case OPT_SYSLOG: log_syslog(); break;
         case OPT_HELP: usage(0); break;
         default: usage_getopt("pop3-greeter", o, argv, print_usage);
         }
@@ -137,14 +147,14 @@ static void parse_options(int argc, char **argv, struct greeter_conf *c)
         usage(2);
     if ((c->tls_key || c->implicit_tls || c->allow_cleartext ||
          c->tls_relay) && !c->tls_cert) {
-        fprintf(stderr, "pop3-greeter: --tls-key, --implicit-tls, "
-                "--allow-cleartext and --tls-relay need --tls-cert\n");
+        log_usage("pop3-greeter: --tls-key, --implicit-tls, "
+                  "--allow-cleartext and --tls-relay need --tls-cert\n");
         usage(2);
     }
     c->hostname = argv[optind];
     c->prog = argv + optind + 1;
     if (!hostname_valid(c->hostname)) {
-        fprintf(stderr, "pop3-greeter: invalid HOSTNAME\n");
+        log_usage("pop3-greeter: invalid HOSTNAME\n");
         usage(2);
     }
 }
@@ -158,6 +168,10 @@ int main(int argc, char **argv)
     log_init("pop3-greeter");
     parse_options(argc, argv, &conf);
     netenv_from_socket(0);   /* inetd, systemd: no tcpserver to set them */
+    /* One id for this connection's lines in every stage (log.h). */
+    if (log_session_new() < 0)
+        log_die(111, "cannot set %s: out of memory", LOG_ENV_SESSION);
+    log_connection();
     const char *ip = getenv("TCPREMOTEIP");
     conf.remote_ip = ip && *ip ? ip : "unknown";
     /* A client that vanishes must not kill us mid-answer; stage 2 gets

@@ -31,7 +31,7 @@
 static const char usage[] =
     "usage: pop3-maildir [-t SECONDS] [--login-delay=SECONDS]\n"
     "         [--expire=DAYS|NEVER] [--uidl-from=dovecot|courier[:FILE]]\n"
-    "         MAILDIR\n"
+    "         [--syslog] MAILDIR\n"
     "  Serve the POP3 TRANSACTION state over the Maildir MAILDIR (relative\n"
     "  to the current directory, normally $HOME) for a client on fds 0/1.\n"
     "  -t: idle timeout, at most the default 600 (RFC 1939 minimum).\n"
@@ -39,6 +39,7 @@ static const char usage[] =
     "  --uidl-from: serve the UIDLs that server gave, from its file in the\n"
     "  Maildir (dovecot-uidlist, courierpop3dsizelist, or FILE there, a\n"
     "  copy frozen at the switch); see MIGRATION in pop3-maildir(8).\n"
+    "  --syslog: log to syslog (LOG_MAIL), not stderr.\n"
     "  Run by a checkpassword program after login; see pop3-maildir(8).\n";
 
 /* The user's LOGIN-DELAY and EXPIRE for CAPA (RFC 2449 §6.5, §6.7). */
@@ -46,6 +47,7 @@ static const struct option long_opts[] = {
     { "login-delay", required_argument, NULL, 'L' },
     { "expire", required_argument, NULL, 'E' },
     { "uidl-from", required_argument, NULL, 'U' },
+    { "syslog", no_argument, NULL, 'S' },
     { NULL, 0, NULL, 0 }
 };
 
@@ -61,21 +63,23 @@ static struct session sess;
 static enum uidlmap_source uidl_from = UIDLMAP_OFF;
 static const char *uidl_file;
 
-/* The client and the account, for the log lines (made printable). */
-static char log_user[64], log_ip[64], log_tls[96];
+/* What TLS the login line names (made printable). */
+static char log_tls[96];
 
+/* The account and the connection, for every log line (log.h's keys). */
 static void log_ids(void)
 {
-    const char *u = getenv("USER"), *ip = getenv("TCPREMOTEIP");
-    log_safe(log_user, sizeof log_user, u ? u : "?", u ? strlen(u) : 1);
-    log_safe(log_ip, sizeof log_ip, ip ? ip : "?", ip ? strlen(ip) : 1);
+    const char *u = getenv("USER");
+    log_connection();
+    log_set_user(u ? u : "?", u ? strlen(u) : 1);
     /* What the TLS relay negotiated (lib/tls.h sets these), or nothing. */
     const char *proto = getenv("SSL_PROTOCOL"), *cipher = getenv("SSL_CIPHER");
-    char p[32], c[64];
-    if (proto && cipher)
+    if (proto && cipher) {
+        char p[32], c[64];
         snprintf(log_tls, sizeof log_tls, " tls=%s/%s",
                  log_safe(p, sizeof p, proto, strlen(proto)),
                  log_safe(c, sizeof c, cipher, strlen(cipher)));
+    }
 }
 
 /* Answer the login with an error, log why, and end (exit 0: spoken). */
@@ -83,7 +87,7 @@ static void refuse(struct session *s, const char *answer, const char *why)
 {
     io_puts(&s->out, answer);
     io_flush(&s->out);
-    log_warn("refused: user=%s rip=%s: %s", log_user, log_ip, why);
+    log_warn("refused: %s", why);
     exit(0);
 }
 
@@ -155,13 +159,12 @@ static void open_maildrop(struct session *s, const char *path)
 static void load_uidls(struct session *s, enum uidlmap_source src,
                        const char *file)
 {
-    char who[sizeof log_user + sizeof log_ip + 16];
-    snprintf(who, sizeof who, "user=%s rip=%s: ", log_user, log_ip);
+    /* user= and rip= come with every line (log.h's keys). */
     if (src != UIDLMAP_OFF &&
-        uidlmap_load(&s->um, &s->md, src, file, who) == 0)
-        log_info("uidl-from: user=%s %s gave %zu of %zu messages their "
-                 "UIDLs", log_user, file ? file : uidlmap_file_name(src),
-                 s->um.mapped, s->md.count);
+        uidlmap_load(&s->um, &s->md, src, file, NULL) == 0)
+        log_info("uidl-from: %s gave %zu of %zu messages their UIDLs",
+                 file ? file : uidlmap_file_name(src), s->um.mapped,
+                 s->md.count);
 }
 
 /* After QUIT's answer, so closing with unread input does not make TCP
@@ -191,7 +194,7 @@ static void serve(struct session *s)
         }
         if (n == IO_TIMEOUT) {
             /* RFC 1939 §3: close without a response, and no UPDATE. */
-            s->reason = "idle timeout";
+            s->reason = "idle-timeout";
             return;
         }
         if (n < 0) {
@@ -235,6 +238,9 @@ static int set_option(struct session *s, int opt, const char *arg,
         return pop3caps_set_expire(&s->caps, arg, 0);
     case 'U':
         return uidlmap_parse_source(arg, &uidl_from, &uidl_file);
+    case 'S':
+        log_syslog();
+        return 0;
     }
     return -1;
 }
@@ -246,16 +252,17 @@ int main(int argc, char **argv)
     int timeout = POP3_IDLE_TIMEOUT, opt;
     struct session *s = &sess;
     opterr = 0;
+    /* A misuse is logged, never written to fd 2 when that is syslog's. */
     while ((opt = getopt_long(argc, argv, "+:t:", long_opts, NULL)) != -1) {
         if (opt == '?' || opt == ':')
             usage_getopt("pop3-maildir", opt, argv, print_usage);
         if (set_option(s, opt, optarg, &timeout) < 0) {
-            fputs(usage, stderr);
+            log_usage(usage);
             return 2;
         }
     }
     if (argc - optind != 1 || argv[optind][0] == '\0') {
-        fputs(usage, stderr);
+        log_usage(usage);
         return 2;
     }
     /* A client that goes away must not kill us mid-write: EPIPE instead. */
@@ -272,14 +279,14 @@ int main(int argc, char **argv)
 
     io_printf(&s->out, "+OK maildrop has %zu messages (%llu octets)\r\n",
               s->live_count, (unsigned long long)s->live_size);
-    log_info("login: user=%s rip=%s%s messages=%zu size=%llu moved=%u "
-             "read=%u listing=%u", log_user, log_ip, log_tls, s->md.count,
-             (unsigned long long)s->login_size, s->md.moved + s->md.moving,
-             s->md.size_reads, s->md.from_listing);
+    log_info("login: messages=%zu size=%llu moved=%u read=%u listing=%u%s",
+             s->md.count, (unsigned long long)s->login_size,
+             s->md.moved + s->md.moving, s->md.size_reads,
+             s->md.from_listing, log_tls);
     s->reason = "disconnected";
     serve(s);
-    log_info("logout: user=%s rip=%s reason=%s top=%u/%llu retr=%u/%llu "
-             "del=%u/%llu size=%llu", log_user, log_ip, s->reason,
+    log_info("logout: reason=%s top=%u/%llu retr=%u/%llu del=%u/%llu "
+             "size=%llu", s->reason,
              s->top.n, (unsigned long long)s->top.bytes, s->retr.n,
              (unsigned long long)s->retr.bytes, s->del.n,
              (unsigned long long)s->del.bytes,

@@ -78,6 +78,7 @@ int main(int argc, char **argv)
     char err[TLS_ERR_MAX];
 
     log_init("pop3-tls-relay");
+    log_connection();   /* the keys the greeter set up (log.h) */
     parse_options(argc, argv, &cfg);
     struct stat sb;
     if (fstat(TLS_RELAY_VERDICT_FD, &sb) < 0

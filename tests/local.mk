@@ -18,3 +18,7 @@ TESTS += tests/unit/test_lfscan
 check_PROGRAMS += tests/unit/test_usage
 tests_unit_test_usage_LDADD = lib/libpopkit.a
 TESTS += tests/unit/test_usage
+# Logging (lib/log): the chain under xinetd (fd 2 is the client socket),
+# --syslog on each chain program, journald's <N> prefixes.
+TESTS += tests/integration/xinetd.py tests/integration/logging.py
+EXTRA_DIST += tests/integration/xinetd.py tests/integration/logging.py

@@ -301,3 +301,39 @@ SAMPLES = {
     "nofinal": b"From: d@example.org\nSubject: no final newline\n\nlast line",
     "nul8bit": b"From: e@example.org\nSubject: 8bit\n\nNUL:\x00: caf\xc3\xa9 \xff\n",
 }
+
+
+# One RFC 3164 datagram as lib/log sends it: <PRI>Mmm dd hh:mm:ss prog[pid]: text
+SYSLOG_RE = r"^<(\d+)>([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) ([\w.-]+)\[(\d+)\]: (.*)$"
+
+
+class SyslogListener:
+    """A stand-in for syslogd: a unix datagram socket in WORK that the
+    programs log to when POPKIT_LOG_SOCKET names it (lib/log.h; test
+    only).  Writable by all, since stages 2 and 3 log as the mail user."""
+
+    def __init__(self, name="syslog.sock"):
+        self.path = os.path.join(WORK, name)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        os.chmod(self.path, 0o666)
+        self.got = []
+        # Drained all the time, as a syslogd does: a full queue makes the
+        # programs wait (lib/log).
+        import threading
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self):
+        while True:
+            d = self.sock.recv(65536)
+            self.got.append(d.decode("utf-8", "replace"))
+
+    def read(self, until=None, secs=5.0, since=0):
+        """The datagrams so far, waiting up to secs for one from index
+        `since` on whose text contains `until` (the last line a session
+        writes)."""
+        end = time.time() + secs
+        while until is not None and time.time() < end and \
+                not any(until in g for g in self.got[since:]):
+            time.sleep(0.05)
+        return list(self.got)

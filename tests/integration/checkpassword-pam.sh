@@ -121,5 +121,5 @@ cpw_run "" checkpassword-pam -s pop3test
 is "$RC" 2 "no program: exit 2"
 cpw_run "" checkpassword-pam -s ../evil showenv
 is "$RC" 2 "a service name with a slash: exit 2"
-like "$(checkpassword-pam --help)" "^usage: checkpassword-pam \[-s SERVICE\] \[-n\] \[-m MINUID\] PROG" "--help"
+like "$(checkpassword-pam --help)" "^usage: checkpassword-pam \[-s SERVICE\] \[-n\] \[-m MINUID\] \[--syslog\] PROG" "--help"
 done_testing

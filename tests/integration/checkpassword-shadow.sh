@@ -76,7 +76,7 @@ cpw_run "" checkpassword-shadow -m abc showenv
 is "$RC" 2 "bad -m: exit 2"
 cpw_run "" checkpassword-shadow -s pop3 showenv
 is "$RC" 2 "-s is for checkpassword-pam only: exit 2"
-like "$(checkpassword-shadow --help)" "^usage: checkpassword-shadow \[-m MINUID\] PROG" "--help"
+like "$(checkpassword-shadow --help)" "^usage: checkpassword-shadow \[-m MINUID\] \[--syslog\] PROG" "--help"
 
 # Temporary failures
 shadow alice 'good pass' /nonexistent/prog

@@ -185,7 +185,7 @@ checkpassword-virtual -x showenv </dev/null >/dev/null 2>&1
 is "$?" 2 "unknown option: exit 2"
 OUT=$(checkpassword-virtual --help)
 is "$?" 0 "--help: exit 0"
-like "$OUT" "^usage: checkpassword-virtual \[-f FILE\] PROG" "--help prints the usage"
+like "$OUT" "^usage: checkpassword-virtual \[-f FILE\] \[--syslog\] PROG" "--help prints the usage"
 
 # Temporary failures: the file, the owner.
 cpv webmaster@abc.com abc-secret "" "$T_DIR/no-such-file"

@@ -78,8 +78,8 @@ like "$(echo "$out" | tail -1)" '^-ERR \[AUTH\].*clos' \
     "after the third failure the connection closes"
 t_ok "$(echo "$out" | grep -c '^+OK$')" "nothing answered after the limit"
 like "$(cat "$T_DIR/server.log")" \
-    'login failed: user=bob ip=127\.0\.0\.1 method=USER/PASS' \
-    "log line per failure with login and remote IP"
+    'info: login failed: reason=bad-credentials failures=1/3 user=bob method=USER rip=127\.0\.0\.1 lip=127\.0\.0\.1 session=[A-Za-z0-9_-]{12}$' \
+    "log line per failure with login, method, remote IP and session"
 t_ok "$(grep -c 'w1\|w2\|w3\|secret' "$T_DIR/server.log")" \
     "no password in the log"
 

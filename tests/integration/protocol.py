@@ -241,7 +241,7 @@ t.ok(closed and 2 < took < 10,
 c.close()
 time.sleep(0.3)
 t.eq(len(box.files()), 2, "... and nothing was deleted (no UPDATE state)")
-t.ok("reason=idle timeout" in t.server_log(), "logged as an idle timeout",
+t.ok("reason=idle-timeout" in t.server_log(), "logged as an idle timeout",
      t.server_log()[-800:])
 
 # --- a UTF-8 user name reaches stage 2 byte for byte ---
