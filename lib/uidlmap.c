@@ -259,9 +259,9 @@ static int dovecot_record(struct parse *p, const char *l, size_t n)
     if (uid <= p->last_uid)
         return bad(p, "UID %llu out of order or twice",
                    (unsigned long long)uid);
-    if (uid >= p->next_uid)
-        return bad(p, "UID %llu not below the header's next UID",
-                   (unsigned long long)uid);
+    /* No check against the header's next UID: Dovecot appends records
+     * (its LDA, its IMAP) without rewriting the header, so a live file
+     * holds UIDs at and past it. */
     p->last_uid = uid;
     const char *pv = NULL, *name;
     size_t pn = 0, name_len;
@@ -284,7 +284,9 @@ static int dovecot_record(struct parse *p, const char *l, size_t n)
                    colon ? (size_t)(colon - name) : name_len);
     }
     char id[24];
-    int len = snprintf(id, sizeof id, "%08X%08X", (unsigned)uid,
+    /* Dovecot's %X expands to lower-case hex (seen from its pop3 2.3.19;
+     * its var_expand prints "%llx"): clients compare UIDLs exactly. */
+    int len = snprintf(id, sizeof id, "%08x%08x", (unsigned)uid,
                        (unsigned)p->uidv);
     return add(p, name, name_len, id, (size_t)len);
 }

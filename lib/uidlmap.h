@@ -7,7 +7,7 @@
  *
  *   UIDLMAP_DOVECOT  dovecot-uidlist, what Dovecot's POP3 server showed
  *                    with its default pop3_uidl_format %08Xu%08Xv: the
- *                    IMAP UID then the UIDVALIDITY, 8 uppercase hex
+ *                    IMAP UID then the UIDVALIDITY, 8 lower-case hex
  *                    digits each; a record's P field (a UIDL Dovecot
  *                    kept from its own migration) instead when present,
  *                    the file name before ':' when P is empty, as

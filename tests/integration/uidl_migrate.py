@@ -168,7 +168,7 @@ def dovecot_fixture():
 
 path = dovecot_fixture()
 before = snapshot(path)
-want = ["%08X%08X" % (uid, UIDV) for _, _, uid in DOVECOT_MSGS]
+want = ["%08x%08x" % (uid, UIDV) for _, _, uid in DOVECOT_MSGS]
 got, log = session_uidls(["--uidl-from=dovecot"])
 is_(got, want, "--uidl-from=dovecot: every listed message has Dovecot's %08Xu%08Xv UIDL")
 ok(re.search(r"uidl-from: dovecot-uidlist gave 4 of 4 messages .*user=alice", log),
@@ -195,7 +195,7 @@ got5, _ = session_uidls(["--uidl-from=dovecot:popkit-uidl-dovecot"])
 is_(got5, got3, "--uidl-from=dovecot:FILE: a frozen copy; what Dovecot IMAP adds to the "
     "live file later changes nothing")
 live, _ = session_uidls(["--uidl-from=dovecot"])
-is_(live[4], "%08X%08X" % (12, UIDV),
+is_(live[4], "%08x%08x" % (12, UIDV),
     "(reading the live file instead would change that message's UIDL: why FILE exists)")
 with open(path, "w") as f:
     f.write(before[0].decode())
