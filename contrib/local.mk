@@ -64,3 +64,6 @@ contribpam_DATA = contrib/pam.d/popkit
 
 TESTS += tests/integration/fail2ban.sh tests/integration/contrib.sh
 EXTRA_DIST += tests/integration/fail2ban.sh tests/integration/contrib.sh
+EXTRA_DIST += packaging
+TESTS += tests/integration/package.sh
+EXTRA_DIST += tests/integration/package.sh
