@@ -67,3 +67,9 @@ EXTRA_DIST += tests/integration/fail2ban.sh tests/integration/contrib.sh
 EXTRA_DIST += packaging
 TESTS += tests/integration/package.sh
 EXTRA_DIST += tests/integration/package.sh
+# EXTRA_DIST's contrib copies the build tree's contrib/ too: the files
+# made from templates are not sources.
+dist-hook: dist-contrib-made
+dist-contrib-made:
+	for f in $(contrib_made); do rm -f "$(distdir)/$$f"; done
+.PHONY: dist-contrib-made
