@@ -1,5 +1,5 @@
 /*
- * maildir.h -- the Maildir reader and writer (maildir(5)).
+ * maildir.h -- the Maildir reader and writer (popkit-maildir(5)).
  *
  * A Maildir is a directory with tmp/, new/ and cur/.  A message file is
  * named  UNIQUE[,KEY=VALUE...][:2,FLAGS]  where UNIQUE never changes for

@@ -1,5 +1,5 @@
 /*
- * mbox.h -- writing and locking mbox files (mbox(5), the mboxrd variant).
+ * mbox.h -- writing and locking mbox files (popkit-mbox(5), the mboxrd variant).
  *
  * Writing: a message becomes a From_ line ("From SENDER DATE", DATE in
  * asctime format, UTC), the message with every line matching ^>*From

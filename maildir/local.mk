@@ -3,7 +3,7 @@
 bin_PROGRAMS += maildir/maildirmake
 maildir_maildirmake_SOURCES = maildir/maildirmake.c
 maildir_maildirmake_LDADD = lib/libpopkit.a
-man_MANS += man/maildirmake.1 man/maildir.5
+man_MANS += man/maildirmake.1 man/popkit-maildir.5
 TESTS += tests/integration/maildirmake.sh
 EXTRA_DIST += tests/integration/maildirmake.sh
 bin_PROGRAMS += maildir/maildir2mbox
@@ -13,7 +13,7 @@ lib_libpopkit_a_SOURCES += lib/mbox.c lib/mbox.h
 check_PROGRAMS += tests/unit/test_mbox
 tests_unit_test_mbox_LDADD = lib/libpopkit.a $(LOCKFILE_LIBS)
 TESTS += tests/unit/test_mbox
-man_MANS += man/maildir2mbox.1 man/mbox.5
+man_MANS += man/maildir2mbox.1 man/popkit-mbox.5
 TESTS += tests/integration/maildir2mbox.sh tests/integration/maildir2mbox_once.py \
 	tests/integration/maildir2mbox_spool.sh
 EXTRA_DIST += tests/integration/maildir2mbox.sh tests/integration/maildir2mbox_once.py \
