@@ -357,6 +357,10 @@ static void test_scan(void)
         if (md.msg[i].flags & MAILDIR_F_NEW)
             in_new++;
     is_int(in_new, 1, "the unmoved one served from new/");
+    ok(md.move_failed == 1 && md.move_err[0].err == EEXIST &&
+       md.move_err[0].n == 1 && md.move_err[1].n == 0,
+       "the failed move counted with its reason");
+    is_int(md.moved, 0, "and not counted as moved");
     maildir_close(&md);
 
     /* Scan without moving: new/ untouched. */
@@ -1247,6 +1251,52 @@ static void test_many_killed(void)
     printf("# %d of 16 killed mid-move (some in new/, some in cur/)\n", partial);
 }
 
+/* The seen flag: added to the info by a rename in cur/, the base kept,
+ * the flags in ASCII order, following another program's rename. */
+static void test_flag(void)
+{
+    struct maildir md;
+    clear();
+    no_listing();
+    put("new", "1700000030.M1P1.h,S=2", "a\n");
+    put("cur", "1700000031.M1P1.h:2,FTab", "b\n");
+    put("cur", "1700000032.M1P1.h:2,RS", "c\n");
+    put("cur", "1700000033.M1P1.h:1,odd", "d\n");
+    put("cur", "1700000034.M1P1.h:2,", "e\n");
+    ok(maildir_open(&md, root) == 0 && maildir_lock(&md) == 0 &&
+       maildir_scan(&md, MAILDIR_SCAN_MOVE | MAILDIR_SCAN_SIZES) == 0 &&
+       md.count == 5, "scan");
+    is_int(maildir_msg_flag(&md, 0, 'S'), 0, "moved one flagged");
+    ok(exists("cur", "1700000030.M1P1.h,S=2:2,S") &&
+       !exists("cur", "1700000030.M1P1.h,S=2:2,"), "renamed to BASE:2,S");
+    is_str(maildir_msg_name(&md, 0), "1700000030.M1P1.h,S=2:2,S", "entry follows");
+    is_int(maildir_msg_flag(&md, 1, 'S'), 0, "flags and keywords");
+    ok(exists("cur", "1700000031.M1P1.h:2,FSTab"), "S in ASCII order, keywords kept");
+    is_int(maildir_msg_flag(&md, 2, 'S'), 1, "already seen: nothing to do");
+    ok(exists("cur", "1700000032.M1P1.h:2,RS"), "name unchanged");
+    is_int(maildir_msg_flag(&md, 3, 'S'), 1, "another info kind: left alone");
+    ok(exists("cur", "1700000033.M1P1.h:1,odd"), "name unchanged");
+    /* Another program (an IMAP server) renamed it meanwhile. */
+    char a[PATH_MAX], b[PATH_MAX];
+    snprintf(a, sizeof a, "%s/cur/1700000034.M1P1.h:2,", root);
+    snprintf(b, sizeof b, "%s/cur/1700000034.M1P1.h:2,F", root);
+    rename(a, b);
+    is_int(maildir_msg_flag(&md, 4, 'S'), 0, "renamed by another program: followed");
+    ok(exists("cur", "1700000034.M1P1.h:2,FS") && !exists("cur", "1700000034.M1P1.h:2,F"),
+       "its flag kept, S added");
+    unlink(b);
+    snprintf(b, sizeof b, "%s/cur/1700000034.M1P1.h:2,FS", root);
+    unlink(b);
+    errno = 0;
+    ok(maildir_msg_flag(&md, 4, 'R') < 0 && errno == ENOENT, "gone: ENOENT");
+    /* A flag name taken by another file is never replaced. */
+    put("cur", "1700000031.M1P1.h:2,FRSTab", "other\n");
+    ok(maildir_msg_flag(&md, 1, 'R') < 0 && errno == EEXIST &&
+       exists("cur", "1700000031.M1P1.h:2,FSTab"), "target exists: not replaced");
+    is_int(count_dir("new"), 0, "new/ empty");
+    maildir_close(&md);
+}
+
 static void test_deliver(void)
 {
     struct maildir md;
@@ -1283,6 +1333,7 @@ int main(void)
     test_random_names();
     test_lock();
     test_plain_listing();
+    test_flag();
     test_find_unique();
     test_deliver();
     test_many_new();
