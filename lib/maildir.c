@@ -608,7 +608,22 @@ static int size_files(struct maildir *md, const uint32_t *idx, size_t n,
     return 0;
 }
 
-static int fill_sizes(struct maildir *md, unsigned flags)
+/* Write the size cache (with a buffer of its own: it may run in the
+ * rename helper, after the answer).  Out of memory, none is written:
+ * the next session reads the files again. */
+static void write_sizes(struct maildir *md)
+{
+    char *buf = malloc(MAILDIR_READ_CHUNK);
+    if (buf)
+        maildir_sizes_write(md, buf);
+    free(buf);
+}
+
+/* Sizes for every message the scan keeps.  *want_cache: 1 when the
+ * size cache should be written anew (sizes were read, or the cache had
+ * stale lines); the caller writes it, after the renames when there are
+ * many, so the first session's answer does not wait for it. */
+static int fill_sizes(struct maildir *md, unsigned flags, int *want_cache)
 {
     size_t n = 0;
     for (size_t i = 0; i < md->count; i++)
@@ -648,9 +663,8 @@ static int fill_sizes(struct maildir *md, unsigned flags)
         if (!need_size(&md->msg[i], flags))
             md->msg[o++] = md->msg[i];
     md->count = o;
-    if (md->lockfd >= 0 && (flags & MAILDIR_SCAN_SIZES) &&
-        (unused > 0 || cacheable != 0))
-        maildir_sizes_write(md, buf);
+    *want_cache = md->lockfd >= 0 && (flags & MAILDIR_SCAN_SIZES) &&
+                  (unused > 0 || cacheable != 0);
     free(buf);
     return 0;
 }
@@ -765,20 +779,26 @@ static void moves_free(struct maildir_moves *mv)
 }
 
 /* Move every entry still in new/; in a helper process when there are
- * many. */
-static int start_moves(struct maildir *md)
+ * many, which then also writes the size cache (cache: 1) once it is
+ * done.  The cache is keyed by the base, the same in new/ and cur/. */
+static int start_moves(struct maildir *md, int cache)
 {
     size_t n = 0;
     for (size_t i = 0; i < md->count; i++)
         if (md->msg[i].flags & MAILDIR_F_NEW)
             n++;
-    if (n == 0)
+    if (n == 0) {
+        if (cache)
+            write_sizes(md);
         return 0;
+    }
     struct maildir_moves *mv = calloc(1, sizeof *mv);
     if (!mv || !(mv->idx = malloc(n * sizeof *mv->idx)) ||
         !(mv->done = shared_map(n))) {
         if (mv)
             moves_free(mv);
+        if (cache)
+            write_sizes(md);
         return -1;
     }
     for (size_t i = 0; i < md->count; i++)
@@ -787,6 +807,8 @@ static int start_moves(struct maildir *md)
     pid_t pid = n >= MAILDIR_MOVE_ASYNC_MIN ? fork() : -1;
     if (pid == 0) {
         moves_run(md, mv, md->namebuf[1]);
+        if (cache)
+            write_sizes(md);
         moves_free(mv);
         _exit(0);
     }
@@ -799,6 +821,8 @@ static int start_moves(struct maildir *md)
     moves_run(md, mv, md->namebuf[1]);
     moves_apply(md, mv);
     moves_free(mv);
+    if (cache)
+        write_sizes(md);
     return 0;
 }
 
@@ -841,19 +865,22 @@ int maildir_scan(struct maildir *md, unsigned flags)
         }
     }
     /* cur/ first: a message moved from new/ must not be seen twice. */
+    int cache = 0;
     int r = scan_dir(md, 0);
     if (r == 0)
         r = scan_dir(md, 1);
     if (r == 0) {
         sort_msgs(md);
         if (flags & MAILDIR_SCAN_SIZES)
-            r = fill_sizes(md, flags);
+            r = fill_sizes(md, flags, &cache);
         if (r < 0)
             errno = ENOMEM;
     }
-    if (r == 0 && (flags & MAILDIR_SCAN_MOVE) && start_moves(md) < 0) {
+    if (r == 0 && (flags & MAILDIR_SCAN_MOVE) && start_moves(md, cache) < 0) {
         errno = ENOMEM;
         r = -1;
+    } else if (r == 0 && !(flags & MAILDIR_SCAN_MOVE) && cache) {
+        write_sizes(md);
     }
     if (r < 0)
         return -1;

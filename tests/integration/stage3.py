@@ -870,6 +870,7 @@ def test_startup():
         print("ok %d # SKIP uid 0 check needs root" % _bump())
     r = subprocess.run([PROG, "--help"], capture_output=True)
     ok(r.returncode == 0 and r.stdout.startswith(b"usage:"), "--help: usage, 0")
+    ok(b"--no-seen" in r.stdout, "--help names --no-seen")
     r = subprocess.run([PROG], capture_output=True)
     ok(r.returncode == 2 and b"usage:" in r.stderr, "no argument: usage, 2")
     r = subprocess.run([PROG, "a", "b"], capture_output=True)

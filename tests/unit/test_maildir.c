@@ -525,6 +525,25 @@ static void test_cache(void)
     is_int(scan_reads(), 0, "and used");
     unlink(p);
 
+    /* New mail read in new/ by a moving scan: cached by its base, so
+     * after the move to cur/ nothing is read again (popkit used to put
+     * the size in the name instead, changing it). */
+    clear();
+    unlink(p);
+    put("new", "1700000007.107.host", "new\n");
+    put("new", "1700000008.108.host,S=2", "x\n");
+    struct maildir mv;
+    ok(maildir_open(&mv, root) == 0 && maildir_lock(&mv) == 0 &&
+       maildir_scan(&mv, MAILDIR_SCAN_MOVE | MAILDIR_SCAN_SIZES) == 0 &&
+       mv.size_reads == 2 && mv.moved == 2, "few new: read and moved");
+    maildir_close(&mv);
+    ok(exists("cur", "1700000007.107.host:2,") &&
+       exists("cur", "1700000008.108.host,S=2:2,"), "moved with their bases");
+    is_int(scan_reads(), 0, "moved mail: sizes from the cache, nothing read");
+    scan_sizes(sizes, sizeof sizes);
+    is_str(sizes, "5 3", "and right");
+    unlink(p);
+
     /* A name with a line end must not pose as another in the cache. */
     clear();
     put("cur", "1700000006.106.ho\nst:2,", "aaaa\n");
