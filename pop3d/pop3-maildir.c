@@ -31,7 +31,7 @@
 static const char usage[] =
     "usage: pop3-maildir [-t SECONDS] [--login-delay=SECONDS]\n"
     "         [--expire=DAYS|NEVER] [--uidl-from=dovecot|courier[:FILE]]\n"
-    "         [--syslog] MAILDIR\n"
+    "         [--no-seen] [--syslog] MAILDIR\n"
     "  Serve the POP3 TRANSACTION state over the Maildir MAILDIR (relative\n"
     "  to the current directory, normally $HOME) for a client on fds 0/1.\n"
     "  -t: idle timeout, at most the default 600 (RFC 1939 minimum).\n"
@@ -40,6 +40,7 @@ static const char usage[] =
     "  Maildir (dovecot-uidlist, courierpop3dsizelist, or FILE there, a\n"
     "  copy frozen at the switch); see MIGRATION in pop3-maildir(8).\n"
     "  --syslog: log to syslog (LOG_MAIL), not stderr.\n"
+    "  --no-seen: RETR does not mark messages seen (flag S) at QUIT.\n"
     "  Run by a checkpassword program after login; see pop3-maildir(8).\n";
 
 /* The user's LOGIN-DELAY and EXPIRE for CAPA (RFC 2449 §6.5, §6.7). */
@@ -48,6 +49,7 @@ static const struct option long_opts[] = {
     { "expire", required_argument, NULL, 'E' },
     { "uidl-from", required_argument, NULL, 'U' },
     { "syslog", no_argument, NULL, 'S' },
+    { "no-seen", no_argument, NULL, 'N' },
     { NULL, 0, NULL, 0 }
 };
 
@@ -154,6 +156,23 @@ static void open_maildrop(struct session *s, const char *path)
     s->login_size = s->live_size;
 }
 
+/* The renames from new/ to cur/ that failed, one line a reason with its
+ * count (a full disk refuses hundreds: not one line each). */
+static void log_move_errors(const struct session *s)
+{
+    for (size_t k = 0; k < MAILDIR_MOVE_ERRORS && s->md.move_err[k].n; k++)
+        log_error("cannot move %u messages from new/ to cur/: %s",
+                  s->md.move_err[k].n, strerror(s->md.move_err[k].err));
+}
+
+/* After a session whose renames a helper did: what really moved. */
+static void log_moves_done(struct session *s)
+{
+    maildir_moves_wait(&s->md);
+    log_move_errors(s);
+    log_info("moved: moved=%u failed=%u", s->md.moved, s->md.move_failed);
+}
+
 /* --uidl-from: the old server's UIDLs for the messages its file lists
  * (a bad file is logged by uidlmap_load and costs nothing but them). */
 static void load_uidls(struct session *s, enum uidlmap_source src,
@@ -241,6 +260,9 @@ static int set_option(struct session *s, int opt, const char *arg,
     case 'S':
         log_syslog();
         return 0;
+    case 'N':
+        s->no_seen = 1;
+        return 0;
     }
     return -1;
 }
@@ -279,12 +301,19 @@ int main(int argc, char **argv)
 
     io_printf(&s->out, "+OK maildrop has %zu messages (%llu octets)\r\n",
               s->live_count, (unsigned long long)s->live_size);
-    log_info("login: messages=%zu size=%llu moved=%u read=%u listing=%u%s",
-             s->md.count, (unsigned long long)s->login_size,
-             s->md.moved + s->md.moving, s->md.size_reads,
-             s->md.from_listing, log_tls);
+    /* moved= counts renames done; a helper still renaming (moving=)
+     * reports when it is done, after the session. */
+    unsigned moving = s->md.moving;
+    if (!moving)
+        log_move_errors(s);
+    log_info("login: messages=%zu size=%llu moved=%u moving=%u read=%u "
+             "listing=%u%s", s->md.count, (unsigned long long)s->login_size,
+             s->md.moved, moving, s->md.size_reads, s->md.from_listing,
+             log_tls);
     s->reason = "disconnected";
     serve(s);
+    if (moving)
+        log_moves_done(s);
     log_info("logout: reason=%s top=%u/%llu retr=%u/%llu del=%u/%llu "
              "size=%llu", s->reason,
              s->top.n, (unsigned long long)s->top.bytes, s->retr.n,
@@ -295,5 +324,6 @@ int main(int argc, char **argv)
     uidlmap_free(&s->um);
     free(s->rbuf);
     free(s->wbuf);
+    free(s->retrieved);
     return 0;
 }

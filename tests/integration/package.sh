@@ -161,7 +161,7 @@ is "$(find "$M/cur" "$M/new" -name "*M1P1*" | wc -l)" 0 "the deleted message is 
 like "$out" '^tls TLSv1\.[23] stat \(1, ' "port 995 style: implicit TLS through the packaged relay, one message left"
 like "$out" '^tlsquit \+OK' "the TLS session ends cleanly"
 if [ -n "$LIMIT" ]; then
-    like "$(cat "$T_DIR/server.log")" 'login: user=pat@example.org' \
+    like "$(cat "$T_DIR/server.log")" 'login: messages=.* user=pat@example.org' \
         "both sessions ran with only $CAPS and no new privileges"
 else
     skip "the unit's capability set suffices" "not root, or no setpriv (util-linux)"
