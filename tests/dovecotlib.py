@@ -305,7 +305,7 @@ def popkit_view(box, retr=(), top=(), args=()):
     try:
         return pop_view(popkit(args), box, retr, top)
     except (poplib.error_proto, OSError, EOFError) as e:
-        return "POP3 session failed: %r\n%s" % (e, t.server_log()[-1500:])
+        return "POP3 session failed: %r\n%s" % (e, t.server_log()[-600:])
 
 
 # ------------------------------------------------------------ Maildir

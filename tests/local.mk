@@ -11,3 +11,8 @@ TESTS += tests/integration/clients.py
 EXTRA_DIST += tests/integration/clients.py
 check_PROGRAMS += tests/unit/test_lfscan
 TESTS += tests/unit/test_lfscan
+# Dovecot from Debian beside popkit over one Maildir (issue 11).
+DOVECOT_TESTS = tests/integration/dovecot_uids.py tests/integration/dovecot_uidl.py \
+	tests/integration/dovecot_seen.py tests/integration/dovecot_migrate.py
+TESTS += $(DOVECOT_TESTS)
+EXTRA_DIST += $(DOVECOT_TESTS) tests/dovecotlib.py
