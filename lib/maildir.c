@@ -170,14 +170,10 @@ static size_t put_u64(char *out, uint64_t v)
     return n;
 }
 
-/* The suffix popkit appends on the move to cur/: ",W=N:2,". */
-static size_t w_suffix(char *out, uint64_t wire)
-{
-    memcpy(out, ",W=", 3);
-    size_t n = 3 + put_u64(out + 3, wire);
-    memcpy(out + n, ":2,", 3);
-    return n + 3;
-}
+/* The info the move to cur/ gives a name that had none: ":2," (no
+ * flags).  Most names in cur/ end so; the arena leaves it out. */
+#define INFO_EMPTY ":2,"
+#define INFO_EMPTY_LEN 3
 
 /* Rebuild the name of m into out (NAME_MAX + 1 bytes). */
 const char *maildir_build_name(const struct maildir *md,
@@ -193,8 +189,10 @@ const char *maildir_build_name(const struct maildir *md,
     }
     memcpy(out + o, stored, len);
     o += len;
-    if (m->flags & MAILDIR_F_SFX)
-        o += w_suffix(out + o, m->wire_size);
+    if (m->flags & MAILDIR_F_SFX) {
+        memcpy(out + o, INFO_EMPTY, INFO_EMPTY_LEN);
+        o += INFO_EMPTY_LEN;
+    }
     out[o] = '\0';
     return out;
 }
@@ -225,12 +223,11 @@ static int store_name(struct maildir *md, struct maildir_msg *m,
         len -= p;
         m->flags |= MAILDIR_F_PFX;
     }
-    if (m->wire_size != MAILDIR_SIZE_UNKNOWN) {
-        size_t w = w_suffix(buf, m->wire_size);
-        if (len > w && memcmp(name + len - w, buf, w) == 0) {
-            len -= w;
-            m->flags |= MAILDIR_F_SFX;
-        }
+    if (len > INFO_EMPTY_LEN &&
+        memcmp(name + len - INFO_EMPTY_LEN, INFO_EMPTY, INFO_EMPTY_LEN) == 0 &&
+        memchr(name, ':', len - INFO_EMPTY_LEN) == NULL) {
+        len -= INFO_EMPTY_LEN;
+        m->flags |= MAILDIR_F_SFX;
     }
     if (md->arena_len + len + 1 > UINT32_MAX ||
         maildir_region_grow((void **)&md->arena, &md->arena_cap,
@@ -325,12 +322,12 @@ static int size_at(int dirfd, const char *name, char *buf, uint64_t *wire)
     return r;
 }
 
-/* Rename new/name to cur/to without replacing anything. */
-static int move_noreplace(const struct maildir *md, const char *name,
-                          const char *to)
+/* Rename fromfd/name to tofd/to without replacing anything. */
+static int rename_noreplace(int fromfd, const char *name, int tofd,
+                            const char *to)
 {
 #if defined RENAME_NOREPLACE
-    if (renameat2(md->newfd, name, md->curfd, to, RENAME_NOREPLACE) == 0)
+    if (renameat2(fromfd, name, tofd, to, RENAME_NOREPLACE) == 0)
         return 0;
     if (errno != EINVAL && errno != ENOSYS)
         return -1;
@@ -339,18 +336,18 @@ static int move_noreplace(const struct maildir *md, const char *name,
      * call; link+unlink below would need to own the file when
      * fs.protected_hardlinks is set, and some deliverers leave mail
      * owned by another uid in a Maildir the user may write. */
-    if (syscall(SYS_renameat2, md->newfd, name, md->curfd, to,
+    if (syscall(SYS_renameat2, fromfd, name, tofd, to,
                 MAILDIR_RENAME_NOREPLACE) == 0)
         return 0;
     if (errno != EINVAL && errno != ENOSYS)
         return -1;
 #endif
     /* Classic Maildir move: link (fails on an existing target), unlink. */
-    if (linkat(md->newfd, name, md->curfd, to, 0) < 0)
+    if (linkat(fromfd, name, tofd, to, 0) < 0)
         return -1;
-    if (unlinkat(md->newfd, name, 0) < 0 && errno != ENOENT) {
+    if (unlinkat(fromfd, name, 0) < 0 && errno != ENOENT) {
         int e = errno;
-        unlinkat(md->curfd, to, 0);
+        unlinkat(tofd, to, 0);
         errno = e;
         return -1;
     }
@@ -519,12 +516,11 @@ static void sort_msgs(struct maildir *md)
 
 /* ---- Sizes: the size cache, then the files, in two processes ---- */
 
-/* Does m need its size read by a scan with these flags? */
+/* Does m need its size read by a scan with these flags?  Only a scan
+ * for sizes reads: the move to cur/ no longer puts the size in the name. */
 static int need_size(const struct maildir_msg *m, unsigned flags)
 {
-    return m->wire_size == MAILDIR_SIZE_UNKNOWN &&
-           ((flags & MAILDIR_SCAN_SIZES) ||
-            ((flags & MAILDIR_SCAN_MOVE) && (m->flags & MAILDIR_F_NEW)));
+    return m->wire_size == MAILDIR_SIZE_UNKNOWN && (flags & MAILDIR_SCAN_SIZES);
 }
 
 /* A map both processes of a fork write: results a helper hands back. */
@@ -612,7 +608,22 @@ static int size_files(struct maildir *md, const uint32_t *idx, size_t n,
     return 0;
 }
 
-static int fill_sizes(struct maildir *md, unsigned flags)
+/* Write the size cache (with a buffer of its own: it may run in the
+ * rename helper, after the answer).  Out of memory, none is written:
+ * the next session reads the files again. */
+static void write_sizes(struct maildir *md)
+{
+    char *buf = malloc(MAILDIR_READ_CHUNK);
+    if (buf)
+        maildir_sizes_write(md, buf);
+    free(buf);
+}
+
+/* Sizes for every message the scan keeps.  *want_cache: 1 when the
+ * size cache should be written anew (sizes were read, or the cache had
+ * stale lines); the caller writes it, after the renames when there are
+ * many, so the first session's answer does not wait for it. */
+static int fill_sizes(struct maildir *md, unsigned flags, int *want_cache)
 {
     size_t n = 0;
     for (size_t i = 0; i < md->count; i++)
@@ -639,25 +650,21 @@ static int fill_sizes(struct maildir *md, unsigned flags)
         free(buf);
         return -1;
     }
-    /* Reads of messages that stay where they are (not moved to cur/
-     * with a W field by this scan) are worth a new size cache. */
+    /* Every size read is worth a new size cache: the move to cur/
+     * keeps the base the cache is keyed by, so a message read in new/
+     * needs no read in cur/ either. */
     unsigned cacheable = 0;
-    for (size_t k = 0; k < n; k++) {
-        const struct maildir_msg *m = &md->msg[idx[k]];
-        if (m->wire_size != MAILDIR_SIZE_UNKNOWN &&
-            !((flags & MAILDIR_SCAN_MOVE) && (m->flags & MAILDIR_F_NEW)))
+    for (size_t k = 0; k < n; k++)
+        if (md->msg[idx[k]].wire_size != MAILDIR_SIZE_UNKNOWN)
             cacheable++;
-    }
     free(idx);
     size_t o = 0;
     for (size_t i = 0; i < md->count; i++)
         if (!need_size(&md->msg[i], flags))
             md->msg[o++] = md->msg[i];
     md->count = o;
-    if (md->lockfd >= 0 && (flags & MAILDIR_SCAN_SIZES) &&
-        (unused > 0 || cacheable != 0))
-        maildir_sizes_write(md, buf, (flags & MAILDIR_SCAN_MOVE)
-                                     ? MAILDIR_F_NEW : 0);
+    *want_cache = md->lockfd >= 0 && (flags & MAILDIR_SCAN_SIZES) &&
+                  (unused > 0 || cacheable != 0);
     free(buf);
     return 0;
 }
@@ -666,33 +673,37 @@ static int fill_sizes(struct maildir *md, unsigned flags)
  *
  * Renames are most of a first session's cost.  With many to do, the scan
  * returns (the client gets its answer) while a forked helper renames
- * each new/UNIQUE[,...] to cur/UNIQUE[,...],W=N:2, from its own copy of
- * the listing, and marks each one done in a shared map.  This process
- * changes nothing on disk meanwhile: a message is opened under either
- * of its two names (maildir_msg_open_nostat), and whatever removes one,
- * or scans
- * again, calls maildir_moves_wait() first, which waits for the helper
- * and points the entries at their new names.
+ * each new/BASE[:INFO] to cur/BASE:INFO (":2," when there was none; the
+ * base, the message's identity for every Maildir reader, never changes)
+ * from its own copy of the listing, and marks each one done in a shared
+ * map.  This process changes nothing on disk meanwhile: a message is
+ * opened under either of its two names (maildir_msg_open_nostat), and
+ * whatever removes one, or scans again, calls maildir_moves_wait()
+ * first, which waits for the helper and points the entries at their new
+ * names.
  *
  * Why a kill at any moment is safe: each rename is atomic, so every
  * message is under exactly one of its two names, both valid, with the
- * same UNIQUE (so the same UIDL); W was counted from the whole file
- * before its rename, and the file never changes.  The helper shares the
- * lock (the same open file), so the lock is held until the renames are
- * done even if this process dies first; a listing cache is never saved
- * by a scan that moves. */
+ * same base (so the same UIDL and the same size cache key); the file
+ * never changes.  The helper shares the lock (the same open file), so
+ * the lock is held until the renames are done even if this process dies
+ * first; a listing cache is never saved by a scan that moves. */
 struct maildir_moves {
     uint32_t *idx;           /* the entries to move */
-    unsigned char *done;     /* shared with the helper: 1 when moved */
+    unsigned char *done;     /* shared with the helper: MOVE_* below */
     size_t n;
     pid_t pid;               /* the helper, or 0 (moved here) */
 };
 
-/* The cur/ name for m (with name its current name) into to. */
-static void cur_name_of(const struct maildir_msg *m, const char *name,
-                        char *to)
+/* done[k]: 0 not tried (a helper killed first), 1 moved, else the
+ * rename failed with errno done[k] - MOVE_FAILED (clamped to fit). */
+#define MOVE_DONE 1
+#define MOVE_FAILED 2
+
+/* The cur/ name for a new/ name into to. */
+static void cur_name_of(const char *name, char *to)
 {
-    if (maildir_cur_name(name, m->wire_size, to, NAME_MAX + 1) < 0)
+    if (maildir_cur_name(name, to, NAME_MAX + 1) < 0)
         snprintf(to, NAME_MAX + 1, "%s", name);   /* too long: as is */
 }
 
@@ -703,28 +714,55 @@ static void moves_run(const struct maildir *md, struct maildir_moves *mv,
     for (size_t k = 0; k < mv->n; k++) {
         const struct maildir_msg *m = &md->msg[mv->idx[k]];
         const char *from = maildir_build_name(md, m, name);
-        cur_name_of(m, from, to);
-        mv->done[k] = move_noreplace(md, from, to) == 0;
+        cur_name_of(from, to);
+        if (rename_noreplace(md->newfd, from, md->curfd, to) == 0) {
+            mv->done[k] = MOVE_DONE;
+        } else {
+            int e = errno > 0 && errno < 255 - MOVE_FAILED ? errno : 255 -
+                    MOVE_FAILED;
+            mv->done[k] = (unsigned char)(MOVE_FAILED + e);
+        }
     }
 }
 
-/* Point the moved entries at their cur/ names. */
+/* Count a failed move by its reason: the first MAILDIR_MOVE_ERRORS
+ * distinct errnos each get a count, the rest go to the last slot's. */
+static void move_error(struct maildir *md, int e)
+{
+    md->move_failed++;
+    size_t k;
+    for (k = 0; k < MAILDIR_MOVE_ERRORS && md->move_err[k].n; k++)
+        if (md->move_err[k].err == e)
+            break;
+    if (k == MAILDIR_MOVE_ERRORS)
+        k--;
+    if (!md->move_err[k].n)
+        md->move_err[k].err = e;
+    md->move_err[k].n++;
+}
+
+/* Point the moved entries at their cur/ names; count the failures. */
 static void moves_apply(struct maildir *md, struct maildir_moves *mv)
 {
     char to[NAME_MAX + 1];
     for (size_t k = 0; k < mv->n; k++) {
-        if (!mv->done[k])
-            continue;   /* still in new/ (a cur/ name was taken), or gone */
+        if (mv->done[k] != MOVE_DONE) {
+            /* Still in new/: the rename failed (logged by the caller:
+             * a cur/ name taken, a full disk...), or the message is
+             * gone (another reader took it: not a failure). */
+            int e = mv->done[k] - MOVE_FAILED;
+            if (mv->done[k] >= MOVE_FAILED && e != ENOENT)
+                move_error(md, e);
+            continue;
+        }
         struct maildir_msg *m = &md->msg[mv->idx[k]];
         const char *name = maildir_build_name(md, m, md->namebuf[0]);
         size_t len = strlen(name);
-        char suffix[32];
-        size_t w = w_suffix(suffix, m->wire_size);
-        cur_name_of(m, name, to);
+        cur_name_of(name, to);
         md->moved++;
-        if (!(m->flags & MAILDIR_F_SFX) && strlen(to) == len + w &&
-            memcmp(to, name, len) == 0 && memcmp(to + len, suffix, w) == 0) {
-            /* The usual case: the stored part stays, the suffix is implied. */
+        if (!(m->flags & MAILDIR_F_SFX) && strlen(to) == len + INFO_EMPTY_LEN &&
+            memcmp(to, name, len) == 0 && !memchr(name, ':', len)) {
+            /* The usual case: the stored part stays, ":2," is implied. */
             m->flags = (m->flags & ~MAILDIR_F_NEW) | MAILDIR_F_SFX;
         } else if (store_name(md, m, to) == 0) {
             m->flags &= ~MAILDIR_F_NEW;
@@ -741,20 +779,26 @@ static void moves_free(struct maildir_moves *mv)
 }
 
 /* Move every entry still in new/; in a helper process when there are
- * many. */
-static int start_moves(struct maildir *md)
+ * many, which then also writes the size cache (cache: 1) once it is
+ * done.  The cache is keyed by the base, the same in new/ and cur/. */
+static int start_moves(struct maildir *md, int cache)
 {
     size_t n = 0;
     for (size_t i = 0; i < md->count; i++)
         if (md->msg[i].flags & MAILDIR_F_NEW)
             n++;
-    if (n == 0)
+    if (n == 0) {
+        if (cache)
+            write_sizes(md);
         return 0;
+    }
     struct maildir_moves *mv = calloc(1, sizeof *mv);
     if (!mv || !(mv->idx = malloc(n * sizeof *mv->idx)) ||
         !(mv->done = shared_map(n))) {
         if (mv)
             moves_free(mv);
+        if (cache)
+            write_sizes(md);
         return -1;
     }
     for (size_t i = 0; i < md->count; i++)
@@ -763,6 +807,8 @@ static int start_moves(struct maildir *md)
     pid_t pid = n >= MAILDIR_MOVE_ASYNC_MIN ? fork() : -1;
     if (pid == 0) {
         moves_run(md, mv, md->namebuf[1]);
+        if (cache)
+            write_sizes(md);
         moves_free(mv);
         _exit(0);
     }
@@ -775,6 +821,8 @@ static int start_moves(struct maildir *md)
     moves_run(md, mv, md->namebuf[1]);
     moves_apply(md, mv);
     moves_free(mv);
+    if (cache)
+        write_sizes(md);
     return 0;
 }
 
@@ -796,6 +844,8 @@ int maildir_scan(struct maildir *md, unsigned flags)
     md->count = 0;
     md->arena_len = 0;
     md->moved = md->size_reads = md->from_listing = 0;
+    md->move_failed = 0;
+    memset(md->move_err, 0, sizeof md->move_err);
     /* The directories' keys, taken before reading them: a change after
      * this point gives them a new mtime, which a saved listing's key
      * then fails to match.  The file system stamps changes with the
@@ -815,19 +865,22 @@ int maildir_scan(struct maildir *md, unsigned flags)
         }
     }
     /* cur/ first: a message moved from new/ must not be seen twice. */
+    int cache = 0;
     int r = scan_dir(md, 0);
     if (r == 0)
         r = scan_dir(md, 1);
     if (r == 0) {
         sort_msgs(md);
-        if (flags & (MAILDIR_SCAN_SIZES | MAILDIR_SCAN_MOVE))
-            r = fill_sizes(md, flags);
+        if (flags & MAILDIR_SCAN_SIZES)
+            r = fill_sizes(md, flags, &cache);
         if (r < 0)
             errno = ENOMEM;
     }
-    if (r == 0 && (flags & MAILDIR_SCAN_MOVE) && start_moves(md) < 0) {
+    if (r == 0 && (flags & MAILDIR_SCAN_MOVE) && start_moves(md, cache) < 0) {
         errno = ENOMEM;
         r = -1;
+    } else if (r == 0 && !(flags & MAILDIR_SCAN_MOVE) && cache) {
+        write_sizes(md);
     }
     if (r < 0)
         return -1;
@@ -942,7 +995,7 @@ int maildir_msg_open_nostat(struct maildir *md, size_t i)
         return fd;
     if (md->moves && (m->flags & MAILDIR_F_NEW)) {
         char to[NAME_MAX + 1];
-        cur_name_of(m, maildir_msg_name(md, i), to);
+        cur_name_of(maildir_msg_name(md, i), to);
         fd = open_msg_at(md->curfd, to);
         if (fd >= 0 || errno != ENOENT)
             return fd;
@@ -965,6 +1018,40 @@ int maildir_msg_unlink(struct maildir *md, size_t i)
         || errno == ENOENT)
         return 0;
     return -1;
+}
+
+/* Rename message i (in cur/) to the name with flag added.  0, 1, or -1
+ * with errno; ENOENT from the rename means another program renamed it
+ * meanwhile (told by the caller: relocate and try again). */
+static int flag_rename(struct maildir *md, size_t i, char flag)
+{
+    char from[NAME_MAX + 1], to[NAME_MAX + 1];
+    snprintf(from, sizeof from, "%s", maildir_msg_name(md, i));
+    int r = maildir_flag_name(from, flag, to, sizeof to);
+    if (r != 0)
+        return 1;   /* it has the flag, or an info popkit does not edit */
+    if (rename_noreplace(md->curfd, from, md->curfd, to) < 0)
+        return -1;
+    /* Out of memory, the entry keeps the old name: relocate() finds the
+     * file by its base when it is next used. */
+    (void)store_name(md, &md->msg[i], to);
+    return 0;
+}
+
+int maildir_msg_flag(struct maildir *md, size_t i, char flag)
+{
+    maildir_moves_wait(md);
+    if (md->msg[i].flags & MAILDIR_F_NEW)
+        return 1;   /* its move to cur/ failed: left where it is */
+    int r = flag_rename(md, i, flag);
+    if (r < 0 && errno == ENOENT) {
+        if (relocate(md, i) < 0)
+            return -1;   /* gone (errno ENOENT) */
+        if (md->msg[i].flags & MAILDIR_F_NEW)
+            return 1;
+        r = flag_rename(md, i, flag);
+    }
+    return r;
 }
 
 int maildir_sync(struct maildir *md)

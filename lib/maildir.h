@@ -2,9 +2,16 @@
  * maildir.h -- the Maildir reader and writer (maildir(5)).
  *
  * A Maildir is a directory with tmp/, new/ and cur/.  A message file is
- * named  UNIQUE[,KEY=VALUE...][:2,FLAGS]  where UNIQUE never changes for
- * the life of the message.  popkit reads these facts from the name alone,
- * so a session on an unchanged Maildir makes no system call per message:
+ * named  BASE[:2,FLAGS]  with BASE = UNIQUE[,KEY=VALUE...].  The base,
+ * everything before the first ':', is the message's identity for every
+ * Maildir reader (Dovecot's IMAP UIDs, qmail-pop3d's and Dovecot's %f
+ * UIDLs): popkit never changes it.  The move from new/ to cur/ keeps it
+ * byte for byte and gives a name without info ":2,"; an info already
+ * there is kept as it is.  Only maildir_msg_flag() edits the info, by the
+ * Maildir rules: flags in ASCII order, unknown flags and Dovecot's
+ * keyword letters (a-z) kept.  popkit reads these facts from the name
+ * alone, so a session on an unchanged Maildir makes no system call per
+ * message:
  *
  *   - order: oldest first, by the delivery time that starts UNIQUE
  *     ("1700000000.M123456P789.host": seconds, then the microseconds of
@@ -12,17 +19,20 @@
  *     (their mtime stands in).
  *   - size: ",W=N" is the exact size of the message on the POP3 wire
  *     (every line ending CRLF, a final CRLF added when missing; before
- *     dot-stuffing; see msgfmt.h).  popkit adds it when it moves a
- *     message from new/ to cur/.  ",S=N" is the file size (Dovecot,
- *     Courier); it is only used to check W (S <= W <= 2S+2).  Duplicate,
- *     empty, signed or overlong fields count as absent: the name is input
- *     anyone who can deliver mail shapes.  A message in cur/ without a
- *     usable W (moved there by another program) is read once to count
- *     it; the size cache MAILDIR_CACHE_NAME keeps the count for later
- *     sessions (written only by a scan that holds the lock; checked
- *     line by line, never trusted beyond what the name allows).
- *   - UIDL: UNIQUE up to the first ':' or ',' (what qmail-pop3d gave), or
- *     a digest of it when that is not 1-70 characters of 0x21-0x7E.
+ *     dot-stuffing; see msgfmt.h), as Dovecot's LDA and LMTP write it.
+ *     ",S=N" is the file size (Dovecot, Courier, maildir_deliver); it is
+ *     only used to check W (S <= W <= 2S+2).  Duplicate, empty, signed
+ *     or overlong fields count as absent: the name is input anyone who
+ *     can deliver mail shapes.  A message without a usable W, in new/ or
+ *     cur/, is read once to count it; the size cache MAILDIR_CACHE_NAME
+ *     keeps the count, keyed by the base, for later sessions (written
+ *     only by a scan that holds the lock; checked line by line, never
+ *     trusted beyond what the name allows).  A lost or corrupt cache
+ *     costs one more read of those files, never a wrong size.
+ *   - UIDL: the base (the whole name before ':', ",S=" and ",W="
+ *     included: what qmail-pop3d and Dovecot's pop3_uidl_format=%f
+ *     give), or a digest of it when that is not 1-70 characters of
+ *     0x21-0x7E (RFC 1939).
  *
  * The listing cache MAILDIR_LISTING_NAME saves even the readdir(2): it
  * holds the whole sorted scan, keyed by device, inode, mtime and ctime of
@@ -61,11 +71,11 @@
 #define MAILDIR_F_NEW 1u       /* the file is still in new/ (move failed) */
 #define MAILDIR_F_DELETED 2u   /* marked for deletion (the caller's state) */
 #define MAILDIR_F_PFX 4u       /* internal: "TIME." left out of the arena */
-#define MAILDIR_F_SFX 8u       /* internal: ",W=SIZE:2," left out */
+#define MAILDIR_F_SFX 8u       /* internal: a final ":2," left out */
 
 /* 16 bytes a message: with 100,000 messages every byte here is 100 KB.
  * The arena holds each name without the parts the fields rebuild (the
- * time prefix, the ",W=N:2," popkit itself appends). */
+ * time prefix, the empty info ":2," most names in cur/ end with). */
 struct maildir_msg {
     uint32_t time;            /* delivery time, seconds since the epoch */
     uint32_t name_off;        /* stored part of the name in md->arena */
@@ -83,6 +93,11 @@ struct maildir {
     char *arena;               /* every stored name, NUL-terminated */
     size_t arena_len, arena_cap;
     unsigned moved;            /* messages moved from new/ by the scan */
+    unsigned move_failed;      /* renames to cur/ that failed (not ENOENT) */
+    struct {                   /* ... by reason, for the log */
+        int err;               /* errno */
+        unsigned n;
+    } move_err[MAILDIR_MOVE_ERRORS];
     unsigned size_reads;       /* messages read to learn their size */
     unsigned from_listing;     /* 1: the scan came from the listing cache */
     unsigned moving;           /* moves still under way (see below) */
@@ -110,8 +125,9 @@ int maildir_lock_wait(struct maildir *md, int ms);
 void maildir_unlock(struct maildir *md);
 
 /* Read new/ and cur/ into md->msg, oldest first.  With MAILDIR_SCAN_MOVE
- * each message in new/ is moved to cur/ as UNIQUE,...,W=N:2, (never
- * replacing a file: if the target exists it stays in new/).  With
+ * each message in new/ is moved to cur/ under maildir_cur_name() (the
+ * base kept; never replacing a file: if the target exists, or the rename
+ * fails, it stays in new/, counted by reason in md->move_err).  With
  * MAILDIR_SCAN_SIZES every message gets its wire_size (from the name,
  * the caches, or else the file); only then may the listing cache stand
  * in for the directories.  Files that vanish meanwhile are skipped.
@@ -126,7 +142,8 @@ int maildir_scan(struct maildir *md, unsigned flags);
 /* With more than MAILDIR_MOVE_ASYNC_MIN messages to move, maildir_scan
  * returns with the entries still pointing at new/ (flag MAILDIR_F_NEW,
  * md->moving of them) while a forked helper process renames them;
- * md->moved counts those done once it has finished.  Meanwhile md may
+ * md->moved counts those done (and md->move_failed, md->move_err those
+ * that failed) once it has finished.  Meanwhile md may
  * be read (count, sizes, names, UIDLs), its entries' flags marked, and
  * messages opened with maildir_msg_open_nostat() (which tries both
  * names), but none removed: call maildir_moves_wait() first, which waits for the
@@ -160,39 +177,56 @@ int maildir_msg_open_nostat(struct maildir *md, size_t i);
 /* Remove message i (following a rename as above).  0, or -1 with errno;
  * a message already gone counts as removed (ENOENT is not an error). */
 int maildir_msg_unlink(struct maildir *md, size_t i);
-/* Find the file in the directory dirfd whose UNIQUE is that of name
- * (the same message after another program renamed it: flags changed,
- * or moved from new/ to cur/; the very name counts too).  Its name goes
+/* Find the file in the directory dirfd whose base (the name before ':')
+ * is that of name (the same message after another program renamed it:
+ * flags changed, or moved from new/ to cur/; the very name counts too).  Its name goes
  * to out (NAME_MAX + 1 bytes).  0, or -1 with errno (ENOENT: none). */
 int maildir_find_unique(int dirfd, const char *name, char *out);
+/* Add flag (e.g. 'S', seen) to message i's info: cur/BASE:2,FLAGS is
+ * renamed to cur/BASE:2,FLAGS+flag (maildir_flag_name), following a
+ * rename by another program as above, never replacing a file.  Waits for
+ * the scan's renames first.  0 when renamed, 1 when there is nothing to
+ * do (the flag is there, the info is not of the ":2," kind, or the
+ * message is still in new/ because its move failed), -1 with errno when
+ * the rename failed (the message stays under its old name: nothing is
+ * lost; ENOENT: it is gone). */
+int maildir_msg_flag(struct maildir *md, size_t i, char flag);
 /* fsync new/ and cur/, so removals and moves are on disk.  0 or -1. */
 int maildir_sync(struct maildir *md);
 
 /* ---- Names: pure functions, no I/O ---- */
 
-/* Length of UNIQUE: up to the first ':' or ','. */
+/* Length of the base, the message's identity: up to the first ':'.
+ * (Not up to a ',': ",S=" and ",W=" are part of it for every reader.) */
 size_t maildir_unique_len(const char *name);
 /* The UIDL of a file name into out (MAILDIR_UIDL_MAX + 1 bytes), NUL-
- * terminated; returns its length (1..70).  A UNIQUE that is not 1-70
- * characters 0x21-0x7E becomes 32 lowercase hex digits of a 128-bit
- * FNV-1a digest of it: stable across sessions and renames. */
+ * terminated; returns its length (1..70): the base as it is.  A base
+ * that is not 1-70 characters 0x21-0x7E becomes 32 lowercase hex digits
+ * of a 128-bit FNV-1a digest of it: stable across sessions and flag
+ * changes. */
 size_t maildir_uidl(const char *name, char *out);
 /* Delivery time from the start of the name: 1-10 digits then '.'; usec
  * from an "M<digits>" field after it (0 when absent).  0 or -1. */
 int maildir_name_time(const char *name, uint32_t *sec, uint32_t *usec);
-/* Value of the ",KEY=N" field between UNIQUE and ':' (KEY one letter,
+/* Value of the ",KEY=N" field after the first ',' of the base (KEY one letter,
  * e.g. 'S', 'W').  0 with *val, or -1 when absent, repeated, not 1-20
  * plain digits, or above MAILDIR_SIZE_FIELD_MAX. */
 int maildir_name_field(const char *name, char key, uint64_t *val);
 /* The wire size the name vouches for: W when present and consistent with
  * S (when S is present), else MAILDIR_SIZE_UNKNOWN. */
 uint64_t maildir_name_wire_size(const char *name);
-/* Build the cur/ name for a new/ name: a ",W=wire" field added before the
- * info (unless a W field is already there, or wire is UNKNOWN), and ":2,"
- * appended when there is no info.  Returns 0, or -1 when it would not
- * fit in outsz or in NAME_MAX (the caller then keeps the old name). */
-int maildir_cur_name(const char *newname, uint64_t wire, char *out,
-                     size_t outsz);
+/* Build the cur/ name for a new/ name: the name as it is, with ":2,"
+ * appended when there is no info (an info is kept, whatever it says).
+ * Returns 0, or -1 when it would not fit in outsz or in NAME_MAX (the
+ * caller then keeps the old name). */
+int maildir_cur_name(const char *newname, char *out, size_t outsz);
+/* The name with flag added to its ":2," info (":2,flag" when there is
+ * none), the flags in ASCII order, every other flag (unknown ones,
+ * keyword letters a-z) and anything after a ',' in the info kept.
+ * 0, 1 when the flag is already there (out untouched), or -1 when the
+ * info is of another kind (":1,...") or the result would not fit in
+ * outsz or NAME_MAX. */
+int maildir_flag_name(const char *name, char flag, char *out, size_t outsz);
 
 /* ---- Writing ---- */
 

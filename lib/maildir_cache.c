@@ -19,9 +19,10 @@
 
 /* ---- The size cache ----
  *
- * Messages in cur/ whose names carry no usable ,W= (moved there by
- * qmail-pop3d, a mail reader, or another server) would be read every
- * session to learn their wire size.  MAILDIR_CACHE_NAME remembers it:
+ * Messages whose names carry no usable ,W= (delivered by qmail-local,
+ * Postfix, maildrop..., or moved to cur/ by any reader: popkit keeps
+ * names as they are) would be read every session to learn their wire
+ * size.  MAILDIR_CACHE_NAME remembers it:
  *
  *   popkit-sizes 1\n
  *   TIME USEC WIRE NAME\n     (one a message, in session order)
@@ -204,7 +205,7 @@ static void cache_tmp_commit(struct maildir *md, int fd, int bad,
 }
 
 /* Write the cache anew: every message whose name gives no size. */
-void maildir_sizes_write(struct maildir *md, char *buf, unsigned skip_flags)
+void maildir_sizes_write(struct maildir *md, char *buf)
 {
     char tmp[64];
     int fd = cache_tmp_open(md, MAILDIR_CACHE_NAME, tmp, sizeof tmp);
@@ -216,8 +217,7 @@ void maildir_sizes_write(struct maildir *md, char *buf, unsigned skip_flags)
         const struct maildir_msg *m = &md->msg[i];
         const char *name = maildir_build_name(md, m, md->namebuf[0]);
         /* A name with a line end cannot be one line: not cached. */
-        if ((m->flags & skip_flags) ||
-            maildir_name_wire_size(name) != MAILDIR_SIZE_UNKNOWN ||
+        if (maildir_name_wire_size(name) != MAILDIR_SIZE_UNKNOWN ||
             m->wire_size == MAILDIR_SIZE_UNKNOWN || strchr(name, '\n'))
             continue;
         if (cap - n < NAME_MAX + 64) {
@@ -238,7 +238,9 @@ void maildir_sizes_write(struct maildir *md, char *buf, unsigned skip_flags)
  * by reading it; those that vanished meanwhile are dropped.  0 or -1. */
 /* ---- The listing cache ---- */
 
-#define LISTING_MAGIC "popkit-listing1"
+/* 2: MAILDIR_F_SFX stands for ":2," (it was ",W=N:2,"): a listing of
+ * the old form must not be read with the new meaning. */
+#define LISTING_MAGIC "popkit-listing2"
 
 struct listing_head {
     char magic[16];
@@ -270,11 +272,12 @@ static int listing_valid(struct maildir *md)
             return -1;
         const char *stored = md->arena + m->name_off;
         const char *nul = memchr(stored, '\0', md->arena_len - m->name_off);
-        /* Room for the rebuilt name: prefix <= 11, suffix <= 3+13+3. */
+        /* Room for the rebuilt name: prefix <= 11, suffix 3 (kept as
+         * wide as before, 30, so no name that fitted then fails now). */
         if (!nul || nul - stored > NAME_MAX - 30)
             return -1;
         /* The rebuilt name (maildir_build_name) is the stored part between
-         * digits and "." (PFX) and ",W=digits:2," (SFX), so checking the
+         * digits and "." (PFX) and ":2," (SFX), so checking the
          * stored part checks it, without rebuilding 100,000 names: not
          * empty, not hidden, no '/'. */
         size_t len = (size_t)(nul - stored);

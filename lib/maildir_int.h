@@ -39,10 +39,9 @@ int maildir_msg_before(struct maildir *md, const struct maildir_msg *x,
  * MAILDIR_READ_CHUNK scratch buffer).  Returns the cache lines that went
  * unused (stale or bad), or -1 when there is no usable cache. */
 long maildir_sizes_apply(struct maildir *md, char *buf);
-/* Write the size cache for every message whose name gives no size,
- * but those with any of skip_flags (MAILDIR_F_NEW: about to be moved
- * to cur/ under a name with W). */
-void maildir_sizes_write(struct maildir *md, char *buf, unsigned skip_flags);
+/* Write the size cache for every message whose name gives no size (in
+ * new/ or cur/: the move keeps the base, the cache's key). */
+void maildir_sizes_write(struct maildir *md, char *buf);
 
 /* What identifies a directory's state for the listing cache. */
 struct dir_key {

@@ -18,25 +18,42 @@
 
 size_t maildir_unique_len(const char *name)
 {
-    return strcspn(name, ":,");
+    return strcspn(name, ":");
+}
+
+/* Where the ",KEY=VALUE" fields start: the first ',' of the base. */
+static const char *fields_start(const char *name)
+{
+    return name + strcspn(name, ":,");
 }
 
 /* 128-bit FNV-1a: small, stable, no dependency; the input is a name the
  * delivery agent chose, so collision resistance against an attacker who
- * picks file names is not what it is for. */
+ * picks file names is not what it is for.  In 32-bit limbs (h[0] the
+ * least significant), not unsigned __int128, which i386 and armhf lack:
+ * the same digests everywhere (test_maildir checks known vectors).
+ * The prime is 2^88 + 0x13b, so h * prime = h * 0x13b + (h << 88). */
 static void fnv1a128(const char *p, size_t n, unsigned char out[16])
 {
-    unsigned __int128 h = ((unsigned __int128)0x6c62272e07bb0142ULL << 64)
-                          | 0x62b821756295c58dULL;
-    const unsigned __int128 prime = ((unsigned __int128)1 << 88) + 0x13b;
+    uint32_t h[4] = { 0x6295c58dU, 0x62b82175U, 0x07bb0142U, 0x6c62272eU };
     for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= prime;
+        h[0] ^= (unsigned char)p[i];
+        uint32_t r[4];
+        uint64_t carry = 0;
+        for (int k = 0; k < 4; k++) {
+            uint64_t t = (uint64_t)h[k] * 0x13bU + carry;
+            r[k] = (uint32_t)t;
+            carry = t >> 32;
+        }
+        /* h << 88: bits 0-7 of h[0] land at 88-95 (top of r[2]), bits
+         * 8-39 of h fill r[3]; the carry out of r[2] goes into r[3]. */
+        uint64_t t = (uint64_t)r[2] + (uint32_t)(h[0] << 24);
+        r[2] = (uint32_t)t;
+        r[3] += (uint32_t)(t >> 32) + ((h[0] >> 8) | (h[1] << 24));
+        memcpy(h, r, sizeof h);
     }
-    for (int i = 15; i >= 0; i--) {
-        out[i] = (unsigned char)h;
-        h >>= 8;
-    }
+    for (int i = 0; i < 16; i++)
+        out[i] = (unsigned char)(h[3 - i / 4] >> (24 - 8 * (i % 4)));
 }
 
 int maildir_name_keycmp(const char *a, const char *b)
@@ -115,7 +132,7 @@ int maildir_name_time(const char *name, uint32_t *sec, uint32_t *usec)
 int maildir_name_field(const char *name, char key, uint64_t *val)
 {
     const char *end = name + strcspn(name, ":");
-    const char *p = name + maildir_unique_len(name);
+    const char *p = fields_start(name);
     int found = 0;
     uint64_t v = 0;
     while (p < end && *p == ',') {
@@ -150,23 +167,55 @@ uint64_t maildir_name_wire_size(const char *name)
     return w;
 }
 
-int maildir_cur_name(const char *newname, uint64_t wire, char *out,
-                     size_t outsz)
+int maildir_cur_name(const char *newname, char *out, size_t outsz)
 {
     size_t base = strcspn(newname, ":");
     const char *info = newname[base] == ':' ? newname + base : ":2,";
-    char w[32] = "";
-    uint64_t old;
-    if (wire != MAILDIR_SIZE_UNKNOWN &&
-        maildir_name_field(newname, 'W', &old) < 0 &&
-        strstr(newname, ",W=") == NULL)
-        snprintf(w, sizeof w, ",W=%llu", (unsigned long long)wire);
-    int n = snprintf(out, outsz, "%.*s%s%s", (int)base, newname, w, info);
+    int n = snprintf(out, outsz, "%.*s%s", (int)base, newname, info);
     if (n < 0 || (size_t)n >= outsz || n > NAME_MAX)
         return -1;
     return 0;
 }
 
+/* Flags in ASCII order, the order Maildir readers expect (maildir(5));
+ * every flag, known or not, is kept. */
+static void sort_flags(char *f, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        for (size_t k = i; k > 0 && (unsigned char)f[k] <
+                                    (unsigned char)f[k - 1]; k--) {
+            char t = f[k];
+            f[k] = f[k - 1];
+            f[k - 1] = t;
+        }
+}
+
+int maildir_flag_name(const char *name, char flag, char *out, size_t outsz)
+{
+    size_t base = strcspn(name, ":");
+    const char *flags = "";
+    if (name[base] == ':') {
+        if (strncmp(name + base, ":2,", 3) != 0)
+            return -1;   /* an info of another kind: not ours to edit */
+        flags = name + base + 3;
+    }
+    /* The flags run to a ',' (an extension some readers add after them),
+     * which with what follows stays as it is. */
+    size_t nf = strcspn(flags, ",");
+    if (memchr(flags, flag, nf))
+        return 1;
+    char f[NAME_MAX + 1];
+    if (nf + 1 > sizeof f - 1)
+        return -1;
+    memcpy(f, flags, nf);
+    f[nf] = flag;
+    sort_flags(f, nf + 1);
+    int n = snprintf(out, outsz, "%.*s:2,%.*s%s", (int)base, name,
+                     (int)nf + 1, f, flags + nf);
+    if (n < 0 || (size_t)n >= outsz || n > NAME_MAX)
+        return -1;
+    return 0;
+}
 
 /* ---- Writing ---- */
 

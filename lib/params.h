@@ -216,8 +216,8 @@
 /* Bytes read from a message file at once (RETR, TOP, sizing new mail):
  * large so a big message takes few read(2) calls; on the stack never. */
 #define MAILDIR_READ_CHUNK (256 * 1024)
-/* The size cache (maildir.c): wire sizes of messages in cur/ whose names
- * lack ,W=, so they are not read every session.  Top of the Maildir,
+/* The size cache (maildir_cache.c): wire sizes of messages whose names
+ * lack ,W=, so each is read once, not every session.  Top of the Maildir,
  * beside the lock. */
 #define MAILDIR_CACHE_NAME "popkit-sizes"
 /* A cache line is three numbers and a file name (at most NAME_MAX, 255);
@@ -245,6 +245,10 @@
  * most of a first session's cost: ~13 us each on ext4 with 100,000
  * names); below it a fork costs more than it saves. */
 #define MAILDIR_MOVE_ASYNC_MIN 256
+/* Distinct reasons (errno values) a scan counts for the renames from
+ * new/ to cur/ that failed: one log line each, with its count, however
+ * many renames a full disk refuses; further reasons share the last. */
+#define MAILDIR_MOVE_ERRORS 4
 /* A scan that must read more messages than this to learn their sizes
  * reads half of them in a forked helper (two cores: the open/read/close
  * of each file is mostly kernel time that parallelizes); below it the

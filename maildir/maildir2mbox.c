@@ -352,8 +352,8 @@ static void journal_remove(struct ctx *c)
 }
 
 /* A message renamed since it was copied (a reader on the Maildir moved
- * it to cur/ or changed its flags) keeps its UNIQUE, the name up to the
- * first ':' or ','.  Remove it under its new name.  0, or -1 (errno). */
+ * it to cur/ or changed its flags) keeps its base, the name up to the
+ * first ':'.  Remove it under its new name.  0, or -1 (errno). */
 static int unlink_renamed(struct ctx *c, const char *rel)
 {
     char found[NAME_MAX + 1];

@@ -191,6 +191,49 @@ static int send_chunk(struct session *s, struct msgfmt *f, const char *in,
     return 0;
 }
 
+/* Remember that message i was retrieved whole, for the seen flag QUIT
+ * sets.  A bit a message, allocated on the first RETR: a session that
+ * only lists costs nothing.  Out of memory, the flag is not set (the
+ * message was sent; nothing is lost). */
+static void mark_retrieved(struct session *s, size_t i)
+{
+    if (s->no_seen)
+        return;
+    if (!s->retrieved)
+        s->retrieved = calloc(s->md.count / 8 + 1, 1);
+    if (s->retrieved)
+        s->retrieved[i / 8] |= (unsigned char)(1u << (i % 8));
+}
+
+static int was_retrieved(const struct session *s, size_t i)
+{
+    return s->retrieved && (s->retrieved[i / 8] & (1u << (i % 8)));
+}
+
+/* UPDATE state: every message retrieved and not deleted gets the seen
+ * flag 'S' in its name, as Dovecot's POP3 server does, so an IMAP client
+ * on the same Maildir shows it read.  A rename that fails leaves the
+ * message as it was (nothing lost): one log line with the count and the
+ * first reason.  Returns the messages marked. */
+static unsigned mark_seen(struct session *s)
+{
+    unsigned marked = 0, failed = 0;
+    int first_err = 0;
+    for (size_t i = 0; i < s->md.count; i++) {
+        if (!was_retrieved(s, i) || (s->md.msg[i].flags & MAILDIR_F_DELETED))
+            continue;
+        int r = maildir_msg_flag(&s->md, i, 'S');
+        if (r == 0)
+            marked++;
+        if (r < 0 && errno != ENOENT && failed++ == 0)
+            first_err = errno;
+    }
+    if (failed)
+        log_error("cannot mark %u messages seen: %s", failed,
+                  strerror(first_err));
+    return marked;
+}
+
 /* RETR (top == 0) or TOP: the message in wire form.  A failure after
  * "+OK" cannot be told to the client: the session ends (nothing is
  * deleted), so a client never takes a truncated message for whole. */
@@ -252,6 +295,8 @@ static int send_msg(struct session *s, size_t i, int top, uint64_t lines)
     t->bytes += sent;
     if (!top && i + 1 > s->last)
         s->last = (uint32_t)(i + 1);
+    if (!top)
+        mark_retrieved(s, i);
     return CMD_GO_ON;
 }
 
@@ -293,6 +338,10 @@ static int cmd_rset(struct session *s, int argc, char **argv)
     s->live_count = s->md.count;
     s->live_size = s->login_size;
     s->last = 0;
+    /* RSET undoes the session, the seen marks too (as LAST forgets, and
+     * as Dovecot does). */
+    if (s->retrieved)
+        memset(s->retrieved, 0, s->md.count / 8 + 1);
     io_printf(&s->out, "+OK maildrop has %zu messages (%llu octets)\r\n",
               s->live_count, (unsigned long long)s->live_size);
     return CMD_GO_ON;
@@ -318,7 +367,8 @@ static int cmd_capa(struct session *s, int argc, char **argv)
     return CMD_GO_ON;
 }
 
-/* UPDATE state: remove what was marked, make it durable, say how it went. */
+/* UPDATE state: remove what was marked, set the seen flags, make it
+ * durable, say how it went. */
 static int cmd_quit(struct session *s, int argc, char **argv)
 {
     unsigned failed = 0;
@@ -338,7 +388,8 @@ static int cmd_quit(struct session *s, int argc, char **argv)
         s->del.n++;
         s->del.bytes += s->md.msg[i].wire_size;
     }
-    if (s->del.n > 0 && maildir_sync(&s->md) < 0) {
+    unsigned seen = s->retrieved ? mark_seen(s) : 0;
+    if ((s->del.n > 0 || seen > 0) && maildir_sync(&s->md) < 0) {
         log_error("cannot sync the maildrop: %s", strerror(errno));
         failed++;
     }
@@ -347,7 +398,7 @@ static int cmd_quit(struct session *s, int argc, char **argv)
      * answer has gone (serve), still under the lock.  Otherwise unlock
      * before answering: the client may reconnect the moment it reads the
      * answer, and must not find this session in the way. */
-    s->refresh_listing = s->md.moved > 0 || s->md.moving > 0;
+    s->refresh_listing = s->md.moved > 0 || s->md.moving > 0 || seen > 0;
     if (!s->refresh_listing)
         maildir_unlock(&s->md);
     if (failed)

@@ -29,6 +29,9 @@ struct session {
     struct tally top, retr, del;
     const char *reason;     /* why the session ended, for the log */
     int refresh_listing;    /* QUIT answered; list again, then unlock */
+    int no_seen;            /* --no-seen: RETR leaves the flags alone */
+    unsigned char *retrieved;   /* bit i: message i RETR'd (not TOP);
+                                 * allocated on the first RETR */
 };
 
 enum { CMD_GO_ON = 0, CMD_END = 1 };

@@ -8,6 +8,7 @@
  * spoken it exits 0, so a non-zero exit always means stage 2 failed.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,10 +26,11 @@
 #include "util.h"
 
 static const char usage[] =
-    "usage: pop3-maildir [-t SECONDS] MAILDIR\n"
+    "usage: pop3-maildir [-t SECONDS] [--no-seen] MAILDIR\n"
     "  Serve the POP3 TRANSACTION state over the Maildir MAILDIR (relative\n"
     "  to the current directory, normally $HOME) for a client on fds 0/1.\n"
     "  -t: idle timeout, at most the default 600 (RFC 1939 minimum).\n"
+    "  --no-seen: RETR does not mark messages seen (flag S) at QUIT.\n"
     "  Run by a checkpassword program after login; see pop3-maildir(8).\n";
 
 /* Static: the I/O buffers in it cost memory only where touched. */
@@ -89,6 +91,15 @@ static void open_maildrop(struct session *s, const char *path)
     for (size_t i = 0; i < s->md.count; i++)
         s->live_size += s->md.msg[i].wire_size;
     s->login_size = s->live_size;
+}
+
+/* The renames from new/ to cur/ that failed, one line a reason with its
+ * count (a full disk refuses hundreds: not one line each). */
+static void log_move_errors(const struct session *s)
+{
+    for (size_t k = 0; k < MAILDIR_MOVE_ERRORS && s->md.move_err[k].n; k++)
+        log_error("cannot move %u messages from new/ to cur/: %s",
+                  s->md.move_err[k].n, strerror(s->md.move_err[k].err));
 }
 
 /* True when a whole command line waits in the input buffer: then the
@@ -157,7 +168,16 @@ int main(int argc, char **argv)
     }
     int timeout = POP3_IDLE_TIMEOUT, opt;
     uint32_t t;
-    while ((opt = getopt(argc, argv, "+t:")) != -1) {
+    static const struct option longopts[] = {
+        { "no-seen", no_argument, NULL, 'S' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct session *s = &sess;
+    while ((opt = getopt_long(argc, argv, "+t:", longopts, NULL)) != -1) {
+        if (opt == 'S') {
+            s->no_seen = 1;
+            continue;
+        }
         if (opt != 't' || parse_u32(optarg, &t) < 0 || t == 0 ||
             t > POP3_IDLE_TIMEOUT) {
             fputs(usage, stderr);
@@ -174,7 +194,6 @@ int main(int argc, char **argv)
     /* The scan's helper processes are waited for (maildir.h): not
      * reaped behind its back by an ignored SIGCHLD inherited via exec. */
     signal(SIGCHLD, SIG_DFL);
-    struct session *s = &sess;
     io_in_init(&s->in, 0, timeout, 0);
     io_out_init(&s->out, 1, IO_WRITE_TIMEOUT);
     io_nodelay(1);
@@ -183,12 +202,23 @@ int main(int argc, char **argv)
 
     io_printf(&s->out, "+OK maildrop has %zu messages (%llu octets)\r\n",
               s->live_count, (unsigned long long)s->live_size);
+    /* moved= counts renames done; a helper still renaming (moving=)
+     * reports when it is done, after the session. */
+    unsigned moving = s->md.moving;
+    if (!moving)
+        log_move_errors(s);
     log_info("login: user=%s rip=%s%s messages=%zu size=%llu moved=%u "
-             "read=%u listing=%u", log_user, log_ip, log_tls, s->md.count,
-             (unsigned long long)s->login_size, s->md.moved + s->md.moving,
-             s->md.size_reads, s->md.from_listing);
+             "moving=%u read=%u listing=%u", log_user, log_ip, log_tls,
+             s->md.count, (unsigned long long)s->login_size, s->md.moved,
+             moving, s->md.size_reads, s->md.from_listing);
     s->reason = "disconnected";
     serve(s);
+    if (moving) {
+        maildir_moves_wait(&s->md);
+        log_move_errors(s);
+        log_info("moved: user=%s rip=%s moved=%u failed=%u", log_user,
+                 log_ip, s->md.moved, s->md.move_failed);
+    }
     log_info("logout: user=%s rip=%s reason=%s top=%u/%llu retr=%u/%llu "
              "del=%u/%llu size=%llu", log_user, log_ip, s->reason,
              s->top.n, (unsigned long long)s->top.bytes, s->retr.n,
@@ -198,5 +228,6 @@ int main(int argc, char **argv)
     maildir_close(&s->md);
     free(s->rbuf);
     free(s->wbuf);
+    free(s->retrieved);
     return 0;
 }

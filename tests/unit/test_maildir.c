@@ -76,11 +76,16 @@ static void settle(void)
 static void test_names(void)
 {
     uint32_t s, u;
-    char id[MAILDIR_UIDL_MAX + 1];
+    char id[MAILDIR_UIDL_MAX + 1], again_flags[MAILDIR_UIDL_MAX + 1];
+    char digest[MAILDIR_UIDL_MAX + 1], again[MAILDIR_UIDL_MAX + 1];
 
-    is_int(maildir_unique_len("123.M4P5.host,S=10:2,S"), 13, "unique stops at ,");
-    is_int(maildir_unique_len("123.4.host:2,"), 10, "unique stops at :");
-    is_int(maildir_unique_len("plain"), 5, "unique of a bare name");
+    /* The base runs to ':' only: ",S=" and ",W=" are part of the name
+     * every reader keys by (it stopped at ',' too before popkit kept
+     * names as they are; issue 11). */
+    is_int(maildir_unique_len("123.M4P5.host,S=10:2,S"), 18, "base includes ,S=");
+    is_int(maildir_unique_len("123.4.host:2,"), 10, "base stops at :");
+    is_int(maildir_unique_len("plain"), 5, "base of a bare name");
+    is_int(maildir_unique_len("a,b,c"), 5, "commas are part of the base");
 
     ok(maildir_name_time("1700000000.M123456P77.h", &s, &u) == 0 &&
        s == 1700000000 && u == 123456, "time and usec from a modern name");
@@ -97,19 +102,38 @@ static void test_names(void)
     ok(maildir_name_time("4294967295.x", &s, &u) == 0 && s == 4294967295u,
        "2^32-1 accepted");
 
-    is_int(maildir_uidl("1700000000.M1P2.host,S=5,W=7:2,S", id), 20,
+    /* The UIDL is the whole base, as qmail-pop3d and Dovecot's %f give
+     * it; it used to drop ",S=..." (issue 11: every client re-downloaded
+     * such mail after a switch from those servers). */
+    is_int(maildir_uidl("1700000000.M1P2.host,S=5,W=7:2,S", id), 28,
            "UIDL length");
-    is_str(id, "1700000000.M1P2.host", "UIDL is the unique part");
+    is_str(id, "1700000000.M1P2.host,S=5,W=7", "UIDL is the base, S= and W= kept");
+    maildir_uidl("1700000000.M1P2.host,S=5,W=7", id);
+    is_str(id, "1700000000.M1P2.host,S=5,W=7", "same UIDL in new/");
+    maildir_uidl("1700000000.M1P2.host,S=5:2,", id);
+    is_str(id, "1700000000.M1P2.host,S=5", "S= alone kept");
     maildir_uidl("1700000000.M1P2.host:2,", id);
-    is_str(id, "1700000000.M1P2.host", "UIDL same after the move to cur/");
-    char digest[MAILDIR_UIDL_MAX + 1], again[MAILDIR_UIDL_MAX + 1];
+    is_str(id, "1700000000.M1P2.host", "no fields: the plain name");
+    maildir_uidl("1700000000.M1P2.host:2,FRS", id);
+    is_str(id, "1700000000.M1P2.host", "flags never in the UIDL");
+    maildir_uidl("1700000000.M1P2.host:2,Sab", again_flags);
+    is_str(again_flags, id, "UIDL same whatever the flags and keywords");
     char longname[100];
     memset(longname, 'x', 71);
     strcpy(longname + 71, ":2,");
     is_int(maildir_uidl(longname, digest), 32, "71 characters: digest");
-    longname[71] = ',';
+    strcpy(longname + 71, ":2,S");
     maildir_uidl(longname, again);
-    is_str(again, digest, "digest stable across renames");
+    is_str(again, digest, "digest stable across flag changes");
+    strcpy(longname + 71, ",S=5:2,");
+    maildir_uidl(longname, again);
+    ok(strlen(again) == 32 && strcmp(again, digest) != 0,
+       "71 characters then ,S=: digest of the whole base");
+    memset(longname, 'x', 64);
+    strcpy(longname + 64, ",S=123:2,");
+    is_int(maildir_uidl(longname, id), 70, "64 + \",S=123\" = 70: kept");
+    strcpy(longname + 64, ",S=1234:2,");
+    is_int(maildir_uidl(longname, id), 32, "64 + \",S=1234\" = 71: digest");
     longname[70] = ':';
     is_int(maildir_uidl(longname, id), 70, "70 characters kept as is");
     maildir_uidl("with space", id);
@@ -125,6 +149,28 @@ static void test_names(void)
     ok(strcmp(id, again) != 0, "different names, different digests");
     maildir_uidl("!~", id);
     is_str(id, "!~", "0x21 and 0x7e are allowed");
+
+    /* Known digests, computed with the unsigned __int128 code before it
+     * became 32-bit limbs (issue 12): UIDLs must not change with it. */
+    static const struct { const char *name, *uidl; } fnv[] = {
+        { ":2,S", "6c62272e07bb014262b821756295c58d" },   /* FNV offset */
+        { "with space", "dd47559306f409fc7ffcd3a325adba4f" },
+        { "caf\xc3\xa9", "4b38eb0ac183d94f70814abce2e7f149" },
+        { "\xff\xfe\x80\x01", "65e60b6d39757277b806e8601eddeee3" },
+        { "1700000000.M123456P789.a-very-long-host-name.example.org,S=12345,"
+          "W=12600-and-more", "438e0efd68fe2e119916f18dee26789b" },
+    };
+    for (size_t k = 0; k < sizeof fnv / sizeof fnv[0]; k++) {
+        if (!fnv[k].uidl)
+            continue;
+        maildir_uidl(fnv[k].name, id);
+        is_str(id, fnv[k].uidl, "known FNV-1a 128 digest");
+    }
+    char xs[1001];
+    memset(xs, 'x', 1000);
+    xs[1000] = '\0';
+    maildir_uidl(xs, id);
+    is_str(id, "00e2531c2570995111249bb059f17d2d", "digest of 1000 octets");
 
     uint64_t v;
     ok(maildir_name_field("u,S=123,W=130:2,", 'S', &v) == 0 && v == 123, "S=");
@@ -154,24 +200,63 @@ static void test_names(void)
     ok(maildir_name_wire_size("u,S=100") == MAILDIR_SIZE_UNKNOWN,
        "S alone gives no wire size");
 
+    /* The cur/ name keeps the base byte for byte: the move used to add
+     * ",W=<size>" before the colon, which gave every message Dovecot had
+     * indexed in new/ a new IMAP UID (issue 11). */
     char out[NAME_MAX + 1];
-    ok(maildir_cur_name("123.M1P2.h", 50, out, sizeof out) == 0 &&
-       strcmp(out, "123.M1P2.h,W=50:2,") == 0, "cur name: W and info added");
-    ok(maildir_cur_name("123.M1P2.h,S=48", 50, out, sizeof out) == 0 &&
-       strcmp(out, "123.M1P2.h,S=48,W=50:2,") == 0, "cur name after S=");
-    ok(maildir_cur_name("123.h:2,S", 50, out, sizeof out) == 0 &&
-       strcmp(out, "123.h,W=50:2,S") == 0, "existing info and flags kept");
-    ok(maildir_cur_name("123.h,W=50", 50, out, sizeof out) == 0 &&
-       strcmp(out, "123.h,W=50:2,") == 0, "existing W not repeated");
-    ok(maildir_cur_name("123.h,W=bad", 50, out, sizeof out) == 0 &&
-       strcmp(out, "123.h,W=bad:2,") == 0, "bad W not doubled");
-    ok(maildir_cur_name("123.h", MAILDIR_SIZE_UNKNOWN, out, sizeof out) == 0 &&
-       strcmp(out, "123.h:2,") == 0, "unknown size: no W");
+    ok(maildir_cur_name("123.M1P2.h", out, sizeof out) == 0 &&
+       strcmp(out, "123.M1P2.h:2,") == 0, "cur name: base kept, :2, added");
+    ok(maildir_cur_name("123.M1P2.h,S=48", out, sizeof out) == 0 &&
+       strcmp(out, "123.M1P2.h,S=48:2,") == 0, "S= kept, no W= added");
+    ok(maildir_cur_name("123.M1P2.h,S=48,W=50", out, sizeof out) == 0 &&
+       strcmp(out, "123.M1P2.h,S=48,W=50:2,") == 0, "Dovecot's S= and W= kept");
+    ok(maildir_cur_name("123.h:2,S", out, sizeof out) == 0 &&
+       strcmp(out, "123.h:2,S") == 0, "existing info and flags kept");
+    ok(maildir_cur_name("123.h:2,SRa", out, sizeof out) == 0 &&
+       strcmp(out, "123.h:2,SRa") == 0, "unsorted info kept as it is");
+    ok(maildir_cur_name("123.h:1,xyz", out, sizeof out) == 0 &&
+       strcmp(out, "123.h:1,xyz") == 0, "other info kind kept");
+    ok(maildir_cur_name("123.h,W=bad", out, sizeof out) == 0 &&
+       strcmp(out, "123.h,W=bad:2,") == 0, "bad W kept as it is");
+    ok(maildir_cur_name("h\x01 \xff", out, sizeof out) == 0 &&
+       strcmp(out, "h\x01 \xff:2,") == 0, "hostile bytes kept as they are");
     char big[NAME_MAX + 1];
     memset(big, 'a', NAME_MAX - 2);
     big[NAME_MAX - 2] = '\0';
-    ok(maildir_cur_name(big, 50, out, sizeof out) < 0,
+    ok(maildir_cur_name(big, out, sizeof out) < 0,
        "too long for NAME_MAX: refused");
+    memset(big, 'a', NAME_MAX - 3);
+    big[NAME_MAX - 3] = '\0';
+    ok(maildir_cur_name(big, out, sizeof out) == 0 && strlen(out) == NAME_MAX,
+       "exactly NAME_MAX: fits");
+
+    /* Adding a flag: ASCII order, everything else kept. */
+    is_int(maildir_flag_name("b:2,", 'S', out, sizeof out), 0, "add S");
+    is_str(out, "b:2,S", "to empty flags");
+    maildir_flag_name("b", 'S', out, sizeof out);
+    is_str(out, "b:2,S", "to a name without info");
+    maildir_flag_name("b,S=5,W=6:2,FR", 'S', out, sizeof out);
+    is_str(out, "b,S=5,W=6:2,FRS", "after F and R, base kept");
+    maildir_flag_name("b:2,DFT", 'S', out, sizeof out);
+    is_str(out, "b:2,DFST", "between F and T");
+    maildir_flag_name("b:2,Tab", 'S', out, sizeof out);
+    is_str(out, "b:2,STab", "Dovecot keyword letters kept, after capitals");
+    maildir_flag_name("b:2,TR", 'S', out, sizeof out);
+    is_str(out, "b:2,RST", "unsorted flags come out in ASCII order");
+    maildir_flag_name("b:2,XZ", 'S', out, sizeof out);
+    is_str(out, "b:2,SXZ", "unknown flags kept");
+    maildir_flag_name("b:2,R,ext=1", 'S', out, sizeof out);
+    is_str(out, "b:2,RS,ext=1", "what follows a ',' in the info kept");
+    strcpy(out, "untouched");
+    is_int(maildir_flag_name("b:2,RS", 'S', out, sizeof out), 1,
+           "already seen: nothing to do");
+    is_str(out, "untouched", "out untouched");
+    ok(maildir_flag_name("b:1,x", 'S', out, sizeof out) < 0,
+       "info of another kind: not edited");
+    memset(big, 'a', NAME_MAX - 3);
+    strcpy(big + NAME_MAX - 3, ":2,");
+    ok(maildir_flag_name(big, 'S', out, sizeof out) < 0,
+       "a flag that would pass NAME_MAX: refused");
 
     char u1[128], u2[128];
     ok(maildir_unique(u1, sizeof u1) == 0 && maildir_unique(u2, sizeof u2) == 0,
@@ -206,15 +291,19 @@ static void test_scan(void)
     is_str(maildir_msg_name(&md, 0), "noname", "no time in name: by mtime");
     is_str(maildir_msg_name(&md, 1), "1700000001.M9P1.h,W=9:2,S", "then 1");
     is_str(maildir_msg_name(&md, 2), "1700000002.M0P1.h:2,", "usec 0 first");
-    is_str(maildir_msg_name(&md, 3), "1700000002.M1P1.h,S=7,W=8:2,",
-           "moved with W, after it");
-    is_str(maildir_msg_name(&md, 4), "1700000003.M5P1.h,W=7:2,", "last");
+    /* Moved with the base kept (it was moved with ",W=8" added before
+     * the colon until issue 11). */
+    is_str(maildir_msg_name(&md, 3), "1700000002.M1P1.h,S=7:2,",
+           "moved with its base kept, after it");
+    is_str(maildir_msg_name(&md, 4), "1700000003.M5P1.h:2,", "last");
     is_int(md.msg[0].wire_size, 5, "size counted: old\\r\\n");
     is_int(md.msg[1].wire_size, 9, "W trusted (the name vouches)");
     is_int(md.msg[2].wire_size, 9, "size counted with final CRLF added");
     is_int(md.msg[3].wire_size, 8, "CRLF kept in size");
-    ok(exists("cur", "1700000003.M5P1.h,W=7:2,") &&
-       !exists("new", "1700000003.M5P1.h"), "file moved on disk");
+    is_int(md.msg[4].wire_size, 7, "size counted in new/");
+    ok(exists("cur", "1700000003.M5P1.h:2,") &&
+       !exists("new", "1700000003.M5P1.h"), "file moved on disk, base kept");
+    ok(exists("cur", "1700000002.M1P1.h,S=7:2,"), "S= name moved as it is");
     is_int(count_dir("new"), 0, "new/ empty but hidden file");
     is_int(md.size_reads, 4, "four files read for their size");
     maildir_close(&md);
@@ -223,19 +312,21 @@ static void test_scan(void)
     ok(maildir_open(&md, root) == 0 && maildir_scan(&md, MAILDIR_SCAN_MOVE |
        MAILDIR_SCAN_SIZES) == 0, "scan again");
     is_int(md.count, 5, "same five");
-    is_int(md.size_reads, 2, "only names without W read again");
+    /* No lock, so no size cache: the four without a usable W (the two
+     * moved ones included, since the move no longer adds W) read again. */
+    is_int(md.size_reads, 4, "without the size cache, names without W read");
     is_int(md.moved, 0, "nothing moved");
 
     /* A flag change by another program: found again by the unique part. */
     char a[PATH_MAX], b[PATH_MAX];
-    snprintf(a, sizeof a, "%s/cur/1700000003.M5P1.h,W=7:2,", root);
-    snprintf(b, sizeof b, "%s/cur/1700000003.M5P1.h,W=7:2,RS", root);
+    snprintf(a, sizeof a, "%s/cur/1700000003.M5P1.h:2,", root);
+    snprintf(b, sizeof b, "%s/cur/1700000003.M5P1.h:2,RS", root);
     rename(a, b);
     int fd = maildir_msg_open_nostat(&md, 4);
     ok(fd >= 0, "renamed message found again");
     if (fd >= 0)
         close(fd);
-    is_str(maildir_msg_name(&md, 4), "1700000003.M5P1.h,W=7:2,RS",
+    is_str(maildir_msg_name(&md, 4), "1700000003.M5P1.h:2,RS",
            "entry follows the rename");
     unlink(b);
     errno = 0;
@@ -255,17 +346,21 @@ static void test_scan(void)
     snprintf(p, sizeof p, "%s/new/1700000006.link", root);
     symlink("/etc/passwd", p);
     put("new", "1700000007.dup", "new copy\n");
-    put("cur", "1700000007.dup,W=10:2,", "cur copy\n");
+    put("cur", "1700000007.dup:2,", "cur copy\n");
     ok(maildir_open(&md, root) == 0 && maildir_scan(&md, MAILDIR_SCAN_MOVE |
        MAILDIR_SCAN_SIZES) == 0, "scan hostile");
     is_int(md.count, 2, "FIFO and symlink skipped");
-    ok(exists("new", "1700000007.dup") && exists("cur", "1700000007.dup,W=10:2,"),
+    ok(exists("new", "1700000007.dup") && exists("cur", "1700000007.dup:2,"),
        "existing target not replaced: both kept");
     int in_new = 0;
     for (size_t i = 0; i < md.count; i++)
         if (md.msg[i].flags & MAILDIR_F_NEW)
             in_new++;
     is_int(in_new, 1, "the unmoved one served from new/");
+    ok(md.move_failed == 1 && md.move_err[0].err == EEXIST &&
+       md.move_err[0].n == 1 && md.move_err[1].n == 0,
+       "the failed move counted with its reason");
+    is_int(md.moved, 0, "and not counted as moved");
     maildir_close(&md);
 
     /* Scan without moving: new/ untouched. */
@@ -428,6 +523,25 @@ static void test_cache(void)
     rmdir(p);
     is_int(scan_reads(), 3, "rebuilt");
     is_int(scan_reads(), 0, "and used");
+    unlink(p);
+
+    /* New mail read in new/ by a moving scan: cached by its base, so
+     * after the move to cur/ nothing is read again (popkit used to put
+     * the size in the name instead, changing it). */
+    clear();
+    unlink(p);
+    put("new", "1700000007.107.host", "new\n");
+    put("new", "1700000008.108.host,S=2", "x\n");
+    struct maildir mv;
+    ok(maildir_open(&mv, root) == 0 && maildir_lock(&mv) == 0 &&
+       maildir_scan(&mv, MAILDIR_SCAN_MOVE | MAILDIR_SCAN_SIZES) == 0 &&
+       mv.size_reads == 2 && mv.moved == 2, "few new: read and moved");
+    maildir_close(&mv);
+    ok(exists("cur", "1700000007.107.host:2,") &&
+       exists("cur", "1700000008.108.host,S=2:2,"), "moved with their bases");
+    is_int(scan_reads(), 0, "moved mail: sizes from the cache, nothing read");
+    scan_sizes(sizes, sizeof sizes);
+    is_str(sizes, "5 3", "and right");
     unlink(p);
 
     /* A name with a line end must not pose as another in the cache. */
@@ -657,16 +771,24 @@ static void test_random_names(void)
             bad++;
         if (maildir_name_field(name, 'S', &v) == 0 && v > MAILDIR_SIZE_FIELD_MAX)
             bad++;
-        uint64_t w = maildir_name_wire_size(name);
-        if (maildir_cur_name(name, w == MAILDIR_SIZE_UNKNOWN ? 42 : w, out,
-                             sizeof out) == 0) {
+        (void)maildir_name_wire_size(name);
+        size_t base = maildir_unique_len(name);
+        if (maildir_cur_name(name, out, sizeof out) == 0) {
             char again[MAILDIR_UIDL_MAX + 1];
             maildir_uidl(out, again);
-            if (strcmp(id, again) != 0)
-                bad++;   /* the move to cur/ must keep the UIDL */
+            if (strcmp(id, again) != 0 || strncmp(out, name, base) != 0 ||
+                maildir_unique_len(out) != base)
+                bad++;   /* the move to cur/ must keep the base and UIDL */
+        }
+        if (maildir_flag_name(name, 'S', out, sizeof out) == 0) {
+            char again[MAILDIR_UIDL_MAX + 1];
+            maildir_uidl(out, again);
+            if (strcmp(id, again) != 0 || strncmp(out, name, base) != 0 ||
+                maildir_unique_len(out) != base)
+                bad++;   /* a flag must keep the base and UIDL */
         }
     }
-    is_int(bad, 0, "20000 random names: UIDLs valid and kept by the move");
+    is_int(bad, 0, "20000 random names: UIDLs valid, base kept by move and flag");
 }
 
 /* A listing with random bytes changed (the key left intact): the scan
@@ -838,7 +960,7 @@ static void test_plain_listing(void)
     maildir_close(&md);
 }
 
-/* A message found again by its unique part, whatever the rest. */
+/* A message found again by its base, whatever its info. */
 static void test_find_unique(void)
 {
     struct maildir md;
@@ -849,8 +971,13 @@ static void test_find_unique(void)
     ok(maildir_open(&md, root) == 0, "open");
     ok(maildir_find_unique(md.curfd, "1700000020.M1P1.h,W=3:2,", out) == 0 &&
        strcmp(out, "1700000020.M1P1.h,W=3:2,RS") == 0, "flags changed: found");
-    ok(maildir_find_unique(md.curfd, "1700000020.M1P1.h", out) == 0 &&
+    ok(maildir_find_unique(md.curfd, "1700000020.M1P1.h,W=3", out) == 0 &&
        strcmp(out, "1700000020.M1P1.h,W=3:2,RS") == 0, "the new/ name finds the cur/ one");
+    /* The identity is the whole base now: the name without ",W=3" used
+     * to find it too, when popkit's move added W (issue 11). */
+    errno = 0;
+    ok(maildir_find_unique(md.curfd, "1700000020.M1P1.h", out) < 0 && errno == ENOENT,
+       "a base without the W= field is another message");
     ok(maildir_find_unique(md.curfd, "1700000021.M1P1.hx:2,", out) == 0 &&
        strcmp(out, "1700000021.M1P1.hx:2,") == 0, "the very name counts");
     errno = 0;
@@ -912,17 +1039,16 @@ static void many_fill(void)
 }
 
 /* Every message exactly once, in new/ under its own name or in cur/
- * under NAME,W=exact:2,; the count of those in cur/ into *in_cur. */
+ * under NAME:2, (the base kept: until issue 11 it was NAME,W=exact:2,);
+ * the count of those in cur/ into *in_cur. */
 static int many_check_disk(int *in_cur)
 {
-    char name[64], body[8192], cur[128];
+    char name[64], cur[128];
     int bad = 0;
     *in_cur = 0;
     for (int i = 0; i < MANY; i++) {
         many_name(i, name, sizeof name);
-        many_body(i, body, sizeof body);
-        snprintf(cur, sizeof cur, "%s,W=%llu:2,", name,
-                 (unsigned long long)msgfmt_wire_size(body, strlen(body)));
+        snprintf(cur, sizeof cur, "%s:2,", name);
         int n = exists("new", name), c = exists("cur", cur);
         if (n + c != 1)
             bad++;
@@ -973,17 +1099,15 @@ static int many_read_all(struct maildir *md)
 static void test_many_gone_while_moving(void)
 {
     struct maildir md;
-    char name[64], body[8192], path[256];
+    char name[64], path[256];
     many_fill();
     ok(maildir_open(&md, root) == 0 && maildir_lock(&md) == 0 &&
        maildir_scan(&md, MAILDIR_SCAN_MOVE | MAILDIR_SCAN_SIZES) == 0 &&
        md.moves != NULL, "many in new/: moves under way");
     many_name(5, name, sizeof name);
-    many_body(5, body, sizeof body);
     snprintf(path, sizeof path, "%s/new/%s", root, name);
     unlink(path);
-    snprintf(path, sizeof path, "%s/cur/%s,W=%llu:2,", root, name,
-             (unsigned long long)msgfmt_wire_size(body, strlen(body)));
+    snprintf(path, sizeof path, "%s/cur/%s:2,", root, name);
     unlink(path);
     errno = 0;
     int fd = maildir_msg_open_nostat(&md, 5);
@@ -1022,15 +1146,14 @@ static void test_many_new(void)
         if (md.msg[i].flags & MAILDIR_F_NEW)
             flagged++;
         many_name((int)i, want, sizeof want);
-        snprintf(want + strlen(want), sizeof want - strlen(want), ",W=%llu:2,",
-                 (unsigned long long)md.msg[i].wire_size);
+        snprintf(want + strlen(want), sizeof want - strlen(want), ":2,");
         if (strcmp(maildir_msg_name(&md, i), want) != 0)
             named++;
     }
     is_int(flagged, 0, "no entry left in new/");
-    is_int(named, 0, "entries carry their cur/ names with W");
+    is_int(named, 0, "entries carry their cur/ names, base kept");
     is_int(many_check_disk(&in_cur), 0, "on disk: each message once");
-    is_int(in_cur, MANY, "all in cur/ with the exact W");
+    is_int(in_cur, MANY, "all in cur/ under their base and :2,");
     int fd = maildir_msg_open_nostat(&md, 7);
     ok(fd >= 0, "a moved message opens");
     if (fd >= 0)
@@ -1039,7 +1162,7 @@ static void test_many_new(void)
     put("new", "1800000000.M1P1.late", "late\n");   /* arrives meanwhile */
     is_int(maildir_listing_refresh(&md), 0, "listing refreshed at the end");
     is_int(md.count, MANY, "the session's own listing untouched");
-    ok(exists("cur", "1800000000.M1P1.late,W=6:2,"), "late mail moved by the refresh");
+    ok(exists("cur", "1800000000.M1P1.late:2,"), "late mail moved by the refresh");
     maildir_close(&md);
     ok(maildir_open(&md, root) == 0 && maildir_lock(&md) == 0 &&
        maildir_scan(&md, MAILDIR_SCAN_MOVE | MAILDIR_SCAN_SIZES) == 0 &&
@@ -1054,6 +1177,30 @@ static void test_many_new(void)
        maildir_scan(&md, MAILDIR_SCAN_MOVE | MAILDIR_SCAN_SIZES) == 0 &&
        md.from_listing == 1 && md.count == MANY + 1 && md.size_reads == 0,
        "next session comes from the refreshed listing");
+    maildir_close(&md);
+    /* The sizes the first session read are in the size cache: losing
+     * the listing costs a readdir, no message read; losing the size
+     * cache too costs one read of each, and never a rename. */
+    char late[PATH_MAX];
+    snprintf(late, sizeof late, "%s/cur/1800000000.M1P1.late:2,", root);
+    unlink(late);
+    no_listing();
+    ok(maildir_open(&md, root) == 0 && maildir_lock(&md) == 0 &&
+       maildir_scan(&md, MAILDIR_SCAN_MOVE | MAILDIR_SCAN_SIZES) == 0 &&
+       md.from_listing == 0 && md.size_reads == 0 && md.moved == 0,
+       "listing lost: sizes from the size cache, nothing read");
+    is_int(many_check_scan(&md), 0, "sizes and UIDLs right from the size cache");
+    maildir_close(&md);
+    char cache[PATH_MAX];
+    snprintf(cache, sizeof cache, "%s/%s", root, MAILDIR_CACHE_NAME);
+    no_listing();
+    unlink(cache);
+    ok(maildir_open(&md, root) == 0 && maildir_lock(&md) == 0 &&
+       maildir_scan(&md, MAILDIR_SCAN_MOVE | MAILDIR_SCAN_SIZES) == 0 &&
+       md.size_reads == MANY && md.moved == 0 && md.moving == 0,
+       "both caches lost: every message read once, none renamed");
+    is_int(many_check_scan(&md), 0, "sizes exact after the re-read");
+    is_int(many_check_disk(&in_cur), 0, "names on disk unchanged");
     maildir_close(&md);
     struct maildir nolock;
     ok(maildir_open(&nolock, root) == 0 && maildir_listing_refresh(&nolock) < 0,
@@ -1118,9 +1265,55 @@ static void test_many_killed(void)
             bad_disk++;
     }
     is_int(bad_disk, 0, "16 sessions killed at 0-7 ms: each message once, "
-                        "in new/ or in cur/ with its exact W");
+                        "in new/ or in cur/ with its base kept");
     is_int(bad_scan, 0, "and the next session lists all, sizes and UIDLs kept");
     printf("# %d of 16 killed mid-move (some in new/, some in cur/)\n", partial);
+}
+
+/* The seen flag: added to the info by a rename in cur/, the base kept,
+ * the flags in ASCII order, following another program's rename. */
+static void test_flag(void)
+{
+    struct maildir md;
+    clear();
+    no_listing();
+    put("new", "1700000030.M1P1.h,S=2", "a\n");
+    put("cur", "1700000031.M1P1.h:2,FTab", "b\n");
+    put("cur", "1700000032.M1P1.h:2,RS", "c\n");
+    put("cur", "1700000033.M1P1.h:1,odd", "d\n");
+    put("cur", "1700000034.M1P1.h:2,", "e\n");
+    ok(maildir_open(&md, root) == 0 && maildir_lock(&md) == 0 &&
+       maildir_scan(&md, MAILDIR_SCAN_MOVE | MAILDIR_SCAN_SIZES) == 0 &&
+       md.count == 5, "scan");
+    is_int(maildir_msg_flag(&md, 0, 'S'), 0, "moved one flagged");
+    ok(exists("cur", "1700000030.M1P1.h,S=2:2,S") &&
+       !exists("cur", "1700000030.M1P1.h,S=2:2,"), "renamed to BASE:2,S");
+    is_str(maildir_msg_name(&md, 0), "1700000030.M1P1.h,S=2:2,S", "entry follows");
+    is_int(maildir_msg_flag(&md, 1, 'S'), 0, "flags and keywords");
+    ok(exists("cur", "1700000031.M1P1.h:2,FSTab"), "S in ASCII order, keywords kept");
+    is_int(maildir_msg_flag(&md, 2, 'S'), 1, "already seen: nothing to do");
+    ok(exists("cur", "1700000032.M1P1.h:2,RS"), "name unchanged");
+    is_int(maildir_msg_flag(&md, 3, 'S'), 1, "another info kind: left alone");
+    ok(exists("cur", "1700000033.M1P1.h:1,odd"), "name unchanged");
+    /* Another program (an IMAP server) renamed it meanwhile. */
+    char a[PATH_MAX], b[PATH_MAX];
+    snprintf(a, sizeof a, "%s/cur/1700000034.M1P1.h:2,", root);
+    snprintf(b, sizeof b, "%s/cur/1700000034.M1P1.h:2,F", root);
+    rename(a, b);
+    is_int(maildir_msg_flag(&md, 4, 'S'), 0, "renamed by another program: followed");
+    ok(exists("cur", "1700000034.M1P1.h:2,FS") && !exists("cur", "1700000034.M1P1.h:2,F"),
+       "its flag kept, S added");
+    unlink(b);
+    snprintf(b, sizeof b, "%s/cur/1700000034.M1P1.h:2,FS", root);
+    unlink(b);
+    errno = 0;
+    ok(maildir_msg_flag(&md, 4, 'R') < 0 && errno == ENOENT, "gone: ENOENT");
+    /* A flag name taken by another file is never replaced. */
+    put("cur", "1700000031.M1P1.h:2,FRSTab", "other\n");
+    ok(maildir_msg_flag(&md, 1, 'R') < 0 && errno == EEXIST &&
+       exists("cur", "1700000031.M1P1.h:2,FSTab"), "target exists: not replaced");
+    is_int(count_dir("new"), 0, "new/ empty");
+    maildir_close(&md);
 }
 
 static void test_deliver(void)
@@ -1159,6 +1352,7 @@ int main(void)
     test_random_names();
     test_lock();
     test_plain_listing();
+    test_flag();
     test_find_unique();
     test_deliver();
     test_many_new();
