@@ -14,8 +14,12 @@ import poptest as t  # noqa: E402
 box = t.Mailbox("joe@example.org", "s3cret pass")
 other = t.Mailbox("joe@another.example", "different", users=box.users)
 names = {}
-for key, data in t.SAMPLES.items():
+for i, (key, data) in enumerate(t.SAMPLES.items()):
     names[key] = box.deliver(data)
+    if i % 2:   # every other one named as maildrop and Dovecot name it
+        os.rename(os.path.join(box.maildir, "new", names[key]),
+                  os.path.join(box.maildir, "new", names[key] + ",S=%d" % len(data)))
+        names[key] += ",S=%d" % len(data)
 other.deliver(b"Subject: not joe's\n\nfor the other joe\n")
 order = list(t.SAMPLES)            # delivery order == message numbers
 port = t.serve(box.users)
@@ -67,8 +71,10 @@ t.eq(count, len(order), "poplib STAT counts the messages")
 t.eq(size, sum(len(t.wire(d)) for d in t.SAMPLES.values()), "STAT size is the sum of RETR sizes")
 uidls = [line.split()[1] for line in p.uidl()[1]]
 t.eq(len(set(uidls)), len(order), "UIDLs are distinct")
-t.eq([u.decode() for u in uidls], [names[k].split(":")[0].split(",")[0] for k in order],
-     "UIDL is the unique part of the file name (qmail-pop3d compatible)")
+# The whole name before the colon, ",S=" and ",W=" included (it used to
+# stop at the first ","; issue 11: qmail-pop3d and Dovecot's %f keep them).
+t.eq([u.decode() for u in uidls], [names[k].split(":")[0] for k in order],
+     "UIDL is the file name before the colon (qmail-pop3d, Dovecot %f)")
 for i, key in enumerate(order, 1):
     resp, lines, octets = p.retr(i)
     t.eq(b"\r\n".join(lines) + b"\r\n", t.wire(t.SAMPLES[key]),
