@@ -13,6 +13,7 @@ Dovecot runs entirely as that user: its internal and login users are
 set to us and its login processes do not chroot.
 """
 import atexit
+import grp
 import imaplib
 import os
 import poplib
@@ -33,7 +34,6 @@ CLIENT_SECS = 20
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 LDA = "/usr/lib/dovecot/dovecot-lda"
-DOVEADM = shutil.which("doveadm") or "/usr/bin/doveadm"
 
 
 def require_dovecot():
@@ -46,9 +46,8 @@ def require_dovecot():
         t.skip_all("Dovecot is not installed (%s missing; scripts/deps "
                    "installs dovecot-core dovecot-imapd dovecot-pop3d)"
                    % ", ".join(missing))
-    for p in ("tcpserver",):
-        if not shutil.which(p):
-            t.skip_all(p + " is not installed (ucspi-tcp)")
+    if not shutil.which("tcpserver"):
+        t.skip_all("tcpserver is not installed (ucspi-tcp)")
 
 
 CONF = """# written by tests/dovecotlib.py
@@ -128,7 +127,6 @@ class Dovecot:
         unpriv = chroot = ""
         if os.getuid() != 0:
             me = pwd.getpwuid(os.getuid())
-            import grp
             unpriv = UNPRIV.format(user=me.pw_name,
                                    group=grp.getgrgid(os.getgid()).gr_name)
             chroot = "  chroot =\n"
@@ -246,6 +244,7 @@ class Dovecot:
     # -------------------------------------------------------------- POP3
 
     def pop3(self, box, retr=()):
+        """A session with Dovecot's POP3 (see pop_view)."""
         return pop_view(self.pop3_port, box, retr)
 
 
