@@ -130,7 +130,9 @@ void maildir_unlock(struct maildir *md);
  * fails, it stays in new/, counted by reason in md->move_err).  With
  * MAILDIR_SCAN_SIZES every message gets its wire_size (from the name,
  * the caches, or else the file); only then may the listing cache stand
- * in for the directories.  Files that vanish meanwhile are skipped.
+ * in for the directories.  Sizes read from files go to the size cache
+ * when the lock is held (after the renames, by the rename helper when
+ * there is one, so the caller's answer does not wait for it).  Files that vanish meanwhile are skipped.
  * With neither flag the scan is a plain listing: it moves nothing,
  * reads no message (its wire_size may stay UNKNOWN) and writes no file
  * in the Maildir, no cache either, even under the lock (maildir2mbox

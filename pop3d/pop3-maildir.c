@@ -102,6 +102,15 @@ static void log_move_errors(const struct session *s)
                   s->md.move_err[k].n, strerror(s->md.move_err[k].err));
 }
 
+/* After a session whose renames a helper did: what really moved. */
+static void log_moves_done(struct session *s)
+{
+    maildir_moves_wait(&s->md);
+    log_move_errors(s);
+    log_info("moved: user=%s rip=%s moved=%u failed=%u", log_user, log_ip,
+             s->md.moved, s->md.move_failed);
+}
+
 /* True when a whole command line waits in the input buffer: then the
  * answers so far may wait too, and pipelined answers share one write. */
 static int line_waiting(const struct io_in *in)
@@ -213,12 +222,8 @@ int main(int argc, char **argv)
              moving, s->md.size_reads, s->md.from_listing);
     s->reason = "disconnected";
     serve(s);
-    if (moving) {
-        maildir_moves_wait(&s->md);
-        log_move_errors(s);
-        log_info("moved: user=%s rip=%s moved=%u failed=%u", log_user,
-                 log_ip, s->md.moved, s->md.move_failed);
-    }
+    if (moving)
+        log_moves_done(s);
     log_info("logout: user=%s rip=%s reason=%s top=%u/%llu retr=%u/%llu "
              "del=%u/%llu size=%llu", log_user, log_ip, s->reason,
              s->top.n, (unsigned long long)s->top.bytes, s->retr.n,
