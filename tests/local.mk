@@ -22,3 +22,8 @@ TESTS += tests/unit/test_usage
 # --syslog on each chain program, journald's <N> prefixes.
 TESTS += tests/integration/xinetd.py tests/integration/logging.py
 EXTRA_DIST += tests/integration/xinetd.py tests/integration/logging.py
+# Dovecot from Debian beside popkit over one Maildir (issue 11).
+DOVECOT_TESTS = tests/integration/dovecot_uids.py tests/integration/dovecot_uidl.py \
+	tests/integration/dovecot_seen.py tests/integration/dovecot_migrate.py
+TESTS += $(DOVECOT_TESTS)
+EXTRA_DIST += $(DOVECOT_TESTS) tests/dovecotlib.py
