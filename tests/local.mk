@@ -11,3 +11,5 @@ TESTS += tests/integration/clients.py
 EXTRA_DIST += tests/integration/clients.py
 check_PROGRAMS += tests/unit/test_lfscan
 TESTS += tests/unit/test_lfscan
+TESTS += tests/integration/hardening.sh
+EXTRA_DIST += tests/integration/hardening.sh
