@@ -17,6 +17,11 @@
 #   that line), so it is switched off with --nocfprotection.
 . "$top_srcdir/tests/lib.sh"
 
+# A sanitizer build (scripts/test-sanitize) is not what anyone installs,
+# and runs without FORTIFY on purpose (configure.ac says why).
+case $(sed -n 's/^CFLAGS = //p' "$top_builddir/Makefile") in
+    *-fsanitize*) skip_all "sanitizer build: not an installable one (no FORTIFY)" ;;
+esac
 if ! command -v hardening-check >/dev/null 2>&1; then
     # CI installs it (scripts/deps); a build elsewhere may lack it.
     if [ -n "${CI:-}" ]; then bail "hardening-check missing (apt-get install devscripts)"; fi
