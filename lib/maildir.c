@@ -254,7 +254,9 @@ static int msg_add(struct maildir *md, const char *name, unsigned flags,
     memset(m, 0, sizeof *m);
     if (maildir_name_time(name, &sec, &usec) < 0) {
         sec = st->st_mtim.tv_sec < 0 ? 0
-              : st->st_mtim.tv_sec > (time_t)UINT32_MAX ? UINT32_MAX
+              /* compared as uint64_t: (time_t)UINT32_MAX is -1 where
+               * time_t has 32 bits (found by scripts/test-m32) */
+              : (uint64_t)st->st_mtim.tv_sec > UINT32_MAX ? UINT32_MAX
               : (uint32_t)st->st_mtim.tv_sec;
         usec = (uint32_t)(st->st_mtim.tv_nsec / 1000);
     }

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sha512crypt.h"
 #include "util.h"
 
 /* A yescrypt hash at libcrypt's default cost of a string that is never a
@@ -42,29 +41,21 @@ int pwcheck_verify(const char *password, const char *hash,
                    const char *template_hash)
 {
     const char *setting = work_setting(hash, template_hash);
-    char fast[SHA512CRYPT_MAX];
-    struct crypt_data *cd = NULL;
-    const char *out = fast;
+    struct crypt_data *cd = calloc(1, sizeof *cd);
+    const char *out;
     int match = 0;
 
-    /* SHA-512 crypt on OpenSSL's block function when the setting is a
-     * canonical one (sha512crypt.h), libcrypt for everything else. */
-    if (sha512crypt(password, setting, fast) != 0) {
-        cd = calloc(1, sizeof *cd);
-        if (!cd)
-            return 0;
-        out = crypt_r(password, setting, cd);
-    }
-    /* libcrypt returns NULL or a string starting with '*' on failure. */
-    if (out && out[0] != '*' && pwcheck_usable(hash)) {
+    if (!cd)
+        return 0;
+    /* Every scheme goes to libxcrypt: no hashing code of our own.
+     * crypt_rn returns NULL on failure, never a "*" string. */
+    out = crypt_rn(password, setting, cd, (int)sizeof *cd);
+    if (out && pwcheck_usable(hash)) {
         size_t n = strlen(hash);
         match = strlen(out) == n && memeq_ct(out, hash, n) == 0;
     }
-    wipe(fast, sizeof fast);
-    if (cd) {
-        wipe(cd, sizeof *cd);
-        free(cd);
-    }
+    wipe(cd, sizeof *cd);
+    free(cd);
     return match;
 }
 
@@ -87,8 +78,8 @@ int pwcheck_hash(const char *password, char *out, size_t outsz)
     cd = calloc(1, sizeof *cd);
     if (!cd)
         return -1;
-    h = crypt_r(password, setting, cd);
-    if (h && h[0] != '*' && strlen(h) < outsz) {
+    h = crypt_rn(password, setting, cd, (int)sizeof *cd);
+    if (h && strlen(h) < outsz) {
         strcpy(out, h);
         rc = 0;
     } else {

@@ -1,5 +1,7 @@
 /*
  * pwcheck.h -- check a password against a crypt(3) hash, and make hashes.
+ * Every hash, of every scheme, is computed by libxcrypt's crypt_rn(): no
+ * password-hashing code of our own.
  *
  * pwcheck_verify() always does one full crypt(3) computation, whatever
  * it is given, so a caller that passes NULL for an unknown user takes the

@@ -1,3 +1,5 @@
+#include "config.h"
+
 #include "util.h"
 
 #include <errno.h>
@@ -8,10 +10,15 @@
 
 void wipe(void *p, size_t n)
 {
+#ifdef HAVE_EXPLICIT_BZERO
+    /* libc's promise that the stores are kept (configure checks). */
+    explicit_bzero(p, n);
+#else
     /* A volatile function pointer keeps the compiler from proving the
-     * memset dead, which explicit_bzero also guarantees where present. */
+     * memset dead. */
     static void *(*const volatile memset_v)(void *, int, size_t) = memset;
     memset_v(p, 0, n);
+#endif
 }
 
 int parse_u32n(const char *s, size_t n, uint32_t *out)

@@ -21,7 +21,7 @@ pop3d_pop3_greeter_SOURCES = pop3d/pop3-greeter.c pop3d/greeter.h \
 # under sanitizers and with -DPOPKIT_DYNAMIC (valgrind).
 if POPKIT_MUSL
 pop3d_pop3_greeter_CFLAGS = $(AM_CFLAGS) $(MUSL_CFLAGS)
-pop3d_pop3_greeter_LDFLAGS = -static
+pop3d_pop3_greeter_LDFLAGS = $(STATIC_LDFLAGS)
 pop3d_pop3_greeter_LDADD = lib/libpopkit_musl.a
 else
 pop3d_pop3_greeter_LDFLAGS = $(STATIC_LINK)

@@ -33,7 +33,7 @@ EXTRA_DIST += tests/integration/stage3.py
 # session instead of 0.8 MB.  Static glibc otherwise (STATIC_LINK,
 # Makefile.am: dynamic under sanitizers and valgrind).
 if POPKIT_MUSL
-pop3d_pop3_maildir_LDFLAGS = -static
+pop3d_pop3_maildir_LDFLAGS = $(STATIC_LDFLAGS)
 else
 pop3d_pop3_maildir_LDFLAGS = $(STATIC_LINK)
 endif

@@ -27,3 +27,5 @@ DOVECOT_TESTS = tests/integration/dovecot_uids.py tests/integration/dovecot_uidl
 	tests/integration/dovecot_seen.py tests/integration/dovecot_migrate.py
 TESTS += $(DOVECOT_TESTS)
 EXTRA_DIST += $(DOVECOT_TESTS) tests/dovecotlib.py
+TESTS += tests/integration/hardening.sh
+EXTRA_DIST += tests/integration/hardening.sh
