@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # bench/ -- the benchmark beside Dovecot (issue 3).  popload is built for
 # `make check` and `make bench` only, never installed; the runner and the
 # Maildir generator are scripts.  Benchmark runs never join the test suite:

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """mkmaildir.py -- make a Maildir full of test messages for the benchmark.
 
 usage: mkmaildir.py [options] DIR

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * popfloor.c -- the least work a POP3 server can do, as a yardstick for
  * bench/run (never installed, never a mail server).

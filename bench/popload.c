@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * popload -- a POP3 load generator for the benchmark (bench/run).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tlsload -- POP3 load over TLS (and, for the baseline, without), for
  * bench/tls-run.  The same client code does both, so the difference

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * checkpassword-pam [-s SERVICE] [-n] [-m MINUID] PROG... -- stage 2
  * through PAM.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * checkpassword-shadow [-m MINUID] PROG... -- stage 2 for system
  * accounts: the account from getpwnam, the hash from getspnam (or the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * checkpassword-virtual -f FILE PROG... -- stage 2 for virtual users.
  *

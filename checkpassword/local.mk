@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # checkpassword/local.mk -- owned by the helper for this area; += only (see Makefile.am).
 # Stage 2: the checkpassword programs, and vuser for the virtual users file.
 lib_libpopkit_a_SOURCES += \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sysacct.c -- options, policy and exec for the system-account
  * checkpassword programs (sysacct.h).

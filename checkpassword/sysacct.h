@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sysacct.h -- what checkpassword-shadow and checkpassword-pam share:
  * their options, the minimum-uid policy and the final switch to the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * vuser -- add, remove, list virtual POP3 users and set their passwords
  * and APOP secrets in the users file (popkit-users(5)).

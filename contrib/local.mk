@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # contrib/local.mk -- service files made from contrib/*.in with configure's
 # paths, and installed: systemd units, sysusers.d and tmpfiles.d entries
 # where systemd looks for them; the inetd, xinetd, daemontools/runit,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * acctfile.c -- an account and its groups from /etc/passwd and
  * /etc/group the way NSS `files` reads them (acctfile.h).

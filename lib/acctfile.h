@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * acctfile.h -- a login's account and groups from passwd- and
  * group-format files (/etc/passwd, /etc/group), without NSS.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "base64.h"
 
 static const char b64_alphabet[] =

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cpw.h -- the checkpassword interface between stage 1 and stage 2.
  *

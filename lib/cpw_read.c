@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cpw_read.c -- stage 2's side of the checkpassword interface (cpw.h).
  *

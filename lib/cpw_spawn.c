@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cpw_spawn.c -- stage 1's side of the checkpassword interface (cpw.h).
  *

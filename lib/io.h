@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * io.h -- buffered network I/O with timeouts and exact line reads.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef POPKIT_LFSCAN_H
 #define POPKIT_LFSCAN_H
 /*

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # lib/ -- the transport core, libpopkit.a.  Each module: NAME.h (contract),
 # NAME.c, tests/unit/test_NAME.c.  Keep one line a source, grouped by owner.
 noinst_LIBRARIES += lib/libpopkit.a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log.h -- one line a message, and the one place that decides where the
  * lines go.

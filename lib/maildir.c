@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * maildir.c -- opening, locking and scanning a Maildir, and the message
  * operations (maildir.h).  Name parsing lives in maildir_name.c, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * maildir.h -- the Maildir reader and writer (popkit-maildir(5)).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * maildir_cache.c -- the size cache and the listing cache of maildir.h,
  * both input an attacker with write access to the Maildir may shape.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * maildir_int.h -- what maildir.c, maildir_name.c and maildir_cache.c
  * share among themselves.  Not a contract: programs use maildir.h.

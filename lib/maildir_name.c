@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * maildir_name.c -- Maildir file names: UNIQUE, UIDL, delivery time, the
  * ,S= and ,W= fields, the cur/ name, fresh unique names (maildir.h).

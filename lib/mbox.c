@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "mbox.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mbox.h -- writing and locking mbox files (popkit-mbox(5), the mboxrd variant).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * md5.c -- MD5 as RFC 1321 describes it (see md5.h).
  *

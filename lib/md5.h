@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * md5.h -- MD5 (RFC 1321), for the APOP digest (RFC 1939 §7) only.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "msgfmt.h"
 
 #include <string.h>

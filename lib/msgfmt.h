@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * msgfmt.h -- a message file as POP3 sends it (RFC 1939 §3, RETR, TOP).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "netenv.h"
 
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * netenv.h -- the connection's facts as environment, where no tcpserver
  * set them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * params.h -- every limit and default popkit has, in one place.
  *

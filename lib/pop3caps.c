@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "pop3caps.h"
 
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pop3caps.h -- the CAPA list (RFC 2449), in one place for both stages.
  *

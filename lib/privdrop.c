@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * privdrop.c -- the one place popkit gives up root (privdrop.h): stage
  * 2, the greeter's parser and the TLS relay.  The verified drop from a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * privdrop.h -- become a mail user, for stage 2 just before it execs
  * stage 3.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * privdrop_nss.c -- privdrop_set_groups() and privdrop_become(): the
  * supplementary groups from NSS (getgrouplist), for the programs whose

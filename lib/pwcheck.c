@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pwcheck.c -- crypt(3) verification with equal work for every answer
  * (pwcheck.h).  Learnt from popa3d: the dummy check for unknown users.

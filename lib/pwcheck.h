@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pwcheck.h -- check a password against a crypt(3) hash, and make hashes.
  * Every hash, of every scheme, is computed by libxcrypt's crypt_rn(): no

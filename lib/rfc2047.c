@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "rfc2047.h"
 
 #include <errno.h>

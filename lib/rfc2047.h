@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * rfc2047.h -- header text for a terminal: RFC 2047 encoded words
  * decoded, everything converted to the terminal's character set, and

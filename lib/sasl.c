@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "sasl.h"
 
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sasl.h -- the server side of SASL PLAIN (RFC 4616) and LOGIN for POP3
  * AUTH (RFC 5034), without I/O: the caller reads the client's lines and

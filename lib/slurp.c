@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * slurp.c -- read a whole file in one read(2) (slurp.h).
  */

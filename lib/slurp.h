@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * slurp.h -- read a whole small file into memory in one go.
  *

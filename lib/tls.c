@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tls.c -- the TLS relay process (contract in tls.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tls.h -- the TLS relay: STLS (RFC 2595) and implicit TLS (RFC 8314).
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # lib/tls.mk -- the TLS relay (issue 5).  Its own library so that only
 # the programs that start a relay link OpenSSL:
 #   PROG_LDADD = lib/libpopkit_tls.a lib/libpopkit.a $(OPENSSL_LIBS)

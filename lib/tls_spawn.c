@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tls_spawn.c -- the caller's side of the TLS relay (contract in tls.h):
  * running pop3-tls-relay, reading its verdict, and putting the session

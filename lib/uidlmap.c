@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * uidlmap.c -- read dovecot-uidlist or courierpop3dsizelist, check all
  * of it, map it onto the scanned messages (uidlmap.h says what is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * uidlmap.h -- the UIDLs the POP3 server before popkit gave, read from
  * the file it left in the Maildir, so that clients which leave mail on

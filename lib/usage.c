@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "usage.h"
 
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * usage.h -- what every program says about itself, said the same way by
  * all of them, so scripts and administrators meet one convention:

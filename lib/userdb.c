@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * userdb.c -- parse, look up and atomically rewrite the virtual users
  * file (userdb.h).

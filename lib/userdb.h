@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * userdb.h -- the virtual users file (popkit-users(5)).
  *

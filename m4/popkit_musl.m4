@@ -1,3 +1,4 @@
+dnl SPDX-License-Identifier: ISC
 dnl POPKIT_MUSL_STATIC_PIE(SPECS) -- set MUSL_CFLAGS when musl can link
 dnl static-pie programs.  Debian's musl-gcc.specs links every program
 dnl against the dynamic loader and Scrt1.o, so -static-pie would give a

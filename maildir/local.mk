@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # maildir/local.mk -- owned by the helper for this area; += only (see Makefile.am).
 # maildirmake, maildir2mbox, maildirwatch and their tests.
 bin_PROGRAMS += maildir/maildirmake

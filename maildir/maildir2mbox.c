@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * maildir2mbox -- move the mail in $MAILDIR (new/ and cur/, oldest first)
  * to the end of the mbox $MAIL, exactly once.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * maildirmake -- create a Maildir (DIR with tmp/, new/ and cur/, mode 0700),
  * or with -p make sure an existing one is complete.

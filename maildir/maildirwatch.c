@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * maildirwatch -- a full-screen view of the new mail in $MAILDIR/new,
  * one line a message (delivery date, sender, subject), newest at the

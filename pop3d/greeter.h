@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * greeter.h -- the parts of pop3-greeter (stage 1) and how they meet.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # pop3d/greeter.mk -- pop3-greeter (stage 1) and the lib modules it owns:
 # base64, SASL, the checkpassword spawn side.  += only (see Makefile.am).
 lib_libpopkit_a_SOURCES += \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * greeter_auth.c -- the AUTHORIZATION state (RFC 1939 §4), in the
  * unprivileged parser child (see greeter.h).

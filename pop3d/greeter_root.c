@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * greeter_root.c -- the privilege line of pop3-greeter.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # pop3d/maildir.mk -- owned by the helper for this area; += only (see Makefile.am).
 # The Maildir core (lib/maildir, lib/msgfmt), the shared CAPA list
 # (lib/pop3caps) and stage 3, pop3-maildir, with their tests.

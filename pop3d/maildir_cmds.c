@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * maildir_cmds.c -- pop3-maildir's command table: the TRANSACTION state
  * of RFC 1939 and the UPDATE state QUIT enters.  Each handler answers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * maildir_session.h -- pop3-maildir's session state, shared by the
  * program (pop3-maildir.c: start-up, the command loop, logging) and its

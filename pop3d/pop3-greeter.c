@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pop3-greeter -- stage 1 of popkit's POP3 service: greeting, CAPA, STLS,
  * USER/PASS, APOP and SASL AUTH before login; then the checkpassword

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pop3-maildir MAILDIR -- stage 3 of popkit's POP3 service.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pop3-tls-relay -- the TLS relay of pop3-greeter as a program of its
  * own (see pop3-tls-relay(8) and lib/tls.h).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """dovecotlib -- Dovecot from Debian beside popkit over one Maildir.
 
 Shared by tests/integration/dovecot_*.py.  Builds on poptest (work

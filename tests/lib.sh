@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/lib.sh -- shared shell for the integration tests (TAP output).
 #
 # Source it from a test: . "$top_srcdir/tests/lib.sh"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # tests/ -- unit tests of the lead's lib modules and the full-chain client
 # tests.  Other areas register their tests in their own fragments.
 EXTRA_DIST += tests/tap.h

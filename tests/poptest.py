@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """poptest -- shared Python for popkit's integration tests (TAP output).
 
 The Python twin of tests/lib.sh: a private work directory, the built

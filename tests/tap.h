@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tap.h -- Test Anything Protocol output for the C unit tests.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # wrappers/local.mk -- owned by the helper for this area; += only (see Makefile.am).
 # qail, qine, qlm, elq, pinq: one source, installed once under each name
 # (the name decides the reader), so no install hook is needed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * qail, qine, qlm, elq, pinq -- fold the Maildir into the mbox with
  * maildir2mbox, then start an mbox mail reader with the user's arguments.

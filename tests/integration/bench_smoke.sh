@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # bench_smoke.sh -- the benchmark tools start and refuse misuse; the
 # Maildir generator writes what it is asked.  No timing is asserted here:
 # speed is measured by bench/run only.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # System accounts through the whole chain with real clients:
 # tcpserver -> pop3-greeter -> checkpassword-shadow / checkpassword-pam
 # -> pop3-maildir, the account faked with nss_wrapper (and PAM with

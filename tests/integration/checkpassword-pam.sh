@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # checkpassword-pam against a fake PAM service (pam_wrapper + pam_matrix,
 # and a test module for expiry) and fake accounts (nss_wrapper).
 . "$top_srcdir/tests/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # checkpassword-shadow against fake accounts (nss_wrapper passwd, group,
 # shadow): exit codes, locked/empty/expired accounts, uid limits, the
 # identity, environment and directory handed to stage 3.

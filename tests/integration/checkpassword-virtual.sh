@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # checkpassword-virtual: the checkpassword contract for virtual users --
 # exit codes, per-domain name spaces, the switch to the owner, the
 # environment and working directory handed to stage 3, APOP.

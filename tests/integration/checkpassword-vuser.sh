@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # vuser: adding, listing, changing and removing virtual users; the
 # Maildir it makes; refusing bad input without touching the file;
 # concurrent edits; the no-echo prompt on a terminal.

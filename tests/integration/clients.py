@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Real mail clients fetch real mail through the whole chain:
 tcpserver -> pop3-greeter -> checkpassword-virtual -> pop3-maildir.
 Every message is compared byte for byte with its Maildir file."""

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The service files made from contrib/*.in: configure's paths in place of
 # every @name@, the two socket units with their per-connection services,
 # their sandboxing as systemd-analyze rates it, and `make install` putting

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # cpw_accounts.sh -- fake system accounts for the checkpassword-shadow and
 # checkpassword-pam tests, sourced after tests/lib.sh.  nss_wrapper serves
 # passwd, group and shadow files from $T_DIR/nss, so the machine's own

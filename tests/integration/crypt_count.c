@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * crypt_count.c -- an LD_PRELOAD shim for the checkpassword tests only:
  * every call of libxcrypt's hashing entry points (crypt_rn, the one

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Moving from a Dovecot that used its default UIDLs keeps every UIDL
 (issue 11).
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """A message fetched by POP3 shows as read over IMAP (issue 11).
 
 Dovecot's POP3 marks a message \\Seen when RETR fetched it, so a user

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """popkit's UIDLs are Dovecot's pop3_uidl_format=%f UIDLs (issue 11).
 
 A site moving between Dovecot (%f, as qmail-pop3d also shows) and

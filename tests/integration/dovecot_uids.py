@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """IMAP UIDs, UIDVALIDITY and flags stay as Dovecot gave them while
 popkit serves the same Maildir over POP3 (issue 11).
 

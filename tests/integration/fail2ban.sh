@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # contrib/fail2ban/popkit.conf against the log the real chain writes:
 # tcpserver -> pop3-greeter -> checkpassword-virtual -> pop3-maildir,
 # python3 poplib logging in with bad passwords (USER/PASS and AUTH PLAIN),

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # greeter.sh -- pop3-greeter under tcpserver with a fake stage 2 and 3:
 # greeting, CAPA, USER/PASS, AUTH PLAIN/LOGIN, retries, response codes,
 # pipelining, hostile input.  Each exchange goes through a real socket

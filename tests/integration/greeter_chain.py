@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """greeter_chain.py -- pop3-greeter in the real chain:
 tcpserver -> pop3-greeter -> checkpassword-virtual -> pop3-maildir.
 

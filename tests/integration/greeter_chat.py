@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """greeter_chat.py PORT [--hold FILE] -- a raw POP3 client for the tests.
 
 Reads the greeting, then writes all of standard input in ONE send (so the

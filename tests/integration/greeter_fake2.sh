@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # greeter_fake2.sh -- a fake stage 2 for the greeter tests (not a test).
 # Records login|password|timestamp in $FAKE_LOG (a real one never would),
 # exits 1 unless the password is "secret" (or, for APOP, the digest of

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # greeter_fake3.sh -- a fake stage 3 for the greeter tests (not a test):
 # answers the login, then STAT, LIST, RETR 1, UIDL, QUIT; prints the TLS
 # protocol in the welcome when the relay set SSL_PROTOCOL.

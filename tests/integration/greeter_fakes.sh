@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # greeter_fakes.sh -- sourced by the greeter's shell tests after lib.sh:
 # the greeter under test ($G), the chat client ($CHAT), the fake stages
 # ($T_DIR/stage2 records what it read on fd 3 in $FAKE_LOG and accepts the

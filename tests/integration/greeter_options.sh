@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # greeter_options.sh -- pop3-greeter's issue-4 options with fake stages:
 # privilege separation (the pre-login parser's uid, root directory and
 # limits read from /proc while a client is connected), --apop,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """greeter_tls.py -- pop3-greeter's side of TLS with fake stages 2 and 3:
 what CAPA offers before and after STLS, cleartext login refused unless
 --allow-cleartext, STARTTLS injection, STLS twice, implicit TLS, and real

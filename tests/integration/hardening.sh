@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # hardening.sh -- every program `make install` installs is hardened:
 # PIE, full RELRO, BIND_NOW, a stack protector and a build-id, checked
 # with Debian's hardening-check (devscripts) and with readelf.

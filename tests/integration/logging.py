@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Where the chain's lines go (lib/log.h), under tcpserver: --syslog on
 each chain program, journald's <N> priority prefixes when JOURNAL_STREAM
 names stderr (and none otherwise), and the events the greeter logs

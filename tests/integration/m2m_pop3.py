@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """maildir2mbox and pop3-maildir on one Maildir: maildir2mbox killed at
 each of its fault points (POPKIT_FAULT_KILL, lib/mbox.c), then a POP3
 session, then maildir2mbox again.  While the journal is there the session

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # maildir2mbox as a user sees it: real readers (mutt, mailutils) read the
 # result; a 1 GB mbox costs no more I/O than an empty one; the owner, mode
 # and inode of an existing mbox stay; a really full disk loses nothing.

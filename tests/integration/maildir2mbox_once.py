@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """maildir2mbox: read back with Python's mailbox module (count, order,
 senders, bodies), mboxrd quoting round trip, appending in place, exactly
 once under SIGKILL at every step and under ENOSPC at every write, lock

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # maildir2mbox into a Debian mail spool: MAIL=/var/mail/$USER in a
 # directory 2775 root:mail, where the user may not create files.  The
 # dotlock must still be taken (by liblockfile's setgid-mail dotlockfile

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # maildirmake: new, existing, -p repair, permissions, unsafe and unwritable
 # parents, exit codes.
 . "$top_srcdir/tests/lib.sh"

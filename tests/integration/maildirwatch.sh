@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # maildirwatch under tmux: existing mail shown, a delivery shows within a
 # second (inotify, and within two with -P polling), an RFC 2047 UTF-8
 # subject shown right, control characters never reach the terminal, more

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Every man page is clean under mandoc -Tlint (Debian's mandoc; the
 # package's lintian runs the same checks), and all carry one manual
 # title and a real date in one format in .TH.  Messages of level

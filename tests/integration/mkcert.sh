@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # mkcert.sh DIR -- a throw-away certificate authority and a server
 # certificate it signed, for the TLS tests, made fresh each run so no key
 # is ever shipped.  Writes DIR/ca.pem (what clients trust), DIR/ca.key,

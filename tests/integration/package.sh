@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The Debian package as a user gets it: scripts/package builds it with
 # dpkg-buildpackage (DEB_BUILD_OPTIONS=nocheck: this suite is running
 # already), lintian judges it, dpkg -x unpacks it into a scratch root, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pam_expiry.c -- a PAM account module for the checkpassword-pam tests
  * only: user "expired" gets PAM_ACCT_EXPIRED, user "mustchange" gets

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Every installed program answers --version, --help and an unknown option
 # the same way (lib/usage.h), and has a man page.  The list is make's own
 # (bin_PROGRAMS and sbin_PROGRAMS), so a new program is tested too.

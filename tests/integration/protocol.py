@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """protocol -- the protocol details clients trip on (issue 11), through
 the real chain under tcpserver (pop3-greeter -> checkpassword-virtual ->
 pop3-maildir), over real sockets:

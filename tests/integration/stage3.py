@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """stage3 -- pop3-maildir run directly over a socketpair, as stage 2 would.
 
 Every command, the bad input of issue 2, two sessions at once, DELE+QUIT

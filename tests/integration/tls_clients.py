@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Real clients over TLS through the whole chain:
 tcpserver -> pop3-greeter --tls-cert/--tls-key [--implicit-tls] ->
 checkpassword-virtual -> pop3-maildir.

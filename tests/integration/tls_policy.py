@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """TLS policy and failure behaviour through the whole chain under
 tcpserver: STARTTLS injection, old protocols and cleartext login refused,
 handshakes that stall or are garbage, a client vanishing mid-RETR, a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """tls_relay.py -- pop3-tls-relay on its own, run the way pop3-greeter
 runs it: the client's TCP socket on fd 0, a plaintext socket on fd 1, the
 verdict pipe on fd 3.  Usage and misuse, a missing certificate (ERR

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """pop3-maildir --uidl-from: a client (python3 poplib over TCP) sees the
 UIDLs Dovecot (default pop3_uidl_format %08Xu%08Xv, dovecot-uidlist) or
 Courier's pop3d (courierpop3dsizelist) served, for the messages those

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # qail, qine, qlm, elq, pinq with stub readers on PATH: the mail is folded
 # first, the arguments arrive intact, a failing maildir2mbox keeps the
 # reader from starting, the defaults, and installation over a reader's name.

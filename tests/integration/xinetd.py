@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The chain under Debian's xinetd, which gives the server the client
 socket as fds 0, 1 and 2: log lines must never reach the client (they go
 to syslog, here a stand-in listener), a poplib session completes, and the

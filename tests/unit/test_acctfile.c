@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_acctfile.c -- lib/acctfile: an account and its groups from
  * passwd- and group-format files, as NSS `files` finds them. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_base64 -- RFC 4648 vectors, padding, and every kind of bad input. */
 #include <string.h>
 

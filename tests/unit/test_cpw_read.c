@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_cpw_read.c -- stage 2 reading and splitting the fd-3 payload. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_cpw_spawn -- cpw_run() and cpw_start/finish/cancel against a fake
  * stage 2 (a shell script that records what it finds on fd 3 and exits
  * with a chosen code). */

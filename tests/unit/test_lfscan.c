@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* lfscan: the same answer as memchr(p, '\n', n) for every length and
  * alignment, LF at every position, and no read outside p[0..n) (the
  * buffer is exactly n bytes at the end of a page under ASan/valgrind). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests for lib/maildir: names, UIDLs, size fields, order, the scan
  * and the move to cur/, the session lock, delivery. */
 #define _GNU_SOURCE

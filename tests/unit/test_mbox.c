@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests for lib/mbox.c: From_ lines, mboxrd quoting across any split,
  * the sender, separators, dotlock and fcntl locking. */
 #include <errno.h>

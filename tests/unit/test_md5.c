@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_md5 -- lib/md5 against RFC 1321's test suite (appendix A.5) and
  * RFC 1939's APOP example. */
 #include "md5.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests for lib/msgfmt: a message file in POP3 wire form. */
 #include <stdint.h>
 #include <stdlib.h>

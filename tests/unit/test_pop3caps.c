@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests for lib/pop3caps: the CAPA list of each state, and the
  * LOGIN-DELAY and EXPIRE option values. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_privdrop.c -- becoming a user: groups, gid, uid, verified.
  * As root (real, or faked by uid_wrapper) it really drops, in a child. */
 #include "config.h"

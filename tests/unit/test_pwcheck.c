@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_pwcheck.c -- crypt(3) verification and hash generation. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests for lib/rfc2047.c: encoded words (B and Q, UTF-8 and
  * ISO-8859-1), adjacent words, raw 8-bit text, conversion to the
  * terminal's charset, and that no control character gets through. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_sasl -- PLAIN and LOGIN decoding, authzid policy, login rules. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_tls.c -- the TLS relay over socketpairs, with a certificate made
  * here.

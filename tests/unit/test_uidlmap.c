@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Unit tests for lib/uidlmap: dovecot-uidlist (versions 3 and 1) and
  * courierpop3dsizelist (3 and 2) as those servers write them, mapped
  * onto a real Maildir scan; and the hostile files, each ignored as a

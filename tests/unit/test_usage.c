@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* lib/usage: what --version, --help, an unknown option and a missing
  * value print, where, and the exit status; each case in a child. */
 #include "usage.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_userdb.c -- the virtual users file: parsing, lookup, atomic and
  * concurrent rewrites. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "util.h"
 #include "tap.h"
 
