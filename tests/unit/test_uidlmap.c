@@ -372,7 +372,7 @@ int main(void)
     if (!mkdtemp(root))
         return 1;
     snprintf(logpath, sizeof logpath, "%s.log", root);
-    char p[PATH_MAX];
+    char p[2 * PATH_MAX + 16];   /* "rm -rf ROOT LOGPATH" */
     for (const char *const *d = (const char *const[]){ "new", "cur", "tmp", NULL };
          *d; d++) {
         snprintf(p, sizeof p, "%s/%s", root, *d);
