@@ -30,3 +30,6 @@ TESTS += $(DOVECOT_TESTS)
 EXTRA_DIST += $(DOVECOT_TESTS) tests/dovecotlib.py
 TESTS += tests/integration/hardening.sh
 EXTRA_DIST += tests/integration/hardening.sh
+# Shared by the tests that run pop3-maildir alone (stage3.py,
+# uidl_migrate.py, m2m_pop3.py): TAP, the mail owner, a private copy.
+EXTRA_DIST += tests/stage3lib.py

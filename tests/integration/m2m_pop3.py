@@ -10,7 +10,6 @@ mbox, in the Maildir, or fetched and deleted by the POP3 client, never
 two of these.  Both programs run as the mail user.  Prints TAP."""
 import mailbox
 import os
-import pwd
 import shutil
 import signal
 import socket
@@ -18,48 +17,12 @@ import subprocess
 import sys
 import tempfile
 
-BUILD = os.environ.get("top_builddir") or os.path.abspath(
-    os.path.join(os.path.dirname(__file__), "..", ".."))
-M2M = os.path.join(BUILD, "maildir", "maildir2mbox")
-n_tests = 0
-failed = 0
+sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
+from stage3lib import TOP_BUILD, as_owner, chown_tree, done, ok, work  # noqa: E402
 
-
-def ok(cond, desc, diag=""):
-    global n_tests, failed
-    n_tests += 1
-    print(("ok" if cond else "not ok") + " %d - %s" % (n_tests, desc), flush=True)
-    if not cond:
-        failed += 1
-        for line in str(diag)[:4000].splitlines():
-            print("#   " + line)
-    return cond
-
-
-ROOT = os.geteuid() == 0
-OWNER = pwd.getpwnam("nobody") if ROOT else pwd.getpwuid(os.getuid())
-WORK = tempfile.mkdtemp(prefix="popkit-m2mpop.")
-os.chmod(WORK, 0o755)
-POP = os.path.join(WORK, "pop3-maildir")
-shutil.copy(os.path.join(BUILD, "pop3d", "pop3-maildir"), POP)
-os.chmod(POP, 0o755)
+M2M = os.path.join(TOP_BUILD, "maildir", "maildir2mbox")
+WORK, POP = work("popkit-m2mpop.")
 JOURNAL = ".maildir2mbox.journal"
-
-
-def as_owner():
-    if ROOT:
-        os.setgroups([])
-        os.setgid(OWNER.pw_gid)
-        os.setuid(OWNER.pw_uid)
-
-
-def chown_tree(path):
-    if not ROOT:
-        return
-    for dirpath, dirs, files in os.walk(path):
-        os.chown(dirpath, OWNER.pw_uid, OWNER.pw_gid)
-        for f in files:
-            os.chown(os.path.join(dirpath, f), OWNER.pw_uid, OWNER.pw_gid)
 
 
 SEQ = [0]
@@ -254,6 +217,4 @@ m2m(d)
 greet, _, _ = pop_session(d, False)
 ok(greet.startswith(b"+OK"), "after maildir2mbox finished it: served again", greet)
 
-shutil.rmtree(WORK, ignore_errors=True)
-print("1..%d" % n_tests)
-sys.exit(1 if failed else 0)
+done()

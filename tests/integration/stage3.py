@@ -9,7 +9,6 @@ As root the program runs as the mail owner (nobody), since it refuses
 uid 0.  Prints TAP.
 """
 import os
-import pwd
 import re
 import shutil
 import signal
@@ -19,54 +18,13 @@ import sys
 import tempfile
 import time
 
-TOP_BUILD = os.environ.get("top_builddir") or os.path.abspath(
-    os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
+from stage3lib import (OWNER, ROOT, TOP_BUILD, as_owner, chown_tree,  # noqa: E402
+                       done, is_, ok, skip, work)
 
-_n = 0
-_failed = 0
-
-
-def ok(cond, desc, diag=None):
-    global _n, _failed
-    _n += 1
-    print(("ok %d - %s" if cond else "not ok %d - %s") % (_n, desc), flush=True)
-    if not cond:
-        _failed += 1
-        if diag is not None:
-            for line in str(diag)[:2000].splitlines():
-                print("#   " + line)
-    return bool(cond)
-
-
-def _bump():
-    global _n
-    _n += 1
-    return _n
-
-
-def is_(got, want, desc):
-    return ok(got == want, desc, "got:  %r\nwant: %r" % (got, want))
-
-
-ROOT = os.geteuid() == 0
-OWNER = pwd.getpwnam("nobody") if ROOT else pwd.getpwuid(os.getuid())
-WORK = tempfile.mkdtemp(prefix="popkit-stage3.")
-os.chmod(WORK, 0o755)
-PROG = os.path.join(WORK, "pop3-maildir")
-shutil.copy(os.path.join(TOP_BUILD, "pop3d", "pop3-maildir"), PROG)
-os.chmod(PROG, 0o755)
+WORK, PROG = work("popkit-stage3.")
 HOME = os.path.join(WORK, "home")
 MD = os.path.join(HOME, "Maildir")
-
-
-def chown_tree(path):
-    if not ROOT:
-        return
-    for dirpath, dirs, files in os.walk(path):
-        os.chown(dirpath, OWNER.pw_uid, OWNER.pw_gid)
-        for f in files:
-            os.chown(os.path.join(dirpath, f), OWNER.pw_uid, OWNER.pw_gid,
-                     follow_symlinks=False)
 
 
 def fresh_maildir():
@@ -100,13 +58,6 @@ def wire(data):
 
 def stuff(data):
     return re.sub(rb"(?m)^\.", b"..", data) if data else data
-
-
-def as_owner():
-    if ROOT:
-        os.setgroups([])
-        os.setgid(OWNER.pw_gid)
-        os.setuid(OWNER.pw_uid)
 
 
 class Session:
@@ -478,12 +429,12 @@ def test_move_failures():
     counts what really moved, and nothing is lost."""
     if not shutil.which("strace"):
         for _ in range(6):
-            print("ok %d # SKIP strace is not installed" % _bump())
+            skip("strace is not installed")
         return
     r = strace_session(None, 4, 10)
     if r is None:
         for _ in range(6):
-            print("ok %d # SKIP strace cannot trace here (ptrace refused)" % _bump())
+            skip("strace cannot trace here (ptrace refused)")
         return
     log, new, cur = r
     ok(len(new) == 7 and len(cur) == 3, "few messages, ENOSPC from the 4th: "
@@ -871,9 +822,9 @@ def test_startup():
         is_(s.wait(), 0, "uid 0: exit 0 after answering")
         is_(files(), [], "uid 0: nothing touched")
     else:
-        print("ok %d # SKIP uid 0 check needs root" % _bump())
-        print("ok %d # SKIP uid 0 check needs root" % _bump())
-        print("ok %d # SKIP uid 0 check needs root" % _bump())
+        skip("uid 0 check needs root")
+        skip("uid 0 check needs root")
+        skip("uid 0 check needs root")
     r = subprocess.run([PROG, "--help"], capture_output=True)
     ok(r.returncode == 0 and r.stdout.startswith(b"usage:"), "--help: usage, 0")
     ok(b"--no-seen" in r.stdout, "--help names --no-seen")
@@ -884,26 +835,22 @@ def test_startup():
 
 
 def main():
-    try:
-        test_everything()
-        test_names_kept()
-        test_seen()
-        test_move_failures()
-        test_pipelining()
-        test_retr_sizes()
-        test_fetch_loop()
-        test_drops_and_locks()
-        test_back_to_back()
-        test_quit_over_tcp()
-        test_qmail_maildir()
-        test_many_new()
-        test_many_new_quit_at_once()
-        test_idle()
-        test_startup()
-    finally:
-        shutil.rmtree(WORK, ignore_errors=True)
-    print("1..%d" % _n)
-    sys.exit(1 if _failed else 0)
+    test_everything()
+    test_names_kept()
+    test_seen()
+    test_move_failures()
+    test_pipelining()
+    test_retr_sizes()
+    test_fetch_loop()
+    test_drops_and_locks()
+    test_back_to_back()
+    test_quit_over_tcp()
+    test_qmail_maildir()
+    test_many_new()
+    test_many_new_quit_at_once()
+    test_idle()
+    test_startup()
+    done()
 
 
 main()

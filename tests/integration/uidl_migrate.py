@@ -11,59 +11,18 @@ cwd $HOME, the client on fds 0/1.  Prints TAP."""
 import os
 import re
 import poplib
-import pwd
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 
-TOP_BUILD = os.environ.get("top_builddir") or os.path.abspath(
-    os.path.join(os.path.dirname(__file__), "..", ".."))
-n_tests = 0
-failed = 0
+sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
+from stage3lib import as_owner, chown_tree, done, is_, ok, work  # noqa: E402
 
-
-def ok(cond, desc, diag=""):
-    global n_tests, failed
-    n_tests += 1
-    print(("ok" if cond else "not ok") + " %d - %s" % (n_tests, desc), flush=True)
-    if not cond:
-        failed += 1
-        for line in str(diag)[:3000].splitlines():
-            print("#   " + line)
-    return cond
-
-
-def is_(got, want, desc):
-    return ok(got == want, desc, "got:  %r\nwant: %r" % (got, want))
-
-
-ROOT = os.geteuid() == 0
-OWNER = pwd.getpwnam("nobody") if ROOT else pwd.getpwuid(os.getuid())
-WORK = tempfile.mkdtemp(prefix="popkit-migrate.")
-os.chmod(WORK, 0o755)
-PROG = os.path.join(WORK, "pop3-maildir")
-shutil.copy(os.path.join(TOP_BUILD, "pop3d", "pop3-maildir"), PROG)
-os.chmod(PROG, 0o755)
+WORK, PROG = work("popkit-migrate.")
 HOME = os.path.join(WORK, "home")
 MD = os.path.join(HOME, "Maildir")
-
-
-def as_owner():
-    if ROOT:
-        os.setgroups([])
-        os.setgid(OWNER.pw_gid)
-        os.setuid(OWNER.pw_uid)
-
-
-def chown_tree(path):
-    if not ROOT:
-        return
-    for dirpath, dirs, files in os.walk(path):
-        os.chown(dirpath, OWNER.pw_uid, OWNER.pw_gid)
-        for f in files:
-            os.chown(os.path.join(dirpath, f), OWNER.pw_uid, OWNER.pw_gid)
 
 
 def fresh():
@@ -287,6 +246,4 @@ ok(p.returncode == 2, "--uidl-from=dovecot:../x (not a file of the Maildir): exi
 p = subprocess.run([PROG, "--help"], capture_output=True)
 ok(b"--uidl-from" in p.stdout, "--help names --uidl-from")
 
-shutil.rmtree(WORK, ignore_errors=True)
-print("1..%d" % n_tests)
-sys.exit(1 if failed else 0)
+done()
