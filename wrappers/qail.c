@@ -188,6 +188,7 @@ int main(int argc, char **argv)
     if (st != 0) {
         log_error("maildir2mbox failed (exit %d); not starting %s, so no mail "
                   "seems lost: fix the cause and try again", st, reader);
+        free(prog);
         return st;
     }
     argv[0] = reader;
