@@ -43,7 +43,7 @@ static int set_arg(char *out, const char *arg, int allow_user, uint32_t max,
         v = UINT32_MAX;
     else if (parse_u32n(arg, n, &v) < 0 || v > max)
         return -1;
-    char num[16];
+    char num[11];   /* "NEVER" or up to 10 digits: with " USER", fits the policy */
     if (v == UINT32_MAX)
         strcpy(num, "NEVER");
     else
