@@ -43,14 +43,10 @@ static void usage_pam(FILE *f)
     print_usage(f, "checkpassword-pam", 1);
 }
 
-/* Wrong usage: why, then the usage, exit 2 (CPW_MISUSE). */
+/* Wrong usage: why, then the usage, exit 2 (CPW_MISUSE, lib/usage). */
 static void misuse(const char *prog, const char *why, usage_fn print)
 {
-    char line[256];
-    snprintf(line, sizeof line, "%s: %s\n", prog, why);
-    log_usage(line);   /* to syslog instead when fd 2 is the client's */
-    print(stderr);
-    exit(CPW_MISUSE);
+    usage_misuse(prog, print, "%s", why);
 }
 
 int sysacct_args(int argc, char **argv, int pam, struct sysacct_opts *o)

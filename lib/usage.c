@@ -5,6 +5,7 @@
 #include "log.h"
 
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,19 +28,29 @@ void usage_std(int argc, char **argv, const char *prog, usage_fn print)
     }
 }
 
-static void __attribute__((noreturn))
-usage_fail(const char *prog, int missing, const char *opt, int optlen, usage_fn print)
+void usage_misuse(const char *prog, usage_fn print, const char *fmt, ...)
 {
     char line[256];
+    va_list ap;
     fflush(stdout);
-    snprintf(line, sizeof line, missing ? "%s: option '%.*s' needs a value\n"
-                                        : "%s: unknown option '%.*s'\n",
-             prog, optlen, opt);
+    int n = snprintf(line, sizeof line, "%s: ", prog);
+    va_start(ap, fmt);
+    vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    va_end(ap);
+    strcat(line, "\n");
     /* Through lib/log: on stderr as it is, or to syslog when fd 2 is the
      * client's socket (log.h), where the usage text below goes nowhere. */
     log_usage(line);
     print(stderr);
     exit(2);
+}
+
+static void __attribute__((noreturn))
+usage_fail(const char *prog, int missing, const char *opt, int optlen, usage_fn print)
+{
+    if (missing)
+        usage_misuse(prog, print, "option '%.*s' needs a value", optlen, opt);
+    usage_misuse(prog, print, "unknown option '%.*s'", optlen, opt);
 }
 
 void usage_unknown(const char *prog, const char *opt, usage_fn print)

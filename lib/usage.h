@@ -30,6 +30,11 @@ void usage_version(const char *prog) __attribute__((noreturn));
 /* The unknown option opt (as the user typed it); exit 2. */
 void usage_unknown(const char *prog, const char *opt, usage_fn print)
     __attribute__((noreturn));
+/* Any other misuse: "PROG: " and the printf-style reason on one line
+ * (to syslog when fd 2 is the client's, log.h), the usage on stderr;
+ * exit 2. */
+void usage_misuse(const char *prog, usage_fn print, const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 3, 4)));
 /* After getopt(3) or getopt_long(3), called with opterr = 0, returned
  * '?' (an unknown option) or ':' (a missing value; the option string
  * starts with ':' after any '+'): say which, as above; exit 2. */

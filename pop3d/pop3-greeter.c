@@ -45,14 +45,9 @@ static void usage(int code)
 static unsigned opt_number(const char *name, const char *s, unsigned max)
 {
     uint32_t v;
-    if (parse_u32(s, &v) < 0 || v > max) {
-        char why[128];
-        snprintf(why, sizeof why,
-                 "pop3-greeter: --%s wants a number from 0 to %u\n", name,
-                 max);
-        log_usage(why);
-        usage(2);
-    }
+    if (parse_u32(s, &v) < 0 || v > max)
+        usage_misuse("pop3-greeter", print_usage,
+                     "--%s wants a number from 0 to %u", name, max);
     return v;
 }
 
@@ -80,16 +75,14 @@ enum {
  * ,USER form says the value after login may differ per user. */
 static void opt_policy(int o, const char *arg, struct pop3caps_policy *p)
 {
-    if (o == OPT_LOGIN_DELAY && pop3caps_set_login_delay(p, arg, 1) < 0) {
-        fprintf(stderr, "pop3-greeter: --login-delay wants SECONDS from 0 "
-                "to %u, or SECONDS,USER\n", POP3_LOGIN_DELAY_MAX);
-        usage(2);
-    }
-    if (o == OPT_EXPIRE && pop3caps_set_expire(p, arg, 1) < 0) {
-        fprintf(stderr, "pop3-greeter: --expire wants DAYS from 0 to %u or "
-                "NEVER, or either with ,USER\n", POP3_EXPIRE_DAYS_MAX);
-        usage(2);
-    }
+    if (o == OPT_LOGIN_DELAY && pop3caps_set_login_delay(p, arg, 1) < 0)
+        usage_misuse("pop3-greeter", print_usage, "--login-delay wants "
+                     "SECONDS from 0 to %u, or SECONDS,USER",
+                     POP3_LOGIN_DELAY_MAX);
+    if (o == OPT_EXPIRE && pop3caps_set_expire(p, arg, 1) < 0)
+        usage_misuse("pop3-greeter", print_usage, "--expire wants DAYS from "
+                     "0 to %u or NEVER, or either with ,USER",
+                     POP3_EXPIRE_DAYS_MAX);
 }
 
 static const struct option long_options[] = {
