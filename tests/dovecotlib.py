@@ -283,18 +283,7 @@ def popkit(args=()):
     args = tuple(args)
     if args in _servers:
         return _servers[args]
-    port = t.free_port()
-    users = os.path.join(t.WORK, "users")
-    cmd = ["tcpserver", "-R", "-H", "-l0", "127.0.0.1", str(port),
-           t.prog("pop3-greeter"), "test.example.org",
-           t.prog("checkpassword-virtual"), "-f", users,
-           t.prog("pop3-maildir"), *args, "Maildir"]
-    log = open(os.path.join(t.WORK, "server.log"), "ab")
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
-    t._procs.append(p)
-    if not t.wait_port(port):
-        print("Bail out! popkit did not start")
-        sys.exit(1)
+    port = t.serve(os.path.join(t.WORK, "users"), stage3_args=args)
     _servers[args] = port
     return port
 

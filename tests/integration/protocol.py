@@ -38,18 +38,9 @@ PRIVSEP = t.privsep_dir() if os.getuid() == 0 else None
 
 def serve(greeter_args, chain):
     """tcpserver -> pop3-greeter GREETER_ARGS test.example.org CHAIN."""
-    port = t.free_port()
     priv = [f"--privsep-dir={PRIVSEP}"] if PRIVSEP else []
-    cmd = ["tcpserver", "-R", "-H", "-l0", "127.0.0.1", str(port),
-           t.prog("pop3-greeter"), "--fail-delay=0", *priv, *greeter_args,
-           "test.example.org", *chain]
-    log = open(os.path.join(t.WORK, "server.log"), "ab")
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
-    t._procs.append(p)
-    if not t.wait_port(port):
-        print("Bail out! server did not start")
-        sys.exit(1)
-    return port
+    return t.serve(None, ["--fail-delay=0", *priv, *greeter_args],
+                   chain=chain)
 
 
 port = serve(["--login-delay=900,USER", "--expire=30,USER"],
