@@ -31,7 +31,7 @@
 
 enum { GA_CONTINUE, GA_DONE, GA_QUIT };
 
-struct ga {
+struct auth_session {
     const struct greeter_conf *conf;
     const struct greeter_state *st;
     struct io_in in;
@@ -45,20 +45,20 @@ struct ga {
     char dec[SASL_LINE_MAX];       /* a decoded SASL response */
 };
 
-typedef int (*ga_handler)(struct ga *g, char *arg);
+typedef int (*ga_handler)(struct auth_session *g, char *arg);
 
-static void ga_reply(struct ga *g, const char *s)
+static void ga_reply(struct auth_session *g, const char *s)
 {
     io_puts(&g->out, s);
     io_puts(&g->out, "\r\n");
 }
 
-static int ga_login_allowed(const struct ga *g)
+static int ga_login_allowed(const struct auth_session *g)
 {
     return greeter_login_allowed(g->conf, g->st);
 }
 
-static int ga_stls_offered(const struct ga *g)
+static int ga_stls_offered(const struct auth_session *g)
 {
     return g->conf->tls_cert && !g->st->tls_active;
 }
@@ -80,7 +80,7 @@ void greeter_capa(struct io_out *out, const struct greeter_conf *conf,
 }
 
 /* Fill the request: kind, login\0password\0. */
-static int ga_request(struct ga *g, char kind, const char *login,
+static int ga_request(struct auth_session *g, char kind, const char *login,
                       const char *password)
 {
     size_t l = strlen(login) + 1, p = strlen(password) + 1;
@@ -95,7 +95,7 @@ static int ga_request(struct ga *g, char kind, const char *login,
     return GA_DONE;
 }
 
-static int ga_refuse_cleartext(struct ga *g)
+static int ga_refuse_cleartext(struct auth_session *g)
 {
     char verb[16];
     if (ga_login_allowed(g))
@@ -107,7 +107,7 @@ static int ga_refuse_cleartext(struct ga *g)
     return 1;
 }
 
-static int cmd_capa(struct ga *g, char *arg)
+static int cmd_capa(struct auth_session *g, char *arg)
 {
     greeter_capa(&g->out, g->conf, g->st);
     return GA_CONTINUE;
@@ -116,25 +116,25 @@ static int cmd_capa(struct ga *g, char *arg)
 /* RFC 6856: UTF8 in the AUTHORIZATION state.  Nothing to switch: user
  * names and passwords go to stage 2 as the client sent them (valid
  * UTF-8 names, USER and SASL alike) and messages are served as stored. */
-static int cmd_utf8(struct ga *g, char *arg)
+static int cmd_utf8(struct auth_session *g, char *arg)
 {
     ga_reply(g, arg ? "-ERR UTF8 takes no argument" : "+OK UTF-8 enabled");
     return GA_CONTINUE;
 }
 
-static int cmd_noop(struct ga *g, char *arg)
+static int cmd_noop(struct auth_session *g, char *arg)
 {
     ga_reply(g, "+OK");
     return GA_CONTINUE;
 }
 
-static int cmd_quit(struct ga *g, char *arg)
+static int cmd_quit(struct auth_session *g, char *arg)
 {
     io_printf(&g->out, "+OK %s closing connection\r\n", g->conf->hostname);
     return GA_QUIT;
 }
 
-static int cmd_user(struct ga *g, char *arg)
+static int cmd_user(struct auth_session *g, char *arg)
 {
     if (ga_refuse_cleartext(g))
         return GA_CONTINUE;
@@ -149,7 +149,7 @@ static int cmd_user(struct ga *g, char *arg)
     return GA_CONTINUE;
 }
 
-static int cmd_pass(struct ga *g, char *arg)
+static int cmd_pass(struct auth_session *g, char *arg)
 {
     if (ga_refuse_cleartext(g))
         return GA_CONTINUE;
@@ -166,7 +166,7 @@ static int cmd_pass(struct ga *g, char *arg)
 }
 
 /* RFC 1939 §7: APOP name digest, the digest 32 hex digits. */
-static int cmd_apop(struct ga *g, char *arg)
+static int cmd_apop(struct auth_session *g, char *arg)
 {
     char *sp = arg ? strrchr(arg, ' ') : NULL;
     if (!g->conf->apop || !g->st->timestamp[0]) {
@@ -198,7 +198,7 @@ static int cmd_apop(struct ga *g, char *arg)
     return ga_request(g, GREETER_REQ_APOP, arg, digest);
 }
 
-static int cmd_stls(struct ga *g, char *arg)
+static int cmd_stls(struct auth_session *g, char *arg)
 {
     if (!ga_stls_offered(g)) {
         ga_reply(g, g->st->tls_active ? "-ERR TLS already active"
@@ -222,7 +222,7 @@ static int cmd_stls(struct ga *g, char *arg)
 /* Send a SASL challenge and read the client's response into g->dec.
  * Returns SASL_OK (length in *len), a SASL_ error, or -100 when the
  * connection is gone. */
-static int ga_sasl_exchange(struct ga *g, const char *challenge, size_t *len)
+static int ga_sasl_exchange(struct auth_session *g, const char *challenge, size_t *len)
 {
     io_printf(&g->out, "+ %s\r\n", challenge);
     if (io_flush(&g->out) != IO_OK)
@@ -236,7 +236,7 @@ static int ga_sasl_exchange(struct ga *g, const char *challenge, size_t *len)
 }
 
 /* Answer a failed SASL step; -100 ends the session. */
-static int ga_sasl_fail(struct ga *g, int err)
+static int ga_sasl_fail(struct auth_session *g, int err)
 {
     if (err == -100)
         return GA_QUIT;
@@ -249,7 +249,7 @@ static int ga_sasl_fail(struct ga *g, int err)
 
 /* The end of a SASL exchange: hand finished credentials to the root part,
  * or answer the failure; the credentials are wiped either way. */
-static int ga_sasl_done(struct ga *g, int r, char kind, struct sasl_creds *c)
+static int ga_sasl_done(struct auth_session *g, int r, char kind, struct sasl_creds *c)
 {
     r = r == SASL_OK ? ga_request(g, kind, c->login, c->password)
                      : ga_sasl_fail(g, r);
@@ -257,7 +257,7 @@ static int ga_sasl_done(struct ga *g, int r, char kind, struct sasl_creds *c)
     return r;
 }
 
-static int ga_auth_plain(struct ga *g, char *ir)
+static int ga_auth_plain(struct auth_session *g, char *ir)
 {
     size_t len = 0;
     int r;
@@ -273,7 +273,7 @@ static int ga_auth_plain(struct ga *g, char *ir)
     return ga_sasl_done(g, r, GREETER_REQ_PLAIN, &c);
 }
 
-static int ga_auth_login(struct ga *g, char *ir)
+static int ga_auth_login(struct auth_session *g, char *ir)
 {
     struct sasl_creds c;
     size_t len = 0;
@@ -294,7 +294,7 @@ static int ga_auth_login(struct ga *g, char *ir)
 }
 
 /* RFC 5034: AUTH [mechanism [initial-response]]. */
-static int cmd_auth(struct ga *g, char *arg)
+static int cmd_auth(struct auth_session *g, char *arg)
 {
     if (!arg) {
         if (ga_login_allowed(g))
@@ -337,7 +337,7 @@ static const struct {
 
 /* Check a command line and split it into verb and argument.  Returns
  * the handler, or NULL after answering -ERR. */
-static ga_handler ga_parse(struct ga *g, size_t len, char **arg)
+static ga_handler ga_parse(struct auth_session *g, size_t len, char **arg)
 {
     char *line = g->line;
     if (memchr(line, '\0', len)) {
@@ -367,7 +367,7 @@ static ga_handler ga_parse(struct ga *g, size_t len, char **arg)
 /* Read a command line: RFC 2449 §4's 255 octets with CRLF, refused as
  * soon as it passes them, except AUTH, whose initial response may make
  * it as long as a SASL response (RFC 5034 §4). */
-static ssize_t ga_getline(struct ga *g)
+static ssize_t ga_getline(struct auth_session *g)
 {
     ssize_t n = io_getline(&g->in, g->line, POP3_CMD_MAX);
     if (n == IO_TOOLONG && strncasecmp(g->line, "AUTH ", 5) == 0)
@@ -377,7 +377,7 @@ static ssize_t ga_getline(struct ga *g)
 
 /* Read and answer commands until a request is ready (1) or the session
  * ends (0). */
-static int ga_loop(struct ga *g)
+static int ga_loop(struct auth_session *g)
 {
     for (;;) {
         if (io_flush(&g->out) != IO_OK)
@@ -420,7 +420,7 @@ static int ga_loop(struct ga *g)
 void greeter_parse(const struct greeter_conf *conf,
                    const struct greeter_state *st, int reqfd)
 {
-    static struct ga g;   /* large buffers: not on the stack */
+    static struct auth_session g;   /* large buffers: not on the stack */
     g.conf = conf;
     g.st = st;
     io_in_init(&g.in, 0, POP3_PRELOGIN_TIMEOUT, 1);

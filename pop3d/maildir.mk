@@ -9,8 +9,8 @@ lib_libpopkit_a_SOURCES += \
 	lib/pop3caps.c lib/pop3caps.h
 
 sbin_PROGRAMS += pop3d/pop3-maildir
-pop3d_pop3_maildir_SOURCES = pop3d/pop3-maildir.c pop3d/maildir_cmds.c \
-	pop3d/maildir_session.h
+pop3d_pop3_maildir_SOURCES = pop3d/pop3-maildir.c pop3d/trans_cmds.c \
+	pop3d/trans.h
 # Only the core library: no OpenSSL, no PAM, no libcrypt.
 if POPKIT_MUSL
 pop3d_pop3_maildir_CFLAGS = $(AM_CFLAGS) $(MUSL_CFLAGS)

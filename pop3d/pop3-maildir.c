@@ -5,7 +5,7 @@
  * Exec'd by stage 2 after a successful login, as the mail user, with the
  * client on fds 0 and 1 and the cwd at $HOME.  It answers the login
  * command itself (+OK, or -ERR [IN-USE] / [SYS/TEMP] / [SYS/PERM]), then
- * serves the TRANSACTION and UPDATE states (maildir_cmds.c).  Once it has
+ * serves the TRANSACTION and UPDATE states (trans_cmds.c).  Once it has
  * spoken it exits 0, so a non-zero exit always means stage 2 failed.
  */
 #include <errno.h>
@@ -24,7 +24,7 @@
 #include "io.h"
 #include "log.h"
 #include "maildir.h"
-#include "maildir_session.h"
+#include "trans.h"
 #include "params.h"
 #include "usage.h"
 #include "util.h"
@@ -60,7 +60,7 @@ static void print_usage(FILE *f)
 }
 
 /* Static: the I/O buffers in it cost memory only where touched. */
-static struct session sess;
+static struct trans_session sess;
 
 /* --uidl-from: whose UIDLs to serve, and from which file. */
 static enum uidlmap_source uidl_from = UIDLMAP_OFF;
@@ -86,7 +86,7 @@ static void log_ids(void)
 }
 
 /* Answer the login with an error, log why, and end (exit 0: spoken). */
-static void refuse(struct session *s, const char *answer, const char *why)
+static void refuse(struct trans_session *s, const char *answer, const char *why)
 {
     io_puts(&s->out, answer);
     io_flush(&s->out);
@@ -101,7 +101,7 @@ static void refuse(struct session *s, const char *answer, const char *why)
  * unable to tell its own partial append from foreign data: refuse until
  * maildir2mbox, which alone knows the mbox and its locks, finishes it.
  * Nothing in the Maildir is touched. */
-static void refuse_if_journal(struct session *s, const char *path)
+static void refuse_if_journal(struct trans_session *s, const char *path)
 {
     char buf[PATH_MAX + 128], mbox[256] = "$MAIL", why[PATH_MAX + 512];
     int fd = openat(s->md.dirfd, MAILDIR2MBOX_JOURNAL,
@@ -125,7 +125,7 @@ static void refuse_if_journal(struct session *s, const char *path)
               "finish first\r\n", why);
 }
 
-static void open_maildrop(struct session *s, const char *path)
+static void open_maildrop(struct trans_session *s, const char *path)
 {
     char why[256];
     if (getuid() == 0 || geteuid() == 0)
@@ -159,7 +159,7 @@ static void open_maildrop(struct session *s, const char *path)
 
 /* The renames from new/ to cur/ that failed, one line a reason with its
  * count (a full disk refuses hundreds: not one line each). */
-static void log_move_errors(const struct session *s)
+static void log_move_errors(const struct trans_session *s)
 {
     for (size_t k = 0; k < MAILDIR_MOVE_ERRORS && s->md.move_err[k].n; k++)
         log_error("cannot move %u messages from new/ to cur/: %s",
@@ -167,7 +167,7 @@ static void log_move_errors(const struct session *s)
 }
 
 /* After a session whose renames a helper did: what really moved. */
-static void log_moves_done(struct session *s)
+static void log_moves_done(struct trans_session *s)
 {
     maildir_moves_wait(&s->md);
     log_move_errors(s);
@@ -176,7 +176,7 @@ static void log_moves_done(struct session *s)
 
 /* --uidl-from: the old server's UIDLs for the messages its file lists
  * (a bad file is logged by uidlmap_load and costs nothing but them). */
-static void load_uidls(struct session *s, enum uidlmap_source src,
+static void load_uidls(struct trans_session *s, enum uidlmap_source src,
                        const char *file)
 {
     /* user= and rip= come with every line (log.h's keys). */
@@ -195,7 +195,7 @@ static void linger(void)
     io_linger(0, 1, MAILDIR_LINGER_SECONDS, MAILDIR_LINGER_BYTES);
 }
 
-static void serve(struct session *s)
+static void serve(struct trans_session *s)
 {
     char line[POP3_CMD_MAX + 1];
     for (;;) {
@@ -225,7 +225,7 @@ static void serve(struct session *s)
             io_puts(&s->out, "-ERR NUL in command\r\n");
             continue;
         }
-        if (maildir_cmd_run(s, line) == CMD_END) {
+        if (trans_cmd_run(s, line) == CMD_END) {
             int flushed = io_flush(&s->out) == IO_OK;
             /* Off the QUIT answer's path: a client reconnecting meanwhile
              * waits for the lock (MAILDIR_LOCK_WAIT_MS), then finds the
@@ -242,7 +242,7 @@ static void serve(struct session *s)
 }
 
 /* One command-line option into the session; -1: a usage error. */
-static int set_option(struct session *s, int opt, const char *arg,
+static int set_option(struct trans_session *s, int opt, const char *arg,
                       int *timeout)
 {
     uint32_t t;
@@ -273,7 +273,7 @@ int main(int argc, char **argv)
     log_init("pop3-maildir");
     usage_std(argc, argv, "pop3-maildir", print_usage);
     int timeout = POP3_IDLE_TIMEOUT, opt;
-    struct session *s = &sess;
+    struct trans_session *s = &sess;
     opterr = 0;
     /* A misuse is logged, never written to fd 2 when that is syslog's. */
     while ((opt = getopt_long(argc, argv, "+:t:", long_opts, NULL)) != -1) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * maildir_cmds.c -- pop3-maildir's command table: the TRANSACTION state
+ * trans_cmds.c -- pop3-maildir's command table: the TRANSACTION state
  * of RFC 1939 and the UPDATE state QUIT enters.  Each handler answers
  * exactly one response (single- or multi-line) into the session's output.
  */
@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "maildir_session.h"
+#include "trans.h"
 #include "msgfmt.h"
 #include "params.h"
 #include "pop3caps.h"
@@ -23,7 +23,7 @@
 
 /* The message a number argument names: its index, or -1 after the -ERR
  * has been written (not a number, out of range, or deleted). */
-static long msg_arg(struct session *s, const char *arg)
+static long msg_arg(struct trans_session *s, const char *arg)
 {
     uint32_t n;
     if (parse_u32(arg, &n) < 0 || n == 0 || n > s->md.count) {
@@ -53,14 +53,14 @@ static int parse_lines(const char *s, uint64_t *out)
     return 0;
 }
 
-static int cmd_stat(struct session *s, int argc, char **argv)
+static int cmd_stat(struct trans_session *s, int argc, char **argv)
 {
     io_printf(&s->out, "+OK %zu %llu\r\n", s->live_count,
               (unsigned long long)s->live_size);
     return CMD_GO_ON;
 }
 
-static void list_line(struct session *s, size_t i, int uidl, int single)
+static void list_line(struct trans_session *s, size_t i, int uidl, int single)
 {
     const char *prefix = single ? "+OK " : "";
     if (uidl) {
@@ -74,7 +74,7 @@ static void list_line(struct session *s, size_t i, int uidl, int single)
     }
 }
 
-static int list_or_uidl(struct session *s, int argc, char **argv, int uidl)
+static int list_or_uidl(struct trans_session *s, int argc, char **argv, int uidl)
 {
     if (argc == 2) {
         long i = msg_arg(s, argv[1]);
@@ -94,17 +94,17 @@ static int list_or_uidl(struct session *s, int argc, char **argv, int uidl)
     return CMD_GO_ON;
 }
 
-static int cmd_list(struct session *s, int argc, char **argv)
+static int cmd_list(struct trans_session *s, int argc, char **argv)
 {
     return list_or_uidl(s, argc, argv, 0);
 }
 
-static int cmd_uidl(struct session *s, int argc, char **argv)
+static int cmd_uidl(struct trans_session *s, int argc, char **argv)
 {
     return list_or_uidl(s, argc, argv, 1);
 }
 
-static int alloc_buffers(struct session *s)
+static int alloc_buffers(struct trans_session *s)
 {
     /* Large allocations come from mmap: only the pages a message really
      * fills count against the session's memory. */
@@ -163,7 +163,7 @@ static ssize_t msgfile_read(struct msgfile *m, char *buf)
  * costs no copy and its answer line, body and terminator leave in one
  * write(2), shared with other pipelined answers.  Bigger ones go out
  * directly from wbuf. */
-static int send_chunk(struct session *s, struct msgfmt *f, const char *in,
+static int send_chunk(struct trans_session *s, struct msgfmt *f, const char *in,
                       size_t len, uint64_t *sent)
 {
     size_t need = 2 * len + MSGFMT_OUT_MIN;
@@ -197,7 +197,7 @@ static int send_chunk(struct session *s, struct msgfmt *f, const char *in,
  * sets.  A bit a message, allocated on the first RETR: a session that
  * only lists costs nothing.  Out of memory, the flag is not set (the
  * message was sent; nothing is lost). */
-static void mark_retrieved(struct session *s, size_t i)
+static void mark_retrieved(struct trans_session *s, size_t i)
 {
     if (s->no_seen)
         return;
@@ -207,7 +207,7 @@ static void mark_retrieved(struct session *s, size_t i)
         s->retrieved[i / 8] |= (unsigned char)(1u << (i % 8));
 }
 
-static int was_retrieved(const struct session *s, size_t i)
+static int was_retrieved(const struct trans_session *s, size_t i)
 {
     return s->retrieved && (s->retrieved[i / 8] & (1u << (i % 8)));
 }
@@ -217,7 +217,7 @@ static int was_retrieved(const struct session *s, size_t i)
  * on the same Maildir shows it read.  A rename that fails leaves the
  * message as it was (nothing lost): one log line with the count and the
  * first reason.  Returns the messages marked. */
-static unsigned mark_seen(struct session *s)
+static unsigned mark_seen(struct trans_session *s)
 {
     unsigned marked = 0, failed = 0;
     int first_err = 0;
@@ -239,7 +239,7 @@ static unsigned mark_seen(struct session *s)
 /* RETR (top == 0) or TOP: the message in wire form.  A failure after
  * "+OK" cannot be told to the client: the session ends (nothing is
  * deleted), so a client never takes a truncated message for whole. */
-static int send_msg(struct session *s, size_t i, int top, uint64_t lines)
+static int send_msg(struct trans_session *s, size_t i, int top, uint64_t lines)
 {
     if (alloc_buffers(s) < 0) {
         io_puts(&s->out, "-ERR [SYS/TEMP] out of memory\r\n");
@@ -302,13 +302,13 @@ static int send_msg(struct session *s, size_t i, int top, uint64_t lines)
     return CMD_GO_ON;
 }
 
-static int cmd_retr(struct session *s, int argc, char **argv)
+static int cmd_retr(struct trans_session *s, int argc, char **argv)
 {
     long i = msg_arg(s, argv[1]);
     return i < 0 ? CMD_GO_ON : send_msg(s, (size_t)i, 0, 0);
 }
 
-static int cmd_top(struct session *s, int argc, char **argv)
+static int cmd_top(struct trans_session *s, int argc, char **argv)
 {
     uint64_t lines;
     long i = msg_arg(s, argv[1]);
@@ -321,7 +321,7 @@ static int cmd_top(struct session *s, int argc, char **argv)
     return send_msg(s, (size_t)i, 1, lines);
 }
 
-static int cmd_dele(struct session *s, int argc, char **argv)
+static int cmd_dele(struct trans_session *s, int argc, char **argv)
 {
     long i = msg_arg(s, argv[1]);
     if (i < 0)
@@ -333,7 +333,7 @@ static int cmd_dele(struct session *s, int argc, char **argv)
     return CMD_GO_ON;
 }
 
-static int cmd_rset(struct session *s, int argc, char **argv)
+static int cmd_rset(struct trans_session *s, int argc, char **argv)
 {
     for (size_t i = 0; i < s->md.count; i++)
         s->md.msg[i].flags &= (uint8_t)~MAILDIR_F_DELETED;
@@ -349,13 +349,13 @@ static int cmd_rset(struct session *s, int argc, char **argv)
     return CMD_GO_ON;
 }
 
-static int cmd_noop(struct session *s, int argc, char **argv)
+static int cmd_noop(struct trans_session *s, int argc, char **argv)
 {
     io_puts(&s->out, "+OK\r\n");
     return CMD_GO_ON;
 }
 
-static int cmd_last(struct session *s, int argc, char **argv)
+static int cmd_last(struct trans_session *s, int argc, char **argv)
 {
     io_printf(&s->out, "+OK %u\r\n", s->last);
     return CMD_GO_ON;
@@ -363,7 +363,7 @@ static int cmd_last(struct session *s, int argc, char **argv)
 
 /* RFC 2449 §5: what the TRANSACTION state offers, so not USER, SASL or
  * STLS; the administrator's LOGIN-DELAY and EXPIRE for this user. */
-static int cmd_capa(struct session *s, int argc, char **argv)
+static int cmd_capa(struct trans_session *s, int argc, char **argv)
 {
     char buf[POP3CAPS_MAX];
     size_t n = pop3caps_format(buf, sizeof buf, 0, &s->caps);
@@ -374,7 +374,7 @@ static int cmd_capa(struct session *s, int argc, char **argv)
 /* RFC 6856 has UTF8 in the AUTHORIZATION state; a client that sends it
  * after login (AUTH first, say) loses nothing by a +OK: popkit has no
  * ASCII-only mode to leave, and serves messages as stored. */
-static int cmd_utf8(struct session *s, int argc, char **argv)
+static int cmd_utf8(struct trans_session *s, int argc, char **argv)
 {
     io_puts(&s->out, "+OK UTF-8 enabled\r\n");
     return CMD_GO_ON;
@@ -382,7 +382,7 @@ static int cmd_utf8(struct session *s, int argc, char **argv)
 
 /* UPDATE state: remove what was marked, set the seen flags, make it
  * durable, say how it went. */
-static int cmd_quit(struct session *s, int argc, char **argv)
+static int cmd_quit(struct trans_session *s, int argc, char **argv)
 {
     unsigned failed = 0;
     /* Removing needs the names the renames give: wait for them only then
@@ -423,7 +423,7 @@ static int cmd_quit(struct session *s, int argc, char **argv)
     return CMD_END;
 }
 
-static int cmd_wrong_state(struct session *s, int argc, char **argv)
+static int cmd_wrong_state(struct trans_session *s, int argc, char **argv)
 {
     io_puts(&s->out, "-ERR already logged in\r\n");
     return CMD_GO_ON;
@@ -431,7 +431,7 @@ static int cmd_wrong_state(struct session *s, int argc, char **argv)
 
 struct cmd {
     const char *verb;
-    int (*run)(struct session *s, int argc, char **argv);
+    int (*run)(struct trans_session *s, int argc, char **argv);
     int min_args, max_args;   /* arguments after the verb */
 };
 
@@ -464,7 +464,7 @@ static const struct cmd cmds[] = {
 
 #define MAX_WORDS 4
 
-int maildir_cmd_run(struct session *s, char *line)
+int trans_cmd_run(struct trans_session *s, char *line)
 {
     char *argv[MAX_WORDS];
     int argc = 0;

@@ -1,11 +1,18 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * maildir_session.h -- pop3-maildir's session state, shared by the
- * program (pop3-maildir.c: start-up, the command loop, logging) and its
- * command table (maildir_cmds.c: one cmd_<verb> a POP3 command).
+ * trans.h -- pop3-maildir's TRANSACTION state (RFC 1939 section 5): the
+ * session, shared by the program (pop3-maildir.c: start-up, the command
+ * loop, the UPDATE state and logging) and its command table
+ * (trans_cmds.c: one cmd_<verb> a POP3 command), as popa3d pairs
+ * pop_trans.c with pop_auth.c.  The AUTHORIZATION state is the greeter's
+ * (greeter_auth.c).
+ *
+ * Messages are 0-based everywhere inside (md.msgs[i], bit i of
+ * retrieved); they are numbered from 1 only on the wire, where a
+ * command's argument is parsed and where a reply is written.
  */
-#ifndef POPKIT_MAILDIR_SESSION_H
-#define POPKIT_MAILDIR_SESSION_H
+#ifndef POPKIT_TRANS_H
+#define POPKIT_TRANS_H
 
 #include <stdint.h>
 
@@ -20,7 +27,7 @@ struct tally {
     uint64_t bytes;
 };
 
-struct session {
+struct trans_session {
     struct maildir md;
     struct uidlmap um;      /* UIDLs of the server before (--uidl-from) */
     struct io_in in;
@@ -42,6 +49,6 @@ struct session {
 enum { CMD_GO_ON = 0, CMD_END = 1 };
 
 /* Run one command line (no NUL in it, at most POP3_CMD_MAX octets). */
-int maildir_cmd_run(struct session *s, char *line);
+int trans_cmd_run(struct trans_session *s, char *line);
 
 #endif
