@@ -25,8 +25,15 @@ lib_libpopkit_musl_a_SOURCES = \
 	lib/acctfile.c lib/slurp.c lib/privdrop.c \
 	lib/base64.c lib/sasl.c lib/cpw_spawn.c lib/tls_spawn.c \
 	lib/maildir.c lib/maildir_cache.c lib/maildir_name.c \
-	lib/msgfmt.c lib/pop3caps.c
+	lib/msgfmt.c lib/pop3caps.c lib/pop3cmd.c
 endif
+
+# lib/pop3cmd: the command dispatcher of both POP3 states (the greeter's
+# and pop3-maildir's), so in both builds (its musl line is above).
+lib_libpopkit_a_SOURCES += lib/pop3cmd.c lib/pop3cmd.h
+check_PROGRAMS += tests/unit/test_pop3cmd
+tests_unit_test_pop3cmd_LDADD = lib/libpopkit.a
+TESTS += tests/unit/test_pop3cmd
 
 # lib/uidlmap: the UIDLs the POP3 server before popkit left in the Maildir
 # (pop3-maildir --uidl-from), for pop3-maildir and so in both builds.

@@ -17,6 +17,9 @@
 #define POP3_CMD_MAX 255
 /* RFC 2449 §4: each argument at most 40 octets. */
 #define POP3_ARG_MAX 40
+/* The most split arguments one command line may carry (lib/pop3cmd.h):
+ * POP3's commands take two at most (TOP); a line with more is refused. */
+#define POP3CMD_ARGS_MAX 4
 /* RFC 2449 §4: a response line at most 512 octets including CRLF. */
 #define POP3_RESP_MAX 512
 /* RFC 5034 §4: a SASL response may be longer than a command line; PLAIN
