@@ -3,13 +3,14 @@
  * greeter_auth.c -- the AUTHORIZATION state (RFC 1939 §4), in the
  * unprivileged parser child (see greeter.h).
  *
- * One handler a verb, found in a table.  A handler returns GA_CONTINUE to
- * read the next command or GA_DONE once the request for the root part is
- * filled in (credentials or STLS).  Everything read from the client is
- * bounded: command lines by POP3_CMD_MAX (AUTH and SASL responses by
- * SASL_LINE_MAX), each refused as soon as it passes its limit (lib/io.h),
- * the number of commands by POP3_PRELOGIN_MAX_COMMANDS, each wait by
- * POP3_PRELOGIN_TIMEOUT.
+ * One handler a verb, found in a table by lib/pop3cmd, which checks
+ * every line by the same rules as the TRANSACTION state.  A handler
+ * returns GA_CONTINUE to read the next command or GA_DONE once the
+ * request for the root part is filled in (credentials or STLS).
+ * Everything read from the client is bounded: command lines by
+ * POP3_CMD_MAX (AUTH and SASL responses by SASL_LINE_MAX), each refused
+ * as soon as it passes its limit (lib/io.h), the number of commands by
+ * POP3_PRELOGIN_MAX_COMMANDS, each wait by POP3_PRELOGIN_TIMEOUT.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -26,6 +27,7 @@
 #include "log.h"
 #include "params.h"
 #include "pop3caps.h"
+#include "pop3cmd.h"
 #include "sasl.h"
 #include "util.h"
 
@@ -44,8 +46,6 @@ struct auth_session {
     char line[SASL_LINE_MAX + 1];  /* the current command or response */
     char dec[SASL_LINE_MAX];       /* a decoded SASL response */
 };
-
-typedef int (*ga_handler)(struct auth_session *g, char *arg);
 
 static void ga_reply(struct auth_session *g, const char *s)
 {
@@ -100,15 +100,18 @@ static int ga_refuse_cleartext(struct auth_session *g)
     char verb[16];
     if (ga_login_allowed(g))
         return 0;
-    /* g->line holds the verb alone now (ga_parse split it off). */
+    /* g->line holds the verb alone now, after any leading spaces
+     * (pop3cmd_run cut it off). */
+    const char *sent = g->line + strspn(g->line, " ");
     log_info("login refused: reason=cleartext-before-STLS command=%s",
-             log_safe(verb, sizeof verb, g->line, strlen(g->line)));
+             log_safe(verb, sizeof verb, sent, strlen(sent)));
     ga_reply(g, "-ERR [AUTH] login only after STLS");
     return 1;
 }
 
-static int cmd_capa(struct auth_session *g, char *arg)
+static int cmd_capa(void *ctx, int argc, char **argv)
 {
+    struct auth_session *g = ctx;
     greeter_capa(&g->out, g->conf, g->st);
     return GA_CONTINUE;
 }
@@ -116,26 +119,31 @@ static int cmd_capa(struct auth_session *g, char *arg)
 /* RFC 6856: UTF8 in the AUTHORIZATION state.  Nothing to switch: user
  * names and passwords go to stage 2 as the client sent them (valid
  * UTF-8 names, USER and SASL alike) and messages are served as stored. */
-static int cmd_utf8(struct auth_session *g, char *arg)
+static int cmd_utf8(void *ctx, int argc, char **argv)
 {
-    ga_reply(g, arg ? "-ERR UTF8 takes no argument" : "+OK UTF-8 enabled");
+    struct auth_session *g = ctx;
+    ga_reply(g, "+OK UTF-8 enabled");
     return GA_CONTINUE;
 }
 
-static int cmd_noop(struct auth_session *g, char *arg)
+static int cmd_noop(void *ctx, int argc, char **argv)
 {
+    struct auth_session *g = ctx;
     ga_reply(g, "+OK");
     return GA_CONTINUE;
 }
 
-static int cmd_quit(struct auth_session *g, char *arg)
+static int cmd_quit(void *ctx, int argc, char **argv)
 {
+    struct auth_session *g = ctx;
     io_printf(&g->out, "+OK %s closing connection\r\n", g->conf->hostname);
     return GA_QUIT;
 }
 
-static int cmd_user(struct auth_session *g, char *arg)
+static int cmd_user(void *ctx, int argc, char **argv)
 {
+    struct auth_session *g = ctx;
+    char *arg = argv[1];
     if (ga_refuse_cleartext(g))
         return GA_CONTINUE;
     g->have_user = 0;
@@ -149,8 +157,10 @@ static int cmd_user(struct auth_session *g, char *arg)
     return GA_CONTINUE;
 }
 
-static int cmd_pass(struct auth_session *g, char *arg)
+static int cmd_pass(void *ctx, int argc, char **argv)
 {
+    struct auth_session *g = ctx;
+    char *arg = argv[1];
     if (ga_refuse_cleartext(g))
         return GA_CONTINUE;
     if (!g->have_user) {
@@ -166,8 +176,10 @@ static int cmd_pass(struct auth_session *g, char *arg)
 }
 
 /* RFC 1939 §7: APOP name digest, the digest 32 hex digits. */
-static int cmd_apop(struct auth_session *g, char *arg)
+static int cmd_apop(void *ctx, int argc, char **argv)
 {
+    struct auth_session *g = ctx;
+    char *arg = argv[1];
     char *sp = arg ? strrchr(arg, ' ') : NULL;
     if (!g->conf->apop || !g->st->timestamp[0]) {
         ga_reply(g, "-ERR APOP not available");
@@ -198,15 +210,12 @@ static int cmd_apop(struct auth_session *g, char *arg)
     return ga_request(g, GREETER_REQ_APOP, arg, digest);
 }
 
-static int cmd_stls(struct auth_session *g, char *arg)
+static int cmd_stls(void *ctx, int argc, char **argv)
 {
+    struct auth_session *g = ctx;
     if (!ga_stls_offered(g)) {
         ga_reply(g, g->st->tls_active ? "-ERR TLS already active"
                                       : "-ERR STLS not available");
-        return GA_CONTINUE;
-    }
-    if (arg) {
-        ga_reply(g, "-ERR STLS takes no argument");
         return GA_CONTINUE;
     }
     /* Whatever came with STLS was sent in the clear and must never run
@@ -294,8 +303,10 @@ static int ga_auth_login(struct auth_session *g, char *ir)
 }
 
 /* RFC 5034: AUTH [mechanism [initial-response]]. */
-static int cmd_auth(struct auth_session *g, char *arg)
+static int cmd_auth(void *ctx, int argc, char **argv)
 {
+    struct auth_session *g = ctx;
+    char *arg = argv[1];
     if (!arg) {
         if (ga_login_allowed(g))
             io_puts(&g->out, "+OK methods supported:\r\nPLAIN\r\nLOGIN\r\n"
@@ -320,49 +331,26 @@ static int cmd_auth(struct auth_session *g, char *arg)
     }
 }
 
-static const struct {
-    const char *verb;
-    ga_handler handler;
-} ga_commands[] = {
-    { "USER", cmd_user },
-    { "PASS", cmd_pass },
-    { "APOP", cmd_apop },
-    { "AUTH", cmd_auth },
-    { "CAPA", cmd_capa },
-    { "STLS", cmd_stls },
-    { "UTF8", cmd_utf8 },
-    { "NOOP", cmd_noop },
-    { "QUIT", cmd_quit },
+/* The AUTHORIZATION state's commands (lib/pop3cmd.h checks each line
+ * first).  USER, PASS, APOP and AUTH take the rest of the line: a name
+ * or password may hold spaces and run past RFC 2449's 40 octets, and
+ * AUTH's initial response is as long as a SASL response (RFC 5034 §4).
+ * They take it optionally: each handler answers its own missing
+ * argument, after the refusal of a login in the clear. */
+static const struct pop3cmd ga_cmds[] = {
+    { "USER", cmd_user, 0, 1, POP3CMD_REST },
+    { "PASS", cmd_pass, 0, 1, POP3CMD_REST },
+    { "APOP", cmd_apop, 0, 1, POP3CMD_REST },
+    { "AUTH", cmd_auth, 0, 1, POP3CMD_REST },
+    { "CAPA", cmd_capa, 0, 0, 0 },
+    { "STLS", cmd_stls, 0, 0, 0 },
+    { "UTF8", cmd_utf8, 0, 0, 0 },
+    { "NOOP", cmd_noop, 0, 0, 0 },
+    { "QUIT", cmd_quit, 0, 0, 0 },
 };
 
-/* Check a command line and split it into verb and argument.  Returns
- * the handler, or NULL after answering -ERR. */
-static ga_handler ga_parse(struct auth_session *g, size_t len, char **arg)
-{
-    char *line = g->line;
-    if (memchr(line, '\0', len)) {
-        ga_reply(g, "-ERR NUL in command");
-        return NULL;
-    }
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)line[i];
-        if (c < 0x20 || c == 0x7f) {
-            ga_reply(g, "-ERR control character in command");
-            return NULL;
-        }
-    }
-    char *sp = strchr(line, ' ');
-    *arg = NULL;
-    if (sp) {
-        *sp = '\0';
-        *arg = sp + 1;
-    }
-    for (size_t i = 0; i < sizeof ga_commands / sizeof ga_commands[0]; i++)
-        if (strcasecmp(line, ga_commands[i].verb) == 0)
-            return ga_commands[i].handler;
-    ga_reply(g, "-ERR unknown command or not before login");
-    return NULL;
-}
+static const struct pop3cmd_table ga_table =
+    POP3CMD_TABLE(ga_cmds, POP3_ARG_MAX);
 
 /* Read a command line: RFC 2449 §4's 255 octets with CRLF, refused as
  * soon as it passes them, except AUTH, whose initial response may make
@@ -393,7 +381,7 @@ static int ga_loop(struct auth_session *g)
             /* Answered at once; the rest is dropped as it comes (io.h).
              * It may have held a password. */
             wipe(g->line, sizeof g->line);
-            ga_reply(g, "-ERR line too long");
+            io_puts(&g->out, pop3cmd_reply(POP3CMD_LINE_TOO_LONG));
             continue;
         }
         if (n == IO_TIMEOUT) {
@@ -404,9 +392,11 @@ static int ga_loop(struct auth_session *g)
         }
         if (n < 0)
             return 0;
-        char *arg;
-        ga_handler h = ga_parse(g, (size_t)n, &arg);
-        int r = h ? h(g, arg) : GA_CONTINUE;
+        int r = GA_CONTINUE;
+        enum pop3cmd_result refused = pop3cmd_run(&ga_table, g, g->line,
+                                                  (size_t)n, &r);
+        if (refused != POP3CMD_RAN)
+            io_puts(&g->out, pop3cmd_reply(refused));
         wipe(g->line, sizeof g->line);
         if (r == GA_QUIT) {
             io_flush(&g->out);

@@ -26,6 +26,7 @@
 #include "maildir.h"
 #include "trans.h"
 #include "params.h"
+#include "pop3cmd.h"
 #include "usage.h"
 #include "util.h"
 
@@ -209,7 +210,7 @@ static void serve(struct trans_session *s)
         if (n == IO_TOOLONG) {
             /* Answered at once; the rest of the line is dropped as it
              * comes (io.h), then the session goes on. */
-            io_puts(&s->out, "-ERR line too long\r\n");
+            io_puts(&s->out, pop3cmd_reply(POP3CMD_LINE_TOO_LONG));
             continue;
         }
         if (n == IO_TIMEOUT) {
@@ -221,11 +222,7 @@ static void serve(struct trans_session *s)
             s->reason = "disconnected";
             return;
         }
-        if (memchr(line, '\0', (size_t)n)) {
-            io_puts(&s->out, "-ERR NUL in command\r\n");
-            continue;
-        }
-        if (trans_cmd_run(s, line) == CMD_END) {
+        if (trans_cmd_run(s, line, (size_t)n) == CMD_END) {
             int flushed = io_flush(&s->out) == IO_OK;
             /* Off the QUIT answer's path: a client reconnecting meanwhile
              * waits for the lock (MAILDIR_LOCK_WAIT_MS), then finds the

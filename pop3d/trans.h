@@ -48,7 +48,8 @@ struct trans_session {
 
 enum { CMD_GO_ON = 0, CMD_END = 1 };
 
-/* Run one command line (no NUL in it, at most POP3_CMD_MAX octets). */
-int trans_cmd_run(struct trans_session *s, char *line);
+/* Run one command line (len octets, at most POP3_CMD_MAX, NUL after
+ * it), or answer why it is refused (lib/pop3cmd.h). */
+int trans_cmd_run(struct trans_session *s, char *line, size_t len);
 
 #endif

@@ -16,6 +16,7 @@
 #include "msgfmt.h"
 #include "params.h"
 #include "pop3caps.h"
+#include "pop3cmd.h"
 #include "util.h"
 
 #define ERR_NO_MSG "-ERR no such message\r\n"
@@ -53,8 +54,9 @@ static int parse_lines(const char *s, uint64_t *out)
     return 0;
 }
 
-static int cmd_stat(struct trans_session *s, int argc, char **argv)
+static int cmd_stat(void *ctx, int argc, char **argv)
 {
+    struct trans_session *s = ctx;
     io_printf(&s->out, "+OK %zu %llu\r\n", s->live_count,
               (unsigned long long)s->live_size);
     return CMD_GO_ON;
@@ -94,13 +96,15 @@ static int list_or_uidl(struct trans_session *s, int argc, char **argv, int uidl
     return CMD_GO_ON;
 }
 
-static int cmd_list(struct trans_session *s, int argc, char **argv)
+static int cmd_list(void *ctx, int argc, char **argv)
 {
+    struct trans_session *s = ctx;
     return list_or_uidl(s, argc, argv, 0);
 }
 
-static int cmd_uidl(struct trans_session *s, int argc, char **argv)
+static int cmd_uidl(void *ctx, int argc, char **argv)
 {
+    struct trans_session *s = ctx;
     return list_or_uidl(s, argc, argv, 1);
 }
 
@@ -302,14 +306,16 @@ static int send_msg(struct trans_session *s, size_t i, int top, uint64_t lines)
     return CMD_GO_ON;
 }
 
-static int cmd_retr(struct trans_session *s, int argc, char **argv)
+static int cmd_retr(void *ctx, int argc, char **argv)
 {
+    struct trans_session *s = ctx;
     long i = msg_arg(s, argv[1]);
     return i < 0 ? CMD_GO_ON : send_msg(s, (size_t)i, 0, 0);
 }
 
-static int cmd_top(struct trans_session *s, int argc, char **argv)
+static int cmd_top(void *ctx, int argc, char **argv)
 {
+    struct trans_session *s = ctx;
     uint64_t lines;
     long i = msg_arg(s, argv[1]);
     if (i < 0)
@@ -321,8 +327,9 @@ static int cmd_top(struct trans_session *s, int argc, char **argv)
     return send_msg(s, (size_t)i, 1, lines);
 }
 
-static int cmd_dele(struct trans_session *s, int argc, char **argv)
+static int cmd_dele(void *ctx, int argc, char **argv)
 {
+    struct trans_session *s = ctx;
     long i = msg_arg(s, argv[1]);
     if (i < 0)
         return CMD_GO_ON;
@@ -333,8 +340,9 @@ static int cmd_dele(struct trans_session *s, int argc, char **argv)
     return CMD_GO_ON;
 }
 
-static int cmd_rset(struct trans_session *s, int argc, char **argv)
+static int cmd_rset(void *ctx, int argc, char **argv)
 {
+    struct trans_session *s = ctx;
     for (size_t i = 0; i < s->md.count; i++)
         s->md.msg[i].flags &= (uint8_t)~MAILDIR_F_DELETED;
     s->live_count = s->md.count;
@@ -349,22 +357,25 @@ static int cmd_rset(struct trans_session *s, int argc, char **argv)
     return CMD_GO_ON;
 }
 
-static int cmd_noop(struct trans_session *s, int argc, char **argv)
+static int cmd_noop(void *ctx, int argc, char **argv)
 {
+    struct trans_session *s = ctx;
     io_puts(&s->out, "+OK\r\n");
     return CMD_GO_ON;
 }
 
-static int cmd_last(struct trans_session *s, int argc, char **argv)
+static int cmd_last(void *ctx, int argc, char **argv)
 {
+    struct trans_session *s = ctx;
     io_printf(&s->out, "+OK %u\r\n", s->last);
     return CMD_GO_ON;
 }
 
 /* RFC 2449 §5: what the TRANSACTION state offers, so not USER, SASL or
  * STLS; the administrator's LOGIN-DELAY and EXPIRE for this user. */
-static int cmd_capa(struct trans_session *s, int argc, char **argv)
+static int cmd_capa(void *ctx, int argc, char **argv)
 {
+    struct trans_session *s = ctx;
     char buf[POP3CAPS_MAX];
     size_t n = pop3caps_format(buf, sizeof buf, 0, &s->caps);
     io_put(&s->out, buf, n);
@@ -374,16 +385,18 @@ static int cmd_capa(struct trans_session *s, int argc, char **argv)
 /* RFC 6856 has UTF8 in the AUTHORIZATION state; a client that sends it
  * after login (AUTH first, say) loses nothing by a +OK: popkit has no
  * ASCII-only mode to leave, and serves messages as stored. */
-static int cmd_utf8(struct trans_session *s, int argc, char **argv)
+static int cmd_utf8(void *ctx, int argc, char **argv)
 {
+    struct trans_session *s = ctx;
     io_puts(&s->out, "+OK UTF-8 enabled\r\n");
     return CMD_GO_ON;
 }
 
 /* UPDATE state: remove what was marked, set the seen flags, make it
  * durable, say how it went. */
-static int cmd_quit(struct trans_session *s, int argc, char **argv)
+static int cmd_quit(void *ctx, int argc, char **argv)
 {
+    struct trans_session *s = ctx;
     unsigned failed = 0;
     /* Removing needs the names the renames give: wait for them only then
      * (a session that deleted nothing answers at once, see below). */
@@ -423,73 +436,50 @@ static int cmd_quit(struct trans_session *s, int argc, char **argv)
     return CMD_END;
 }
 
-static int cmd_wrong_state(struct trans_session *s, int argc, char **argv)
+static int cmd_wrong_state(void *ctx, int argc, char **argv)
 {
+    struct trans_session *s = ctx;
     io_puts(&s->out, "-ERR already logged in\r\n");
     return CMD_GO_ON;
 }
-
-struct cmd {
-    const char *verb;
-    int (*run)(struct trans_session *s, int argc, char **argv);
-    int min_args, max_args;   /* arguments after the verb */
-};
 
 /* Every command may run while the first session's renames from new/ to
  * cur/ are still under way (maildir_moves_wait in maildir.h): each reads
  * counts, sizes and names, opens a message by either of its names, or
  * marks entries in memory.  QUIT waits for the renames before it
  * removes files, or after its answer when it removes none (the unlock
- * waits for them). */
-static const struct cmd cmds[] = {
-    { "STAT", cmd_stat, 0, 0 },
-    { "LIST", cmd_list, 0, 1 },
-    { "UIDL", cmd_uidl, 0, 1 },
-    { "RETR", cmd_retr, 1, 1 },
-    { "TOP", cmd_top, 2, 2 },
-    { "DELE", cmd_dele, 1, 1 },
-    { "RSET", cmd_rset, 0, 0 },
-    { "NOOP", cmd_noop, 0, 0 },
-    { "QUIT", cmd_quit, 0, 0 },
-    { "CAPA", cmd_capa, 0, 0 },
-    { "LAST", cmd_last, 0, 0 },
-    { "UTF8", cmd_utf8, 0, 0 },
-    /* AUTHORIZATION-state commands a confused client may repeat. */
-    { "USER", cmd_wrong_state, 0, 9 },
-    { "PASS", cmd_wrong_state, 0, 9 },
-    { "APOP", cmd_wrong_state, 0, 9 },
-    { "AUTH", cmd_wrong_state, 0, 9 },
-    { "STLS", cmd_wrong_state, 0, 9 },
+ * waits for them).  Each line is checked first by lib/pop3cmd, by the
+ * same rules as before login. */
+static const struct pop3cmd cmds[] = {
+    { "STAT", cmd_stat, 0, 0, 0 },
+    { "LIST", cmd_list, 0, 1, 0 },
+    { "UIDL", cmd_uidl, 0, 1, 0 },
+    { "RETR", cmd_retr, 1, 1, 0 },
+    { "TOP", cmd_top, 2, 2, 0 },
+    { "DELE", cmd_dele, 1, 1, 0 },
+    { "RSET", cmd_rset, 0, 0, 0 },
+    { "NOOP", cmd_noop, 0, 0, 0 },
+    { "QUIT", cmd_quit, 0, 0, 0 },
+    { "CAPA", cmd_capa, 0, 0, 0 },
+    { "LAST", cmd_last, 0, 0, 0 },
+    { "UTF8", cmd_utf8, 0, 0, 0 },
+    /* AUTHORIZATION-state commands a confused client may repeat, with
+     * whatever it sends after them, as before login. */
+    { "USER", cmd_wrong_state, 0, 1, POP3CMD_REST },
+    { "PASS", cmd_wrong_state, 0, 1, POP3CMD_REST },
+    { "APOP", cmd_wrong_state, 0, 1, POP3CMD_REST },
+    { "AUTH", cmd_wrong_state, 0, 1, POP3CMD_REST },
+    { "STLS", cmd_wrong_state, 0, 1, POP3CMD_REST },
 };
 
-#define MAX_WORDS 4
+static const struct pop3cmd_table trans_table =
+    POP3CMD_TABLE(cmds, POP3_ARG_MAX);
 
-int trans_cmd_run(struct trans_session *s, char *line)
+int trans_cmd_run(struct trans_session *s, char *line, size_t len)
 {
-    char *argv[MAX_WORDS];
-    int argc = 0;
-    char *save = NULL;
-    for (char *w = strtok_r(line, " ", &save); w;
-         w = strtok_r(NULL, " ", &save)) {
-        if (argc == MAX_WORDS || strlen(w) > POP3_ARG_MAX) {
-            io_puts(&s->out, "-ERR bad arguments\r\n");
-            return CMD_GO_ON;
-        }
-        argv[argc++] = w;
-    }
-    if (argc == 0) {
-        io_puts(&s->out, "-ERR empty command\r\n");
-        return CMD_GO_ON;
-    }
-    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
-        if (strcasecmp(argv[0], cmds[i].verb) != 0)
-            continue;
-        if (argc - 1 < cmds[i].min_args || argc - 1 > cmds[i].max_args) {
-            io_puts(&s->out, "-ERR wrong number of arguments\r\n");
-            return CMD_GO_ON;
-        }
-        return cmds[i].run(s, argc, argv);
-    }
-    io_puts(&s->out, "-ERR unknown command\r\n");
-    return CMD_GO_ON;
+    int r = CMD_GO_ON;
+    enum pop3cmd_result refused = pop3cmd_run(&trans_table, s, line, len, &r);
+    if (refused != POP3CMD_RAN)
+        io_puts(&s->out, pop3cmd_reply(refused));
+    return r;
 }

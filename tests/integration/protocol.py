@@ -12,7 +12,10 @@ pop3-maildir), over real sockets:
 - UTF8 answers +OK before and after login; UTF-8 passwords work through
   USER/PASS, AUTH PLAIN and AUTH LOGIN, and a UTF-8 user name reaches
   stage 2 byte for byte; messages are served as stored;
-- --login-delay and --expire values are checked (exit 2).
+- --login-delay and --expire values are checked (exit 2);
+- one dispatcher (lib/pop3cmd): a bad line (a control character, an
+  over-long argument, NUL, an unknown verb, a wrong argument count) gets
+  the same answer before login and after it.
 """
 import base64
 import os
@@ -235,6 +238,43 @@ time.sleep(0.3)
 t.eq(len(box.files()), 2, "... and nothing was deleted (no UPDATE state)")
 t.ok("reason=idle-timeout" in t.server_log(), "logged as an idle timeout",
      t.server_log()[-800:])
+
+# --- one dispatcher: the same bad line, the same answer in both states ---
+BAD_LINES = {
+    b"NOOP\tx": "TAB",
+    b"NO\x01OP": "a control character in the verb",
+    b"NOOP \x7f": "DEL",
+    b"NOOP \x1b[2J": "an escape sequence",
+    b"NOOP " + b"x" * 41: "a 41-octet argument (RFC 2449: 40)",
+    b"NO\x00OP": "NUL",
+    b"XYZZY": "an unknown verb",
+    b"NOOP now": "an argument NOOP does not take",
+    b"": "an empty line",
+}
+
+
+def answers(c):
+    got = {}
+    for line in BAD_LINES:
+        got[line] = c.cmd(line)
+        t.eq(c.cmd("NOOP"), b"+OK", "the session goes on after " + BAD_LINES[line])
+    return got
+
+
+c = Raw()
+before = answers(c)
+t.ok(c.login().startswith(b"+OK maildrop"), "login after the bad lines")
+after = answers(c)
+c.cmd("QUIT")
+c.close()
+for line, what in BAD_LINES.items():
+    t.ok(before[line].startswith(b"-ERR"), f"{what} before login: -ERR",
+         before[line])
+    t.eq(after[line], before[line], f"{what}: the same answer after login")
+t.eq(before[b"NOOP\tx"], b"-ERR control character in command",
+     "a control character is refused as such")
+t.eq(before[b"NOOP " + b"x" * 41], b"-ERR argument too long",
+     "an over-long argument is refused as such")
 
 # --- a UTF-8 user name reaches stage 2 byte for byte ---
 fake_log = os.path.join(t.WORK, "fake2.log")
