@@ -49,3 +49,15 @@ EXTRA_DIST += tests/integration/uidl_migrate.py
 # maildir2mbox killed at each fault point, then a POP3 session, then again.
 TESTS += tests/integration/m2m_pop3.py
 EXTRA_DIST += tests/integration/m2m_pop3.py
+
+# lib/mdquota: Maildir++ quota (maildirsize), for pop3-maildir's removals
+# at QUIT and vuser quota now, the delivery agent and LMTP server next.
+lib_libpopkit_a_SOURCES += lib/mdquota.c lib/mdquota.h
+if POPKIT_MUSL
+lib_libpopkit_musl_a_SOURCES += lib/mdquota.c
+endif
+check_PROGRAMS += tests/unit/test_mdquota
+tests_unit_test_mdquota_LDADD = lib/libpopkit.a
+TESTS += tests/unit/test_mdquota
+TESTS += tests/integration/quota.py
+EXTRA_DIST += tests/integration/quota.py

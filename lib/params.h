@@ -290,6 +290,28 @@
 #define MAILDIR_LINGER_SECONDS 2
 #define MAILDIR_LINGER_BYTES 65536
 
+/* ---- Maildir++ quota (lib/mdquota.h) ---- */
+
+/* The Maildir++ specification's bound on maildirsize: a longer file has
+ * grown from many appended lines and is rewritten from a scan (Courier,
+ * Dovecot and Exim all use 5120).  It is also all that is ever read. */
+#define MDQUOTA_FILE_MAX 5120
+/* The specification's 15 minutes: sums that say "over quota" from a file
+ * older than this are recalculated before mail is refused. */
+#define MDQUOTA_STALE_SECONDS (15 * 60)
+/* Longest line believed in maildirsize: two signed 19-digit numbers and
+ * Courier's padding, or the definition "NS,MC" with 19 digits each, fit
+ * with room to spare; a longer line makes the file corrupt. */
+#define MDQUOTA_LINE_MAX 64
+/* Largest number believed in maildirsize (10^18 octets is an exabyte):
+ * beyond it the file is corrupt, and sums of the at most 5120/4 lines
+ * stay far from int64 overflow. */
+#define MDQUOTA_VALUE_MAX 1000000000000000000LL
+/* Scans a recalculation makes while directories change under it, the
+ * last result being written whatever happens: a busy Maildir must not
+ * hold a delivery in an endless rescan. */
+#define MDQUOTA_RECALC_TRIES 3
+
 /* ---- UIDLs another server left (lib/uidlmap.h, pop3-maildir --uidl-from) ---- */
 
 /* Largest dovecot-uidlist or courierpop3dsizelist read: about 60 bytes a
