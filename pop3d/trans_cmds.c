@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mdquota.h"
 #include "trans.h"
 #include "msgfmt.h"
 #include "params.h"
@@ -398,6 +399,7 @@ static int cmd_quit(void *ctx, int argc, char **argv)
 {
     struct trans_session *s = ctx;
     unsigned failed = 0;
+    struct mdquota_removed quota = { 0 };   /* for maildirsize, if any */
     /* Removing needs the names the renames give: wait for them only then
      * (a session that deleted nothing answers at once, see below). */
     if (s->live_count < s->md.count)
@@ -405,7 +407,7 @@ static int cmd_quit(void *ctx, int argc, char **argv)
     for (size_t i = 0; i < s->md.count; i++) {
         if (!(s->md.msg[i].flags & MAILDIR_F_DELETED))
             continue;
-        if (maildir_msg_unlink(&s->md, i) < 0) {
+        if (mdquota_msg_unlink(&s->md, i, &quota) < 0) {
             log_error("cannot remove %s: %s", maildir_msg_name(&s->md, i),
                       strerror(errno));
             failed++;
@@ -414,6 +416,8 @@ static int cmd_quit(void *ctx, int argc, char **argv)
         s->del.n++;
         s->del.bytes += s->md.msg[i].wire_size;
     }
+    if (mdquota_removed_commit(s->md.dirfd, &quota) < 0)
+        log_error("cannot update %s: %s", MDQUOTA_NAME, strerror(errno));
     unsigned seen = s->retrieved ? mark_seen(s) : 0;
     if ((s->del.n > 0 || seen > 0) && maildir_sync(&s->md) < 0) {
         log_error("cannot sync the maildrop: %s", strerror(errno));
