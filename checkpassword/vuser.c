@@ -22,7 +22,9 @@
 
 #include "acctfile.h"
 #include "log.h"
+#include "mdquota.h"
 #include "params.h"
+#include "privdrop.h"
 #include "pwcheck.h"
 #include "usage.h"
 #include "userdb.h"
@@ -42,6 +44,7 @@ static void usage(FILE *out)
         "       vuser [-f FILE] apop ADDRESS\n"
         "       vuser [-f FILE] del ADDRESS\n"
         "       vuser [-f FILE] list\n"
+        "       vuser [-f FILE] quota ADDRESS [SIZE[,COUNT]|none]\n"
         "  Manage the virtual POP3 users in FILE (default %s).\n"
         "  Passwords and APOP secrets are read from standard input, or\n"
         "  asked for twice without echo on a terminal.\n", DEFAULT_USERS);
@@ -478,6 +481,97 @@ static int cmd_list(char **av)
     return fflush(stdout) ? 1 : 0;
 }
 
+/* ---- quota: the user's maildirsize (lib/mdquota.h) ---- */
+
+/* Open address's HOME/Maildir as its owner: root becomes the owner for
+ * good first, so a maildirsize made here is the owner's, as the mail.
+ * The fd, or -1 after saying why. */
+static int open_user_maildir(const char *address)
+{
+    struct userdb db;
+    struct userdb_entry e;
+    struct acctfile owner;
+    char path[USERDB_HOME_MAX + sizeof "/Maildir"];
+    const char *why = "";
+    if (load_entry(&db, address, &e))
+        return -1;
+    snprintf(path, sizeof path, "%s/Maildir", e.home);
+    int found = acctfile_find(ACCTFILE_PASSWD, ACCTFILE_GROUP, e.owner, &owner);
+    if (found != 1)
+        log_error("%s: owner %s is not a local account", address, e.owner);
+    userdb_entry_free(&e);
+    userdb_close(&db);
+    if (found != 1)
+        return -1;
+    int rc = geteuid() == 0 && privdrop_become_list(owner.uid, owner.gid,
+                                                    owner.groups,
+                                                    owner.ngroups, &why);
+    acctfile_free(&owner);
+    if (rc) {
+        log_error("cannot become the owner: %s: %s", why, strerror(errno));
+        return -1;
+    }
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        log_error("cannot open %s: %s", path, strerror(errno));
+    return fd;
+}
+
+/* One line: address, the definition and the usage, or "none". */
+static int print_quota(const char *address, const struct mdquota *q)
+{
+    char def[MDQUOTA_LINE_MAX];
+    if (!q->defined)
+        printf("%s\tnone\n", address);
+    else {
+        mdquota_format_def(&q->def, def);
+        printf("%s\t%s\t%llu octets\t%llu messages\n", address, def,
+               (unsigned long long)q->bytes, (unsigned long long)q->count);
+    }
+    return fflush(stdout) ? 1 : 0;
+}
+
+static int cmd_quota_show(char **av)
+{
+    struct mdquota q;
+    if (check_address(av[0]))
+        return 1;
+    int fd = open_user_maildir(av[0]);
+    if (fd < 0)
+        return 1;
+    int r = mdquota_load(fd, &q);
+    close(fd);
+    if (r < 0) {
+        log_error("cannot read %s: %s", MDQUOTA_NAME, strerror(errno));
+        return 1;
+    }
+    return print_quota(av[0], &q);
+}
+
+static int cmd_quota_set(char **av)
+{
+    struct mdquota_def d;
+    struct mdquota q = { 0 };
+    int none = strcmp(av[1], "none") == 0;
+    if (check_address(av[0]))
+        return 1;
+    if (!none && mdquota_parse_arg(av[1], &d)) {
+        log_error("bad quota '%s': want SIZE or SIZE,COUNT (octets, messages;"
+                  " 0 for no limit), or none", av[1]);
+        return 1;
+    }
+    int fd = open_user_maildir(av[0]);
+    if (fd < 0)
+        return 1;
+    int r = none ? mdquota_unset(fd) : mdquota_set(fd, &d, &q);
+    close(fd);
+    if (r < 0) {
+        log_error("cannot write %s: %s", MDQUOTA_NAME, strerror(errno));
+        return 1;
+    }
+    return print_quota(av[0], &q);
+}
+
 static const struct {
     const char *name;
     int nargs;
@@ -485,6 +579,7 @@ static const struct {
 } commands[] = {
     {"add", 3, cmd_add},   {"passwd", 1, cmd_passwd}, {"apop", 1, cmd_apop},
     {"del", 1, cmd_del},   {"list", 0, cmd_list},
+    {"quota", 1, cmd_quota_show}, {"quota", 2, cmd_quota_set},
 };
 
 int main(int argc, char **argv)
