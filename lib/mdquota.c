@@ -153,20 +153,25 @@ static void add_capped(uint64_t *sum, uint64_t v)
                                                   : *sum + v;
 }
 
-/* One message's octets: ",S=" in its name, else its file's size.
- * 0, or -1 when it is not a regular file (or vanished). */
-static int entry_size(int dfd, const struct dirent *de, uint64_t *size)
+/* A message's octets: ",S=" in its name, else its file's size.  0, or
+ * -1 when it is not a regular file (or vanished). */
+static int file_octets(int dfd, const char *name, uint64_t *size)
 {
     struct stat st;
-    if (de->d_type != DT_UNKNOWN && de->d_type != DT_REG)
-        return -1;
-    if (maildir_name_field(de->d_name, 'S', size) == 0)
+    if (maildir_name_field(name, 'S', size) == 0)
         return 0;
-    if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0
+    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0
         || !S_ISREG(st.st_mode))
         return -1;
     *size = (uint64_t)st.st_size;
     return 0;
+}
+
+static int entry_size(int dfd, const struct dirent *de, uint64_t *size)
+{
+    if (de->d_type != DT_UNKNOWN && de->d_type != DT_REG)
+        return -1;
+    return file_octets(dfd, de->d_name, size);
 }
 
 /* Add the messages in parent/sub (cur or new) to t; with read_it 0 only
@@ -553,6 +558,22 @@ int mdquota_msg_unlink(struct maildir *md, size_t i, struct mdquota_removed *r)
         return -1;
     r->bytes += size;
     r->count++;
+    return 0;
+}
+
+int mdquota_unlink_at(int topfd, int dfd, const char *name,
+                      struct mdquota_removed *r)
+{
+    uint64_t size = 0;
+    if (r->state == 0)
+        r->state = has_file(topfd) ? 1 : 2;
+    int sized = r->state == 1 && file_octets(dfd, name, &size) == 0;
+    if (unlinkat(dfd, name, 0) < 0)
+        return -1;
+    if (sized) {
+        r->bytes += size;
+        r->count++;
+    }
     return 0;
 }
 

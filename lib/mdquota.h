@@ -135,6 +135,13 @@ struct mdquota_removed {
  * the file, not when it was already gone.  Without a maildirsize it is
  * maildir_msg_unlink() and no more.  0 or -1, as maildir_msg_unlink(). */
 int mdquota_msg_unlink(struct maildir *md, size_t i, struct mdquota_removed *r);
+/* The same for a file named name in the directory dfd, for a program
+ * that keeps its own names (maildir2mbox): unlinkat(2), counting the
+ * file into *r when it removed it and topfd, the Maildir, has a
+ * maildirsize.  0, or -1 with errno as unlinkat (ENOENT: nothing was
+ * there, nothing counted). */
+int mdquota_unlink_at(int topfd, int dfd, const char *name,
+                      struct mdquota_removed *r);
 /* Append the one line for what *r counted (nothing when it counted
  * none or there is no maildirsize).  0, or -1 on error. */
 int mdquota_removed_commit(int dirfd, const struct mdquota_removed *r);

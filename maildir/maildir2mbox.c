@@ -34,6 +34,7 @@
 #include "log.h"
 #include "maildir.h"
 #include "mbox.h"
+#include "mdquota.h"
 #include "params.h"
 #include "usage.h"
 #include "util.h"
@@ -373,28 +374,35 @@ static void journal_remove(struct ctx *c)
 /* A message renamed since it was copied (a reader on the Maildir moved
  * it to cur/ or changed its flags) keeps its base, the name up to the
  * first ':'.  Remove it under its new name.  0, or -1 (errno). */
-static int unlink_renamed(struct ctx *c, const char *rel)
+static int unlink_renamed(struct ctx *c, const char *rel,
+                          struct mdquota_removed *quota)
 {
     char found[NAME_MAX + 1];
     if (maildir_find_unique(c->md.curfd, rel + 4, found) < 0)
         return errno == ENOENT ? 0 : -1;
-    return unlinkat(c->md.curfd, found, 0) < 0 && errno != ENOENT ? -1 : 0;
+    return mdquota_unlink_at(c->dirfd, c->md.curfd, found, quota) < 0
+           && errno != ENOENT ? -1 : 0;
 }
 
-/* Steps 4 and 5: the messages are safe in the mbox; remove them. */
+/* Steps 4 and 5: the messages are safe in the mbox; remove them, and
+ * say so in maildirsize when the Maildir has one (what a crash keeps
+ * from it, the next recalculation finds). */
 static void finish_commit(struct ctx *c, struct msg *m, size_t n)
 {
+    struct mdquota_removed quota = { 0 };
     for (size_t i = 0; i < n; i++) {
         if (m[i].skipped)
             continue;
-        int r = unlinkat(c->dirfd, m[i].rel, 0);
+        int r = mdquota_unlink_at(c->dirfd, c->dirfd, m[i].rel, &quota);
         if (r < 0 && errno == ENOENT)
-            r = unlink_renamed(c, m[i].rel);
+            r = unlink_renamed(c, m[i].rel, &quota);
         if (r < 0)
             log_die(EXIT_TEMP, "cannot remove %s/%s: %s (the next run finishes)",
                     c->maildir, m[i].rel, strerror(errno));
         mbox_fault_step();
     }
+    if (mdquota_removed_commit(c->dirfd, &quota) < 0)
+        log_warn("cannot update %s: %s", MDQUOTA_NAME, strerror(errno));
     sync_fd_or_die(c->md.newfd, "new/");
     sync_fd_or_die(c->md.curfd, "cur/");
     journal_remove(c);

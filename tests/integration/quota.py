@@ -167,4 +167,23 @@ wait_gone(bare, 1)
 t.eq(read(quota_file(bare)),
      b"5000S,10C\n%d 2\n-5000 -1\n" % (5000 + len(BODIES[2])),
      "DELE after vuser quota: the negative line follows the scan's")
+# ---- maildir2mbox removes mail too ----
+
+m2m = t.Mailbox("m2m@example.org", "secret", users=mb.users)
+fill(m2m)
+write_quota(m2m, b"100000S\n0 0\n")
+env = dict(os.environ, MAILDIR=m2m.maildir, MAIL=os.path.join(t.WORK, "m2m.mbox"))
+r = subprocess.run([t.prog("maildir2mbox")], env=env, capture_output=True,
+                   timeout=30)
+t.ok(r.returncode == 0 and m2m.files() == [], "maildir2mbox moved all three",
+     r.stderr)
+t.eq(read(quota_file(m2m)),
+     b"100000S\n0 0\n-%d -3\n" % (5000 + len(BODIES[1]) + len(BODIES[2])),
+     "... and appended one negative line for them")
+bare2 = t.Mailbox("m2m-bare@example.org", "secret", users=mb.users)
+fill(bare2)
+env["MAILDIR"] = bare2.maildir
+subprocess.run([t.prog("maildir2mbox")], env=env, capture_output=True, timeout=30)
+t.ok(bare2.files() == [] and not os.path.exists(quota_file(bare2)),
+     "maildir2mbox on a Maildir without maildirsize creates none")
 t.done()

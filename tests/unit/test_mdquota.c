@@ -6,6 +6,7 @@
  * what a scan counts (folders, Trash, names without ",S="), and the
  * removal accounting pop3-maildir uses at QUIT. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -554,6 +555,27 @@ static void test_removals(void)
     ok(mdquota_removed_commit(md.dirfd, &r) == 0 && !exists(MDQUOTA_NAME),
        "... and no maildirsize appears");
     maildir_close(&md);
+
+    /* By name, as maildir2mbox removes: counted only when removed. */
+    fill_maildir();
+    put_s(MDQUOTA_NAME, "1000000S\n1127 5\n");
+    memset(&r, 0, sizeof r);
+    ok(mdquota_unlink_at(dirfd_, dirfd_, "new/1700000001.M1P1.host,S=100", &r)
+       == 0, "unlink_at a ,S= message");
+    ok(mdquota_unlink_at(dirfd_, dirfd_, "cur/1700000003.M3P1.host:2,", &r)
+       == 0, "unlink_at a sizeless message");
+    errno = 0;
+    ok(mdquota_unlink_at(dirfd_, dirfd_, "cur/1700000003.M3P1.host:2,", &r) < 0
+       && errno == ENOENT, "unlink_at of a missing file: ENOENT");
+    ok(r.count == 2 && r.bytes == 107, "two counted, 107 octets");
+    mdquota_removed_commit(dirfd_, &r);
+    is_str(slurp_rel(MDQUOTA_NAME, NULL), "1000000S\n1127 5\n-107 -2\n",
+           "one line for both");
+    fill_maildir();
+    memset(&r, 0, sizeof r);
+    ok(mdquota_unlink_at(dirfd_, dirfd_, "new/1700000001.M1P1.host,S=100", &r)
+       == 0 && r.count == 0 && mdquota_removed_commit(dirfd_, &r) == 0
+       && !exists(MDQUOTA_NAME), "unlink_at without maildirsize counts nothing");
 
     /* Nothing removed: nothing written. */
     fill_maildir();
