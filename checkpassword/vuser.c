@@ -520,10 +520,10 @@ static int open_user_maildir(const char *address)
 /* One line: address, the definition and the usage, or "none". */
 static int print_quota(const char *address, const struct mdquota *q)
 {
-    char def[MDQUOTA_LINE_MAX];
     if (!q->defined)
         printf("%s\tnone\n", address);
     else {
+        char def[MDQUOTA_LINE_MAX];
         mdquota_format_def(&q->def, def);
         printf("%s\t%s\t%llu octets\t%llu messages\n", address, def,
                (unsigned long long)q->bytes, (unsigned long long)q->count);

@@ -351,7 +351,7 @@ static void test_size_trigger(void)
     size_t n = sized_file(buf, MDQUOTA_FILE_MAX);
     ok(load_text(buf, MDQUOTA_FILE_MAX, &q) == 0 && q.bytes == n
        && q.count == n, "exactly 5120 octets: the sums are read");
-    n = sized_file(buf, MDQUOTA_FILE_MAX + 1);
+    sized_file(buf, MDQUOTA_FILE_MAX + 1);
     ok(load_text(buf, MDQUOTA_FILE_MAX + 1, &q) == 1 && q.bytes == FILL_BYTES
        && q.count == FILL_COUNT, "5121 octets: recalculated");
     size_t len;
