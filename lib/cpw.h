@@ -12,7 +12,9 @@
  * 0 once it has answered the client, so the greeter treats 1 as a failed
  * login and 111, 2 or a signal as a temporary failure.
  *
- * The spawn side lives in cpw_spawn.c, the read side in cpw_read.c.
+ * The record is packed and split in cpw_record.c, for the greeter's two
+ * halves as for the two stages; the spawn side lives in cpw_spawn.c, the
+ * read side in cpw_read.c.
  */
 #ifndef POPKIT_CPW_H
 #define POPKIT_CPW_H
@@ -25,6 +27,23 @@
 #define CPW_BAD 1
 #define CPW_MISUSE 2
 #define CPW_TEMP 111
+
+/* The record login\0password\0timestamp\0 of the three strings into
+ * buf, which has room for cap bytes.  Returns its length, or -1 when it
+ * is longer than cap or than CPW_MAX; nothing is written then, so no part
+ * of a password is left in buf. */
+ssize_t cpw_pack(char *buf, size_t cap, const char *login,
+                 const char *password, const char *timestamp);
+
+/* Split the record rec[0..len) into its fields, which then point into
+ * rec; empty fields are fields.  The timestamp may be absent
+ * (login\0password\0, what some greeters send) and is "" then; bytes
+ * after the timestamp's NUL are not looked at.  Returns the bytes the
+ * fields take with their NULs (at most len), or -1 when len is over
+ * CPW_MAX or a field lacks its NUL; the out-pointers are untouched then.
+ * Nothing is copied: wiping rec wipes the password. */
+ssize_t cpw_unpack(const char *rec, size_t len, const char **login,
+                   const char **password, const char **timestamp);
 
 /* What stage 2 read from fd 3.  The fields point into buf.  The caller
  * wipes it with cpw_wipe() as soon as the check is done. */

@@ -17,29 +17,12 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
-#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "util.h"
 
 extern char **environ;
-
-/* Build login\0password\0timestamp\0 into buf; its length or -1. */
-static ssize_t cpw_payload(char *buf, const char *login,
-                           const char *password, const char *timestamp)
-{
-    const char *part[3] = { login, password, timestamp };
-    size_t len = 0;
-    for (int i = 0; i < 3; i++) {
-        size_t n = strlen(part[i]) + 1;
-        if (len + n > CPW_MAX)
-            return -1;
-        memcpy(buf + len, part[i], n);
-        len += n;
-    }
-    return (ssize_t)len;
-}
 
 /* A pipe whose ends are above CPW_FD and close-on-exec, so dup2 onto fd 3
  * in the child always makes a fresh, inheritable descriptor. */
@@ -119,7 +102,7 @@ int cpw_run(char *const argv[], const char *login, const char *password,
 {
     char buf[CPW_MAX];
     int fd[2];
-    ssize_t len = cpw_payload(buf, login, password, timestamp);
+    ssize_t len = cpw_pack(buf, sizeof buf, login, password, timestamp);
     if (len < 0) {
         wipe(buf, sizeof buf);
         errno = EINVAL;
@@ -164,7 +147,7 @@ int cpw_finish(struct cpw_child *ch, const char *login, const char *password,
                const char *timestamp)
 {
     char buf[CPW_MAX];
-    ssize_t len = cpw_payload(buf, login, password, timestamp);
+    ssize_t len = cpw_pack(buf, sizeof buf, login, password, timestamp);
     pid_t pid = ch->pid;
     int w = -1;
 

@@ -9,7 +9,7 @@ lib_libpopkit_a_SOURCES = \
 	lib/usage.c lib/usage.h \
 	lib/io.c lib/io.h \
 	lib/netenv.c lib/netenv.h \
-	lib/cpw.h \
+	lib/cpw.h lib/cpw_record.c \
 	lib/lfscan.h
 
 # The modules that pop3-greeter and pop3-maildir use, compiled once more
@@ -23,7 +23,7 @@ lib_libpopkit_musl_a_CFLAGS = $(AM_CFLAGS) $(MUSL_CFLAGS)
 lib_libpopkit_musl_a_SOURCES = \
 	lib/log.c lib/util.c lib/usage.c lib/io.c lib/netenv.c \
 	lib/acctfile.c lib/slurp.c lib/privdrop.c \
-	lib/base64.c lib/sasl.c lib/cpw_spawn.c lib/tls_spawn.c \
+	lib/base64.c lib/sasl.c lib/cpw_record.c lib/cpw_spawn.c lib/tls_spawn.c \
 	lib/maildir.c lib/maildir_cache.c lib/maildir_name.c \
 	lib/msgfmt.c lib/pop3caps.c lib/pop3cmd.c
 endif
@@ -34,6 +34,11 @@ lib_libpopkit_a_SOURCES += lib/pop3cmd.c lib/pop3cmd.h
 check_PROGRAMS += tests/unit/test_pop3cmd
 tests_unit_test_pop3cmd_LDADD = lib/libpopkit.a
 TESTS += tests/unit/test_pop3cmd
+
+# lib/cpw_record: the checkpassword record (cpw.h).
+check_PROGRAMS += tests/unit/test_cpw_record
+tests_unit_test_cpw_record_LDADD = lib/libpopkit.a
+TESTS += tests/unit/test_cpw_record
 
 # lib/uidlmap: the UIDLs the POP3 server before popkit left in the Maildir
 # (pop3-maildir --uidl-from), for pop3-maildir and so in both builds.

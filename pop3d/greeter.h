@@ -73,7 +73,8 @@ enum greeter_kind {
 struct greeter_req {
     char kind;
     unsigned char commands;   /* commands this parser answered */
-    /* login\0password\0 for the credential kinds. */
+    /* For the credential kinds the checkpassword record (cpw.h) with
+     * an empty timestamp: for APOP the root part puts in its own. */
     char payload[CPW_MAX];
 };
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "base64.h"
+#include "cpw.h"
 #include "greeter.h"
 #include "io.h"
 #include "log.h"
@@ -79,19 +80,19 @@ void greeter_capa(struct io_out *out, const struct greeter_conf *conf,
     io_put(out, buf, n);
 }
 
-/* Fill the request: kind, login\0password\0. */
+/* Fill the request: kind and the checkpassword record, its timestamp
+ * left empty for the root part, which alone vouches for its own. */
 static int ga_request(struct auth_session *g, char kind, const char *login,
                       const char *password)
 {
-    size_t l = strlen(login) + 1, p = strlen(password) + 1;
-    if (l + p + 1 > CPW_MAX) {   /* + the timestamp's NUL */
+    ssize_t n = cpw_pack(g->req.payload, sizeof g->req.payload, login,
+                         password, "");
+    if (n < 0) {
         ga_reply(g, "-ERR [AUTH] credentials too long");
         return GA_CONTINUE;
     }
     g->req.kind = kind;
-    memcpy(g->req.payload, login, l);
-    memcpy(g->req.payload + l, password, p);
-    g->req_len = l + p;
+    g->req_len = (size_t)n;
     return GA_DONE;
 }
 

@@ -378,25 +378,18 @@ static ssize_t parser_run(const struct greeter_conf *c,
     return n < 0 ? 0 : n;
 }
 
-/* Split a credential request into login and password, checking that it
- * is exactly login\0password\0.  0 or -1. */
-static int req_split(struct greeter_req *req, ssize_t n, const char **login,
-                     const char **password)
+/* Split a credential request: a whole checkpassword record with a login
+ * and no timestamp (the parser has none to give).  0 or -1. */
+static int req_split(const struct greeter_req *req, ssize_t n,
+                     const char **login, const char **password)
 {
-    size_t len = (size_t)n - offsetof(struct greeter_req, payload);
+    const char *ts;
     if ((size_t)n <= offsetof(struct greeter_req, payload))
         return -1;
-    char *p = req->payload;
-    char *nul = memchr(p, '\0', len);
-    if (!nul || nul == p)
+    size_t len = (size_t)n - offsetof(struct greeter_req, payload);
+    if (cpw_unpack(req->payload, len, login, password, &ts) != (ssize_t)len)
         return -1;
-    size_t rest = len - (size_t)(nul + 1 - p);
-    char *nul2 = memchr(nul + 1, '\0', rest);
-    if (!nul2 || nul2 != p + len - 1)
-        return -1;
-    *login = p;
-    *password = nul + 1;
-    return 0;
+    return **login && !*ts ? 0 : -1;
 }
 
 /* The method= of the log (one word: USER is USER/PASS, PLAIN and LOGIN
