@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "exitcode.h"
 #include "util.h"
 
 #define LINE_MAX_BYTES 512
@@ -41,7 +42,7 @@ static const char usage[] =
 static void die(const char *what)
 {
     fprintf(stderr, "popfloor: %s: %s\n", what, strerror(errno));
-    exit(111);
+    exit(EXIT_TEMP);
 }
 
 /* A whole answer made once. */
@@ -54,7 +55,7 @@ static void append(struct answer *a, size_t cap, const char *s, size_t n)
 {
     if (a->n + n > cap) {
         fprintf(stderr, "popfloor: answer too large\n");
-        exit(111);
+        exit(EXIT_TEMP);
     }
     memcpy(a->p + a->n, s, n);
     a->n += n;

@@ -31,6 +31,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "exitcode.h"
+
 /* Every loop is bounded by one of these. */
 #define MAX_CLIENTS 256
 #define MAX_SECONDS 3600
@@ -334,7 +336,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < opt.clients; i++)
         if (pthread_create(&th[i], NULL, client, NULL) != 0) {
             fprintf(stderr, "tlsload: cannot start client %d\n", i);
-            return 111;
+            return EXIT_TEMP;
         }
     for (int i = 0; i < opt.clients; i++)
         pthread_join(th[i], NULL);

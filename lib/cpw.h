@@ -22,11 +22,13 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "exitcode.h"
 #include "params.h"
 
-#define CPW_BAD 1
-#define CPW_MISUSE 2
-#define CPW_TEMP 111
+/* The exit codes of stage 2: the house convention (exitcode.h). */
+#define CPW_BAD EXIT_BAD_LOGIN
+#define CPW_MISUSE EXIT_MISUSE
+#define CPW_TEMP EXIT_TEMP
 
 /* The record login\0password\0timestamp\0 of the three strings into
  * buf, which has room for cap bytes.  Returns its length, or -1 when it

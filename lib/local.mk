@@ -3,7 +3,7 @@
 # NAME.c, tests/unit/test_NAME.c.  Keep one line a source, grouped by owner.
 noinst_LIBRARIES += lib/libpopkit.a
 lib_libpopkit_a_SOURCES = \
-	lib/params.h \
+	lib/params.h lib/exitcode.h \
 	lib/log.c lib/log.h \
 	lib/util.c lib/util.h \
 	lib/usage.c lib/usage.h \

@@ -35,6 +35,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "exitcode.h"
 #include "io.h"
 #include "log.h"
 #include "privdrop.h"
@@ -615,12 +616,12 @@ static int relay_run(struct tls_server *srv, SSL *ssl, int net, int plain,
      * system happen before the chroot. */
     if (!ssl || !SSL_set_fd(ssl, net)) {
         report(status, "ERR cannot create a TLS session\n");
-        return 111;
+        return EXIT_TEMP;
     }
     if (srv->confine && confine(srv, why, sizeof why) < 0) {
         log_error("tls: %s", why);
         report(status, "ERR %s\n", why);
-        return 111;
+        return EXIT_TEMP;
     }
     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     set_nonblock(net);

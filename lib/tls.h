@@ -14,7 +14,7 @@
  *         struct tls_config cfg = { .cert_file = ..., .key_file = ... };
  *         char err[TLS_ERR_MAX];
  *         struct tls_server *srv = tls_server_new(&cfg, err, sizeof err);
- *         if (!srv) log_die(111, "%s", err);
+ *         if (!srv) log_die(EXIT_TEMP, "%s", err);
  *     This reads the certificate chain and the key, checks they match,
  *     and, when running as root, looks up cfg.user and checks cfg.root.
  *

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "exitcode.h"
 #include "log.h"
 #include "util.h"
 
@@ -100,14 +101,14 @@ exec_relay(char *const argv[], int net, int plain, int status)
     if (n < 0 || p < 0 || v < 0 || dup2(n, 0) < 0 || dup2(p, 1) < 0
         || dup2(v, TLS_RELAY_VERDICT_FD) < 0) {
         log_error("cannot set up the TLS relay: %s", strerror(errno));
-        _exit(111);
+        _exit(EXIT_TEMP);
     }
     close(n);
     close(p);
     close(v);
     execv(argv[0], argv);
     log_error("cannot run %s: %s", argv[0], strerror(errno));
-    _exit(111);
+    _exit(EXIT_TEMP);
 }
 
 int tls_relay_launch(tls_relay_child child, void *arg, int netfd,
@@ -132,7 +133,7 @@ int tls_relay_launch(tls_relay_child child, void *arg, int netfd,
         close(sp[0]);
         close(st[0]);
         child(arg, netfd, sp[1], st[1]);
-        _exit(111);   /* a child that returns is a bug: fail closed */
+        _exit(EXIT_TEMP);   /* a child that returns is a bug: fail closed */
     }
     close(sp[1]);
     close(st[1]);

@@ -2,6 +2,7 @@
 #include "usage.h"
 
 #include "config.h"
+#include "exitcode.h"
 #include "log.h"
 
 #include <getopt.h>
@@ -42,7 +43,7 @@ void usage_misuse(const char *prog, usage_fn print, const char *fmt, ...)
      * client's socket (log.h), where the usage text below goes nowhere. */
     log_usage(line);
     print(stderr);
-    exit(2);
+    exit(EXIT_MISUSE);
 }
 
 static void __attribute__((noreturn))

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "exitcode.h"
 #include "log.h"
 #include "maildir.h"
 #include "mbox.h"
@@ -38,9 +39,6 @@
 #include "params.h"
 #include "usage.h"
 #include "util.h"
-
-#define EXIT_PERM 100
-#define EXIT_TEMP 111
 
 /* In the Maildir's top directory (params.h says why there); pop3-maildir
  * refuses to serve while it exists. */

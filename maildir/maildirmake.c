@@ -15,11 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "exitcode.h"
 #include "log.h"
 #include "usage.h"
-
-#define EXIT_PERM 100
-#define EXIT_TEMP 111
 
 static const char *const subdirs[] = { "tmp", "new", "cur" };
 

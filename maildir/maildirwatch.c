@@ -35,6 +35,7 @@
 
 #include <curses.h>
 
+#include "exitcode.h"
 #include "log.h"
 #include "params.h"
 #include "rfc2047.h"
@@ -174,7 +175,7 @@ static void read_header(struct entry *e)
     e->subject = header_field(buf, len, "Subject", value, sizeof value) == 0
                  ? decode_field(value) : strdup("(no subject)");
     if (!e->from || !e->subject)
-        log_die(111, "out of memory");
+        log_die(EXIT_TEMP, "out of memory");
 }
 
 /* Delivery time: the number the name starts with, else the mtime. */
@@ -234,7 +235,7 @@ static char **list_names(size_t *count)
     size_t n = 0, cap = 64;
     char **names = malloc(cap * sizeof *names);
     if (!d || !names)
-        log_die(111, "cannot read %s: %s", newdir, strerror(errno));
+        log_die(EXIT_TEMP, "cannot read %s: %s", newdir, strerror(errno));
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         if (de->d_name[0] == '.')
@@ -243,10 +244,10 @@ static char **list_names(size_t *count)
             cap *= 2;
             names = realloc(names, cap * sizeof *names);
             if (!names)
-                log_die(111, "out of memory");
+                log_die(EXIT_TEMP, "out of memory");
         }
         if (!(names[n++] = strdup(de->d_name)))
-            log_die(111, "out of memory");
+            log_die(EXIT_TEMP, "out of memory");
     }
     closedir(d);
     qsort(names, n, sizeof *names, cmp_name);
@@ -263,7 +264,7 @@ static int rescan(void)
     char **names = list_names(&n);
     struct entry **merged = malloc((n + 1) * sizeof *merged);
     if (!merged)
-        log_die(111, "out of memory");
+        log_die(EXIT_TEMP, "out of memory");
     int changed = 0;
     while (i < nents || j < n) {
         int c = i == nents ? 1 : j == n ? -1 : strcmp(byname[i]->name, names[j]);
@@ -276,7 +277,7 @@ static int rescan(void)
         } else {                           /* new mail */
             struct entry *e = calloc(1, sizeof *e);
             if (!e)
-                log_die(111, "out of memory");
+                log_die(EXIT_TEMP, "out of memory");
             e->name = names[j++];
             entry_time(e);
             read_header(e);
@@ -291,7 +292,7 @@ static int rescan(void)
     nents = k;
     bytime = malloc((k + 1) * sizeof *bytime);
     if (!bytime)
-        log_die(111, "out of memory");
+        log_die(EXIT_TEMP, "out of memory");
     memcpy(bytime, byname, k * sizeof *bytime);
     qsort(byname, k, sizeof *byname, cmp_entry_name);
     qsort(bytime, k, sizeof *bytime, cmp_entry_time);
@@ -551,22 +552,22 @@ int main(int argc, char **argv)
     } else if ((maildir = getenv("MAILDIR")) == NULL || !*maildir) {
         const char *home = getenv("HOME");
         if (!home || !*home)
-            log_die(100, "neither MAILDIR nor HOME is set");
+            log_die(EXIT_PERM, "neither MAILDIR nor HOME is set");
         size_t n = strlen(home) + sizeof "/Maildir/";
         own = malloc(n);
         if (!own)
-            log_die(111, "out of memory");
+            log_die(EXIT_TEMP, "out of memory");
         snprintf(own, n, "%s/Maildir/", home);
         maildir = own;
     }
     size_t n = strlen(maildir) + sizeof "/new";
     newdir = malloc(n);
     if (!newdir)
-        log_die(111, "out of memory");
+        log_die(EXIT_TEMP, "out of memory");
     snprintf(newdir, n, "%s/new", maildir);
     /* working in new/ keeps every open and stat short and relative */
     if (chdir(newdir) < 0)
-        log_die(errno == ENOENT || errno == EACCES || errno == ENOTDIR ? 100 : 111,
+        log_die(errno == ENOENT || errno == EACCES || errno == ENOTDIR ? EXIT_PERM : EXIT_TEMP,
                 "cannot open %s: %s", newdir, strerror(errno));
     charset = nl_langinfo(CODESET);
 
@@ -579,7 +580,7 @@ int main(int argc, char **argv)
     sigaction(SIGHUP, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     if (!initscr())
-        log_die(111, "cannot start the terminal");
+        log_die(EXIT_TEMP, "cannot start the terminal");
     cbreak();
     noecho();
     nonl();

@@ -43,6 +43,7 @@
 
 #include "acctfile.h"
 #include "cpw.h"
+#include "exitcode.h"
 #include "greeter.h"
 #include "io.h"
 #include "log.h"
@@ -97,7 +98,7 @@ static int privsep_by_name(const char *name, struct privsep_acct *a)
     struct acctfile e;
     int r = acctfile_find(ACCTFILE_PASSWD, NULL, name, &e);
     if (r < 0)
-        log_die(111, "cannot read %s: %s", ACCTFILE_PASSWD,
+        log_die(EXIT_TEMP, "cannot read %s: %s", ACCTFILE_PASSWD,
                 strerror(errno));
     if (r == 0)
         return 0;
@@ -117,11 +118,11 @@ static void privsep_account(const struct greeter_conf *c,
 {
     const char *name = c->privsep_user;
     if (name && !*name)
-        log_die(111, "--privsep-user= is empty: give a user name or "
+        log_die(EXIT_TEMP, "--privsep-user= is empty: give a user name or "
                 "UID:GID");
     if (name && privsep_is_numeric(name)) {
         if (privsep_parse_ids(name, a) < 0)
-            log_die(111, "--privsep-user=%s: not a user name nor UID:GID "
+            log_die(EXIT_TEMP, "--privsep-user=%s: not a user name nor UID:GID "
                     "(two decimal numbers)", name);
         a->who = name;
         return;
@@ -137,7 +138,7 @@ static void privsep_account(const struct greeter_conf *c,
                  ACCTFILE_PASSWD);
         return;
     }
-    log_die(111, "privsep user %s not found in %s (it must be a local "
+    log_die(EXIT_TEMP, "privsep user %s not found in %s (it must be a local "
             "account; or give --privsep-user=UID:GID)",
             name ? name : GREETER_PRIVSEP_USER " or "
                           GREETER_PRIVSEP_FALLBACK,
@@ -154,13 +155,13 @@ static void privsep_check_dir(const char *dir, int is_default)
      * the parent's lock in every session, for nothing. */
     if (r < 0 && errno == ENOENT && is_default) {
         if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-            log_die(111, "cannot create %s: %s", dir, strerror(errno));
+            log_die(EXIT_TEMP, "cannot create %s: %s", dir, strerror(errno));
         r = lstat(dir, &sb);
     }
     if (r < 0)
-        log_die(111, "privsep directory %s: %s", dir, strerror(errno));
+        log_die(EXIT_TEMP, "privsep directory %s: %s", dir, strerror(errno));
     if (!S_ISDIR(sb.st_mode) || sb.st_uid != 0 || (sb.st_mode & 022))
-        log_die(111, "privsep directory %s must be a directory owned by "
+        log_die(EXIT_TEMP, "privsep directory %s must be a directory owned by "
                 "root and writable by nobody else", dir);
 }
 
@@ -175,7 +176,7 @@ static void privsep_prepare(const struct greeter_conf *c, struct privsep *ps)
     struct privsep_acct a;
     privsep_account(c, &a);
     if (a.uid == 0 || a.gid == 0)
-        log_die(111, "privsep user %s must not be uid or gid 0", a.who);
+        log_die(EXIT_TEMP, "privsep user %s must not be uid or gid 0", a.who);
     ps->enabled = 1;
     ps->uid = a.uid;
     ps->gid = a.gid;
@@ -200,7 +201,7 @@ static void privsep_limit(int resource, rlim_t max)
             return;
         }
     }
-    log_die(111, "setrlimit: %s", strerror(errno));
+    log_die(EXIT_TEMP, "setrlimit: %s", strerror(errno));
 }
 
 /* In the parser child, before it reads a byte: lose root, the file
@@ -210,10 +211,10 @@ static void privsep_drop(const struct privsep *ps)
 {
     if (ps->enabled) {
         if (chroot(ps->dir) < 0 || chdir("/") < 0)
-            log_die(111, "chroot %s: %s", ps->dir, strerror(errno));
+            log_die(EXIT_TEMP, "chroot %s: %s", ps->dir, strerror(errno));
         const char *why;
         if (privdrop_become_list(ps->uid, ps->gid, &ps->gid, 1, &why) < 0)
-            log_die(111, "cannot become %s: %s: %s", ps->user, why,
+            log_die(EXIT_TEMP, "cannot become %s: %s: %s", ps->user, why,
                     strerror(errno));
     }
     /* A new descriptor must be below RLIMIT_NOFILE, and fd 0 (the client)
@@ -238,7 +239,7 @@ static char *root_opt(const char *name, const char *value)
     size_t n = strlen(name) + strlen(value) + 4;
     char *s = malloc(n);
     if (!s)
-        log_die(111, "out of memory");
+        log_die(EXIT_TEMP, "out of memory");
     snprintf(s, n, "--%s=%s", name, value);
     return s;
 }
@@ -251,13 +252,13 @@ static char *root_tls_relay_path(const struct greeter_conf *c)
         return (char *)c->tls_relay;
     ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
     if (n < 0)
-        log_die(111, "cannot find pop3-tls-relay: /proc/self/exe: %s "
+        log_die(EXIT_TEMP, "cannot find pop3-tls-relay: /proc/self/exe: %s "
                 "(use --tls-relay)", strerror(errno));
     path[n] = '\0';
     char *slash = strrchr(path, '/');
     const char *name = "pop3-tls-relay";
     if (!slash || (size_t)(slash + 1 - path) + strlen(name) >= sizeof path)
-        log_die(111, "cannot find pop3-tls-relay beside %s", path);
+        log_die(EXIT_TEMP, "cannot find pop3-tls-relay beside %s", path);
     strcpy(slash + 1, name);
     return path;
 }
@@ -268,7 +269,7 @@ static void root_tls_readable(const char *what, const char *path)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        log_die(111, "%s %s: %s", what, path, strerror(errno));
+        log_die(EXIT_TEMP, "%s %s: %s", what, path, strerror(errno));
     close(fd);
 }
 
@@ -281,7 +282,7 @@ static void root_tls_prepare(const struct greeter_conf *c,
         root_tls_readable("key", c->tls_key);
     root_tls_argv[i++] = root_tls_relay_path(c);
     if (access(root_tls_argv[0], X_OK) < 0)
-        log_die(111, "TLS relay %s: %s", root_tls_argv[0], strerror(errno));
+        log_die(EXIT_TEMP, "TLS relay %s: %s", root_tls_argv[0], strerror(errno));
     root_tls_argv[i++] = root_opt("tls-cert", c->tls_cert);
     if (c->tls_key)
         root_tls_argv[i++] = root_opt("tls-key", c->tls_key);
@@ -301,7 +302,7 @@ static int root_tls_start(void)
         return -1;
     root_relay = s.pid;
     if (tls_session_stdio(&s) < 0 || tls_session_setenv(&s) < 0)
-        log_die(111, "cannot set up the TLS session: %s", strerror(errno));
+        log_die(EXIT_TEMP, "cannot set up the TLS session: %s", strerror(errno));
     return 0;
 }
 
@@ -345,10 +346,10 @@ static ssize_t parser_run(const struct greeter_conf *c,
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-        log_die(111, "socketpair: %s", strerror(errno));
+        log_die(EXIT_TEMP, "socketpair: %s", strerror(errno));
     pid_t pid = fork();
     if (pid < 0)
-        log_die(111, "fork: %s", strerror(errno));
+        log_die(EXIT_TEMP, "fork: %s", strerror(errno));
     if (pid == 0) {
         close(sv[0]);
         privsep_drop(ps);
@@ -525,7 +526,7 @@ int greeter_run(const struct greeter_conf *c)
         if (req.kind == GREETER_REQ_STLS) {
             if (!c->tls_cert || st.tls_active) {
                 log_error("malformed STLS request from the parser");
-                return root_exit(111);
+                return root_exit(EXIT_TEMP);
             }
             if (root_tls_start() < 0)
                 return 0;
@@ -542,7 +543,7 @@ int greeter_run(const struct greeter_conf *c)
             /* Also after stage 3: it may have left the client's last
              * commands unread (-ERR [IN-USE] before a pipelined STAT). */
             root_linger();
-            return root_exit(r == ROOT_ERROR ? 111 : 0);
+            return root_exit(r == ROOT_ERROR ? EXIT_TEMP : 0);
         }
     }
 }

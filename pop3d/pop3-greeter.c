@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exitcode.h"
 #include "greeter.h"
 #include "io.h"
 #include "log.h"
@@ -164,7 +165,7 @@ int main(int argc, char **argv)
     netenv_from_socket(0);   /* inetd, systemd: no tcpserver to set them */
     /* One id for this connection's lines in every stage (log.h). */
     if (log_session_new() < 0)
-        log_die(111, "cannot set %s: out of memory", LOG_ENV_SESSION);
+        log_die(EXIT_TEMP, "cannot set %s: out of memory", LOG_ENV_SESSION);
     log_connection();
     const char *ip = getenv("TCPREMOTEIP");
     conf.remote_ip = ip && *ip ? ip : "unknown";

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "exitcode.h"
 #include "log.h"
 #include "tls.h"
 #include "usage.h"
@@ -92,7 +93,7 @@ int main(int argc, char **argv)
     if (!srv) {
         log_error("%s", err);
         dprintf(TLS_RELAY_VERDICT_FD, "ERR %s\n", err);
-        return 111;
+        return EXIT_TEMP;
     }
     tls_relay_main(srv, 0, 1, TLS_RELAY_VERDICT_FD);
 }

@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "exitcode.h"
 #include "log.h"
 #include "usage.h"
 
@@ -74,14 +75,14 @@ static void default_env(const char *var, const char *leaf)
         return;
     const char *home = getenv("HOME");
     if (!home || !*home)
-        log_die(111, "neither %s nor HOME is set", var);
+        log_die(EXIT_TEMP, "neither %s nor HOME is set", var);
     size_t n = strlen(home) + strlen(leaf) + 2;
     char *s = malloc(n);
     if (!s)
-        log_die(111, "out of memory");
+        log_die(EXIT_TEMP, "out of memory");
     snprintf(s, n, "%s/%s", home, leaf);
     if (setenv(var, s, 1) < 0)
-        log_die(111, "cannot set %s: %s", var, strerror(errno));
+        log_die(EXIT_TEMP, "cannot set %s: %s", var, strerror(errno));
     free(s);
 }
 
@@ -90,21 +91,21 @@ static int fold_mail(void)
 {
     pid_t pid = fork();
     if (pid < 0)
-        log_die(111, "cannot fork: %s", strerror(errno));
+        log_die(EXIT_TEMP, "cannot fork: %s", strerror(errno));
     if (pid == 0) {
         execlp("maildir2mbox", "maildir2mbox", (char *)NULL);
         if (errno == ENOENT)
             execl(BINDIR "/maildir2mbox", "maildir2mbox", (char *)NULL);
         log_error("cannot run maildir2mbox: %s", strerror(errno));
-        _exit(111);
+        _exit(EXIT_TEMP);
     }
     int st;
     while (waitpid(pid, &st, 0) < 0)
         if (errno != EINTR)
-            log_die(111, "cannot wait for maildir2mbox: %s", strerror(errno));
+            log_die(EXIT_TEMP, "cannot wait for maildir2mbox: %s", strerror(errno));
     if (WIFEXITED(st))
         return WEXITSTATUS(st);
-    return 111;
+    return EXIT_TEMP;
 }
 
 /* The first file called name on PATH that can be run and is not this
@@ -179,7 +180,7 @@ int main(int argc, char **argv)
     char reader[64];
     char *prog = pick_reader(fl, again, reader, sizeof reader);
     if (!prog)
-        log_die(100, "no mail reader found on PATH (tried %s%s%s); no mail was "
+        log_die(EXIT_PERM, "no mail reader found on PATH (tried %s%s%s); no mail was "
                 "moved", fl->readers[0], fl->readers[1] ? ", " : "",
                 fl->readers[1] ? fl->readers[1] : "");
     default_env("MAILDIR", "Maildir/");
@@ -194,6 +195,6 @@ int main(int argc, char **argv)
     argv[0] = reader;
     setenv("POPKIT_WRAPPER_PID", mypid, 1);
     execv(prog, argv);
-    log_die(111, "cannot run %s: %s (the mail is in %s)", prog, strerror(errno),
+    log_die(EXIT_TEMP, "cannot run %s: %s (the mail is in %s)", prog, strerror(errno),
             getenv("MAIL"));
 }
