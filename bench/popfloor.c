@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "exitcode.h"
+#include "usage.h"
 #include "util.h"
 
 #define LINE_MAX_BYTES 512
@@ -155,15 +156,15 @@ static void serve(int fd, const struct floor_conf *f)
     }
 }
 
-static long number(const char *s, long max)
+/* The value s of option -opt, from 1 to max; else misuse. */
+static long number(int opt, const char *s, long max)
 {
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (errno || *end || v < 1 || v > max) {
-        fputs(usage, stderr);
-        exit(2);
-    }
+    if (errno || *end || v < 1 || v > max)
+        usage_misuse("popfloor", usage, "-%c wants a number from 1 to %ld",
+                     opt, max);
     return v;
 }
 
@@ -173,22 +174,23 @@ int main(int argc, char **argv)
     long port = 0;
     int c, one = 1;
 
-    if (argc == 2 && !strcmp(argv[1], "--help")) {
-        fputs(usage, stdout);
-        return 0;
-    }
-    while ((c = getopt(argc, argv, "p:n:s:")) != -1) {
+    usage_std(argc, argv, "popfloor", usage);
+    opterr = 0;
+    while ((c = getopt(argc, argv, ":p:n:s:")) != -1) {
         switch (c) {
-        case 'p': port = number(optarg, 65535); break;
-        case 'n': f.count = number(optarg, COUNT_MAX); break;
-        case 's': f.size = number(optarg, SIZE_MAX_BYTES); break;
-        default: fputs(usage, stderr); return 2;
+        case 'p': port = number(c, optarg, 65535); break;
+        case 'n': f.count = number(c, optarg, COUNT_MAX); break;
+        case 's': f.size = number(c, optarg, SIZE_MAX_BYTES); break;
+        default: usage_getopt("popfloor", c, argv, usage);
         }
     }
-    if (!port || optind != argc || f.size < 2) {
-        fputs(usage, stderr);
-        return 2;
-    }
+    if (!port)
+        usage_misuse("popfloor", usage, "-p PORT is required");
+    if (optind != argc)
+        usage_misuse("popfloor", usage, "no operands wanted, got '%s'",
+                     argv[optind]);
+    if (f.size < 2)
+        usage_misuse("popfloor", usage, "-s wants at least 2 octets");
     f.retr = make_retr(f.size);
     f.list = make_listing(f.count, f.size, 0);
     f.uidl = make_listing(f.count, f.size, 1);

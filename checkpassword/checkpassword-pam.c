@@ -33,7 +33,15 @@
 #include "params.h"
 #include "privdrop.h"
 #include "sysacct.h"
+#include "usage.h"
 #include "util.h"
+
+static const char usage[] =
+    "usage: checkpassword-pam [-s SERVICE] [-n] [-m MINUID] [--syslog] PROG...\n"
+    "  Check the credentials on fd 3 against the system's PAM service\n"
+    "  (default " CPW_PAM_SERVICE_DEFAULT "), then run PROG as that user (uid >= MINUID,\n"
+    "  default " USAGE_NUM(CPW_MIN_UID_DEFAULT) "; never 0).  -n: no PAM session.\n"
+    "  Exit 1: bad login, 2: misuse, 111: temporary failure.\n";
 
 struct conv_data {
     const char *password;
@@ -292,7 +300,7 @@ int main(int argc, char **argv)
 
     log_init("checkpassword-pam");
     log_connection();   /* the greeter's keys: rip, lip, session (log.h) */
-    first = sysacct_args(argc, argv, 1, &o);
+    first = sysacct_args(argc, argv, 1, usage, &o);
     rc = cpw_read(&c);
     if (rc)
         return rc;

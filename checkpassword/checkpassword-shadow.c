@@ -28,7 +28,15 @@
 #include "privdrop.h"
 #include "pwcheck.h"
 #include "sysacct.h"
+#include "usage.h"
 #include "util.h"
+
+static const char usage[] =
+    "usage: checkpassword-shadow [-m MINUID] [--syslog] PROG...\n"
+    "  Check the credentials on fd 3 against the system's accounts (passwd\n"
+    "  and shadow), then run PROG as that user (uid >= MINUID, default\n"
+    "  " USAGE_NUM(CPW_MIN_UID_DEFAULT) "; never 0).\n"
+    "  Exit 1: bad login, 2: misuse, 111: temporary failure.\n";
 
 /* The stored hash of pw into out: the shadow entry's, or the passwd
  * entry's when that is not the "x" pointer to shadow.  *expired is set
@@ -96,7 +104,7 @@ int main(int argc, char **argv)
 
     log_init("checkpassword-shadow");
     log_connection();   /* the greeter's keys: rip, lip, session (log.h) */
-    first = sysacct_args(argc, argv, 0, &o);
+    first = sysacct_args(argc, argv, 0, usage, &o);
     rc = cpw_read(&c);
     if (rc)
         return rc;

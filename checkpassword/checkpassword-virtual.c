@@ -35,14 +35,12 @@
 #define APOP_DIGEST_HEX 32
 #define DEFAULT_USERS CPW_USERS_FILE
 
-static void usage(FILE *out)
-{
-    fprintf(out, "usage: checkpassword-virtual [-f FILE] [--syslog] PROG...\n"
-                 "  Check the credentials on fd 3 against the virtual users"
-                 " FILE (popkit-users(5),\n  default %s),\n"
-                 "  then run PROG as the user's owner. Exit 1: bad login,"
-                 " 2: misuse, 111: temporary failure.\n", DEFAULT_USERS);
-}
+static const char usage[] =
+    "usage: checkpassword-virtual [-f FILE] [--syslog] PROG...\n"
+    "  Check the credentials on fd 3 against the virtual users FILE\n"
+    "  (popkit-users(5), default " DEFAULT_USERS "),\n"
+    "  then run PROG as the user's owner. Exit 1: bad login, 2: misuse,\n"
+    "  111: temporary failure.\n";
 
 static int is_hex32(const char *s)
 {
@@ -165,24 +163,32 @@ static int run_as_owner(const struct userdb_entry *e, char **prog)
     return CPW_TEMP;
 }
 
+/* The options; the index of PROG in argv.  A misuse exits 2. */
 static int parse_args(int argc, char **argv, const char **file)
 {
+    const char *prog = "checkpassword-virtual";
     int i = 1;
     *file = DEFAULT_USERS;
-    usage_std(argc, argv, "checkpassword-virtual", usage);
+    usage_std(argc, argv, prog, usage);
     for (; i < argc && argv[i][0] == '-'; i++) {
-        if (strcmp(argv[i], "--") == 0)
-            return i + 1;
+        if (strcmp(argv[i], "--") == 0) {
+            i++;
+            break;
+        }
         if (strcmp(argv[i], "-f") == 0 && i + 1 < argc)
             *file = argv[++i];
         else if (strcmp(argv[i], "--syslog") == 0)
             log_syslog();
         else if (strcmp(argv[i], "-f") != 0)
-            usage_unknown("checkpassword-virtual", argv[i], usage);
+            usage_unknown(prog, argv[i], usage);
         else
-            return -1;
+            usage_misuse(prog, usage, "option '-f' needs a value");
     }
-    return *file && **file ? i : -1;
+    if (!**file)
+        usage_misuse(prog, usage, "option '-f' needs a file name");
+    if (i >= argc)
+        usage_misuse(prog, usage, "no PROG to run");
+    return i;
 }
 
 int main(int argc, char **argv)
@@ -192,19 +198,13 @@ int main(int argc, char **argv)
     char tmpl[PWCHECK_HASH_MAX];
     const char *file;
     size_t bad_lines = 0;
-    int first = parse_args(argc, argv, &file), rc, found, good;
+    int first, rc, found, good;
 
+    /* First, so that a misuse is logged where lines go (log.h), never
+     * onto fd 2 when that is the client's. */
     log_init("checkpassword-virtual");
     log_connection();   /* the greeter's keys: rip, lip, session (log.h) */
-    if (first < 0 || first >= argc) {
-        /* Never onto fd 2 when that is syslog's (log.h). */
-        if (log_dest() == LOG_DEST_STDERR)
-            usage(stderr);
-        else
-            log_error("usage: checkpassword-virtual [-f FILE] [--syslog] "
-                      "PROG...");
-        return CPW_MISUSE;
-    }
+    first = parse_args(argc, argv, &file);
     rc = cpw_read(&c);
     if (rc)
         return rc;

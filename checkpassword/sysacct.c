@@ -21,35 +21,8 @@
 #include "usage.h"
 #include "util.h"
 
-static void print_usage(FILE *f, const char *prog, int pam)
-{
-    fprintf(f, "usage: %s %s[-m MINUID] [--syslog] PROG...\n"
-           "  Check the credentials on fd 3 against the system's %s,\n"
-           "  then run PROG as that user (uid >= MINUID, default %d; never 0).\n"
-           "  Exit 1: bad login, 2: misuse, 111: temporary failure.\n",
-           prog, pam ? "[-s SERVICE] [-n] " : "",
-           pam ? "PAM service (default " CPW_PAM_SERVICE_DEFAULT ")"
-               : "accounts (passwd and shadow)",
-           CPW_MIN_UID_DEFAULT);
-}
-
-static void usage_shadow(FILE *f)
-{
-    print_usage(f, "checkpassword-shadow", 0);
-}
-
-static void usage_pam(FILE *f)
-{
-    print_usage(f, "checkpassword-pam", 1);
-}
-
-/* Wrong usage: why, then the usage, exit 2 (CPW_MISUSE, lib/usage). */
-static void misuse(const char *prog, const char *why, usage_fn print)
-{
-    usage_misuse(prog, print, "%s", why);
-}
-
-int sysacct_args(int argc, char **argv, int pam, struct sysacct_opts *o)
+int sysacct_args(int argc, char **argv, int pam, const char *usage,
+                 struct sysacct_opts *o)
 {
     const char *name = pam ? "checkpassword-pam" : "checkpassword-shadow";
     int i;
@@ -58,8 +31,7 @@ int sysacct_args(int argc, char **argv, int pam, struct sysacct_opts *o)
     o->min_uid = CPW_MIN_UID_DEFAULT;
     o->service = CPW_PAM_SERVICE_DEFAULT;
     o->no_session = 0;
-    usage_fn print = pam ? usage_pam : usage_shadow;
-    usage_std(argc, argv, name, print);
+    usage_std(argc, argv, name, usage);
     for (i = 1; i < argc && argv[i][0] == '-'; i++) {
         const char *opt = argv[i];
         if (strcmp(opt, "--") == 0) {
@@ -70,21 +42,22 @@ int sysacct_args(int argc, char **argv, int pam, struct sysacct_opts *o)
             log_syslog();
         } else if (strcmp(opt, "-m") == 0) {
             if (i + 1 >= argc || parse_u32(argv[i + 1], &v) < 0)
-                misuse(name, "option '-m' needs a number (a uid)", print);
+                usage_misuse(name, usage, "option '-m' needs a number (a uid)");
             o->min_uid = (uid_t)v;
             i++;
         } else if (pam && strcmp(opt, "-s") == 0) {
             if (i + 1 >= argc || !argv[i + 1][0] || strchr(argv[i + 1], '/'))
-                misuse(name, "option '-s' needs a service name (no '/')", print);
+                usage_misuse(name, usage,
+                             "option '-s' needs a service name (no '/')");
             o->service = argv[++i];
         } else if (pam && strcmp(opt, "-n") == 0) {
             o->no_session = 1;
         } else {
-            usage_unknown(name, opt, print);
+            usage_unknown(name, opt, usage);
         }
     }
     if (i >= argc)
-        misuse(name, "no PROG to run", print);
+        usage_misuse(name, usage, "no PROG to run");
     return i;
 }
 

@@ -17,9 +17,11 @@ struct sysacct_opts {
 };
 
 /* Parse [-m MINUID] plus, when pam, [-s SERVICE] [-n]; --help and
- * --version answer and exit 0 (usage.h).  Returns the index of PROG in
- * argv; wrong usage is said, with the usage, and exits 2. */
-int sysacct_args(int argc, char **argv, int pam, struct sysacct_opts *o);
+ * --version answer and exit 0 (usage.h), with the program's usage text.
+ * Returns the index of PROG in argv; wrong usage is said, with the
+ * usage, and exits 2. */
+int sysacct_args(int argc, char **argv, int pam, const char *usage,
+                 struct sysacct_opts *o);
 
 /* May this account log in at all?  Not uid 0, not below min_uid.  Logs
  * the refusal. */

@@ -36,19 +36,16 @@
 
 static const char *users_file = DEFAULT_USERS;
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-        "usage: vuser [-f FILE] add ADDRESS OWNER HOME\n"
-        "       vuser [-f FILE] passwd ADDRESS\n"
-        "       vuser [-f FILE] apop ADDRESS\n"
-        "       vuser [-f FILE] del ADDRESS\n"
-        "       vuser [-f FILE] list\n"
-        "       vuser [-f FILE] quota ADDRESS [SIZE[,COUNT]|none]\n"
-        "  Manage the virtual POP3 users in FILE (default %s).\n"
-        "  Passwords and APOP secrets are read from standard input, or\n"
-        "  asked for twice without echo on a terminal.\n", DEFAULT_USERS);
-}
+static const char usage[] =
+    "usage: vuser [-f FILE] add ADDRESS OWNER HOME\n"
+    "       vuser [-f FILE] passwd ADDRESS\n"
+    "       vuser [-f FILE] apop ADDRESS\n"
+    "       vuser [-f FILE] del ADDRESS\n"
+    "       vuser [-f FILE] list\n"
+    "       vuser [-f FILE] quota ADDRESS [SIZE[,COUNT]|none]\n"
+    "  Manage the virtual POP3 users in FILE (default " DEFAULT_USERS ").\n"
+    "  Passwords and APOP secrets are read from standard input, or\n"
+    "  asked for twice without echo on a terminal.\n";
 
 /* ---- reading secrets ---- */
 
@@ -600,6 +597,8 @@ int main(int argc, char **argv)
             umask(022);
             return commands[c].run(argv + i + 1);
         }
-    usage(stderr);
-    return 2;
+    if (i >= argc)
+        usage_misuse("vuser", usage, "no command given");
+    usage_misuse("vuser", usage, "no command '%s' with %d argument(s)",
+                 argv[i], argc - i - 1);
 }

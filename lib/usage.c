@@ -17,19 +17,23 @@ void usage_version(const char *prog)
     exit(fflush(stdout) == 0 ? 0 : 1);
 }
 
-void usage_std(int argc, char **argv, const char *prog, usage_fn print)
+void usage_help(const char *usage)
+{
+    fputs(usage, stdout);
+    exit(fflush(stdout) == 0 ? 0 : 1);
+}
+
+void usage_std(int argc, char **argv, const char *prog, const char *usage)
 {
     if (argc < 2)
         return;
     if (strcmp(argv[1], "--version") == 0)
         usage_version(prog);
-    if (strcmp(argv[1], "--help") == 0) {
-        print(stdout);
-        exit(fflush(stdout) == 0 ? 0 : 1);
-    }
+    if (strcmp(argv[1], "--help") == 0)
+        usage_help(usage);
 }
 
-void usage_misuse(const char *prog, usage_fn print, const char *fmt, ...)
+void usage_misuse(const char *prog, const char *usage, const char *fmt, ...)
 {
     char line[256];
     va_list ap;
@@ -39,27 +43,28 @@ void usage_misuse(const char *prog, usage_fn print, const char *fmt, ...)
     vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
     va_end(ap);
     strcat(line, "\n");
-    /* Through lib/log: on stderr as it is, or to syslog when fd 2 is the
-     * client's socket (log.h), where the usage text below goes nowhere. */
+    /* Both through lib/log: on stderr as it is, or to syslog when fd 2 is
+     * the client's socket (log.h) and must not be written. */
     log_usage(line);
-    print(stderr);
+    log_usage(usage);
     exit(EXIT_MISUSE);
 }
 
 static void __attribute__((noreturn))
-usage_fail(const char *prog, int missing, const char *opt, int optlen, usage_fn print)
+usage_bad_option(const char *prog, int missing, const char *opt, int optlen,
+                 const char *usage)
 {
     if (missing)
-        usage_misuse(prog, print, "option '%.*s' needs a value", optlen, opt);
-    usage_misuse(prog, print, "unknown option '%.*s'", optlen, opt);
+        usage_misuse(prog, usage, "option '%.*s' needs a value", optlen, opt);
+    usage_misuse(prog, usage, "unknown option '%.*s'", optlen, opt);
 }
 
-void usage_unknown(const char *prog, const char *opt, usage_fn print)
+void usage_unknown(const char *prog, const char *opt, const char *usage)
 {
-    usage_fail(prog, 0, opt, (int)strcspn(opt, "="), print);
+    usage_bad_option(prog, 0, opt, (int)strcspn(opt, "="), usage);
 }
 
-void usage_getopt(const char *prog, int ret, char **argv, usage_fn print)
+void usage_getopt(const char *prog, int ret, char **argv, const char *usage)
 {
     int missing = ret == ':';
     /* A short option is named by optopt; a long one (optopt 0 or a
@@ -68,10 +73,10 @@ void usage_getopt(const char *prog, int ret, char **argv, usage_fn print)
      * on that argument. */
     if (optopt > 0 && optopt < 256 && optopt != '-') {
         char shortopt[3] = { '-', (char)optopt, '\0' };
-        usage_fail(prog, missing, shortopt, 2, print);
+        usage_bad_option(prog, missing, shortopt, 2, usage);
     }
     const char *arg = optind > 0 ? argv[optind - 1] : "?";
     if (optopt == '-' && argv[optind] && strncmp(argv[optind], "--", 2) == 0)
         arg = argv[optind];
-    usage_fail(prog, missing, arg, (int)strcspn(arg, "="), print);
+    usage_bad_option(prog, missing, arg, (int)strcspn(arg, "="), usage);
 }

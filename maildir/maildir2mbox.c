@@ -66,14 +66,12 @@ struct ctx {
     int wait;
 };
 
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: maildir2mbox [-w SECONDS]\n"
-               "  move the mail in $MAILDIR (default $HOME/Maildir/) to the end of\n"
-               "  the mbox $MAIL (default $HOME/Mailbox), exactly once\n"
-               "  -w SECONDS  wait at most this long for locks (default %d)\n",
-            MBOX_LOCK_WAIT);
-}
+static const char usage[] =
+    "usage: maildir2mbox [-w SECONDS]\n"
+    "  move the mail in $MAILDIR (default $HOME/Maildir/) to the end of\n"
+    "  the mbox $MAIL (default $HOME/Mailbox), exactly once\n"
+    "  -w SECONDS  wait at most this long for locks (default "
+    USAGE_NUM(MBOX_LOCK_WAIT) ")\n";
 
 static int temp_or_perm(int err)
 {
@@ -685,13 +683,12 @@ int main(int argc, char **argv)
         }
         if (opt != 'w')
             usage_getopt("maildir2mbox", opt, argv, usage);
-        usage(stderr);
-        return 2;
+        usage_misuse("maildir2mbox", usage, "-w wants SECONDS from 0 to "
+                     "86400, not '%s'", optarg);
     }
-    if (optind != argc) {
-        usage(stderr);
-        return 2;
-    }
+    if (optind != argc)
+        usage_misuse("maildir2mbox", usage, "no operands wanted, got '%s'",
+                     argv[optind]);
     /* MAILTMP: qmail's maildir2mbox rewrote a copy there; we append in
      * place and need none, so it is accepted and ignored. */
     c.maildir = env_or_home("MAILDIR", "Maildir/", &own_maildir);

@@ -21,13 +21,11 @@
 
 static const char *const subdirs[] = { "tmp", "new", "cur" };
 
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: maildirmake [-p] [-q] DIR\n"
-               "  create the Maildir DIR (DIR/tmp, DIR/new, DIR/cur, mode 0700)\n"
-               "  -p  succeed if DIR is already a Maildir; create what is missing\n"
-               "  -q  do not warn about a parent directory others can write to\n");
-}
+static const char usage[] =
+    "usage: maildirmake [-p] [-q] DIR\n"
+    "  create the Maildir DIR (DIR/tmp, DIR/new, DIR/cur, mode 0700)\n"
+    "  -p  succeed if DIR is already a Maildir; create what is missing\n"
+    "  -q  do not warn about a parent directory others can write to\n";
 
 /* Errors that may go away without anyone changing the setup. */
 static int exit_code_for(int err)
@@ -119,10 +117,9 @@ int main(int argc, char **argv)
         default: usage_getopt("maildirmake", opt, argv, usage);
         }
     }
-    if (optind != argc - 1 || argv[optind][0] == '\0') {
-        usage(stderr);
-        return 2;
-    }
+    if (optind != argc - 1 || argv[optind][0] == '\0')
+        usage_misuse("maildirmake", usage, optind < argc - 1
+                     ? "one DIR only" : "no DIR given");
 
     const char *dir = argv[optind];
     char *parent = parent_of(dir);

@@ -60,14 +60,12 @@ static int inotify_fd = -1;
 static size_t scroll_back;        /* entries hidden below; 0 follows the newest */
 static volatile sig_atomic_t stop;
 
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: maildirwatch [-P] [MAILDIR]\n"
-               "  show the new mail in MAILDIR (default $MAILDIR, else $HOME/Maildir/)\n"
-               "  as it arrives; q quits, arrows and PgUp/PgDn scroll\n"
-               "  -P  rescan every %d s instead of using inotify\n",
-            MAILDIRWATCH_POLL_INTERVAL);
-}
+static const char usage[] =
+    "usage: maildirwatch [-P] [MAILDIR]\n"
+    "  show the new mail in MAILDIR (default $MAILDIR, else $HOME/Maildir/)\n"
+    "  as it arrives; q quits, arrows and PgUp/PgDn scroll\n"
+    "  -P  rescan every " USAGE_NUM(MAILDIRWATCH_POLL_INTERVAL)
+    " s instead of using inotify\n";
 
 /* ---- Reading one message's header ---- */
 
@@ -543,10 +541,8 @@ int main(int argc, char **argv)
             usage_getopt("maildirwatch", opt, argv, usage);
         force_poll = 1;
     }
-    if (argc - optind > 1) {
-        usage(stderr);
-        return 2;
-    }
+    if (argc - optind > 1)
+        usage_misuse("maildirwatch", usage, "one MAILDIR only");
     if (optind < argc) {
         maildir = argv[optind];
     } else if ((maildir = getenv("MAILDIR")) == NULL || !*maildir) {

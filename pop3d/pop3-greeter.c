@@ -19,7 +19,7 @@
 #include "usage.h"
 #include "util.h"
 
-static const char usage_text[] =
+static const char usage[] =
     "usage: pop3-greeter [--apop] [--fail-delay=SECONDS] [--max-failures=N]\n"
     "         [--privsep-user=NAME|UID:GID] [--privsep-dir=DIR]\n"
     "         [--tls-cert=FILE [--tls-key=FILE] [--implicit-tls]\n"
@@ -27,27 +27,12 @@ static const char usage_text[] =
     "         [--login-delay=SECONDS[,USER]] [--expire=DAYS|NEVER[,USER]]\n"
     "         HOSTNAME PROG...\n";
 
-static void print_usage(FILE *f)
-{
-    fputs(usage_text, f);
-}
-
-/* --help on stdout; a misuse where the log goes (never to the client). */
-static void usage(int code)
-{
-    if (code)
-        log_usage(usage_text);
-    else
-        fputs(usage_text, stdout);
-    exit(code);
-}
-
 /* A decimal option value in [0, max]; usage error otherwise. */
 static unsigned opt_number(const char *name, const char *s, unsigned max)
 {
     uint32_t v;
     if (parse_u32(s, &v) < 0 || v > max)
-        usage_misuse("pop3-greeter", print_usage,
+        usage_misuse("pop3-greeter", usage,
                      "--%s wants a number from 0 to %u", name, max);
     return v;
 }
@@ -77,11 +62,11 @@ enum {
 static void opt_policy(int o, const char *arg, struct pop3caps_policy *p)
 {
     if (o == OPT_LOGIN_DELAY && pop3caps_set_login_delay(p, arg, 1) < 0)
-        usage_misuse("pop3-greeter", print_usage, "--login-delay wants "
+        usage_misuse("pop3-greeter", usage, "--login-delay wants "
                      "SECONDS from 0 to %u, or SECONDS,USER",
                      POP3_LOGIN_DELAY_MAX);
     if (o == OPT_EXPIRE && pop3caps_set_expire(p, arg, 1) < 0)
-        usage_misuse("pop3-greeter", print_usage, "--expire wants DAYS from "
+        usage_misuse("pop3-greeter", usage, "--expire wants DAYS from "
                      "0 to %u or NEVER, or either with ,USER",
                      POP3_EXPIRE_DAYS_MAX);
 }
@@ -109,7 +94,7 @@ static void parse_options(int argc, char **argv, struct greeter_conf *c)
     int o;
     /* "+": options end at HOSTNAME; the rest belongs to the chain.
      * ":" and opterr 0: usage_getopt says what was wrong. */
-    usage_std(argc, argv, "pop3-greeter", print_usage);
+    usage_std(argc, argv, "pop3-greeter", usage);
     opterr = 0;
     while ((o = getopt_long(argc, argv, "+:", long_options, NULL)) != -1) {
         switch (o) {
@@ -134,24 +119,21 @@ static void parse_options(int argc, char **argv, struct greeter_conf *c)
         case OPT_LOGIN_DELAY:
         case OPT_EXPIRE: opt_policy(o, optarg, &c->policy); break;
         case OPT_SYSLOG: log_syslog(); break;
-        case OPT_HELP: usage(0); break;
-        default: usage_getopt("pop3-greeter", o, argv, print_usage);
+        case OPT_HELP: usage_help(usage);
+        default: usage_getopt("pop3-greeter", o, argv, usage);
         }
     }
     if (argc - optind < 2)
-        usage(2);
+        usage_misuse("pop3-greeter", usage, argc == optind
+                     ? "no HOSTNAME and PROG" : "no PROG to run");
     if ((c->tls_key || c->implicit_tls || c->allow_cleartext ||
-         c->tls_relay) && !c->tls_cert) {
-        log_usage("pop3-greeter: --tls-key, --implicit-tls, "
-                  "--allow-cleartext and --tls-relay need --tls-cert\n");
-        usage(2);
-    }
+         c->tls_relay) && !c->tls_cert)
+        usage_misuse("pop3-greeter", usage, "--tls-key, --implicit-tls, "
+                     "--allow-cleartext and --tls-relay need --tls-cert");
     c->hostname = argv[optind];
     c->prog = argv + optind + 1;
-    if (!hostname_valid(c->hostname)) {
-        log_usage("pop3-greeter: invalid HOSTNAME\n");
-        usage(2);
-    }
+    if (!hostname_valid(c->hostname))
+        usage_misuse("pop3-greeter", usage, "invalid HOSTNAME");
 }
 
 int main(int argc, char **argv)

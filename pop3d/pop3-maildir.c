@@ -55,11 +55,6 @@ static const struct option long_opts[] = {
     { NULL, 0, NULL, 0 }
 };
 
-static void print_usage(FILE *f)
-{
-    fputs(usage, f);
-}
-
 /* Static: the I/O buffers in it cost memory only where touched. */
 static struct trans_session sess;
 
@@ -238,6 +233,18 @@ static void serve(struct trans_session *s)
     }
 }
 
+/* The value arg of option opt was refused: say which option. */
+static void __attribute__((noreturn)) bad_value(int opt, const char *arg)
+{
+    const struct option *o = long_opts;
+    while (o->name && o->val != opt)
+        o++;
+    if (o->name)
+        usage_misuse("pop3-maildir", usage, "bad value '%s' for --%s", arg,
+                     o->name);
+    usage_misuse("pop3-maildir", usage, "bad value '%s' for -%c", arg, opt);
+}
+
 /* One command-line option into the session; -1: a usage error. */
 static int set_option(struct trans_session *s, int opt, const char *arg,
                       int *timeout)
@@ -268,23 +275,20 @@ static int set_option(struct trans_session *s, int opt, const char *arg,
 int main(int argc, char **argv)
 {
     log_init("pop3-maildir");
-    usage_std(argc, argv, "pop3-maildir", print_usage);
+    usage_std(argc, argv, "pop3-maildir", usage);
     int timeout = POP3_IDLE_TIMEOUT, opt;
     struct trans_session *s = &sess;
     opterr = 0;
     /* A misuse is logged, never written to fd 2 when that is syslog's. */
     while ((opt = getopt_long(argc, argv, "+:t:", long_opts, NULL)) != -1) {
         if (opt == '?' || opt == ':')
-            usage_getopt("pop3-maildir", opt, argv, print_usage);
-        if (set_option(s, opt, optarg, &timeout) < 0) {
-            log_usage(usage);
-            return 2;
-        }
+            usage_getopt("pop3-maildir", opt, argv, usage);
+        if (set_option(s, opt, optarg, &timeout) < 0)
+            bad_value(opt, optarg);
     }
-    if (argc - optind != 1 || argv[optind][0] == '\0') {
-        log_usage(usage);
-        return 2;
-    }
+    if (argc - optind != 1 || argv[optind][0] == '\0')
+        usage_misuse("pop3-maildir", usage, argc - optind > 1
+                     ? "one MAILDIR only" : "no MAILDIR given");
     /* A client that goes away must not kill us mid-write: EPIPE instead. */
     signal(SIGPIPE, SIG_IGN);
     /* The scan's helper processes are waited for (maildir.h): not

@@ -28,23 +28,12 @@
 #include "usage.h"
 #include "util.h"
 
-static const char usage_text[] =
+static const char usage[] =
     "usage: pop3-tls-relay --tls-cert=FILE [--tls-key=FILE] [--root=DIR]\n"
     "  Run by pop3-greeter: TLS on the client socket (fd 0), plaintext on\n"
     "  fd 1, the handshake's verdict on fd 3.  Started as root it chroots\n"
     "  to DIR (default " TLS_RELAY_ROOT ") and becomes " TLS_RELAY_USER
     " first.\n";
-
-static void print_usage(FILE *f)
-{
-    fputs(usage_text, f);
-}
-
-static void usage(int code)
-{
-    print_usage(code ? stderr : stdout);
-    exit(code);
-}
 
 enum { OPT_TLS_CERT = 256, OPT_TLS_KEY, OPT_ROOT, OPT_HELP };
 
@@ -59,19 +48,22 @@ static const struct option long_options[] = {
 static void parse_options(int argc, char **argv, struct tls_config *cfg)
 {
     int o;
-    usage_std(argc, argv, "pop3-tls-relay", print_usage);
+    usage_std(argc, argv, "pop3-tls-relay", usage);
     opterr = 0;
     while ((o = getopt_long(argc, argv, ":", long_options, NULL)) != -1) {
         switch (o) {
         case OPT_TLS_CERT: cfg->cert_file = optarg; break;
         case OPT_TLS_KEY: cfg->key_file = optarg; break;
         case OPT_ROOT: cfg->root = optarg; break;
-        case OPT_HELP: usage(0); break;
-        default: usage_getopt("pop3-tls-relay", o, argv, print_usage);
+        case OPT_HELP: usage_help(usage);
+        default: usage_getopt("pop3-tls-relay", o, argv, usage);
         }
     }
-    if (optind != argc || !cfg->cert_file)
-        usage(2);
+    if (optind != argc)
+        usage_misuse("pop3-tls-relay", usage, "no operands wanted, got '%s'",
+                     argv[optind]);
+    if (!cfg->cert_file)
+        usage_misuse("pop3-tls-relay", usage, "--tls-cert is required");
 }
 
 int main(int argc, char **argv)
@@ -85,9 +77,9 @@ int main(int argc, char **argv)
     struct stat sb;
     if (fstat(TLS_RELAY_VERDICT_FD, &sb) < 0
         || !(S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode))) {
-        fprintf(stderr, "pop3-tls-relay: fd %d must be the verdict pipe; "
-                "this program is run by pop3-greeter\n", TLS_RELAY_VERDICT_FD);
-        usage(2);
+        usage_misuse("pop3-tls-relay", usage, "fd %d must be the verdict "
+                     "pipe; this program is run by pop3-greeter",
+                     TLS_RELAY_VERDICT_FD);
     }
     struct tls_server *srv = tls_server_new(&cfg, err, sizeof err);
     if (!srv) {

@@ -55,17 +55,13 @@ static const struct flavour *flavour_of(const char *name)
     return NULL;
 }
 
-static const char *prog_name;
-
-static void usage(FILE *f)
-{
-    const char *name = prog_name;
-    fprintf(f, "usage: %s [READER-ARGUMENTS...]\n"
-               "  move the mail in $MAILDIR (default $HOME/Maildir/) to $MAIL (default\n"
-               "  $HOME/Mailbox) with maildir2mbox, then start the mail reader with\n"
-               "  the arguments given (qail: mail; qine, pinq: pine or alpine;\n"
-               "  qlm, elq: elm)\n", name);
-}
+/* The one usage text of the five names; %s is the name run by. */
+static const char usage_fmt[] =
+    "usage: %s [READER-ARGUMENTS...]\n"
+    "  move the mail in $MAILDIR (default $HOME/Maildir/) to $MAIL (default\n"
+    "  $HOME/Mailbox) with maildir2mbox, then start the mail reader with\n"
+    "  the arguments given (qail: mail; qine, pinq: pine or alpine;\n"
+    "  qlm, elq: elm)\n";
 
 /* Set var to $HOME/leaf unless it is set already. */
 static void default_env(const char *var, const char *leaf)
@@ -164,9 +160,11 @@ int main(int argc, char **argv)
                    strcmp(name, "qlm") == 0 || strcmp(name, "elq") == 0 ||
                    strcmp(name, "pinq") == 0;
     /* under a reader's name, --help and --version are the reader's */
-    prog_name = name;
-    if (own_name)
+    if (own_name) {
+        char usage[sizeof usage_fmt + 16];
+        snprintf(usage, sizeof usage, usage_fmt, name);
         usage_std(argc, argv, name, usage);
+    }
 
     /* Started by a wrapper in this very process (two copies installed
      * under one reader name): the mail is folded, and only NAME.real can

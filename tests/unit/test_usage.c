@@ -13,10 +13,7 @@
 
 #include "tap.h"
 
-static void print_usage(FILE *f)
-{
-    fputs("usage: prog [-t N]\n", f);
-}
+static const char usage[] = "usage: prog [-t N]\n";
 
 struct result {
     int status;
@@ -33,8 +30,8 @@ static void slurp_fd(int fd, char *buf, size_t n)
     close(fd);
 }
 
-/* Run usage_std, then getopt over "+:t:" and usage_getopt, in a child
- * with argv {"prog", a1, a2}. */
+/* Run usage_std, then getopt over "+:t:" and usage_getopt, then the
+ * operand's call (why, help, opt), in a child with argv {"prog", a1, a2}. */
 static void run(const char *a1, const char *a2, struct result *r)
 {
     int out[2], err[2], st;
@@ -46,11 +43,19 @@ static void run(const char *a1, const char *a2, struct result *r)
         int argc = a2 ? 3 : 2, o;
         dup2(out[1], 1);
         dup2(err[1], 2);
-        usage_std(argc, argv, "prog", print_usage);
+        usage_std(argc, argv, "prog", usage);
         opterr = 0;
         while ((o = getopt(argc, argv, "+:t:")) != -1)
             if (o == '?' || o == ':')
-                usage_getopt("prog", o, argv, print_usage);
+                usage_getopt("prog", o, argv, usage);
+        /* What a program does with the operands after its options. */
+        const char *rest = argv[optind] ? argv[optind] : "";
+        if (strcmp(rest, "why") == 0)
+            usage_misuse("prog", usage, "no %s given", "DIR");
+        if (strcmp(rest, "help") == 0)
+            usage_help(usage);
+        if (strcmp(rest, "opt") == 0)
+            usage_unknown("prog", "--long=value", usage);
         _exit(99);
     }
     close(out[1]);
@@ -93,6 +98,22 @@ int main(void)
 
     run("-t", "5", &r);
     is_int(r.status, 99, "good options: usage returns to the program");
+
+    run("why", NULL, &r);
+    is_int(r.status, 2, "usage_misuse exits 2");
+    is_str(r.err, "prog: no DIR given\nusage: prog [-t N]\n",
+           "usage_misuse: 'PROG: why', then the usage, on stderr");
+    is_str(r.out, "", "usage_misuse: nothing on stdout");
+
+    run("help", NULL, &r);
+    is_int(r.status, 0, "usage_help exits 0");
+    is_str(r.out, "usage: prog [-t N]\n", "usage_help: the usage on stdout");
+    is_str(r.err, "", "usage_help: nothing on stderr");
+
+    run("opt", NULL, &r);
+    is_int(r.status, 2, "usage_unknown exits 2");
+    is_str(r.err, "prog: unknown option '--long'\nusage: prog [-t N]\n",
+           "usage_unknown: the option named without its value");
 
     run("x", "--version", &r);
     is_int(r.status, 99, "--version past the first argument is not ours");
