@@ -200,8 +200,8 @@ int main(int argc, char **argv)
     size_t bad_lines = 0;
     int first, rc, found, good;
 
-    /* First, so that a misuse is logged where lines go (log.h), never
-     * onto fd 2 when that is the client's. */
+    /* First, so that a misuse (parse_args) goes where lines go (log.h):
+     * to syslog when that is where they go, not onto fd 2. */
     log_init("checkpassword-virtual");
     log_connection();   /* the greeter's keys: rip, lip, session (log.h) */
     first = parse_args(argc, argv, &file);
