@@ -19,7 +19,9 @@
  *                        died)
  *
  * A program exits with one of these, or passes on the status of a
- * program it ran (qail passes maildir2mbox's).
+ * program it ran (qail passes maildir2mbox's).  vuser, a command for the
+ * administrator and not run by other programs, exits 1 for an edit
+ * refused or failed (vuser(8)).
  */
 #ifndef POPKIT_EXITCODE_H
 #define POPKIT_EXITCODE_H

@@ -3,9 +3,10 @@
  * maildirmake -- create a Maildir (DIR with tmp/, new/ and cur/, mode 0700),
  * or with -p make sure an existing one is complete.
  *
- * Exit codes in qmail's convention: 0 done, 100 a permanent failure (the
- * directory exists, a parent is missing, no permission), 111 a failure
- * that may pass on its own (disk full, quota, I/O error), 2 misuse.
+ * Exit codes in qmail's convention (exitcode.h): 0 done, 100 a permanent
+ * failure (the directory exists, a parent is missing, no permission), 111
+ * a failure that may pass on its own (disk full, quota, I/O error), 2
+ * misuse.
  */
 #include <errno.h>
 #include <fcntl.h>
