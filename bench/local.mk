@@ -5,7 +5,7 @@
 # only a smoke test of popload's usage and the generator's output does.
 check_PROGRAMS += bench/popload bench/popfloor
 bench_popload_SOURCES = bench/popload.c
-bench_popload_LDADD = -lpthread
+bench_popload_LDADD = lib/libpopkit.a -lpthread
 # The yardstick: a POP3 "server" that answers from memory with no work.
 bench_popfloor_SOURCES = bench/popfloor.c
 bench_popfloor_LDADD = lib/libpopkit.a

@@ -39,6 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "usage.h"
+
 /* ---- limits: every loop here is bounded by one of these ---- */
 
 /* Client threads: more than a 2-core loopback test can use. */
@@ -107,21 +109,18 @@ static double t_start, t_deadline;
 static atomic_long sessions_left;
 static atomic_int stop_all;
 
-static void usage(FILE *f)
-{
-    fprintf(f,
+static const char usage[] =
 "usage: popload -p PORT [-m session|retr|pipe] [-c CLIENTS] [-n SESSIONS]\n"
 "               [-t SECONDS] [-u USER] [-w PASS] [-k NUSERS] [-r NRETR] [-L]\n"
 "               [-W WINDOW] [-T TIMEOUT] [-P PASSES] [-H]\n"
 "       popload -m copy -f FILE [-P PASSES]\n"
-"  Load a POP3 server on 127.0.0.1:PORT.  USER may hold %%d, replaced by\n"
-"  1 + client index mod NUSERS (default user bench%%d, password bench).\n"
+"  Load a POP3 server on 127.0.0.1:PORT.  USER may hold %d, replaced by\n"
+"  1 + client index mod NUSERS (default user bench%d, password bench).\n"
 "  -n bounds the sessions (default 100), -t the seconds (default 10).\n"
 "  -L adds UIDL and LIST to each session, -r N RETRs the first N messages.\n"
 "  retr and pipe modes RETR every message PASSES times (default 1).\n"
 "  -H holds each session before QUIT: prints 'HOLD port=N' and waits for a\n"
-"  line on standard input.\n");
-}
+"  line on standard input.\n";
 
 static double now(void)
 {
@@ -173,36 +172,32 @@ static int parse_mode(const char *s, enum mode *m)
     return -1;
 }
 
-/* Parse argv into opt; 0 ok, 1 --help, -1 misuse (message printed). */
-static int parse_args(int argc, char **argv)
+/* Parse argv into opt; a misuse exits 2 (lib/usage). */
+static void parse_args(int argc, char **argv)
 {
     long v;
     int c;
     opt = (struct options){ .mode = MODE_SESSION, .clients = 1, .nusers = 1,
         .window = 32, .timeout = IO_TIMEOUT_DEFAULT, .sessions = 100,
         .seconds = 10, .user = "bench%d", .pass = "bench", .passes = 1 };
-    if (argc == 2 && strcmp(argv[1], "--help") == 0)
-        return 1;
-#define NUM(lo, hi, dst) do { if (parse_long(optarg, lo, hi, &v)) { \
-        fprintf(stderr, "popload: -%c: want a number in %ld..%ld\n", c, \
-                (long)(lo), (long)(hi)); return -1; } dst = v; } while (0)
-    while ((c = getopt(argc, argv, "p:m:c:n:t:u:w:k:r:LW:T:P:Hf:h")) != -1) {
+    usage_std(argc, argv, "popload", usage);
+#define NUM(lo, hi, dst) do { if (parse_long(optarg, lo, hi, &v)) \
+        usage_misuse("popload", usage, "-%c: want a number in %ld..%ld", c, \
+                     (long)(lo), (long)(hi)); dst = v; } while (0)
+    opterr = 0;
+    while ((c = getopt(argc, argv, ":p:m:c:n:t:u:w:k:r:LW:T:P:Hf:h")) != -1) {
         switch (c) {
         case 'p': NUM(1, 65535, opt.port); break;
         case 'm':
-            if (parse_mode(optarg, &opt.mode)) {
-                fprintf(stderr, "popload: unknown mode %s\n", optarg);
-                return -1;
-            }
+            if (parse_mode(optarg, &opt.mode))
+                usage_misuse("popload", usage, "unknown mode %s", optarg);
             break;
         case 'c': NUM(1, MAX_CLIENTS, opt.clients); break;
         case 'n': NUM(1, MAX_SESSIONS, opt.sessions); break;
         case 't':
-            if (parse_seconds(optarg, &opt.seconds)) {
-                fprintf(stderr, "popload: -t: want seconds in (0, %d]\n",
-                        MAX_SECONDS);
-                return -1;
-            }
+            if (parse_seconds(optarg, &opt.seconds))
+                usage_misuse("popload", usage, "-t: want seconds in (0, %d]",
+                             MAX_SECONDS);
             break;
         case 'u': opt.user = optarg; break;
         case 'w': opt.pass = optarg; break;
@@ -214,21 +209,16 @@ static int parse_args(int argc, char **argv)
         case 'P': NUM(1, MAX_PASSES, opt.passes); break;
         case 'H': opt.hold = 1; break;
         case 'f': opt.file = optarg; break;
-        case 'h': return 1;
-        default: return -1;
+        case 'h': usage_help(usage);
+        default: usage_getopt("popload", c, argv, usage);
         }
     }
 #undef NUM
-    if (optind != argc) {
-        fprintf(stderr, "popload: unexpected argument %s\n", argv[optind]);
-        return -1;
-    }
-    if (opt.mode == MODE_COPY ? !opt.file : !opt.port) {
-        fprintf(stderr, "popload: %s\n", opt.mode == MODE_COPY ?
-                "copy mode needs -f FILE" : "-p PORT is required");
-        return -1;
-    }
-    return 0;
+    if (optind != argc)
+        usage_misuse("popload", usage, "unexpected argument %s", argv[optind]);
+    if (opt.mode == MODE_COPY ? !opt.file : !opt.port)
+        usage_misuse("popload", usage, "%s", opt.mode == MODE_COPY ?
+                     "copy mode needs -f FILE" : "-p PORT is required");
 }
 
 /* ---- samples and percentiles ---- */
@@ -800,11 +790,7 @@ static int report(struct client *cl, double elapsed)
 
 int main(int argc, char **argv)
 {
-    int r = parse_args(argc, argv);
-    if (r) {
-        usage(r > 0 ? stdout : stderr);
-        return r > 0 ? 0 : 2;
-    }
+    parse_args(argc, argv);
     if (opt.mode == MODE_COPY)
         return copy_mode();
     struct client *cl = calloc((size_t)opt.clients, sizeof *cl);
@@ -828,7 +814,7 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < started; i++)
         pthread_join(cl[i].th, NULL);
-    r = report(cl, now() - t_start);
+    int r = report(cl, now() - t_start);
     for (int i = 0; i < opt.clients; i++) {
         for (int l = 0; l < LAT_COUNT; l++)
             free(cl[i].lat[l].v);

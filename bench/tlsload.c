@@ -32,6 +32,7 @@
 #include <openssl/ssl.h>
 
 #include "exitcode.h"
+#include "usage.h"
 
 /* Every loop is bounded by one of these. */
 #define MAX_CLIENTS 256
@@ -72,15 +73,12 @@ static double now(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void usage(FILE *f)
-{
-    fprintf(f,
+static const char usage[] =
 "usage: tlsload -p PORT [-m session|retr] [-s | -S] [-c CLIENTS] [-t SECONDS]\n"
 "               [-u USER] [-w PASS] [-C CAFILE]\n"
 "  POP3 load on 127.0.0.1:PORT: -s implicit TLS, -S STLS, neither: plain.\n"
 "  session: whole sessions for SECONDS (default 5); retr: one session a\n"
-"  client, RETR of every message.\n");
-}
+"  client, RETR of every message.\n";
 
 static int conn_open(struct conn *c)
 {
@@ -280,48 +278,56 @@ static void *client(void *arg)
     return NULL;
 }
 
-static int parse_args(int argc, char **argv)
+/* The value of option -o, a whole number in [lo, hi]; else misuse. */
+static int whole(int o, const char *s, long lo, long hi)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || errno || v < lo || v > hi)
+        usage_misuse("tlsload", usage, "-%c wants a number from %ld to %ld",
+                     o, lo, hi);
+    return (int)v;
+}
+
+/* Parse argv into opt; a misuse exits 2 (lib/usage). */
+static void parse_args(int argc, char **argv)
 {
     int o;
     char *end;
-    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
-        usage(stdout);
-        exit(0);
-    }
-    while ((o = getopt(argc, argv, "p:m:sSc:t:u:w:C:")) != -1) {
+    usage_std(argc, argv, "tlsload", usage);
+    opterr = 0;
+    while ((o = getopt(argc, argv, ":p:m:sSc:t:u:w:C:")) != -1) {
         switch (o) {
-        case 'p': opt.port = (int)strtol(optarg, &end, 10);
-                  if (*end || opt.port < 1 || opt.port > 65535) return -1;
-                  break;
+        case 'p': opt.port = whole(o, optarg, 1, 65535); break;
         case 'm': if (strcmp(optarg, "retr") == 0) opt.retr = 1;
-                  else if (strcmp(optarg, "session") != 0) return -1;
+                  else if (strcmp(optarg, "session") != 0)
+                      usage_misuse("tlsload", usage, "unknown mode %s", optarg);
                   break;
         case 's': opt.tls = TLS_IMPLICIT; break;
         case 'S': opt.tls = TLS_STLS; break;
-        case 'c': opt.clients = (int)strtol(optarg, &end, 10);
-                  if (*end || opt.clients < 1 || opt.clients > MAX_CLIENTS)
-                      return -1;
-                  break;
+        case 'c': opt.clients = whole(o, optarg, 1, MAX_CLIENTS); break;
         case 't': opt.seconds = strtod(optarg, &end);
                   if (*end || !(opt.seconds > 0) || opt.seconds > MAX_SECONDS)
-                      return -1;
+                      usage_misuse("tlsload", usage, "-t wants seconds in "
+                                   "(0, %d]", MAX_SECONDS);
                   break;
         case 'u': opt.user = optarg; break;
         case 'w': opt.pass = optarg; break;
         case 'C': opt.cafile = optarg; break;
-        default: return -1;
+        default: usage_getopt("tlsload", o, argv, usage);
         }
     }
-    return optind == argc && opt.port ? 0 : -1;
+    if (optind != argc)
+        usage_misuse("tlsload", usage, "unexpected argument %s", argv[optind]);
+    if (!opt.port)
+        usage_misuse("tlsload", usage, "-p PORT is required");
 }
 
 int main(int argc, char **argv)
 {
     pthread_t th[MAX_CLIENTS];
-    if (parse_args(argc, argv) < 0) {
-        usage(stderr);
-        return 2;
-    }
+    parse_args(argc, argv);
     ctx = SSL_CTX_new(TLS_client_method());
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     if (opt.cafile) {

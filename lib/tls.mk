@@ -22,4 +22,4 @@ EXTRA_DIST += tests/integration/tls_clients.py tests/integration/tls_policy.py
 check_PROGRAMS += bench/tlsload
 bench_tlsload_SOURCES = bench/tlsload.c
 bench_tlsload_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS)
-bench_tlsload_LDADD = $(OPENSSL_LIBS) -lpthread
+bench_tlsload_LDADD = lib/libpopkit.a $(OPENSSL_LIBS) -lpthread
