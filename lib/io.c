@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 #include "io.h"
+#include "util.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -221,6 +222,13 @@ void io_discard(struct io_in *in)
     }
 }
 
+void io_in_wipe(struct io_in *in)
+{
+    wipe(in->buf, sizeof in->buf);
+    in->start = in->end = 0;
+    in->skipping = 0;
+}
+
 void io_out_init(struct io_out *out, int fd, int timeout)
 {
     out->fd = fd;
@@ -305,6 +313,19 @@ int io_write_direct(struct io_out *out, const void *data, size_t len)
     if (r != IO_OK)
         return r;
     return io_write_raw(out, data, len);
+}
+
+char *io_reserve(struct io_out *out, size_t need, size_t *room)
+{
+    if (need > sizeof out->buf - out->len && io_flush(out) != IO_OK)
+        return NULL;
+    *room = sizeof out->buf - out->len;
+    return out->buf + out->len;
+}
+
+void io_commit(struct io_out *out, size_t len)
+{
+    out->len += len;
 }
 
 void io_linger(int in_fd, int out_fd, int seconds, size_t max_bytes)

@@ -80,6 +80,10 @@ size_t io_pending(const struct io_in *in);
 /* Drop everything buffered and everything readable without waiting
  * (after STLS: nothing sent in the clear may be executed under TLS). */
 void io_discard(struct io_in *in);
+/* Overwrite every byte of the input buffer, so what it held (the PASS
+ * line, say) does not outlive its use in memory, and drop what was
+ * buffered.  The descriptor is not touched. */
+void io_in_wipe(struct io_in *in);
 
 void io_out_init(struct io_out *out, int fd, int timeout);
 int io_put(struct io_out *out, const void *data, size_t len);
@@ -91,6 +95,16 @@ int io_flush(struct io_out *out);
 /* Write len bytes straight to fd (after flushing the buffer), for large
  * bodies that gain nothing from a copy.  IO_OK or an error. */
 int io_write_direct(struct io_out *out, const void *data, size_t len);
+/* Room for need more bytes at the end of the buffer, for a converter
+ * to write its output in place instead of through a copy (msgsend.h):
+ * when they do not fit beside what is buffered, the buffer is flushed
+ * first.  need is at most IO_OUTBUF_SIZE.  Returns the room, with *room
+ * its size (>= need: all the buffer has free), or NULL when that flush
+ * failed.  Nothing in the room is output until io_commit(). */
+char *io_reserve(struct io_out *out, size_t need, size_t *room);
+/* The first len bytes (len <= *room) of the room the last io_reserve()
+ * gave are output, after everything buffered before it. */
+void io_commit(struct io_out *out, size_t len);
 
 /* End a session without a TCP reset eating the last answer: half-close
  * out_fd, then read and drop what the client still sends on in_fd until

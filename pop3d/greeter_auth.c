@@ -427,6 +427,6 @@ void greeter_parse(const struct greeter_conf *conf,
         while (w < 0 && errno == EINTR);
     }
     wipe(&g.req, sizeof g.req);
-    wipe(g.in.buf, sizeof g.in.buf);   /* held the PASS line */
+    io_in_wipe(&g.in);   /* held the PASS line */
     _exit(0);
 }

@@ -387,8 +387,86 @@ static void test_toolong_forever(void)
     close(sv[1]);
 }
 
+/* What a descriptor's file holds, from its start (NUL-terminated). */
+static size_t file_text(int fd, char *buf, size_t max)
+{
+    ssize_t n = pread(fd, buf, max - 1, 0);
+    buf[n > 0 ? n : 0] = '\0';
+    return n > 0 ? (size_t)n : 0;
+}
+
+/* io_reserve/io_commit: room written in place is output in its turn. */
+static void test_reserve(void)
+{
+    static struct io_out out;
+    static char back[IO_OUTBUF_SIZE + 64], fill[IO_OUTBUF_SIZE];
+    char path[] = "/tmp/test_io.XXXXXX";
+    int fd = mkstemp(path);
+    unlink(path);
+    io_out_init(&out, fd, 5);
+    io_puts(&out, "ab");
+    size_t room = 0;
+    char *p = io_reserve(&out, 10, &room);
+    ok(p != NULL && room == IO_OUTBUF_SIZE - 2,
+       "io_reserve: all the free room, after what is buffered");
+    memcpy(p, "cdXX", 4);
+    io_commit(&out, 2);
+    io_puts(&out, "e");
+    is_int(file_text(fd, back, sizeof back), 0, "nothing written before a flush");
+    io_flush(&out);
+    file_text(fd, back, sizeof back);
+    is_str(back, "abcde", "committed bytes in their place, the rest of the room not");
+
+    memset(fill, 'f', sizeof fill);
+    io_put(&out, fill, IO_OUTBUF_SIZE - 5);
+    p = io_reserve(&out, 10, &room);
+    ok(p != NULL && room == IO_OUTBUF_SIZE,
+       "io_reserve: need beyond the free room flushes first");
+    is_int(file_text(fd, back, sizeof back), 5 + IO_OUTBUF_SIZE - 5,
+           "... what was buffered is written then");
+    p = io_reserve(&out, IO_OUTBUF_SIZE, &room);
+    ok(p != NULL && room == IO_OUTBUF_SIZE, "need of the whole buffer fits an empty one");
+    close(fd);
+
+    int sv[2];
+    signal(SIGPIPE, SIG_IGN);
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    close(sv[1]);
+    io_out_init(&out, sv[0], 1);
+    io_put(&out, fill, IO_OUTBUF_SIZE - 5);
+    ok(io_reserve(&out, 10, &room) == NULL, "io_reserve: NULL when the flush fails");
+    close(sv[0]);
+}
+
+/* io_in_wipe leaves no byte of what the buffer held. */
+static void test_in_wipe(void)
+{
+    int sv[2];
+    char line[64];
+    static struct io_in in;
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    write(sv[1], "PASS secret\r\nNOOP\r\n", 19);
+    io_in_init(&in, sv[0], 1, 0);
+    io_getline(&in, line, sizeof line);
+    ok(io_pending(&in) == 6 && memcmp(in.buf, "PASS secret", 11) == 0,
+       "the buffer holds the PASS line and the next");
+    io_in_wipe(&in);
+    size_t nonzero = 0;
+    for (size_t i = 0; i < sizeof in.buf; i++)
+        nonzero += in.buf[i] != 0;
+    is_int(nonzero, 0, "io_in_wipe: every byte of the buffer overwritten");
+    is_int(io_pending(&in), 0, "... and nothing buffered any more");
+    write(sv[1], "STAT\r\n", 6);
+    ok(io_getline(&in, line, sizeof line) == 4 && strcmp(line, "STAT") == 0,
+       "... later input is read as usual");
+    close(sv[0]);
+    close(sv[1]);
+}
+
 int main(void)
 {
+    test_reserve();
+    test_in_wipe();
     test_nodelay();
     test_linger();
     test_lines(0);
