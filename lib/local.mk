@@ -66,3 +66,13 @@ tests_unit_test_mdquota_LDADD = lib/libpopkit.a
 TESTS += tests/unit/test_mdquota
 TESTS += tests/integration/quota.py
 EXTRA_DIST += tests/integration/quota.py
+
+# lib/msgsend: RETR and TOP's answer from a message file (pop3-maildir),
+# so in both builds.
+lib_libpopkit_a_SOURCES += lib/msgsend.c lib/msgsend.h
+if POPKIT_MUSL
+lib_libpopkit_musl_a_SOURCES += lib/msgsend.c
+endif
+check_PROGRAMS += tests/unit/test_msgsend
+tests_unit_test_msgsend_LDADD = lib/libpopkit.a
+TESTS += tests/unit/test_msgsend

@@ -324,8 +324,7 @@ int main(int argc, char **argv)
              (unsigned long long)s->login_size);
     maildir_close(&s->md);
     uidlmap_free(&s->um);
-    free(s->rbuf);
-    free(s->wbuf);
+    msgsend_free(&s->send);
     free(s->retrieved);
     return 0;
 }

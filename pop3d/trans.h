@@ -18,6 +18,7 @@
 
 #include "io.h"
 #include "maildir.h"
+#include "msgsend.h"
 #include "pop3caps.h"
 #include "uidlmap.h"
 
@@ -32,7 +33,7 @@ struct trans_session {
     struct uidlmap um;      /* UIDLs of the server before (--uidl-from) */
     struct io_in in;
     struct io_out out;
-    char *rbuf, *wbuf;      /* RETR/TOP buffers, allocated on first use */
+    struct msgsend send;    /* RETR/TOP buffers, allocated on first use */
     size_t live_count;      /* messages not marked deleted */
     uint64_t live_size;     /* their wire octets */
     uint64_t login_size;    /* maildrop octets at login */

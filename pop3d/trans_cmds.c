@@ -5,16 +5,15 @@
  * exactly one response (single- or multi-line) into the session's output.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "mdquota.h"
 #include "trans.h"
-#include "msgfmt.h"
+#include "msgsend.h"
 #include "params.h"
 #include "pop3caps.h"
 #include "pop3cmd.h"
@@ -109,95 +108,6 @@ static int cmd_uidl(void *ctx, int argc, char **argv)
     return list_or_uidl(s, argc, argv, 1);
 }
 
-static int alloc_buffers(struct trans_session *s)
-{
-    /* Large allocations come from mmap: only the pages a message really
-     * fills count against the session's memory. */
-    if (!s->rbuf)
-        s->rbuf = malloc(MAILDIR_READ_CHUNK);
-    if (!s->wbuf)
-        s->wbuf = malloc(2 * MAILDIR_READ_CHUNK + MSGFMT_OUT_MIN);
-    return s->rbuf && s->wbuf ? 0 : -1;
-}
-
-/* A message file read in chunks, without fstat(2): the scan gave its
- * wire size, which bounds the file's size (conversion only adds), and
- * a Maildir file never changes, so a read that returns less than asked
- * is its end.  Each read asks for one byte more than the file may still
- * hold, so a message ends with that one short read.  A file that holds
- * more than its wire size (not what the scan saw) is checked to be a
- * regular file before it is read on: a FIFO or device would never end. */
-struct msgfile {
-    int fd;
-    uint64_t left;     /* bytes the file may still hold */
-    int unbounded;     /* it held more: regular, read to a short read */
-    int eof;
-};
-
-static ssize_t msgfile_read(struct msgfile *m, char *buf)
-{
-    if (m->eof)
-        return 0;
-    size_t want = !m->unbounded && m->left < MAILDIR_READ_CHUNK
-                  ? (size_t)m->left + 1 : MAILDIR_READ_CHUNK;
-    for (;;) {
-        ssize_t r = read(m->fd, buf, want);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return r;
-        if ((size_t)r < want) {
-            m->eof = 1;
-        } else if (!m->unbounded && (uint64_t)r > m->left) {
-            struct stat st;
-            if (fstat(m->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-                errno = EINVAL;
-                return -1;
-            }
-            m->unbounded = 1;
-        } else if (!m->unbounded) {
-            m->left -= (uint64_t)r;
-        }
-        return r;
-    }
-}
-
-/* Send what f makes of the chunk.  A chunk whose converted form surely
- * fits the output buffer (at most twice its size: every byte a line end
- * or a stuffed dot) is converted straight into it, so a small message
- * costs no copy and its answer line, body and terminator leave in one
- * write(2), shared with other pipelined answers.  Bigger ones go out
- * directly from wbuf. */
-static int send_chunk(struct trans_session *s, struct msgfmt *f, const char *in,
-                      size_t len, uint64_t *sent)
-{
-    size_t need = 2 * len + MSGFMT_OUT_MIN;
-    if (need <= sizeof s->out.buf) {
-        if (need > sizeof s->out.buf - s->out.len &&
-            io_flush(&s->out) != IO_OK)
-            return -1;
-        size_t o;
-        msgfmt_conv(f, in, len, s->out.buf + s->out.len,
-                    sizeof s->out.buf - s->out.len, &o);
-        s->out.len += o;
-        *sent += o;
-        return 0;
-    }
-    size_t cap = 2 * MAILDIR_READ_CHUNK + MSGFMT_OUT_MIN;
-    while (len > 0 && !msgfmt_done(f)) {
-        size_t o;
-        size_t used = msgfmt_conv(f, in, len, s->wbuf, cap, &o);
-        in += used;
-        len -= used;
-        *sent += o;
-        int r = o < IO_OUTBUF_SIZE / 2 ? io_put(&s->out, s->wbuf, o)
-                                       : io_write_direct(&s->out, s->wbuf, o);
-        if (r != IO_OK)
-            return -1;
-    }
-    return 0;
-}
-
 /* Remember that message i was retrieved whole, for the seen flag QUIT
  * sets.  A bit a message, allocated on the first RETR: a session that
  * only lists costs nothing.  Out of memory, the flag is not set (the
@@ -241,70 +151,60 @@ static unsigned mark_seen(struct trans_session *s)
     return marked;
 }
 
-/* RETR (top == 0) or TOP: the message in wire form.  A failure after
- * "+OK" cannot be told to the client: the session ends (nothing is
- * deleted), so a client never takes a truncated message for whole. */
-static int send_msg(struct trans_session *s, size_t i, int top, uint64_t lines)
+/* What became of RETR or TOP of message i (msgsend.h): a -ERR when
+ * nothing was sent; the session's end when the answer broke off after
+ * its +OK (nothing is deleted, so a client never takes a truncated
+ * message for whole); else its count in t for the logout line. */
+static int msg_sent(struct trans_session *s, size_t i, int r, uint64_t sent,
+                    struct tally *t)
 {
-    if (alloc_buffers(s) < 0) {
+    int err = errno;
+    switch (r) {
+    case MSGSEND_OK:
+        t->n++;
+        t->bytes += sent;
+        return CMD_GO_ON;
+    case MSGSEND_NOMEM:
         io_puts(&s->out, "-ERR [SYS/TEMP] out of memory\r\n");
         return CMD_GO_ON;
-    }
-    struct msgfile mf = { .fd = -1, .left = s->md.msg[i].wire_size };
-    mf.fd = maildir_msg_open_nostat(&s->md, i);
-    int fd = mf.fd;
-    ssize_t n = fd < 0 ? -1 : msgfile_read(&mf, s->rbuf);
-    if (n < 0) {
-        if (errno == ENOENT)
-            io_puts(&s->out, "-ERR message is gone: another program "
-                             "removed it\r\n");
-        else
-            io_puts(&s->out, "-ERR [SYS/TEMP] cannot read message\r\n");
+    case MSGSEND_UNREADABLE:
+        io_puts(&s->out, err == ENOENT
+                ? "-ERR message is gone: another program removed it\r\n"
+                : "-ERR [SYS/TEMP] cannot read message\r\n");
         log_warn("cannot read %s: %s", maildir_msg_name(&s->md, i),
-                 strerror(errno));
-        if (fd >= 0)
-            close(fd);
+                 strerror(err));
         return CMD_GO_ON;
-    }
-    struct msgfmt f;
-    if (top)
-        msgfmt_init_top(&f, lines);
-    else
-        msgfmt_init(&f);
-    uint64_t sent = 0;
-    if (top)
-        io_puts(&s->out, "+OK top of message follows\r\n");
-    else
-        io_printf(&s->out, "+OK %llu octets\r\n",
-                  (unsigned long long)s->md.msg[i].wire_size);
-    while (n > 0) {
-        if (send_chunk(s, &f, s->rbuf, (size_t)n, &sent) < 0) {
-            s->reason = "disconnected-in-RETR";
-            close(fd);
-            return CMD_END;
-        }
-        if (msgfmt_done(&f))
-            break;
-        n = msgfile_read(&mf, s->rbuf);
-    }
-    close(fd);
-    if (n < 0) {
+    case MSGSEND_WRITE_FAILED:
+        s->reason = "disconnected-in-RETR";
+        return CMD_END;
+    default:
         log_error("read error in %s: %s", maildir_msg_name(&s->md, i),
-                  strerror(errno));
+                  strerror(err));
         s->reason = "read-error";
         return CMD_END;
     }
-    char end[MSGFMT_OUT_MIN];
-    size_t e = msgfmt_end(&f, end);
-    io_put(&s->out, end, e);
-    struct tally *t = top ? &s->top : &s->retr;
-    t->n++;
-    t->bytes += sent;
-    if (!top && i + 1 > s->last)
-        s->last = (uint32_t)(i + 1);
-    if (!top)
+}
+
+/* RETR (top == 0) or TOP: the message in wire form. */
+static int send_msg(struct trans_session *s, size_t i, int top, uint64_t lines)
+{
+    uint64_t size = s->md.msg[i].wire_size, sent;
+    int fd = maildir_msg_open_nostat(&s->md, i);
+    if (top) {
+        int r = msgsend_top(&s->send, &s->out, fd, size, lines,
+                            "+OK top of message follows\r\n", &sent);
+        return msg_sent(s, i, r, sent, &s->top);
+    }
+    char status[64];
+    snprintf(status, sizeof status, "+OK %llu octets\r\n",
+             (unsigned long long)size);
+    int r = msgsend_retr(&s->send, &s->out, fd, size, status, &sent);
+    if (r == MSGSEND_OK) {
+        if (i + 1 > s->last)
+            s->last = (uint32_t)(i + 1);
         mark_retrieved(s, i);
-    return CMD_GO_ON;
+    }
+    return msg_sent(s, i, r, sent, &s->retr);
 }
 
 static int cmd_retr(void *ctx, int argc, char **argv)
