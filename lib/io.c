@@ -317,6 +317,8 @@ int io_write_direct(struct io_out *out, const void *data, size_t len)
 
 char *io_reserve(struct io_out *out, size_t need, size_t *room)
 {
+    if (out->failed)
+        return NULL;
     if (need > sizeof out->buf - out->len && io_flush(out) != IO_OK)
         return NULL;
     *room = sizeof out->buf - out->len;

@@ -99,8 +99,9 @@ int io_write_direct(struct io_out *out, const void *data, size_t len);
  * to write its output in place instead of through a copy (msgsend.h):
  * when they do not fit beside what is buffered, the buffer is flushed
  * first.  need is at most IO_OUTBUF_SIZE.  Returns the room, with *room
- * its size (>= need: all the buffer has free), or NULL when that flush
- * failed.  Nothing in the room is output until io_commit(). */
+ * its size (>= need: all the buffer has free), or NULL after an output
+ * error, that flush's or an earlier one (like every other output call).
+ * Nothing in the room is output until io_commit(). */
 char *io_reserve(struct io_out *out, size_t need, size_t *room);
 /* The first len bytes (len <= *room) of the room the last io_reserve()
  * gave are output, after everything buffered before it. */

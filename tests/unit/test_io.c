@@ -435,6 +435,8 @@ static void test_reserve(void)
     io_out_init(&out, sv[0], 1);
     io_put(&out, fill, IO_OUTBUF_SIZE - 5);
     ok(io_reserve(&out, 10, &room) == NULL, "io_reserve: NULL when the flush fails");
+    ok(io_reserve(&out, 10, &room) == NULL,
+       "io_reserve: NULL after an earlier error, though the room is there");
     close(sv[0]);
 }
 

@@ -317,6 +317,9 @@ static void test_write_failed(void)
     uint64_t sent;
     int r = msgsend_retr(&ms, &out, file_with(m, len), len, STATUS, &sent);
     is_int(r, MSGSEND_WRITE_FAILED, "a client gone during a big RETR: WRITE_FAILED");
+    r = msgsend_retr(&ms, &out, file_with("hi\n", 3), 3, STATUS, &sent);
+    is_int(r, MSGSEND_WRITE_FAILED,
+           "a small RETR after an output error: WRITE_FAILED, not queued for nothing");
     free(m);
     close(sv[0]);
 }
