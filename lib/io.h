@@ -17,7 +17,8 @@
  * stage 3 untouched on the same descriptor.
  *
  * Output: io_put()/io_printf() append to a buffer written with as few
- * write(2) calls as possible; io_flush() writes it out.  Every wait, for
+ * write(2) calls as possible (io_reserve() lends its free room to a
+ * converter writing in place); io_flush() writes it out.  Every wait, for
  * input or for a client that does not read, is bounded by the timeout.
  * After an output error every further call fails fast with IO_ERROR.
  */

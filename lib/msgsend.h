@@ -59,8 +59,8 @@ enum {
 
 /* RETR: send the message in fd (the caller's open, or -1 with errno set
  * by the failed open) whose wire size is wire_size, after the status
- * line status.  fd is closed before the call returns, errno kept.  No
- * buffers is reported before a failed open.  *sent gets the message's
+ * line status.  fd is closed before the call returns, errno kept.  Out
+ * of memory is reported before a failed open.  *sent gets the message's
  * octets written, stuffed dots and added CRs included; the status line
  * and the end (a last line's missing line end, ".\r\n") are not
  * counted.  Returns a MSGSEND_ result. */

@@ -177,7 +177,7 @@ static int msg_sent(struct trans_session *s, size_t i, int r, uint64_t sent,
     case MSGSEND_WRITE_FAILED:
         s->reason = "disconnected-in-RETR";
         return CMD_END;
-    default:
+    default:   /* MSGSEND_READ_FAILED */
         log_error("read error in %s: %s", maildir_msg_name(&s->md, i),
                   strerror(err));
         s->reason = "read-error";
