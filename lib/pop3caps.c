@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sasl.h"
 #include "util.h"
 
 /* The capabilities of both states.  RESP-CODES and AUTH-RESP-CODE: the
@@ -22,12 +23,6 @@ static const char *const caps_both[] = {
     NULL
 };
 
-/* Before login while login is allowed: RFC 1939 USER/PASS, RFC 5034. */
-static const char *const caps_login[] = {
-    "USER",
-    "SASL PLAIN LOGIN",   /* keep in step with lib/sasl.h */
-    NULL
-};
 
 /* "N" or, with allow_user, "N,USER" as "N" or "N USER" in out: N from
  * digits (0 to max) or, when never, the word NEVER.  0 or -1. */
@@ -95,13 +90,27 @@ static int append_all(char *buf, size_t bufsz, size_t *len,
     return 0;
 }
 
+/* Before login while login is allowed: RFC 1939 USER/PASS, and RFC 5034
+ * SASL with the mechanisms of lib/sasl's table, the ones AUTH takes. */
+static int append_login(char *buf, size_t bufsz, size_t *len)
+{
+    if (append_line(buf, bufsz, len, "USER", NULL) < 0 ||
+        append(buf, bufsz, len, "SASL") < 0)
+        return -1;
+    for (const struct sasl_mechanism *m = sasl_mechanisms; m->name; m++)
+        if (append(buf, bufsz, len, " ") < 0 ||
+            append(buf, bufsz, len, m->name) < 0)
+            return -1;
+    return append(buf, bufsz, len, "\r\n");
+}
+
 size_t pop3caps_format(char *buf, size_t bufsz, unsigned flags,
                        const struct pop3caps_policy *p)
 {
     size_t len = 0;
     int bad = append(buf, bufsz, &len, "+OK Capability list follows\r\n");
     if (!bad && (flags & POP3CAPS_LOGIN))
-        bad = append_all(buf, bufsz, &len, caps_login);
+        bad = append_login(buf, bufsz, &len);
     if (!bad)
         bad = append_all(buf, bufsz, &len, caps_both);
     if (!bad && p && p->login_delay[0])
