@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util.h"
+
 /* poll(2) for events on fd, ms milliseconds (< 0: forever). */
 static int io_poll_ms(int fd, short events, int ms)
 {
@@ -40,9 +42,7 @@ int io_wait(int fd, short events, int timeout)
 
 static long long io_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return now_ms();   /* lib/util.h */
 }
 
 void io_in_init(struct io_in *in, int fd, int timeout, int exact)

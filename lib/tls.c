@@ -248,13 +248,6 @@ void tls_server_free(struct tls_server *srv)
 
 /* ---- the relay child: setup ---- */
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Milliseconds left before deadline, for poll; 0 once it has passed. */
 static int ms_left(long long deadline)
 {

@@ -19,6 +19,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "usage.h"
+#include "util.h"
 
 static const char *const subdirs[] = { "tmp", "new", "cur" };
 
@@ -49,12 +50,8 @@ static void fail(int err, const char *what, const char *path)
 /* Make the directory holding DIR durable: the new entry is on disk. */
 static void sync_dir(const char *dir)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        fail(errno, "cannot open", dir);
-    if (fsync(fd) < 0 && errno != EINVAL)
+    if (fsync_dir(dir) < 0)
         fail(errno, "cannot sync", dir);
-    close(fd);
 }
 
 static char *parent_of(const char *path)
