@@ -66,3 +66,9 @@ tests_unit_test_mdquota_LDADD = lib/libpopkit.a
 TESTS += tests/unit/test_mdquota
 TESTS += tests/integration/quota.py
 EXTRA_DIST += tests/integration/quota.py
+
+# lib/mdmake: making a Maildir, for maildirmake and vuser.
+lib_libpopkit_a_SOURCES += lib/mdmake.c lib/mdmake.h
+check_PROGRAMS += tests/unit/test_mdmake
+tests_unit_test_mdmake_LDADD = lib/libpopkit.a
+TESTS += tests/unit/test_mdmake

@@ -210,6 +210,12 @@
  * session may serve or remove them (pop3-maildir(8), maildir2mbox(1)). */
 #define MAILDIR2MBOX_JOURNAL ".maildir2mbox.journal"
 
+/* ---- making a Maildir (lib/mdmake.h: maildirmake, vuser) ---- */
+
+/* A Maildir path with "/tmp" after it: Linux's PATH_MAX, beyond which
+ * no system call takes a path anyway. */
+#define MDMAKE_PATH_MAX 4096
+
 /* ---- maildirwatch ---- */
 
 /* Seconds between rescans of new/ where inotify is missing: "new mail
