@@ -216,6 +216,14 @@
  * no system call takes a path anyway. */
 #define MDMAKE_PATH_MAX 4096
 
+/* ---- where the mail is (lib/mailenv.h) ---- */
+
+/* Under $HOME when $MAILDIR or $MAIL is unset: qmail's Maildir (the
+ * slash says it is a directory, as qmail's dot-qmail line does) and its
+ * mbox, as qmail's maildir2mbox and qail used them. */
+#define MAILENV_MAILDIR_LEAF "Maildir/"
+#define MAILENV_MBOX_LEAF "Mailbox"
+
 /* ---- maildirwatch ---- */
 
 /* Seconds between rescans of new/ where inotify is missing: "new mail

@@ -33,6 +33,7 @@
 
 #include "exitcode.h"
 #include "log.h"
+#include "mailenv.h"
 #include "maildir.h"
 #include "mbox.h"
 #include "mdquota.h"
@@ -622,20 +623,14 @@ static void move_batch(struct ctx *c, struct msg *m, size_t n)
 
 /* ---- Setup ---- */
 
-static const char *env_or_home(const char *var, const char *leaf, char **owned)
+/* The path mailenv found, or death: it says why there is none. */
+static const char *mail_path(const char *path, const char *var)
 {
-    const char *v = getenv(var);
-    if (v && *v)
-        return v;
-    const char *home = getenv("HOME");
-    if (!home || !*home)
-        log_die(EXIT_PERM, "neither %s nor HOME is set", var);
-    size_t len = strlen(home) + strlen(leaf) + 2;
-    *owned = malloc(len);
-    if (!*owned)
+    if (!path && errno == ENOMEM)
         log_die(EXIT_TEMP, "out of memory");
-    snprintf(*owned, len, "%s/%s", home, leaf);
-    return *owned;
+    if (!path)
+        log_die(EXIT_PERM, "neither %s nor HOME is set", var);
+    return path;
 }
 
 /* Hold the Maildir's session lock so no POP3 session (pop3-maildir)
@@ -691,8 +686,8 @@ int main(int argc, char **argv)
                      argv[optind]);
     /* MAILTMP: qmail's maildir2mbox rewrote a copy there; we append in
      * place and need none, so it is accepted and ignored. */
-    c.maildir = env_or_home("MAILDIR", "Maildir/", &own_maildir);
-    c.mbox = env_or_home("MAIL", "Mailbox", &own_mbox);
+    c.maildir = mail_path(mailenv_maildir(&own_maildir), "MAILDIR");
+    c.mbox = mail_path(mailenv_mbox(&own_mbox), "MAIL");
 
     if (maildir_open(&c.md, c.maildir) < 0)
         log_die(temp_or_perm(errno), "cannot open the Maildir %s: %s", c.maildir,
