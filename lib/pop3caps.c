@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sasl.h"
 #include "util.h"
@@ -125,4 +126,32 @@ size_t pop3caps_format(char *buf, size_t bufsz, unsigned flags,
     if (!bad)
         bad = append(buf, bufsz, &len, ".\r\n");
     return bad ? 0 : len;
+}
+
+unsigned pop3caps_auth_flags(int login_allowed, int tls_available,
+                             int tls_active)
+{
+    unsigned flags = 0;
+    if (login_allowed)
+        flags |= POP3CAPS_LOGIN;
+    if (tls_available && !tls_active)
+        flags |= POP3CAPS_STLS;
+    return flags;
+}
+
+int pop3caps_offers(unsigned flags, const char *tag)
+{
+    char buf[POP3CAPS_MAX];
+    size_t tlen = strlen(tag);
+    if (pop3caps_format(buf, sizeof buf, flags, NULL) == 0 || tlen == 0)
+        return 0;
+    /* After each CRLF up to the dot line: "TAG[ ARGS]\r\n" (the first
+     * line, +OK, is passed over). */
+    for (const char *l = buf; (l = strstr(l, "\r\n")) != NULL && l[2] != '.';) {
+        l += 2;
+        if (strncasecmp(l, tag, tlen) == 0 &&
+            (l[tlen] == ' ' || l[tlen] == '\r'))
+            return 1;
+    }
+    return 0;
 }

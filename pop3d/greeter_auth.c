@@ -59,24 +59,28 @@ static int ga_login_allowed(const struct auth_session *g)
     return greeter_login_allowed(g->conf, g->st);
 }
 
-static int ga_stls_offered(const struct auth_session *g)
+/* The state of the shared list (lib/pop3caps.h) the greeter is in:
+ * whether login in the clear is refused, whether TLS is there and on. */
+static unsigned greeter_caps(const struct greeter_conf *conf,
+                             const struct greeter_state *st)
 {
-    return g->conf->tls_cert && !g->st->tls_active;
+    return pop3caps_auth_flags(greeter_login_allowed(conf, st),
+                               conf->tls_cert != NULL, st->tls_active);
 }
 
-/* The shared list (lib/pop3caps.h), so both stages announce the same;
- * USER and SASL only while login in the clear is not refused, STLS while
- * TLS is available but not running. */
+/* STLS and AUTH's mechanisms are taken when CAPA lists them. */
+static int ga_offers(const struct auth_session *g, const char *tag)
+{
+    return pop3caps_offers(greeter_caps(g->conf, g->st), tag);
+}
+
+/* The shared list, so both stages announce the same. */
 void greeter_capa(struct io_out *out, const struct greeter_conf *conf,
                   const struct greeter_state *st)
 {
     char buf[POP3CAPS_MAX];
-    unsigned flags = 0;
-    if (greeter_login_allowed(conf, st))
-        flags |= POP3CAPS_LOGIN;
-    if (conf->tls_cert && !st->tls_active)
-        flags |= POP3CAPS_STLS;
-    size_t n = pop3caps_format(buf, sizeof buf, flags, &conf->policy);
+    size_t n = pop3caps_format(buf, sizeof buf, greeter_caps(conf, st),
+                               &conf->policy);
     io_put(out, buf, n);
 }
 
@@ -214,7 +218,7 @@ static int cmd_apop(void *ctx, int argc, char **argv)
 static int cmd_stls(void *ctx, int argc, char **argv)
 {
     struct auth_session *g = ctx;
-    if (!ga_stls_offered(g)) {
+    if (!ga_offers(g, "STLS")) {
         ga_reply(g, g->st->tls_active ? "-ERR TLS already active"
                                       : "-ERR STLS not available");
         return GA_CONTINUE;
@@ -293,7 +297,7 @@ static int ga_auth_mech(struct auth_session *g, const struct sasl_mechanism *m,
 static void ga_auth_list(struct auth_session *g)
 {
     io_puts(&g->out, "+OK methods supported:\r\n");
-    if (ga_login_allowed(g))
+    if (ga_offers(g, "SASL"))
         for (const struct sasl_mechanism *m = sasl_mechanisms; m->name; m++)
             io_printf(&g->out, "%s\r\n", m->name);
     io_puts(&g->out, ".\r\n");
