@@ -380,7 +380,8 @@ static int dotlock_helper(const char *lockname)
 
 int mbox_dotlock(const char *path, int wait, char **lockname)
 {
-    char host[256], suffix[320];
+    /* ".lock.HOST.PID": the host cut to a DNS name, a pid's digits. */
+    char host[DNS_NAME_MAX + 1], suffix[DNS_NAME_MAX + 64];
     time_t deadline = time(NULL) + wait;
     long delay = 50;
     if (gethostname(host, sizeof host) < 0)

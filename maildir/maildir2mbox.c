@@ -151,7 +151,7 @@ static int movable(struct ctx *c, size_t i, int warn)
     if (!strchr(name, '\n'))
         return 1;
     if (warn) {
-        char safe[256];
+        char safe[LOG_NAME_MAX];
         log_warn("leaving %s/%s: a newline in a file name", msg_sub(c, i),
                  log_safe(safe, sizeof safe, name, strlen(name)));
     }
