@@ -259,10 +259,8 @@
 /* A sentence someone else wrote, quoted in a log line (a PAM module's
  * prompt or message): room for one line of a terminal. */
 #define LOG_TEXT_MAX 128
-/* The " tls=PROTOCOL/CIPHER" of pop3-maildir's login line: the protocol
- * ("TLSv1.3") and a LOG_FIELD_MAX cipher name. */
-#define LOG_TLS_PROTOCOL_MAX 32
-#define LOG_TLS_MAX (sizeof " tls=/" + LOG_TLS_PROTOCOL_MAX + LOG_FIELD_MAX)
+/* The " tls=PROTOCOL/CIPHER" of pop3-maildir's login line, whole. */
+#define LOG_TLS_MAX (sizeof " tls=/" + TLS_PROTOCOL_NAME_MAX + TLS_CIPHER_NAME_MAX)
 /* How long a line waits for a syslog daemon whose queue is full before
  * it is dropped: glibc and musl would block the session for as long. */
 #define LOG_SYSLOG_WAIT_MS 1000
@@ -335,11 +333,25 @@
 /* A password can never be longer than the checkpassword payload, so
  * vuser refuses to set one that no client could send. */
 #define PWCHECK_PASSWORD_MAX (CPW_MAX - 3)
+/* Room for any hash pwcheck_hash() makes (libcrypt's CRYPT_OUTPUT_SIZE). */
+#define PWCHECK_HASH_MAX 384
 /* Where Linux-PAM looks for a service's file (the second is the vendor
  * directory of distributions that use one): with neither, it silently
  * uses the service "other", so checkpassword-pam warns. */
 #define CPW_PAM_DIR "/etc/pam.d"
 #define CPW_PAM_VENDOR_DIR "/usr/lib/pam.d"
+
+/* ---- TLS relay (lib/tls.h) ---- */
+
+/* The protocol and cipher names the relay reports (OpenSSL's, as
+ * SSL_PROTOCOL and SSL_CIPHER): "TLSv1.3", and the longest IANA suite
+ * name OpenSSL gives ("TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+ * 47) with room; a longer verdict is not the relay's. */
+#define TLS_PROTOCOL_NAME_MAX 16
+#define TLS_CIPHER_NAME_MAX 64
+/* A reason a TLS step failed (tls.h's err buffers): long enough for an
+ * OpenSSL reason string with what popkit was doing. */
+#define TLS_ERR_MAX 256
 
 /* ---- mbox writer and maildir2mbox (lib/mbox.h) ---- */
 
@@ -358,6 +370,13 @@
 /* A Maildir path with "/tmp" after it: Linux's PATH_MAX, beyond which
  * no system call takes a path anyway. */
 #define MDMAKE_PATH_MAX 4096
+
+/* ---- maildirwatch (lib/rfc2047.h) ---- */
+
+/* RFC 2978 §2.3: a charset name is at most 40 characters; with an
+ * RFC 2231 language after "*" it fits 64.  A longer one is no charset
+ * iconv knows, and the encoded word is shown as it came. */
+#define RFC2047_CHARSET_MAX 64
 
 /* ---- Maildir core and pop3-maildir (lib/maildir.h, lib/msgfmt.h) ---- */
 

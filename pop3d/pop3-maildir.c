@@ -74,7 +74,7 @@ static void log_ids(void)
     /* What the TLS relay negotiated (lib/tls.h sets these), or nothing. */
     const char *proto = getenv("SSL_PROTOCOL"), *cipher = getenv("SSL_CIPHER");
     if (proto && cipher) {
-        char p[LOG_TLS_PROTOCOL_MAX], c[LOG_FIELD_MAX];
+        char p[TLS_PROTOCOL_NAME_MAX], c[TLS_CIPHER_NAME_MAX];
         snprintf(log_tls, sizeof log_tls, " tls=%s/%s",
                  log_safe(p, sizeof p, proto, strlen(proto)),
                  log_safe(c, sizeof c, cipher, strlen(cipher)));
