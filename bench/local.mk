@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: ISC
-# bench/ -- the benchmark beside Dovecot (issue 3).  popload is built for
+# bench/ -- the benchmark beside Dovecot (how popkit compares with the server it is meant to replace).  popload is built for
 # `make check` and `make bench` only, never installed; the runner and the
 # Maildir generator are scripts.  Benchmark runs never join the test suite:
 # only a smoke test of popload's usage and the generator's output does.

@@ -66,7 +66,7 @@ static int conversation(int n, const struct pam_message **msg,
 {
     const struct conv_data *d = appdata;
     struct pam_response *r;
-    char safe[128];
+    char safe[LOG_TEXT_MAX];
 
     if (n <= 0 || n > PAM_MAX_NUM_MSG)
         return PAM_CONV_ERR;
@@ -115,7 +115,7 @@ static int is_temporary(int rc)
 /* Authenticate and check the account; 0, CPW_BAD or CPW_TEMP. */
 static int pam_check(pam_handle_t *h, const char *service)
 {
-    char safe[64];
+    char safe[LOG_FIELD_MAX];
     const void *user = NULL;
     int rc = pam_authenticate(h, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
     if (rc == PAM_SUCCESS) {
@@ -143,7 +143,7 @@ static struct passwd *pam_account(pam_handle_t *h)
 {
     const void *user = NULL;
     struct passwd *pw;
-    char safe[64];
+    char safe[LOG_FIELD_MAX];
     if (pam_get_item(h, PAM_USER, &user) != PAM_SUCCESS || !user)
         return NULL;
     pw = getpwnam(user);

@@ -63,7 +63,7 @@ int sysacct_args(int argc, char **argv, int pam, const char *usage,
 
 int sysacct_allowed(const struct passwd *pw, uid_t min_uid)
 {
-    char name[64];
+    char name[LOG_FIELD_MAX];
     if (pw->pw_uid != 0 && pw->pw_uid >= min_uid)
         return 1;
     log_warn("login as %s refused: uid %lu%s",

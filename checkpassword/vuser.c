@@ -22,6 +22,7 @@
 
 #include "acctfile.h"
 #include "log.h"
+#include "mdmake.h"
 #include "mdquota.h"
 #include "params.h"
 #include "privdrop.h"
@@ -184,12 +185,11 @@ static int make_parents(const char *home)
     return 0;
 }
 
-/* HOME (0700 if new) and HOME/Maildir/{tmp,new,cur} (0700), the new
- * ones given to the owner when run as root. */
+/* HOME (0700 if new) and the Maildir HOME/Maildir (lib/mdmake.h), the
+ * new ones given to the owner when run as root. */
 static int make_maildir(const char *home, const struct acctfile *owner)
 {
-    static const char *const sub[] = {"", "/tmp", "/new", "/cur"};
-    char path[USERDB_HOME_MAX + sizeof "/Maildir/tmp"];
+    char path[USERDB_HOME_MAX + sizeof "/Maildir"];
     int made;
 
     if (make_parents(home) || make_dir(home, 0700, &made)
@@ -197,12 +197,13 @@ static int make_maildir(const char *home, const struct acctfile *owner)
         log_error("cannot make %s: %s", home, strerror(errno));
         return -1;
     }
-    for (size_t i = 0; i < sizeof sub / sizeof sub[0]; i++) {
-        snprintf(path, sizeof path, "%s/Maildir%s", home, sub[i]);
-        if (make_dir(path, 0700, &made) || (made && give(path, owner))) {
-            log_error("cannot make %s: %s", path, strerror(errno));
-            return -1;
-        }
+    int root = geteuid() == 0;
+    struct mdmake_fail f;
+    snprintf(path, sizeof path, "%s/Maildir", home);
+    if (mdmake(path, 1, root ? owner->uid : (uid_t)-1,
+               root ? owner->gid : (gid_t)-1, &f) < 0) {
+        log_error("cannot make %s: %s", f.path, strerror(errno));
+        return -1;
     }
     return 0;
 }

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util.h"
+
 /* poll(2) for events on fd, ms milliseconds (< 0: forever). */
 static int io_poll_ms(int fd, short events, int ms)
 {
@@ -37,13 +39,6 @@ static int io_ms(int timeout)
 int io_wait(int fd, short events, int timeout)
 {
     return io_poll_ms(fd, events, io_ms(timeout));
-}
-
-static long long io_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void io_in_init(struct io_in *in, int fd, int timeout, int exact)
@@ -130,7 +125,7 @@ static int io_skip(struct io_in *in)
         in->start = in->end = 0;
         int ms = -1;
         if (in->timeout > 0) {
-            long long left = in->skip_deadline - io_now_ms();
+            long long left = in->skip_deadline - now_ms();
             if (left <= 0)
                 return IO_TIMEOUT;
             ms = (int)left;
@@ -161,7 +156,7 @@ static ssize_t io_getline_at(struct io_in *in, char *line, size_t len,
             memcpy(line + len, base, keep);
             in->start += keep;
             in->skipping = 1;
-            in->skip_deadline = io_now_ms() + (long long)in->timeout * 1000;
+            in->skip_deadline = now_ms() + (long long)in->timeout * 1000;
             return IO_TOOLONG;
         }
         memcpy(line + len, base, take);

@@ -76,3 +76,14 @@ endif
 check_PROGRAMS += tests/unit/test_msgsend
 tests_unit_test_msgsend_LDADD = lib/libpopkit.a
 TESTS += tests/unit/test_msgsend
+# lib/mdmake: making a Maildir, for maildirmake and vuser.
+lib_libpopkit_a_SOURCES += lib/mdmake.c lib/mdmake.h
+check_PROGRAMS += tests/unit/test_mdmake
+tests_unit_test_mdmake_LDADD = lib/libpopkit.a
+TESTS += tests/unit/test_mdmake
+# lib/mailenv: $MAILDIR and $MAIL or their defaults under $HOME, for
+# maildirwatch, maildir2mbox and qail.
+lib_libpopkit_a_SOURCES += lib/mailenv.c lib/mailenv.h
+check_PROGRAMS += tests/unit/test_mailenv
+tests_unit_test_mailenv_LDADD = lib/libpopkit.a
+TESTS += tests/unit/test_mailenv

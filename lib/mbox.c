@@ -13,72 +13,9 @@
 
 #include <lockfile.h>
 
+#include "fault.h"
 #include "log.h"
 #include "util.h"
-
-/* ---- Fault injection ---- */
-
-static long fault_env(const char *name)
-{
-    const char *s = getenv(name);
-    return s && *s ? atol(s) : 0;
-}
-
-static long fault_steps, fault_writes;
-
-void mbox_fault_step(void)
-{
-    static long kill_at = -1;
-    if (kill_at < 0)
-        kill_at = fault_env("POPKIT_FAULT_KILL");
-    if (kill_at > 0 && ++fault_steps >= kill_at)
-        raise(SIGKILL);
-}
-
-/* 0: write all of n; else how many bytes to store before failing. */
-static int fault_enospc(size_t n, size_t *partial)
-{
-    static long enospc_at = -1;
-    if (enospc_at < 0)
-        enospc_at = fault_env("POPKIT_FAULT_ENOSPC");
-    if (enospc_at <= 0)
-        return 0;
-    fault_writes++;
-    if (fault_writes < enospc_at)
-        return 0;
-    *partial = fault_writes == enospc_at ? n / 2 : 0;
-    return 1;
-}
-
-ssize_t mbox_fault_pwrite(int fd, const void *buf, size_t n, off_t off)
-{
-    size_t part;
-    if (fault_enospc(n, &part)) {
-        if (part > 0 && pwrite(fd, buf, part, off) > 0)
-            mbox_fault_step();
-        errno = ENOSPC;
-        return -1;
-    }
-    ssize_t r = pwrite(fd, buf, n, off);
-    if (r > 0)
-        mbox_fault_step();
-    return r;
-}
-
-ssize_t mbox_fault_write(int fd, const void *buf, size_t n)
-{
-    size_t part;
-    if (fault_enospc(n, &part)) {
-        if (part > 0 && write(fd, buf, part) > 0)
-            mbox_fault_step();
-        errno = ENOSPC;
-        return -1;
-    }
-    ssize_t r = write(fd, buf, n);
-    if (r > 0)
-        mbox_fault_step();
-    return r;
-}
 
 /* ---- Writer ---- */
 
@@ -86,7 +23,7 @@ static int sink_pwrite(struct mbox_out *o, const void *data, size_t len)
 {
     const char *p = data;
     while (len > 0) {
-        ssize_t w = mbox_fault_pwrite(o->fd, p, len, o->off);
+        ssize_t w = fault_pwrite(o->fd, p, len, o->off);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
@@ -443,7 +380,8 @@ static int dotlock_helper(const char *lockname)
 
 int mbox_dotlock(const char *path, int wait, char **lockname)
 {
-    char host[256], suffix[320];
+    /* ".lock.HOST.PID": the host cut to a DNS name, a pid's digits. */
+    char host[DNS_NAME_MAX + 1], suffix[DNS_NAME_MAX + 64];
     time_t deadline = time(NULL) + wait;
     long delay = 50;
     if (gethostname(host, sizeof host) < 0)

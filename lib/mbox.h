@@ -22,11 +22,8 @@
  * 11.6 asks (programs using mbox_dotlock link $(LOCKFILE_LIBS)).  Then an
  * fcntl(2) write lock on the whole file.  Waits are bounded.
  *
- * Fault injection for tests (mbox_fault_*): POPKIT_FAULT_KILL=N kills the
- * process with SIGKILL right after its Nth step (a write, fsync, truncate,
- * rename or unlink that changes the mail); POPKIT_FAULT_ENOSPC=N makes the
- * Nth write store half its bytes and fail with ENOSPC, and every later
- * write fail.  Unset, they cost one getenv each.
+ * Its writes go through lib/fault.h, so a test build can kill it after
+ * any step or fill the disk at any write; an installed one cannot.
  */
 #ifndef POPKIT_MBOX_H
 #define POPKIT_MBOX_H
@@ -102,13 +99,5 @@ void mbox_dotunlock(char *lockname);
 int mbox_lock(struct mbox_lock *lk, const char *path, int create, int wait);
 /* Release both locks and close. */
 void mbox_unlock(struct mbox_lock *lk);
-
-/* ---- Fault injection (tests) ---- */
-
-/* Call after each step that changes the mail on disk. */
-void mbox_fault_step(void);
-/* write(2) with the hooks: the ENOSPC injection, then a step. */
-ssize_t mbox_fault_write(int fd, const void *buf, size_t n);
-ssize_t mbox_fault_pwrite(int fd, const void *buf, size_t n, off_t off);
 
 #endif

@@ -4,27 +4,25 @@
  *
  * Each value says why it is what it is.  Programs take their limits from
  * here and nowhere else; an option that overrides one names it.
- * Sections belong to the module that uses them; keep them in that order.
+ *
+ * Two parts, as popa3d's params.h has them: first the policy an
+ * administrator may tune, then the structure that follows from the RFCs
+ * and from popkit's own formats, which is not to be tuned.  Within each
+ * part, sections belong to the module that uses them, in one order.
  */
 #ifndef POPKIT_PARAMS_H
 #define POPKIT_PARAMS_H
 
+/* ==================================================================
+ * Part 1. Policy: what an administrator may tune.
+ *
+ * Timeouts, counts, sizes of buffers, defaults and paths: each is a
+ * choice, with its reason; another value rebuilds into another policy
+ * and no protocol notices.  An option that overrides one names it.
+ * ================================================================== */
+
 /* ---- POP3 protocol (RFC 1939, RFC 2449) ---- */
 
-/* RFC 2449 §4: a command line is at most 255 octets including CRLF.  A
- * longer line is refused as soon as it passes them; its rest is dropped
- * as it comes, unstored, within one idle timeout (lib/io.h). */
-#define POP3_CMD_MAX 255
-/* RFC 2449 §4: each argument at most 40 octets. */
-#define POP3_ARG_MAX 40
-/* The most split arguments one command line may carry (lib/pop3cmd.h):
- * POP3's commands take two at most (TOP); a line with more is refused. */
-#define POP3CMD_ARGS_MAX 4
-/* RFC 2449 §4: a response line at most 512 octets including CRLF. */
-#define POP3_RESP_MAX 512
-/* RFC 5034 §4: a SASL response may be longer than a command line; PLAIN
- * with the 512-byte checkpassword limit fits in base64 of 3*512 bytes. */
-#define SASL_LINE_MAX 2048
 /* RFC 1939 §3: the inactivity timer is at least 10 minutes. */
 #define POP3_IDLE_TIMEOUT 600
 /* Before login a silent client is cut off sooner: it holds a process and
@@ -33,8 +31,8 @@
 /* Lines the greeter answers before login before it gives up on a client
  * that never authenticates (bounded work per connection). */
 #define POP3_PRELOGIN_MAX_COMMANDS 50
-/* Failed logins per connection before it is closed (issue 4: option
- * --max-failures overrides). */
+/* Failed logins per connection before it is closed: a client guessing
+ * passwords must reconnect every few tries (--max-failures overrides). */
 #define POP3_AUTH_MAX_FAILURES 3
 /* Seconds to wait before answering a failed login (--fail-delay). */
 #define POP3_AUTH_FAIL_DELAY 2
@@ -47,16 +45,9 @@
  * keeping mail longer is NEVER). */
 #define POP3_LOGIN_DELAY_MAX (7u * 24 * 3600)
 #define POP3_EXPIRE_DAYS_MAX 3650u
-/* Room for one of their argument lists ("604800 USER", "NEVER USER"). */
-#define POP3CAPS_POLICY_MAX 16
 
 /* ---- pop3-greeter (pop3d/greeter*.c) ---- */
 
-/* The APOP challenge <pid.time@HOSTNAME>: the hostname is at most 255
- * octets (RFC 1035), pid and time at most 20 digits each. */
-#define GREETER_TIMESTAMP_MAX (255 + 2 * 20 + 5)
-/* RFC 1939 §7: an APOP digest is MD5 in 32 lowercase hex digits. */
-#define APOP_DIGEST_LEN 32
 /* --fail-delay and --max-failures are capped so a typing slip cannot hold
  * a process for hours or make the attempt limit meaningless. */
 #define GREETER_FAIL_DELAY_MAX 60
@@ -91,34 +82,9 @@
 /* Seconds a write may block on a client that does not read. */
 #define IO_WRITE_TIMEOUT 600
 
-/* ---- checkpassword interface (lib/cpw.h) ---- */
-
-/* qmail's checkpassword: login\0password\0timestamp\0 is at most 512
- * bytes; more is misuse. */
-#define CPW_MAX 512
-/* The file descriptor stage 2 reads the credentials from. */
-#define CPW_FD 3
-
 /* ---- checkpassword programs and vuser (lib/userdb.h, lib/pwcheck.h,
  *      lib/privdrop.h) ---- */
 
-/* RFC 5321 §4.5.3.1.3: an address in a path is at most 254 octets. */
-#define USERDB_ADDRESS_MAX 254
-/* One users-file line: a 254-octet address, a crypt hash (SHA-512 crypt
- * with rounds= is about 120), a login name, a home path and a hex APOP
- * secret all fit with room to spare; a longer line is malformed. */
-#define USERDB_LINE_MAX 4096
-/* A home directory path: Linux PATH_MAX is 4096, but a users-file line
- * must hold it with the other fields. */
-#define USERDB_HOME_MAX 1024
-/* A system login name: useradd allows 32. */
-#define USERDB_OWNER_MAX 32
-/* An APOP secret in octets (stored as twice as many hex digits).  The
- * greeter's APOP digest is fixed-size, the secret need not be huge. */
-#define USERDB_APOP_SECRET_MAX 255
-/* A password can never be longer than the checkpassword payload, so
- * vuser refuses to set one that no client could send. */
-#define PWCHECK_PASSWORD_MAX (CPW_MAX - 3)
 /* checkpassword-shadow and -pam refuse accounts below this uid unless -m
  * says otherwise: Debian gives people uids from 1000 (adduser.conf
  * FIRST_UID); system accounts below it have no business reading mail. */
@@ -131,11 +97,6 @@
  * path, fixed by configure's sysconfdir (/etc in the Debian package,
  * /usr/local/etc by default). */
 #define CPW_USERS_FILE SYSCONFDIR "/popkit/users"
-/* Where Linux-PAM looks for a service's file (the second is the vendor
- * directory of distributions that use one): with neither, it silently
- * uses the service "other", so checkpassword-pam warns. */
-#define CPW_PAM_DIR "/etc/pam.d"
-#define CPW_PAM_VENDOR_DIR "/usr/lib/pam.d"
 /* The users file is read whole at every login (one read, no stdio):
  * 64 MiB is some 400,000 users at 160 bytes a line.  A bigger file
  * wants a database; reading it would cost more than the crypt. */
@@ -197,18 +158,17 @@
 /* Header bytes searched for Return-Path (the envelope sender is the
  * first header line a delivery agent writes, so this is generous). */
 #define MBOX_HEADER_SCAN 65536
-/* Longest envelope sender put on a From_ line; longer ones are cut
- * (RFC 5321 4.5.3.1.3: a path is at most 256 octets). */
-#define MBOX_SENDER_MAX 256
 /* Messages moved in one journalled step: bounds the journal (names of
  * at most 255 bytes) and the work a crash rolls back. */
 #define MBOX_BATCH_MAX 1000
-/* maildir2mbox's journal, in the Maildir's top directory (beside tmp/
- * new/ cur/, where no mail reader looks; the leading dot keeps it out of
- * Maildir++ folder lists).  pop3-maildir looks for it too: while it is
- * there the messages it names are in the middle of a move, and no POP3
- * session may serve or remove them (pop3-maildir(8), maildir2mbox(1)). */
-#define MAILDIR2MBOX_JOURNAL ".maildir2mbox.journal"
+
+/* ---- where the mail is (lib/mailenv.h) ---- */
+
+/* Under $HOME when $MAILDIR or $MAIL is unset: qmail's Maildir (the
+ * slash says it is a directory, as qmail's dot-qmail line does) and its
+ * mbox, as qmail's maildir2mbox and qail used them. */
+#define MAILENV_MAILDIR_LEAF "Maildir/"
+#define MAILENV_MBOX_LEAF "Mailbox"
 
 /* ---- maildirwatch ---- */
 
@@ -223,19 +183,10 @@
 
 /* ---- Maildir core and pop3-maildir (lib/maildir.h, lib/msgfmt.h) ---- */
 
-/* RFC 1939 §7: a unique-id is 1 to 70 characters 0x21-0x7E. */
-#define MAILDIR_UIDL_MAX 70
 /* Messages one session handles: bounds a session's memory (about 80
  * bytes a message) to ~160 MB whatever lands in the Maildir; POP3
  * clients cannot sensibly download more in one go.  The rest waits. */
 #define MAILDIR_MAX_MESSAGES 2000000
-/* Largest ,S= or ,W= value believed (256 GiB): anything beyond is a
- * corrupt or hostile name.  A wire size (at most 2S+2) then fits the 40
- * bits struct maildir_msg keeps, and sums of 2 million stay in 64 bits. */
-#define MAILDIR_SIZE_FIELD_MAX (1ULL << 38)
-/* The session lock, a file at the top of the Maildir, held with flock(2)
- * so the kernel frees it when the holder dies. */
-#define MAILDIR_LOCK_NAME "popkit-pop3.lock"
 /* How long a new session waits for the lock before -ERR [IN-USE]: a
  * client that reconnects at once (or drops and redials) finds its old
  * session still exiting; a real second session is refused soon enough. */
@@ -245,16 +196,6 @@
 /* Bytes read from a message file at once (RETR, TOP, sizing new mail):
  * large so a big message takes few read(2) calls; on the stack never. */
 #define MAILDIR_READ_CHUNK (256 * 1024)
-/* The size cache (maildir_cache.c): wire sizes of messages whose names
- * lack ,W=, so each is read once, not every session.  Top of the Maildir,
- * beside the lock. */
-#define MAILDIR_CACHE_NAME "popkit-sizes"
-/* A cache line is three numbers and a file name (at most NAME_MAX, 255);
- * anything longer is not ours and is skipped. */
-#define MAILDIR_CACHE_LINE_MAX 320
-/* The listing cache (maildir.c): a whole scan, reused while new/ and cur/
- * are unchanged, so a session on a big unchanged Maildir skips readdir. */
-#define MAILDIR_LISTING_NAME "popkit-listing"
 /* A listing is saved only when both directories last changed before
  * the scan began (maildir_settled in maildir_cache.c): a change after
  * that start is stamped from the same clock, so never with the saved
@@ -292,6 +233,175 @@
 
 /* ---- Maildir++ quota (lib/mdquota.h) ---- */
 
+/* Scans a recalculation makes while directories change under it, the
+ * last result being written whatever happens: a busy Maildir must not
+ * hold a delivery in an endless rescan. */
+#define MDQUOTA_RECALC_TRIES 3
+
+/* ---- UIDLs another server left (lib/uidlmap.h, pop3-maildir --uidl-from) ---- */
+
+/* Largest dovecot-uidlist or courierpop3dsizelist read: about 60 bytes a
+ * message in either, so 2 million messages (MAILDIR_MAX_MESSAGES) fit;
+ * a bigger file is no file either server wrote for a Maildir popkit
+ * serves, and is ignored rather than read into memory. */
+#define UIDLMAP_FILE_MAX (256L * 1024 * 1024)
+
+/* ---- Logging (lib/log) ---- */
+
+/* Each connection key's value (user=, rip=...): a login name is at most
+ * CPW_MAX, but a log line is no place for 500 bytes of it. */
+#define LOG_KEY_MAX 64
+/* A value quoted in a log line outside the keys (a login PAM or the
+ * passwd file gave, a client address, a TLS cipher's name): 64 holds any
+ * IPv6 address (INET6_ADDRSTRLEN is 46) and every real name; a longer
+ * one is cut, and still says what it was. */
+#define LOG_FIELD_MAX 64
+/* A sentence someone else wrote, quoted in a log line (a PAM module's
+ * prompt or message): room for one line of a terminal. */
+#define LOG_TEXT_MAX 128
+/* The " tls=PROTOCOL/CIPHER" of pop3-maildir's login line, whole. */
+#define LOG_TLS_MAX (sizeof " tls=/" + TLS_PROTOCOL_NAME_MAX + TLS_CIPHER_NAME_MAX)
+/* How long a line waits for a syslog daemon whose queue is full before
+ * it is dropped: glibc and musl would block the session for as long. */
+#define LOG_SYSLOG_WAIT_MS 1000
+
+/* ==================================================================
+ * Part 2. Structure: what follows from the RFCs and the formats.
+ *
+ * Limits the protocols set (RFC 1939, 2449, 5034, 1035, 5321, 3164),
+ * the checkpassword interface, and the names and sizes of what popkit
+ * keeps on disk and writes to the log.  Changing one breaks a client,
+ * another server or popkit's own files: these are not for tuning.
+ * ================================================================== */
+
+/* ---- POP3 protocol (RFC 1939, RFC 2449) ---- */
+
+/* RFC 2449 §4: a command line is at most 255 octets including CRLF.  A
+ * longer line is refused as soon as it passes them; its rest is dropped
+ * as it comes, unstored, within one idle timeout (lib/io.h). */
+#define POP3_CMD_MAX 255
+/* RFC 2449 §4: each argument at most 40 octets. */
+#define POP3_ARG_MAX 40
+/* The most split arguments one command line may carry (lib/pop3cmd.h):
+ * POP3's commands take two at most (TOP); a line with more is refused. */
+#define POP3CMD_ARGS_MAX 4
+/* RFC 2449 §4: a response line at most 512 octets including CRLF. */
+#define POP3_RESP_MAX 512
+/* RFC 5034 §4: a SASL response may be longer than a command line; PLAIN
+ * with the 512-byte checkpassword limit fits in base64 of 3*512 bytes. */
+#define SASL_LINE_MAX 2048
+/* Room for one LOGIN-DELAY or EXPIRE argument list ("604800 USER",
+ * "NEVER USER"). */
+#define POP3CAPS_POLICY_MAX 16
+
+/* ---- pop3-greeter (pop3d/greeter*.c) ---- */
+
+/* RFC 1035 §3.1: a domain name is at most 255 octets.  The greeting's
+ * and APOP's HOSTNAME, and the host in a dotlock's name, are held to it. */
+#define DNS_NAME_MAX 255
+/* The APOP challenge <pid.time@HOSTNAME>: the hostname at most
+ * DNS_NAME_MAX, pid and time at most 20 digits each. */
+#define GREETER_TIMESTAMP_MAX (DNS_NAME_MAX + 2 * 20 + 5)
+/* RFC 1939 §7: an APOP digest is MD5 in 32 lowercase hex digits. */
+#define APOP_DIGEST_LEN 32
+
+/* ---- checkpassword interface (lib/cpw.h) ---- */
+
+/* qmail's checkpassword: login\0password\0timestamp\0 is at most 512
+ * bytes; more is misuse. */
+#define CPW_MAX 512
+/* The file descriptor stage 2 reads the credentials from. */
+#define CPW_FD 3
+
+/* ---- checkpassword programs and vuser (lib/userdb.h, lib/pwcheck.h,
+ *      lib/privdrop.h) ---- */
+
+/* RFC 5321 §4.5.3.1.3: an address in a path is at most 254 octets. */
+#define USERDB_ADDRESS_MAX 254
+/* One users-file line: a 254-octet address, a crypt hash (SHA-512 crypt
+ * with rounds= is about 120), a login name, a home path and a hex APOP
+ * secret all fit with room to spare; a longer line is malformed. */
+#define USERDB_LINE_MAX 4096
+/* A home directory path: Linux PATH_MAX is 4096, but a users-file line
+ * must hold it with the other fields. */
+#define USERDB_HOME_MAX 1024
+/* A system login name: useradd allows 32. */
+#define USERDB_OWNER_MAX 32
+/* An APOP secret in octets (stored as twice as many hex digits).  The
+ * greeter's APOP digest is fixed-size, the secret need not be huge. */
+#define USERDB_APOP_SECRET_MAX 255
+/* A password can never be longer than the checkpassword payload, so
+ * vuser refuses to set one that no client could send. */
+#define PWCHECK_PASSWORD_MAX (CPW_MAX - 3)
+/* Room for any hash pwcheck_hash() makes (libcrypt's CRYPT_OUTPUT_SIZE). */
+#define PWCHECK_HASH_MAX 384
+/* Where Linux-PAM looks for a service's file (the second is the vendor
+ * directory of distributions that use one): with neither, it silently
+ * uses the service "other", so checkpassword-pam warns. */
+#define CPW_PAM_DIR "/etc/pam.d"
+#define CPW_PAM_VENDOR_DIR "/usr/lib/pam.d"
+
+/* ---- TLS relay (lib/tls.h) ---- */
+
+/* The protocol and cipher names the relay reports (OpenSSL's, as
+ * SSL_PROTOCOL and SSL_CIPHER): "TLSv1.3", and the longest IANA suite
+ * name OpenSSL gives ("TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+ * 47) with room; a longer verdict is not the relay's. */
+#define TLS_PROTOCOL_NAME_MAX 16
+#define TLS_CIPHER_NAME_MAX 64
+/* A reason a TLS step failed (tls.h's err buffers): long enough for an
+ * OpenSSL reason string with what popkit was doing. */
+#define TLS_ERR_MAX 256
+
+/* ---- mbox writer and maildir2mbox (lib/mbox.h) ---- */
+
+/* Longest envelope sender put on a From_ line; longer ones are cut
+ * (RFC 5321 4.5.3.1.3: a path is at most 256 octets). */
+#define MBOX_SENDER_MAX 256
+/* maildir2mbox's journal, in the Maildir's top directory (beside tmp/
+ * new/ cur/, where no mail reader looks; the leading dot keeps it out of
+ * Maildir++ folder lists).  pop3-maildir looks for it too: while it is
+ * there the messages it names are in the middle of a move, and no POP3
+ * session may serve or remove them (pop3-maildir(8), maildir2mbox(1)). */
+#define MAILDIR2MBOX_JOURNAL ".maildir2mbox.journal"
+
+/* ---- making a Maildir (lib/mdmake.h: maildirmake, vuser) ---- */
+
+/* A Maildir path with "/tmp" after it: Linux's PATH_MAX, beyond which
+ * no system call takes a path anyway. */
+#define MDMAKE_PATH_MAX 4096
+
+/* ---- maildirwatch (lib/rfc2047.h) ---- */
+
+/* RFC 2978 §2.3: a charset name is at most 40 characters; with an
+ * RFC 2231 language after "*" it fits 64.  A longer one is no charset
+ * iconv knows, and the encoded word is shown as it came. */
+#define RFC2047_CHARSET_MAX 64
+
+/* ---- Maildir core and pop3-maildir (lib/maildir.h, lib/msgfmt.h) ---- */
+
+/* RFC 1939 §7: a unique-id is 1 to 70 characters 0x21-0x7E. */
+#define MAILDIR_UIDL_MAX 70
+/* Largest ,S= or ,W= value believed (256 GiB): anything beyond is a
+ * corrupt or hostile name.  A wire size (at most 2S+2) then fits the 40
+ * bits struct maildir_msg keeps, and sums of 2 million stay in 64 bits. */
+#define MAILDIR_SIZE_FIELD_MAX (1ULL << 38)
+/* The session lock, a file at the top of the Maildir, held with flock(2)
+ * so the kernel frees it when the holder dies. */
+#define MAILDIR_LOCK_NAME "popkit-pop3.lock"
+/* The size cache (maildir_cache.c): wire sizes of messages whose names
+ * lack ,W=, so each is read once, not every session.  Top of the Maildir,
+ * beside the lock. */
+#define MAILDIR_CACHE_NAME "popkit-sizes"
+/* A cache line is three numbers and a file name (at most NAME_MAX, 255);
+ * anything longer is not ours and is skipped. */
+#define MAILDIR_CACHE_LINE_MAX 320
+/* The listing cache (maildir.c): a whole scan, reused while new/ and cur/
+ * are unchanged, so a session on a big unchanged Maildir skips readdir. */
+#define MAILDIR_LISTING_NAME "popkit-listing"
+
+/* ---- Maildir++ quota (lib/mdquota.h) ---- */
+
 /* The Maildir++ specification's bound on maildirsize: a longer file has
  * grown from many appended lines and is rewritten from a scan (Courier,
  * Dovecot and Exim all use 5120).  It is also all that is ever read. */
@@ -307,18 +417,9 @@
  * beyond it the file is corrupt, and sums of the at most 5120/4 lines
  * stay far from int64 overflow. */
 #define MDQUOTA_VALUE_MAX 1000000000000000000LL
-/* Scans a recalculation makes while directories change under it, the
- * last result being written whatever happens: a busy Maildir must not
- * hold a delivery in an endless rescan. */
-#define MDQUOTA_RECALC_TRIES 3
 
 /* ---- UIDLs another server left (lib/uidlmap.h, pop3-maildir --uidl-from) ---- */
 
-/* Largest dovecot-uidlist or courierpop3dsizelist read: about 60 bytes a
- * message in either, so 2 million messages (MAILDIR_MAX_MESSAGES) fit;
- * a bigger file is no file either server wrote for a Maildir popkit
- * serves, and is ignored rather than read into memory. */
-#define UIDLMAP_FILE_MAX (256L * 1024 * 1024)
 /* Longest line believed in either file: a NAME_MAX file name, a UID, a
  * GUID, sizes and a 70-character UIDL fit with room to spare (Courier
  * itself reads lines of 2048).  A longer line makes the file bad. */
@@ -329,17 +430,14 @@
 /* One log line, keys included: a datagram every syslog daemon takes whole
  * (RFC 3164 §4.1 allowed 1024; rsyslog and journald take more). */
 #define LOG_LINE_MAX 1024
-/* Each connection key's value (user=, rip=...): a login name is at most
- * CPW_MAX, but a log line is no place for 500 bytes of it. */
-#define LOG_KEY_MAX 64
+/* A file name quoted in a log line: NAME_MAX (255) and its NUL, so a
+ * name is never cut; a path is cut to it. */
+#define LOG_NAME_MAX 256
 /* The session id: 9 bytes (4 of time, 2 of pid, 3 random), 12 base64url
  * characters and a NUL.  Unique enough to find one connection's lines:
  * two ids collide only for the same second, pid and 24 random bits. */
 #define LOG_SESSION_BYTES 9
 #define LOG_SESSION_SIZE 13
-/* How long a line waits for a syslog daemon whose queue is full before
- * it is dropped: glibc and musl would block the session for as long. */
-#define LOG_SYSLOG_WAIT_MS 1000
 /* The local syslog socket (glibc's and musl's _PATH_LOG). */
 #define LOG_SYSLOG_PATH "/dev/log"
 

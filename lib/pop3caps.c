@@ -4,7 +4,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
+#include "sasl.h"
 #include "util.h"
 
 /* The capabilities of both states.  RESP-CODES and AUTH-RESP-CODE: the
@@ -22,12 +24,6 @@ static const char *const caps_both[] = {
     NULL
 };
 
-/* Before login while login is allowed: RFC 1939 USER/PASS, RFC 5034. */
-static const char *const caps_login[] = {
-    "USER",
-    "SASL PLAIN LOGIN",   /* keep in step with lib/sasl.h */
-    NULL
-};
 
 /* "N" or, with allow_user, "N,USER" as "N" or "N USER" in out: N from
  * digits (0 to max) or, when never, the word NEVER.  0 or -1. */
@@ -95,13 +91,27 @@ static int append_all(char *buf, size_t bufsz, size_t *len,
     return 0;
 }
 
+/* Before login while login is allowed: RFC 1939 USER/PASS, and RFC 5034
+ * SASL with the mechanisms of lib/sasl's table, the ones AUTH takes. */
+static int append_login(char *buf, size_t bufsz, size_t *len)
+{
+    if (append_line(buf, bufsz, len, "USER", NULL) < 0 ||
+        append(buf, bufsz, len, "SASL") < 0)
+        return -1;
+    for (const struct sasl_mechanism *m = sasl_mechanisms; m->name; m++)
+        if (append(buf, bufsz, len, " ") < 0 ||
+            append(buf, bufsz, len, m->name) < 0)
+            return -1;
+    return append(buf, bufsz, len, "\r\n");
+}
+
 size_t pop3caps_format(char *buf, size_t bufsz, unsigned flags,
                        const struct pop3caps_policy *p)
 {
     size_t len = 0;
     int bad = append(buf, bufsz, &len, "+OK Capability list follows\r\n");
     if (!bad && (flags & POP3CAPS_LOGIN))
-        bad = append_all(buf, bufsz, &len, caps_login);
+        bad = append_login(buf, bufsz, &len);
     if (!bad)
         bad = append_all(buf, bufsz, &len, caps_both);
     if (!bad && p && p->login_delay[0])
@@ -116,4 +126,32 @@ size_t pop3caps_format(char *buf, size_t bufsz, unsigned flags,
     if (!bad)
         bad = append(buf, bufsz, &len, ".\r\n");
     return bad ? 0 : len;
+}
+
+unsigned pop3caps_auth_flags(int login_allowed, int tls_available,
+                             int tls_active)
+{
+    unsigned flags = 0;
+    if (login_allowed)
+        flags |= POP3CAPS_LOGIN;
+    if (tls_available && !tls_active)
+        flags |= POP3CAPS_STLS;
+    return flags;
+}
+
+int pop3caps_offers(unsigned flags, const char *tag)
+{
+    char buf[POP3CAPS_MAX];
+    size_t tlen = strlen(tag);
+    if (pop3caps_format(buf, sizeof buf, flags, NULL) == 0 || tlen == 0)
+        return 0;
+    /* After each CRLF up to the dot line: "TAG[ ARGS]\r\n" (the first
+     * line, +OK, is passed over). */
+    for (const char *l = buf; (l = strstr(l, "\r\n")) != NULL && l[2] != '.';) {
+        l += 2;
+        if (strncasecmp(l, tag, tlen) == 0 &&
+            (l[tlen] == ' ' || l[tlen] == '\r'))
+            return 1;
+    }
+    return 0;
 }

@@ -47,6 +47,18 @@ int pop3caps_set_expire(struct pop3caps_policy *p, const char *arg,
 size_t pop3caps_format(char *buf, size_t bufsz, unsigned flags,
                        const struct pop3caps_policy *p);
 
+/* The flags of the AUTHORIZATION state: POP3CAPS_LOGIN while login is
+ * allowed, POP3CAPS_STLS while TLS is available and not yet running
+ * (RFC 2595 §4: a server that is already in TLS does not offer it). */
+unsigned pop3caps_auth_flags(int login_allowed, int tls_available,
+                             int tls_active);
+
+/* Whether the CAPA answer of the state flags says lists the capability
+ * tag ("STLS", "SASL", "USER"): a line whose first word it is, compared
+ * without case as RFC 2449 §5 compares tags.  So a command the list
+ * offers is taken exactly when the list offers it. */
+int pop3caps_offers(unsigned flags, const char *tag);
+
 /* Room pop3caps_format() needs at most. */
 #define POP3CAPS_MAX 512
 

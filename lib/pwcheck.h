@@ -20,6 +20,8 @@
 
 #include <stddef.h>
 
+#include "params.h"
+
 /* 1 when password matches hash, 0 otherwise (also for hash == NULL). */
 int pwcheck_verify(const char *password, const char *hash,
                    const char *template_hash);
@@ -28,8 +30,5 @@ int pwcheck_usable(const char *hash);
 /* Write a new hash of password into out (size outsz, at least
  * PWCHECK_HASH_MAX).  0, or -1 with errno set. */
 int pwcheck_hash(const char *password, char *out, size_t outsz);
-
-/* Room for any hash pwcheck_hash() makes (libcrypt's CRYPT_OUTPUT_SIZE). */
-#define PWCHECK_HASH_MAX 384
 
 #endif

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "params.h"
+
 /* A growing UTF-8 buffer for the decoded text. */
 struct ubuf {
     char *p;
@@ -209,7 +211,7 @@ static size_t encoded_word(struct ubuf *u, const char *s, size_t n)
             p++;
     if (p + 1 >= end)
         return 0;
-    char charset[64];
+    char charset[RFC2047_CHARSET_MAX];
     size_t cslen = (size_t)(q1 - cs);
     if (cslen >= sizeof charset)
         return 0;

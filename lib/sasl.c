@@ -7,15 +7,6 @@
 #include "base64.h"
 #include "util.h"
 
-enum sasl_mech sasl_mech_find(const char *name)
-{
-    if (strcasecmp(name, "PLAIN") == 0)
-        return SASL_MECH_PLAIN;
-    if (strcasecmp(name, "LOGIN") == 0)
-        return SASL_MECH_LOGIN;
-    return SASL_MECH_NONE;
-}
-
 int sasl_response(const char *line, size_t len, char *out, size_t outsz,
                   size_t *outlen)
 {
@@ -144,4 +135,48 @@ const char *sasl_strerror(int err)
 void sasl_wipe(struct sasl_creds *c)
 {
     wipe(c, sizeof *c);
+}
+
+/* PLAIN (RFC 4616): one response, authzid\0authcid\0passwd. */
+static int take_plain(struct sasl_creds *c, unsigned step, const char *msg,
+                      size_t len)
+{
+    (void)step;
+    return sasl_plain(msg, len, c);
+}
+
+/* LOGIN: the user name, then the password, each its own response. */
+static int take_login(struct sasl_creds *c, unsigned step, const char *msg,
+                      size_t len)
+{
+    if (step == 0)
+        return sasl_login_field(msg, len, c->login, sizeof c->login, 1);
+    return sasl_login_field(msg, len, c->password, sizeof c->password, 0);
+}
+
+/* PLAIN's one challenge is empty (RFC 4616 §2: the client speaks first);
+ * LOGIN's are "Username:" and "Password:" in base64, as every client
+ * expects. */
+static const char *const plain_challenges[] = { "" };
+static const char *const login_challenges[] = { "VXNlcm5hbWU6",
+                                                "UGFzc3dvcmQ6" };
+
+const struct sasl_mechanism sasl_mechanisms[] = {
+    { "PLAIN", SASL_MECH_PLAIN, 1, plain_challenges, take_plain },
+    { "LOGIN", SASL_MECH_LOGIN, 2, login_challenges, take_login },
+    { NULL, SASL_MECH_NONE, 0, NULL, NULL }
+};
+
+const struct sasl_mechanism *sasl_mechanism_find(const char *name)
+{
+    for (const struct sasl_mechanism *m = sasl_mechanisms; m->name; m++)
+        if (strcasecmp(name, m->name) == 0)
+            return m;
+    return NULL;
+}
+
+enum sasl_mech sasl_mech_find(const char *name)
+{
+    const struct sasl_mechanism *m = sasl_mechanism_find(name);
+    return m ? m->id : SASL_MECH_NONE;
 }

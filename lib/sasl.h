@@ -31,13 +31,32 @@ enum {
 
 enum sasl_mech { SASL_MECH_NONE = 0, SASL_MECH_PLAIN, SASL_MECH_LOGIN };
 
-/* The mechanisms offered, space-separated, as CAPA's SASL line lists them. */
-#define SASL_MECHANISMS "PLAIN LOGIN"
-
 struct sasl_creds {
     char login[CPW_MAX + 1];
     char password[CPW_MAX + 1];
 };
+
+/* The mechanisms popkit offers, in the one table that CAPA's SASL line
+ * (lib/pop3caps), AUTH's list and AUTH's dispatch (pop3-greeter) all
+ * read, so none can offer what another does not know.  A mechanism is
+ * a fixed number of client responses: before each one the server sends
+ * challenges[step] (base64, "" for none) unless the client gave it as
+ * the initial response (step 0 only); take() checks each decoded
+ * response into c and returns SASL_OK or a SASL_ error. */
+struct sasl_mechanism {
+    const char *name;                  /* as AUTH and CAPA spell it */
+    enum sasl_mech id;
+    unsigned steps;                    /* client responses it takes */
+    const char *const *challenges;     /* steps of them */
+    int (*take)(struct sasl_creds *c, unsigned step, const char *msg,
+                size_t len);
+};
+
+/* The table, ended by an entry whose name is NULL. */
+extern const struct sasl_mechanism sasl_mechanisms[];
+
+/* The mechanism of that name (case-insensitive), or NULL. */
+const struct sasl_mechanism *sasl_mechanism_find(const char *name);
 
 /* Mechanism name (case-insensitive) to enum; SASL_MECH_NONE if unknown. */
 enum sasl_mech sasl_mech_find(const char *name);

@@ -248,13 +248,6 @@ void tls_server_free(struct tls_server *srv)
 
 /* ---- the relay child: setup ---- */
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Milliseconds left before deadline, for poll; 0 once it has passed. */
 static int ms_left(long long deadline)
 {
@@ -419,7 +412,7 @@ struct relay {
 
 static void relay_error(struct relay *r, const char *doing, int rc)
 {
-    char why[TLS_ERR_MAX], ip[64];
+    char why[TLS_ERR_MAX], ip[LOG_FIELD_MAX];
     int io = SSL_get_error(r->ssl, rc) == SSL_ERROR_SYSCALL;
     ssl_failure(r->ssl, rc, why, sizeof why);
     /* A client that just goes away (closes, resets) is normal: info, for
@@ -546,7 +539,7 @@ static int relay_loop(struct relay *r)
             p[1].fd = -1;
         int rc = poll(p, 2, TLS_RELAY_IDLE_TIMEOUT * 1000);
         if (rc == 0) {
-            char ip[64];
+            char ip[LOG_FIELD_MAX];
             log_info("tls: %s idle for %d seconds, closing",
                      remote_ip(ip, sizeof ip), TLS_RELAY_IDLE_TIMEOUT);
             return -1;
@@ -609,7 +602,7 @@ static void report(int fd, const char *fmt, ...)
 static int relay_run(struct tls_server *srv, SSL *ssl, int net, int plain,
                      int status)
 {
-    char why[TLS_ERR_MAX], ip[64];
+    char why[TLS_ERR_MAX], ip[LOG_FIELD_MAX];
     static struct relay r;
 
     /* SSL_new above and anything else OpenSSL needs from the file

@@ -89,9 +89,6 @@
 
 #include "params.h"
 
-/* Size for the err buffers below: long enough for an OpenSSL reason. */
-#define TLS_ERR_MAX 256
-
 struct tls_config {
     const char *cert_file;    /* PEM: the server certificate, then the
                                  intermediates (required) */
@@ -123,9 +120,9 @@ void tls_server_free(struct tls_server *srv);
 struct tls_session {
     int fd;                   /* plaintext end of the socketpair */
     pid_t pid;                /* the relay process */
-    char protocol[16];        /* e.g. "TLSv1.3" */
-    char cipher[64];          /* OpenSSL's name, e.g.
-                                 "TLS_AES_256_GCM_SHA384" */
+    char protocol[TLS_PROTOCOL_NAME_MAX];  /* e.g. "TLSv1.3" */
+    char cipher[TLS_CIPHER_NAME_MAX];      /* OpenSSL's name, e.g.
+                                              "TLS_AES_256_GCM_SHA384" */
     char error[TLS_ERR_MAX];  /* why tls_relay_start() failed */
 };
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: ISC
-# lib/tls.mk -- the TLS relay (issue 5).  Its own library so that only
+# lib/tls.mk -- the TLS relay (RFC 2595 STLS, RFC 8314 implicit TLS).  Its own library so that only
 # the programs that start a relay link OpenSSL:
 #   PROG_LDADD = lib/libpopkit_tls.a lib/libpopkit.a $(OPENSSL_LIBS)
 noinst_LIBRARIES += lib/libpopkit_tls.a

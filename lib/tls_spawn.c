@@ -27,13 +27,6 @@
 #include "log.h"
 #include "util.h"
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Read the relay's one-line verdict: "OK PROTOCOL CIPHER\n" or
  * "ERR REASON\n", then EOF.  0 or -1. */
 static int read_line(int fd, int timeout, char *line, size_t n)

@@ -481,15 +481,12 @@ int userdb_del(struct userdb *db, const char *address)
 static int sync_dir(const char *path)
 {
     char *copy = strdup(path);
-    int fd, rc;
     if (!copy)
         return -1;
-    fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc = fsync_dir(dirname(copy));
+    int err = errno;
     free(copy);
-    if (fd < 0)
-        return -1;
-    rc = fsync(fd);
-    close(fd);
+    errno = err;
     return rc;
 }
 

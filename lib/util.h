@@ -23,6 +23,16 @@ int memeq_ct(const void *a, const void *b, size_t n);
 int write_all(int fd, const void *buf, size_t n);
 /* Read until n bytes or EOF, retrying on EINTR.  Returns bytes read or -1. */
 ssize_t read_full(int fd, void *buf, size_t n);
+/* fsync the directory dir, so the entries made, renamed or removed in
+ * it are on disk.  A file system that cannot sync a directory (some
+ * network and FUSE ones, which keep no directory of their own to sync)
+ * answers EINVAL; that is taken as done, since there is nothing more
+ * this process can do to make the entries durable.  0, or -1 with errno
+ * (the open's or the fsync's). */
+int fsync_dir(const char *dir);
+/* Milliseconds of CLOCK_MONOTONIC: for deadlines, which a change of the
+ * wall clock must not move. */
+long long now_ms(void);
 /* snprintf into out[n] that may truncate, on purpose: for messages cut
  * to fit a fixed buffer (a reason string, an error for the log). */
 void str_cut(char *out, size_t n, const char *fmt, ...)

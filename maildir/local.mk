@@ -10,7 +10,21 @@ EXTRA_DIST += tests/integration/maildirmake.sh
 bin_PROGRAMS += maildir/maildir2mbox
 maildir_maildir2mbox_SOURCES = maildir/maildir2mbox.c
 maildir_maildir2mbox_LDADD = lib/libpopkit.a $(LOCKFILE_LIBS)
-lib_libpopkit_a_SOURCES += lib/mbox.c lib/mbox.h
+lib_libpopkit_a_SOURCES += lib/mbox.c lib/mbox.h lib/fault.h
+# The test twin of maildir2mbox with lib/fault's hooks compiled in (see
+# lib/fault.h): the tests kill it after every step and fill its disk at
+# every write; the installed maildir2mbox reads no fault variable.
+check_PROGRAMS += tests/integration/maildir2mbox-fault
+tests_integration_maildir2mbox_fault_SOURCES = maildir/maildir2mbox.c \
+	lib/mbox.c lib/fault.c
+tests_integration_maildir2mbox_fault_CPPFLAGS = $(AM_CPPFLAGS) -DPOPKIT_FAULT_INJECTION
+tests_integration_maildir2mbox_fault_LDADD = lib/libpopkit.a $(LOCKFILE_LIBS)
+# lib/fault itself, with the hooks and (test_fault_off) without.
+check_PROGRAMS += tests/unit/test_fault tests/unit/test_fault_off
+tests_unit_test_fault_SOURCES = tests/unit/test_fault.c lib/fault.c
+tests_unit_test_fault_CPPFLAGS = $(AM_CPPFLAGS) -DPOPKIT_FAULT_INJECTION
+tests_unit_test_fault_off_SOURCES = tests/unit/test_fault.c
+TESTS += tests/unit/test_fault tests/unit/test_fault_off
 check_PROGRAMS += tests/unit/test_mbox
 tests_unit_test_mbox_LDADD = lib/libpopkit.a $(LOCKFILE_LIBS)
 TESTS += tests/unit/test_mbox

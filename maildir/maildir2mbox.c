@@ -32,7 +32,9 @@
 #include <unistd.h>
 
 #include "exitcode.h"
+#include "fault.h"
 #include "log.h"
+#include "mailenv.h"
 #include "maildir.h"
 #include "mbox.h"
 #include "mdquota.h"
@@ -149,7 +151,7 @@ static int movable(struct ctx *c, size_t i, int warn)
     if (!strchr(name, '\n'))
         return 1;
     if (warn) {
-        char safe[256];
+        char safe[LOG_NAME_MAX];
         log_warn("leaving %s/%s: a newline in a file name", msg_sub(c, i),
                  log_safe(safe, sizeof safe, name, strlen(name)));
     }
@@ -183,7 +185,7 @@ static void sync_fd_or_die(int fd, const char *what)
 {
     if (fsync(fd) < 0)
         log_die(EXIT_TEMP, "cannot sync %s: %s", what, strerror(errno));
-    mbox_fault_step();
+    fault_step();
 }
 
 /* ---- Writing the messages ---- */
@@ -300,7 +302,7 @@ static void journal_write(struct ctx *c, const struct stat *st, int sep,
     const char *p = buf;
     size_t left = len;
     while (left > 0) {
-        ssize_t w = mbox_fault_write(fd, p, left);
+        ssize_t w = fault_write(fd, p, left);
         if (w <= 0) {
             int e = w < 0 ? errno : ENOSPC;
             if (e == EINTR)
@@ -320,11 +322,11 @@ static void journal_write(struct ctx *c, const struct stat *st, int sep,
         unlinkat(c->dirfd, JOURNAL_TMP, 0);
         log_die(EXIT_TEMP, "cannot sync the journal: %s (nothing moved)", strerror(e));
     }
-    mbox_fault_step();
+    fault_step();
     close(fd);
     if (renameat(c->dirfd, JOURNAL_TMP, c->dirfd, JOURNAL_NAME) < 0)
         log_die(EXIT_TEMP, "cannot rename the journal: %s", strerror(errno));
-    mbox_fault_step();
+    fault_step();
     sync_fd_or_die(c->dirfd, c->maildir);
 }
 
@@ -347,7 +349,7 @@ static int journal_commit(struct ctx *c, struct msg *m, size_t n)
             len += (size_t)snprintf(buf + len, cap - len, "skip %s\n", m[i].rel);
     len += (size_t)snprintf(buf + len, cap - len, "commit\n");
     /* one write: a torn commit record reads as no commit (rolled back) */
-    ssize_t w = mbox_fault_write(fd, buf, len);
+    ssize_t w = fault_write(fd, buf, len);
     free(buf);
     if (w != (ssize_t)len || fsync(fd) < 0) {
         int e = w >= 0 && w != (ssize_t)len ? ENOSPC : errno;
@@ -355,7 +357,7 @@ static int journal_commit(struct ctx *c, struct msg *m, size_t n)
         errno = e;
         return -1;
     }
-    mbox_fault_step();
+    fault_step();
     return close(fd);
 }
 
@@ -363,7 +365,7 @@ static void journal_remove(struct ctx *c)
 {
     if (unlinkat(c->dirfd, JOURNAL_NAME, 0) < 0 && errno != ENOENT)
         log_die(EXIT_TEMP, "cannot remove the journal: %s", strerror(errno));
-    mbox_fault_step();
+    fault_step();
     sync_fd_or_die(c->dirfd, c->maildir);
 }
 
@@ -395,7 +397,7 @@ static void finish_commit(struct ctx *c, struct msg *m, size_t n)
         if (r < 0)
             log_die(EXIT_TEMP, "cannot remove %s/%s: %s (the next run finishes)",
                     c->maildir, m[i].rel, strerror(errno));
-        mbox_fault_step();
+        fault_step();
     }
     if (mdquota_removed_commit(c->dirfd, &quota) < 0)
         log_warn("cannot update %s: %s", MDQUOTA_NAME, strerror(errno));
@@ -409,10 +411,10 @@ static int rollback(struct ctx *c, off_t size0)
 {
     if (ftruncate(c->lk.fd, size0) < 0)
         return -1;
-    mbox_fault_step();
+    fault_step();
     if (fsync(c->lk.fd) < 0)
         return -1;
-    mbox_fault_step();
+    fault_step();
     journal_remove(c);
     return 0;
 }
@@ -604,7 +606,7 @@ static void move_batch(struct ctx *c, struct msg *m, size_t n)
     mbox_out_init(&out, c->lk.fd, st.st_size, NULL, NULL);
     int r = append_batch(c, &out, m, n, sep);
     if (r == 0 && fsync(c->lk.fd) == 0) {
-        mbox_fault_step();
+        fault_step();
         r = journal_commit(c, m, n);
     } else {
         r = -1;
@@ -622,20 +624,14 @@ static void move_batch(struct ctx *c, struct msg *m, size_t n)
 
 /* ---- Setup ---- */
 
-static const char *env_or_home(const char *var, const char *leaf, char **owned)
+/* The path mailenv found, or death: it says why there is none. */
+static const char *mail_path(const char *path, const char *var)
 {
-    const char *v = getenv(var);
-    if (v && *v)
-        return v;
-    const char *home = getenv("HOME");
-    if (!home || !*home)
-        log_die(EXIT_PERM, "neither %s nor HOME is set", var);
-    size_t len = strlen(home) + strlen(leaf) + 2;
-    *owned = malloc(len);
-    if (!*owned)
+    if (!path && errno == ENOMEM)
         log_die(EXIT_TEMP, "out of memory");
-    snprintf(*owned, len, "%s/%s", home, leaf);
-    return *owned;
+    if (!path)
+        log_die(EXIT_PERM, "neither %s nor HOME is set", var);
+    return path;
 }
 
 /* Hold the Maildir's session lock so no POP3 session (pop3-maildir)
@@ -691,8 +687,8 @@ int main(int argc, char **argv)
                      argv[optind]);
     /* MAILTMP: qmail's maildir2mbox rewrote a copy there; we append in
      * place and need none, so it is accepted and ignored. */
-    c.maildir = env_or_home("MAILDIR", "Maildir/", &own_maildir);
-    c.mbox = env_or_home("MAIL", "Mailbox", &own_mbox);
+    c.maildir = mail_path(mailenv_maildir(&own_maildir), "MAILDIR");
+    c.mbox = mail_path(mailenv_mbox(&own_mbox), "MAIL");
 
     if (maildir_open(&c.md, c.maildir) < 0)
         log_die(temp_or_perm(errno), "cannot open the Maildir %s: %s", c.maildir,

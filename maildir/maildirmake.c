@@ -9,7 +9,6 @@
  * misuse.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +17,8 @@
 
 #include "exitcode.h"
 #include "log.h"
+#include "mdmake.h"
 #include "usage.h"
-
-static const char *const subdirs[] = { "tmp", "new", "cur" };
 
 static const char usage[] =
     "usage: maildirmake [-p] [-q] DIR\n"
@@ -46,52 +44,6 @@ static void fail(int err, const char *what, const char *path)
     log_die(exit_code_for(err), "%s %s: %s", what, path, strerror(err));
 }
 
-/* Make the directory holding DIR durable: the new entry is on disk. */
-static void sync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        fail(errno, "cannot open", dir);
-    if (fsync(fd) < 0 && errno != EINVAL)
-        fail(errno, "cannot sync", dir);
-    close(fd);
-}
-
-static char *parent_of(const char *path)
-{
-    size_t n = strlen(path);
-    while (n > 1 && path[n - 1] == '/')
-        n--;
-    while (n > 0 && path[n - 1] != '/')
-        n--;
-    if (n == 0)
-        return strdup(".");
-    while (n > 1 && path[n - 1] == '/')
-        n--;
-    return strndup(path, n);
-}
-
-/* Create one directory with exactly mode 0700 whatever the umask.
- * Returns 1 if made, 0 if it existed (and may exist), else dies. */
-static int make_dir(const char *path, int may_exist)
-{
-    struct stat st;
-    if (mkdir(path, 0700) == 0) {
-        if (chmod(path, 0700) < 0)
-            fail(errno, "cannot set the mode of", path);
-        return 1;
-    }
-    if (errno != EEXIST)
-        fail(errno, "cannot create", path);
-    if (!may_exist)
-        log_die(EXIT_PERM, "%s exists already (use -p to complete an existing Maildir)", path);
-    if (stat(path, &st) < 0)
-        fail(errno, "cannot stat", path);
-    if (!S_ISDIR(st.st_mode))
-        log_die(EXIT_PERM, "%s exists and is not a directory", path);
-    return 0;
-}
-
 /* qmail refuses to deliver into a home others can write to: whoever can
  * rename the Maildir can read or replace the mail in it. */
 static void warn_if_unsafe_parent(const char *parent)
@@ -106,8 +58,6 @@ static void warn_if_unsafe_parent(const char *parent)
 int main(int argc, char **argv)
 {
     int repair = 0, quiet = 0, opt;
-    size_t i;
-
     log_init("maildirmake");
     usage_std(argc, argv, "maildirmake", usage);
     opterr = 0;
@@ -123,27 +73,20 @@ int main(int argc, char **argv)
                      ? "one DIR only" : "no DIR given");
 
     const char *dir = argv[optind];
-    char *parent = parent_of(dir);
+    char *parent = mdmake_parent(dir);
     if (!parent)
         fail(ENOMEM, "cannot handle", dir);
     if (!quiet)
         warn_if_unsafe_parent(parent);
-
-    int made = make_dir(dir, repair);
-    for (i = 0; i < sizeof subdirs / sizeof subdirs[0]; i++) {
-        size_t n = strlen(dir) + strlen(subdirs[i]) + 2;
-        char *sub = malloc(n);
-        if (!sub)
-            fail(ENOMEM, "cannot handle", dir);
-        snprintf(sub, n, "%s/%s", dir, subdirs[i]);
-        if (make_dir(sub, repair))
-            made = 1;
-        free(sub);
-    }
-    if (made) {
-        sync_dir(dir);
-        sync_dir(parent);
-    }
     free(parent);
+
+    struct mdmake_fail f;
+    if (mdmake(dir, repair, (uid_t)-1, (gid_t)-1, &f) < 0) {
+        if (f.exists && errno == EEXIST)
+            log_die(EXIT_PERM, "%s exists already (use -p to complete an existing Maildir)", f.path);
+        if (f.exists)
+            log_die(EXIT_PERM, "%s exists and is not a directory", f.path);
+        fail(errno, f.what, f.path);
+    }
     return 0;
 }

@@ -37,6 +37,7 @@
 
 #include "exitcode.h"
 #include "log.h"
+#include "mailenv.h"
 #include "params.h"
 #include "rfc2047.h"
 #include "usage.h"
@@ -545,16 +546,10 @@ int main(int argc, char **argv)
         usage_misuse("maildirwatch", usage, "one MAILDIR only");
     if (optind < argc) {
         maildir = argv[optind];
-    } else if ((maildir = getenv("MAILDIR")) == NULL || !*maildir) {
-        const char *home = getenv("HOME");
-        if (!home || !*home)
-            log_die(EXIT_PERM, "neither MAILDIR nor HOME is set");
-        size_t n = strlen(home) + sizeof "/Maildir/";
-        own = malloc(n);
-        if (!own)
+    } else if ((maildir = mailenv_maildir(&own)) == NULL) {
+        if (errno == ENOMEM)
             log_die(EXIT_TEMP, "out of memory");
-        snprintf(own, n, "%s/Maildir/", home);
-        maildir = own;
+        log_die(EXIT_PERM, "neither MAILDIR nor HOME is set");
     }
     size_t n = strlen(maildir) + sizeof "/new";
     newdir = malloc(n);

@@ -59,24 +59,28 @@ static int ga_login_allowed(const struct auth_session *g)
     return greeter_login_allowed(g->conf, g->st);
 }
 
-static int ga_stls_offered(const struct auth_session *g)
+/* The state of the shared list (lib/pop3caps.h) the greeter is in:
+ * whether login in the clear is refused, whether TLS is there and on. */
+static unsigned greeter_caps(const struct greeter_conf *conf,
+                             const struct greeter_state *st)
 {
-    return g->conf->tls_cert && !g->st->tls_active;
+    return pop3caps_auth_flags(greeter_login_allowed(conf, st),
+                               conf->tls_cert != NULL, st->tls_active);
 }
 
-/* The shared list (lib/pop3caps.h), so both stages announce the same;
- * USER and SASL only while login in the clear is not refused, STLS while
- * TLS is available but not running. */
+/* STLS and AUTH's mechanisms are taken when CAPA lists them. */
+static int ga_offers(const struct auth_session *g, const char *tag)
+{
+    return pop3caps_offers(greeter_caps(g->conf, g->st), tag);
+}
+
+/* The shared list, so both stages announce the same. */
 void greeter_capa(struct io_out *out, const struct greeter_conf *conf,
                   const struct greeter_state *st)
 {
     char buf[POP3CAPS_MAX];
-    unsigned flags = 0;
-    if (greeter_login_allowed(conf, st))
-        flags |= POP3CAPS_LOGIN;
-    if (conf->tls_cert && !st->tls_active)
-        flags |= POP3CAPS_STLS;
-    size_t n = pop3caps_format(buf, sizeof buf, flags, &conf->policy);
+    size_t n = pop3caps_format(buf, sizeof buf, greeter_caps(conf, st),
+                               &conf->policy);
     io_put(out, buf, n);
 }
 
@@ -214,7 +218,7 @@ static int cmd_apop(void *ctx, int argc, char **argv)
 static int cmd_stls(void *ctx, int argc, char **argv)
 {
     struct auth_session *g = ctx;
-    if (!ga_stls_offered(g)) {
+    if (!ga_offers(g, "STLS")) {
         ga_reply(g, g->st->tls_active ? "-ERR TLS already active"
                                       : "-ERR STLS not available");
         return GA_CONTINUE;
@@ -267,40 +271,36 @@ static int ga_sasl_done(struct auth_session *g, int r, char kind, struct sasl_cr
     return r;
 }
 
-static int ga_auth_plain(struct auth_session *g, char *ir)
+/* One exchange of a mechanism in lib/sasl's table: each step's response
+ * (step 0's the initial response if the client gave one) decoded and
+ * taken into the credentials, the decoded text wiped after each. */
+static int ga_auth_mech(struct auth_session *g, const struct sasl_mechanism *m,
+                        char *ir)
 {
-    size_t len = 0;
-    int r;
-    if (ir)
-        r = sasl_response(ir, strlen(ir), g->dec, sizeof g->dec, &len);
-    else
-        r = ga_sasl_exchange(g, "", &len);
-    if (r != SASL_OK)
-        return ga_sasl_fail(g, r);
     struct sasl_creds c;
-    r = sasl_plain(g->dec, len, &c);
-    wipe(g->dec, len);
-    return ga_sasl_done(g, r, GREETER_REQ_PLAIN, &c);
+    int r = SASL_OK;
+    for (unsigned step = 0; r == SASL_OK && step < m->steps; step++) {
+        size_t len = 0;
+        if (step == 0 && ir)
+            r = sasl_response(ir, strlen(ir), g->dec, sizeof g->dec, &len);
+        else
+            r = ga_sasl_exchange(g, m->challenges[step], &len);
+        if (r == SASL_OK)
+            r = m->take(&c, step, g->dec, len);
+        wipe(g->dec, sizeof g->dec);
+    }
+    char kind = m->id == SASL_MECH_PLAIN ? GREETER_REQ_PLAIN : GREETER_REQ_LOGIN;
+    return ga_sasl_done(g, r, kind, &c);
 }
 
-static int ga_auth_login(struct auth_session *g, char *ir)
+/* AUTH alone: the mechanisms lib/sasl's table offers, while login is. */
+static void ga_auth_list(struct auth_session *g)
 {
-    struct sasl_creds c;
-    size_t len = 0;
-    int r;
-    /* "Username:" and "Password:" in base64, as every client expects. */
-    if (ir)
-        r = sasl_response(ir, strlen(ir), g->dec, sizeof g->dec, &len);
-    else
-        r = ga_sasl_exchange(g, "VXNlcm5hbWU6", &len);
-    if (r == SASL_OK)
-        r = sasl_login_field(g->dec, len, c.login, sizeof c.login, 1);
-    if (r == SASL_OK)
-        r = ga_sasl_exchange(g, "UGFzc3dvcmQ6", &len);
-    if (r == SASL_OK)
-        r = sasl_login_field(g->dec, len, c.password, sizeof c.password, 0);
-    wipe(g->dec, sizeof g->dec);
-    return ga_sasl_done(g, r, GREETER_REQ_LOGIN, &c);
+    io_puts(&g->out, "+OK methods supported:\r\n");
+    if (ga_offers(g, "SASL"))
+        for (const struct sasl_mechanism *m = sasl_mechanisms; m->name; m++)
+            io_printf(&g->out, "%s\r\n", m->name);
+    io_puts(&g->out, ".\r\n");
 }
 
 /* RFC 5034: AUTH [mechanism [initial-response]]. */
@@ -309,11 +309,7 @@ static int cmd_auth(void *ctx, int argc, char **argv)
     struct auth_session *g = ctx;
     char *arg = argv[1];
     if (!arg) {
-        if (ga_login_allowed(g))
-            io_puts(&g->out, "+OK methods supported:\r\nPLAIN\r\nLOGIN\r\n"
-                             ".\r\n");
-        else
-            io_puts(&g->out, "+OK methods supported:\r\n.\r\n");
+        ga_auth_list(g);
         return GA_CONTINUE;
     }
     if (ga_refuse_cleartext(g))
@@ -321,15 +317,11 @@ static int cmd_auth(void *ctx, int argc, char **argv)
     char *ir = strchr(arg, ' ');
     if (ir)
         *ir++ = '\0';
-    switch (sasl_mech_find(arg)) {
-    case SASL_MECH_PLAIN:
-        return ga_auth_plain(g, ir);
-    case SASL_MECH_LOGIN:
-        return ga_auth_login(g, ir);
-    default:
-        ga_reply(g, "-ERR unsupported authentication mechanism");
-        return GA_CONTINUE;
-    }
+    const struct sasl_mechanism *m = sasl_mechanism_find(arg);
+    if (m)
+        return ga_auth_mech(g, m, ir);
+    ga_reply(g, "-ERR unsupported authentication mechanism");
+    return GA_CONTINUE;
 }
 
 /* The AUTHORIZATION state's commands (lib/pop3cmd.h checks each line

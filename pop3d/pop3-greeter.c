@@ -42,7 +42,7 @@ static unsigned opt_number(const char *name, const char *s, unsigned max)
 static int hostname_valid(const char *s)
 {
     size_t n = strlen(s);
-    if (n == 0 || n > 255)
+    if (n == 0 || n > DNS_NAME_MAX)
         return 0;
     for (size_t i = 0; i < n; i++)
         if (s[i] < 0x21 || s[i] > 0x7e || s[i] == '<' || s[i] == '>')

@@ -63,7 +63,7 @@ static enum uidlmap_source uidl_from = UIDLMAP_OFF;
 static const char *uidl_file;
 
 /* What TLS the login line names (made printable). */
-static char log_tls[96];
+static char log_tls[LOG_TLS_MAX];
 
 /* The account and the connection, for every log line (log.h's keys). */
 static void log_ids(void)
@@ -74,7 +74,7 @@ static void log_ids(void)
     /* What the TLS relay negotiated (lib/tls.h sets these), or nothing. */
     const char *proto = getenv("SSL_PROTOCOL"), *cipher = getenv("SSL_CIPHER");
     if (proto && cipher) {
-        char p[32], c[64];
+        char p[TLS_PROTOCOL_NAME_MAX], c[TLS_CIPHER_NAME_MAX];
         snprintf(log_tls, sizeof log_tls, " tls=%s/%s",
                  log_safe(p, sizeof p, proto, strlen(proto)),
                  log_safe(c, sizeof c, cipher, strlen(cipher)));

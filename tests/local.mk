@@ -23,7 +23,8 @@ TESTS += tests/unit/test_usage
 # --syslog on each chain program, journald's <N> prefixes.
 TESTS += tests/integration/xinetd.py tests/integration/logging.py
 EXTRA_DIST += tests/integration/xinetd.py tests/integration/logging.py
-# Dovecot from Debian beside popkit over one Maildir (issue 11).
+# Dovecot from Debian beside popkit over one Maildir: the same UIDLs,
+# IMAP UIDs and flags kept, so a site can run or swap both.
 DOVECOT_TESTS = tests/integration/dovecot_uids.py tests/integration/dovecot_uidl.py \
 	tests/integration/dovecot_seen.py tests/integration/dovecot_migrate.py
 TESTS += $(DOVECOT_TESTS)

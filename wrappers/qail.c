@@ -28,6 +28,7 @@
 
 #include "exitcode.h"
 #include "log.h"
+#include "mailenv.h"
 #include "usage.h"
 
 #ifndef BINDIR
@@ -63,23 +64,19 @@ static const char usage_fmt[] =
     "  the arguments given (qail: mail; qine, pinq: pine or alpine;\n"
     "  qlm, elq: elm)\n";
 
-/* Set var to $HOME/leaf unless it is set already. */
-static void default_env(const char *var, const char *leaf)
+/* Set var to the path mailenv gives (lib/mailenv.h) for maildir2mbox,
+ * which reads the same: so the reader and the mover agree. */
+static void default_env(const char *var, const char *(*get)(char **))
 {
-    const char *v = getenv(var);
-    if (v && *v)
-        return;
-    const char *home = getenv("HOME");
-    if (!home || !*home)
-        log_die(EXIT_TEMP, "neither %s nor HOME is set", var);
-    size_t n = strlen(home) + strlen(leaf) + 2;
-    char *s = malloc(n);
-    if (!s)
+    char *own;
+    const char *v = get(&own);
+    if (!v && errno == ENOMEM)
         log_die(EXIT_TEMP, "out of memory");
-    snprintf(s, n, "%s/%s", home, leaf);
-    if (setenv(var, s, 1) < 0)
+    if (!v)
+        log_die(EXIT_TEMP, "neither %s nor HOME is set", var);
+    if (own && setenv(var, own, 1) < 0)
         log_die(EXIT_TEMP, "cannot set %s: %s", var, strerror(errno));
-    free(s);
+    free(own);
 }
 
 /* Run maildir2mbox and wait; its own messages explain any failure. */
@@ -181,8 +178,8 @@ int main(int argc, char **argv)
         log_die(EXIT_PERM, "no mail reader found on PATH (tried %s%s%s); no mail was "
                 "moved", fl->readers[0], fl->readers[1] ? ", " : "",
                 fl->readers[1] ? fl->readers[1] : "");
-    default_env("MAILDIR", "Maildir/");
-    default_env("MAIL", "Mailbox");
+    default_env("MAILDIR", mailenv_maildir);
+    default_env("MAIL", mailenv_mbox);
     int st = again ? 0 : fold_mail();
     if (st != 0) {
         log_error("maildir2mbox failed (exit %d); not starting %s, so no mail "

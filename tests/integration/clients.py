@@ -73,7 +73,8 @@ t.eq(size, sum(len(t.wire(d)) for d in t.SAMPLES.values()), "STAT size is the su
 uidls = [line.split()[1] for line in p.uidl()[1]]
 t.eq(len(set(uidls)), len(order), "UIDLs are distinct")
 # The whole name before the colon, ",S=" and ",W=" included (it used to
-# stop at the first ","; issue 11: qmail-pop3d and Dovecot's %f keep them).
+# stop at the first ","; qmail-pop3d and Dovecot's %f keep them, so a
+# client that moves between them downloads nothing twice).
 t.eq([u.decode() for u in uidls], [names[k].split(":")[0] for k in order],
      "UIDL is the file name before the colon (qmail-pop3d, Dovecot %f)")
 for i, key in enumerate(order, 1):

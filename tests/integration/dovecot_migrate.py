@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: ISC
-"""Moving from a Dovecot that used its default UIDLs keeps every UIDL
-(issue 11).
+"""Moving from a Dovecot that used its default UIDLs keeps every UIDL,
+so no client downloads its mail again.
 
 Dovecot's default pop3_uidl_format is %08Xu%08Xv: the message's IMAP UID
 and the mailbox's UIDVALIDITY in hex, from dovecot-uidlist.  A site that

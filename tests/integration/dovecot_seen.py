@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: ISC
-"""A message fetched by POP3 shows as read over IMAP (issue 11).
+"""A message fetched by POP3 shows as read over IMAP.
 
 Dovecot's POP3 marks a message \\Seen when RETR fetched it, so a user
 with a desktop on POP3 and a phone on IMAP does not see fetched mail as

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: ISC
-"""popkit's UIDLs are Dovecot's pop3_uidl_format=%f UIDLs (issue 11).
+"""popkit's UIDLs are Dovecot's pop3_uidl_format=%f UIDLs.
 
 A site moving between Dovecot (%f, as qmail-pop3d also shows) and
 popkit, in either direction, or running both over one Maildir, must not

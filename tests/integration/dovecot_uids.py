@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: ISC
 """IMAP UIDs, UIDVALIDITY and flags stay as Dovecot gave them while
-popkit serves the same Maildir over POP3 (issue 11).
+popkit serves the same Maildir over POP3.
 
 A site runs Dovecot's IMAP beside popkit's POP3: the phone's IMAP client
 keys its cache on UIDVALIDITY and UIDs, so a UID that changes means the

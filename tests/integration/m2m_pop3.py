@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: ISC
 """maildir2mbox and pop3-maildir on one Maildir: maildir2mbox killed at
-each of its fault points (POPKIT_FAULT_KILL, lib/mbox.c), then a POP3
+each of its fault points (POPKIT_FAULT_KILL, lib/fault.h; its test twin), then a POP3
 session, then maildir2mbox again.  While the journal is there the session
 is refused with -ERR [IN-USE] and a log line that says what to run, and
 touches nothing; otherwise it serves what is in the Maildir.  Either way
@@ -21,6 +21,8 @@ sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
 from stage3lib import TOP_BUILD, as_owner, chown_tree, done, ok, work  # noqa: E402
 
 M2M = os.path.join(TOP_BUILD, "maildir", "maildir2mbox")
+# The test twin with lib/fault's hooks, for the killed runs (lib/fault.h).
+M2M_FAULT = os.path.join(TOP_BUILD, "tests", "integration", "maildir2mbox-fault")
 WORK, POP = work("popkit-m2mpop.")
 JOURNAL = ".maildir2mbox.journal"
 
@@ -57,7 +59,7 @@ def m2m(d, kill=None):
            "MAIL": os.path.join(d, "mbox")}
     if kill:
         env["POPKIT_FAULT_KILL"] = str(kill)
-    p = subprocess.run([M2M, "-w", "5"], env=env, capture_output=True, text=True,
+    p = subprocess.run([M2M_FAULT if kill else M2M, "-w", "5"], env=env, capture_output=True, text=True,
                        preexec_fn=as_owner, timeout=120)
     return p.returncode, p.stderr
 

@@ -17,6 +17,10 @@ import time
 
 BUILD = os.environ.get("top_builddir", os.path.join(os.path.dirname(__file__), "../.."))
 PROG = os.path.join(BUILD, "maildir", "maildir2mbox")
+# The test twin with lib/fault's hooks: every run that sets a fault
+# variable uses it; the installed program reads none (checked below).
+PROG_FAULT = os.path.join(BUILD, "tests", "integration", "maildir2mbox-fault")
+FAULT_VARS = ("POPKIT_FAULT_KILL", "POPKIT_FAULT_ENOSPC")
 n_tests = 0
 failed = 0
 
@@ -61,14 +65,16 @@ def deliver(d, sender, subject, body, t, sub="new", info=""):
     return name
 
 
-def run(d, env_extra=None, args=(), wait=True):
+def run(d, env_extra=None, args=(), wait=True, prog=None):
     env = dict(os.environ)
     env.update({"MAILDIR": os.path.join(d, "Maildir"), "MAIL": os.path.join(d, "mbox")})
-    env.pop("POPKIT_FAULT_KILL", None)
-    env.pop("POPKIT_FAULT_ENOSPC", None)
+    for v in FAULT_VARS:
+        env.pop(v, None)
     if env_extra:
         env.update(env_extra)
-    p = subprocess.Popen([PROG] + list(args), env=env, stdout=subprocess.PIPE,
+    if prog is None:
+        prog = PROG_FAULT if any(v in env for v in FAULT_VARS) else PROG
+    p = subprocess.Popen([prog] + list(args), env=env, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, universal_newlines=True)
     if not wait:
         return p
@@ -261,6 +267,17 @@ ok(not bad, "disk full at any write: exit 111, mbox as before, Maildir whole; "
    "the rerun completes", "\n".join(bad))
 ok("No space left" in run(setup_fault("full"), {"POPKIT_FAULT_ENOSPC": "3"})[1],
    "disk full is reported")
+
+# ---- the installed program has no hooks: the variables change nothing ----
+d = setup_fault("nohooks")
+rc, err = run(d, {"POPKIT_FAULT_KILL": "1", "POPKIT_FAULT_ENOSPC": "1"}, prog=PROG)
+ok(rc == 0 and mbox_bytes(d) == reference and left(d) == [],
+   "maildir2mbox itself ignores POPKIT_FAULT_KILL=1 and POPKIT_FAULT_ENOSPC=1: "
+   "not killed, no write failed, every message moved once", err)
+with open(PROG, "rb") as f:
+    image = f.read()
+ok(b"POPKIT_FAULT" not in image and b"POPKIT_FAULT" in open(PROG_FAULT, "rb").read(),
+   "the installed binary does not even hold the variables' names (the twin does)")
 
 # ---- a prepared batch whose messages are all in the mbox, with more mail
 # appended by someone after the crash: rolled forward, not cut ----

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: ISC
-"""protocol -- the protocol details clients trip on (issue 11), through
+"""protocol -- the protocol details clients trip on (UIDLs, flags, sizes), through
 the real chain under tcpserver (pop3-greeter -> checkpassword-virtual ->
 pop3-maildir), over real sockets:
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: ISC
 """stage3 -- pop3-maildir run directly over a socketpair, as stage 2 would.
 
-Every command, the bad input of issue 2, two sessions at once, DELE+QUIT
+Every command, malformed and hostile command lines, two sessions at once, DELE+QUIT
 removing exactly the right files, a dropped connection removing nothing,
 a vanished file, and RETR bytes equal to the files after CRLF conversion.
 As root the program runs as the mail owner (nobody), since it refuses
@@ -244,7 +244,8 @@ def test_everything():
        gone)
     ok(os.listdir(os.path.join(MD, "new")) == [], "new/ emptied at login")
     # This used to assert that the move added ",W=<size>" before the
-    # colon; issue 11: the base is never changed.  The RETRs came before
+    # colon; now the base is never changed (clients key their UIDLs and
+    # Dovecot its IMAP UIDs on it).  The RETRs came before
     # the RSET, which forgets them (as Dovecot does): no S.
     is_(sorted(os.listdir(os.path.join(MD, "cur"))),
         sorted(n + ":2," for i, n in enumerate(names) if i != 2),
@@ -747,8 +748,9 @@ def test_many_new():
     is_(s.cmd("QUIT"), b"+OK bye", "many new: QUIT")
     is_(s.wait(), 0, "many new: exit 0")
     is_(os.listdir(os.path.join(MD, "new")), [], "many new: new/ emptied")
-    # It used to want NAME,W=<size>:2, here: the move kept no base then
-    # (issue 11).  Now NAME:2,, and the one RETR'd is seen.
+    # It used to want NAME,W=<size>:2, here: the move kept no base then.
+    # Now NAME:2, (the base is the message's identity for clients and
+    # Dovecot), and the one RETR'd is seen.
     want = sorted(nm + (":2,S" if i == n - 1 else ":2,")
                   for i, nm in enumerate(names) if i != 1)
     is_(sorted(os.listdir(os.path.join(MD, "cur"))), want,

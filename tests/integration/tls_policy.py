@@ -360,8 +360,9 @@ t.ok(gone, "the relay and the session end when the client vanishes "
      "mid-RETR", [(p, open(f"/proc/{p}/cmdline").read()) for p in left]
      if not gone else None)
 # The name before the colon is the message's identity (it cut at the
-# first "," when pop3-maildir added ",W=" on the move; issue 11 keeps
-# names, and curl's RETR above gave this one ":2,S").
+# first "," when pop3-maildir added ",W=" on the move; names are kept
+# now, so UIDLs and Dovecot's UIDs stay, and curl's RETR above gave this
+# one ":2,S").
 t.eq([n.split(":")[0] for n in box.files()], [big_name],
      "the message is still there (no QUIT, no deletion)")
 ts, f = connect_tls(tls_port)

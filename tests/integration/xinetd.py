@@ -3,7 +3,8 @@
 socket as fds 0, 1 and 2: log lines must never reach the client (they go
 to syslog, here a stand-in listener), a poplib session completes, and the
 lines of every stage carry the same keys and one session id.
-(issue 12: popkit's log lines went to the client mid-protocol.)"""
+(popkit's log lines once went to the client mid-protocol: fd 2 was
+the socket.)"""
 import os
 import poplib
 import re

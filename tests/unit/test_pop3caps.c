@@ -44,6 +44,29 @@ static void test_states(void)
     ok(pop3caps_format(buf, 20, 0, NULL) == 0, "too small a buffer gives 0");
 }
 
+/* The state flags and the query the greeter asks before it takes STLS
+ * or lists AUTH's mechanisms. */
+static void test_query(void)
+{
+    is_int(pop3caps_auth_flags(1, 0, 0), POP3CAPS_LOGIN, "no TLS: login only");
+    is_int(pop3caps_auth_flags(0, 1, 0), POP3CAPS_STLS, "TLS required, not on: STLS only");
+    is_int(pop3caps_auth_flags(1, 1, 0), POP3CAPS_LOGIN | POP3CAPS_STLS,
+           "--allow-cleartext, TLS not on: both");
+    is_int(pop3caps_auth_flags(1, 1, 1), POP3CAPS_LOGIN, "TLS on: no STLS again");
+
+    ok(pop3caps_offers(POP3CAPS_STLS, "STLS"), "STLS offered with its flag");
+    ok(!pop3caps_offers(POP3CAPS_LOGIN, "STLS"), "and not without");
+    ok(pop3caps_offers(POP3CAPS_LOGIN, "SASL") && pop3caps_offers(POP3CAPS_LOGIN, "USER"),
+       "SASL and USER while login is allowed");
+    ok(!pop3caps_offers(POP3CAPS_STLS, "SASL") && !pop3caps_offers(0, "USER"),
+       "not while it is refused, nor after login");
+    ok(pop3caps_offers(0, "top") && pop3caps_offers(0, "UTF8"),
+       "tags compare without case; a tag with arguments is found by its first word");
+    ok(!pop3caps_offers(POP3CAPS_LOGIN, "US") && !pop3caps_offers(POP3CAPS_LOGIN, "PLAIN") &&
+       !pop3caps_offers(0, "OK") && !pop3caps_offers(0, "") && !pop3caps_offers(0, "."),
+       "a prefix, an argument, the +OK and dot lines are not tags");
+}
+
 static void test_policy(void)
 {
     char buf[POP3CAPS_MAX];
@@ -94,6 +117,7 @@ static void test_policy(void)
 int main(void)
 {
     test_states();
+    test_query();
     test_policy();
     return tap_done();
 }

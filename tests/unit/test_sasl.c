@@ -83,6 +83,33 @@ int main(void)
     ok(sasl_login_valid("\xf0\x9f\x98\x80", 4), "4-byte UTF-8 accepted");
     ok(!sasl_login_valid("\xf4\x90\x80\x80", 4), "beyond U+10FFFF refused");
 
+    /* The mechanism table: what AUTH dispatches on and CAPA lists. */
+    const struct sasl_mechanism *m = sasl_mechanism_find("plain");
+    ok(m && strcmp(m->name, "PLAIN") == 0 && m->id == SASL_MECH_PLAIN &&
+       m->steps == 1 && strcmp(m->challenges[0], "") == 0,
+       "PLAIN: one response after an empty challenge");
+    is_int(m ? m->take(&c, 0, "\0bob\0pw", 7) : -99, SASL_OK, "PLAIN takes one NUL-separated message");
+    ok(strcmp(c.login, "bob") == 0 && strcmp(c.password, "pw") == 0,
+       "PLAIN's take fills login and password");
+    is_int(m ? m->take(&c, 0, "admin\0bob\0pw", 12) : -99, SASL_AUTHZID,
+           "PLAIN's take keeps the authzid rule");
+    m = sasl_mechanism_find("LOGIN");
+    ok(m && m->id == SASL_MECH_LOGIN && m->steps == 2 &&
+       strcmp(m->challenges[0], "VXNlcm5hbWU6") == 0 &&
+       strcmp(m->challenges[1], "UGFzc3dvcmQ6") == 0,
+       "LOGIN: Username: then Password:, base64");
+    memset(&c, 'x', sizeof c);
+    is_int(m ? m->take(&c, 0, "carol", 5) : -99, SASL_OK, "LOGIN step 0 is the user");
+    is_int(m ? m->take(&c, 1, "s3cret", 6) : -99, SASL_OK, "LOGIN step 1 the password");
+    ok(strcmp(c.login, "carol") == 0 && strcmp(c.password, "s3cret") == 0,
+       "LOGIN's take fills each field from its step");
+    is_int(m ? m->take(&c, 0, "", 0) : -99, SASL_BAD_FORMAT, "LOGIN's user may not be empty");
+    ok(sasl_mechanism_find("CRAM-MD5") == NULL, "no entry for CRAM-MD5");
+    size_t nmech = 0;
+    for (const struct sasl_mechanism *t = sasl_mechanisms; t->name; t++)
+        nmech += sasl_mechanism_find(t->name) == t && t->steps > 0 && t->take;
+    is_int(nmech, 2, "every entry found by its name, with steps and a take");
+
     ok(strlen(sasl_strerror(SASL_AUTHZID)) > 0, "errors have text");
     sasl_wipe(&c);
     is_int(c.login[0] | c.password[0] | c.password[CPW_MAX], 0, "wipe clears");
