@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: ISC */
 #include "io.h"
-#include "util.h"
 
 #include <errno.h>
 #include <poll.h>
