@@ -25,6 +25,8 @@ lib_libpopkit_musl_a_SOURCES = \
 	lib/acctfile.c lib/slurp.c lib/privdrop.c \
 	lib/base64.c lib/sasl.c lib/cpw_record.c lib/cpw_spawn.c lib/tls_spawn.c \
 	lib/maildir.c lib/maildir_cache.c lib/maildir_name.c \
+	lib/maildir_array.c lib/maildir_size.c lib/maildir_move.c \
+	lib/maildir_scan.c lib/maildir_msg.c lib/maildir_deliver.c \
 	lib/msgfmt.c lib/pop3caps.c lib/pop3cmd.c
 endif
 

@@ -54,6 +54,8 @@
  * The session lock is a file in the Maildir held with flock(2): the kernel
  * drops it when the holder dies, so a dead session's lock is taken over
  * by the next one, and a live one answers MAILDIR_BUSY.
+ *
+ * The code is in layers, one file each; maildir.c lists them.
  */
 #ifndef POPKIT_MAILDIR_H
 #define POPKIT_MAILDIR_H
@@ -153,7 +155,8 @@ int maildir_scan(struct maildir *md, unsigned flags);
  * helper and updates the entries.  maildir_scan, maildir_unlock and
  * maildir_close call it themselves.  A no-op when nothing is under way.
  * A caller must not reap children it did not make (no waitpid(-1)).
- * Killing the process (or both) at any moment is safe (see maildir.c). */
+ * Killing the process (or both) at any moment is safe (see
+ * maildir_move.c). */
 void maildir_moves_wait(struct maildir *md);
 /* Under the lock, at the end of a session that moved mail: scan again
  * (moving what arrived meanwhile) so the listing cache is saved now and

@@ -4,18 +4,20 @@
  * both input an attacker with write access to the Maildir may shape.
  */
 #define _GNU_SOURCE
-#include "maildir.h"
+#include "maildir_cache.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "maildir_int.h"
+#include "maildir_array.h"
+#include "maildir_name.h"
 #include "util.h"
 
 /* ---- The size cache ----
@@ -206,7 +208,7 @@ static void cache_tmp_commit(struct maildir *md, int fd, int bad,
 }
 
 /* Write the cache anew: every message whose name gives no size. */
-void maildir_sizes_write(struct maildir *md, char *buf)
+static void sizes_write_buf(struct maildir *md, char *buf)
 {
     char tmp[64];
     int fd = cache_tmp_open(md, MAILDIR_CACHE_NAME, tmp, sizeof tmp);
@@ -235,8 +237,14 @@ void maildir_sizes_write(struct maildir *md, char *buf)
     cache_tmp_commit(md, fd, bad, tmp, MAILDIR_CACHE_NAME);
 }
 
-/* After the sort: every message gets its wire size, from the cache or
- * by reading it; those that vanished meanwhile are dropped.  0 or -1. */
+void maildir_sizes_write(struct maildir *md)
+{
+    char *buf = malloc(MAILDIR_READ_CHUNK);
+    if (buf)
+        sizes_write_buf(md, buf);
+    free(buf);
+}
+
 /* ---- The listing cache ---- */
 
 /* 2: MAILDIR_F_SFX stands for ":2," (it was ",W=N:2,"): a listing of
@@ -294,7 +302,7 @@ static int listing_valid(struct maildir *md)
 
 /* Load the listing if it is for these very directories.  0 or -1. */
 int maildir_listing_load(struct maildir *md, const struct dir_key *cur,
-                        const struct dir_key *new)
+                         const struct dir_key *new)
 {
     struct listing_head h;
     struct stat st;
@@ -313,9 +321,9 @@ int maildir_listing_load(struct maildir *md, const struct dir_key *cur,
              (uint64_t)st.st_size == sizeof h + h.count * sizeof *md->msg +
                                      h.arena_len &&
              maildir_region_grow((void **)&md->msg, &md->cap,
-                         h.count * sizeof *md->msg + 1) == 0 &&
+                                 h.count * sizeof *md->msg + 1) == 0 &&
              maildir_region_grow((void **)&md->arena, &md->arena_cap,
-                         h.arena_len + 1) == 0 &&
+                                 h.arena_len + 1) == 0 &&
              read_full(fd, md->msg, h.count * sizeof *md->msg) ==
                  (ssize_t)(h.count * sizeof *md->msg) &&
              read_full(fd, md->arena, h.arena_len) == (ssize_t)h.arena_len;
@@ -370,7 +378,7 @@ int maildir_settled(const struct stat *st, const struct timespec *start)
 }
 
 void maildir_listing_write(struct maildir *md, const struct dir_key *cur,
-                          const struct dir_key *new)
+                           const struct dir_key *new)
 {
     struct listing_head h;
     memset(&h, 0, sizeof h);

@@ -13,7 +13,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "maildir_int.h"
+#include "maildir_name.h"
 
 /* ---- Names ---- */
 
@@ -92,7 +92,7 @@ size_t maildir_uidl(const char *name, char *out)
 /* Parse 1..maxdigits decimal digits at s, stopping at the first
  * non-digit (returned through *end).  -1 when none or too many. */
 int maildir_parse_digits(const char *s, int maxdigits, uint64_t *val,
-                        const char **end)
+                         const char **end)
 {
     uint64_t v = 0;
     int i;

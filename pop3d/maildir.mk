@@ -3,8 +3,13 @@
 # The Maildir core (lib/maildir, lib/msgfmt), the shared CAPA list
 # (lib/pop3caps) and stage 3, pop3-maildir, with their tests.
 lib_libpopkit_a_SOURCES += \
-	lib/maildir.c lib/maildir.h lib/maildir_int.h \
-	lib/maildir_name.c lib/maildir_cache.c \
+	lib/maildir.c lib/maildir.h \
+	lib/maildir_name.c lib/maildir_name.h \
+	lib/maildir_array.c lib/maildir_array.h \
+	lib/maildir_cache.c lib/maildir_cache.h \
+	lib/maildir_size.c lib/maildir_size.h \
+	lib/maildir_move.c lib/maildir_move.h \
+	lib/maildir_scan.c lib/maildir_msg.c lib/maildir_deliver.c \
 	lib/msgfmt.c lib/msgfmt.h \
 	lib/pop3caps.c lib/pop3caps.h
 

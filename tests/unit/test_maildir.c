@@ -16,7 +16,8 @@
 #include <unistd.h>
 
 #include "maildir.h"
-#include "maildir_int.h"
+#include "maildir_array.h"
+#include "maildir_cache.h"
 #include "msgfmt.h"
 #include "tap.h"
 
