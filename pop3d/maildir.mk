@@ -24,11 +24,30 @@ else
 pop3d_pop3_maildir_LDADD = lib/libpopkit.a
 endif
 
-check_PROGRAMS += tests/unit/test_maildir tests/unit/test_msgfmt tests/unit/test_pop3caps
+# lib/maildir: a unit test a layer, sharing tests/unit/maildir_fixture.h.
+MAILDIR_UNIT_TESTS = tests/unit/test_maildir \
+	tests/unit/test_maildir_name \
+	tests/unit/test_maildir_array \
+	tests/unit/test_maildir_cache \
+	tests/unit/test_maildir_size \
+	tests/unit/test_maildir_move \
+	tests/unit/test_maildir_scan \
+	tests/unit/test_maildir_msg \
+	tests/unit/test_maildir_deliver
+check_PROGRAMS += $(MAILDIR_UNIT_TESTS) tests/unit/test_msgfmt tests/unit/test_pop3caps
 tests_unit_test_maildir_LDADD = lib/libpopkit.a
+tests_unit_test_maildir_name_LDADD = lib/libpopkit.a
+tests_unit_test_maildir_array_LDADD = lib/libpopkit.a
+tests_unit_test_maildir_cache_LDADD = lib/libpopkit.a
+tests_unit_test_maildir_size_LDADD = lib/libpopkit.a
+tests_unit_test_maildir_move_LDADD = lib/libpopkit.a
+tests_unit_test_maildir_scan_LDADD = lib/libpopkit.a
+tests_unit_test_maildir_msg_LDADD = lib/libpopkit.a
+tests_unit_test_maildir_deliver_LDADD = lib/libpopkit.a
+EXTRA_DIST += tests/unit/maildir_fixture.h
 tests_unit_test_msgfmt_LDADD = lib/libpopkit.a
 tests_unit_test_pop3caps_LDADD = lib/libpopkit.a
-TESTS += tests/unit/test_maildir tests/unit/test_msgfmt tests/unit/test_pop3caps
+TESTS += $(MAILDIR_UNIT_TESTS) tests/unit/test_msgfmt tests/unit/test_pop3caps
 man_MANS += man/pop3-maildir.8
 TESTS += tests/integration/stage3.py
 EXTRA_DIST += tests/integration/stage3.py
