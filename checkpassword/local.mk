@@ -32,7 +32,7 @@ checkpassword_checkpassword_pam_LDADD = lib/libpopkit.a $(PAM_LIBS)
 
 check_PROGRAMS += tests/unit/test_cpw_read tests/unit/test_pwcheck \
 	tests/unit/test_userdb tests/unit/test_privdrop tests/unit/test_md5 \
-	tests/unit/test_acctfile tests/unit/test_slurp
+	tests/unit/test_acctfile tests/unit/test_slurp tests/unit/test_privdrop_nss
 tests_unit_test_md5_LDADD = lib/libpopkit.a
 tests_unit_test_acctfile_LDADD = lib/libpopkit.a
 tests_unit_test_slurp_LDADD = lib/libpopkit.a
@@ -40,9 +40,10 @@ tests_unit_test_cpw_read_LDADD = lib/libpopkit.a
 tests_unit_test_pwcheck_LDADD = lib/libpopkit.a $(CRYPT_LIBS)
 tests_unit_test_userdb_LDADD = lib/libpopkit.a
 tests_unit_test_privdrop_LDADD = lib/libpopkit.a
+tests_unit_test_privdrop_nss_LDADD = lib/libpopkit.a
 TESTS += tests/unit/test_cpw_read tests/unit/test_pwcheck \
 	tests/unit/test_userdb tests/unit/test_privdrop tests/unit/test_md5 \
-	tests/unit/test_acctfile tests/unit/test_slurp \
+	tests/unit/test_acctfile tests/unit/test_slurp tests/unit/test_privdrop_nss \
 	tests/integration/checkpassword-virtual.sh tests/integration/checkpassword-vuser.sh
 EXTRA_DIST += tests/integration/checkpassword-virtual.sh tests/integration/checkpassword-vuser.sh
 man_MANS += man/checkpassword-virtual.8 man/vuser.8 man/popkit-users.5

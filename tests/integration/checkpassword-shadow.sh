@@ -80,14 +80,23 @@ sed -i "s|^alice:x:4242:4242:alice:$H/alice:|alice:x:4242:4242:alice:$H/gone:|" 
 shadow alice 'good pass' showenv
 is "$RC" 111 "home missing: exit 111"
 
-# The identity switch, asserted inside the process with uid_wrapper.
-cp "$top_builddir/tests/unit/test_privdrop" "$T_DIR/test_privdrop"
-chmod 755 "$T_DIR/test_privdrop"
+# The identity switch, asserted inside the process with uid_wrapper:
+# the NSS form (test_privdrop_nss), then the list form (test_privdrop).
 if [ "$(id -u)" -eq 0 ]; then AS=nobody; else AS=; fi
-OUT=$(cd "$T_DIR" && ${AS:+setpriv --reuid=$T_OWNER_UID --regid=$T_OWNER_GID --clear-groups} \
-      env $WRAP_SAN LD_PRELOAD=libuid_wrapper.so UID_WRAPPER=1 UID_WRAPPER_ROOT=1 ./test_privdrop 2>&1)
+fake_root() {
+    cp "$top_builddir/tests/unit/$1" "$T_DIR/$1"
+    chmod 755 "$T_DIR/$1"
+    OUT=$(cd "$T_DIR" && ${AS:+setpriv --reuid=$T_OWNER_UID --regid=$T_OWNER_GID --clear-groups} \
+          env $WRAP_SAN LD_PRELOAD=libuid_wrapper.so UID_WRAPPER=1 UID_WRAPPER_ROOT=1 "./$1" 2>&1)
+}
+fake_root test_privdrop_nss
 like "$OUT" "^ok [0-9]+ - root becomes nobody" \
      "uid_wrapper (fake root): setgroups, setgid, setuid verified in-process"
 like "$OUT" "^1\.\." "and the unit test completes"
+is "$(printf '%s\n' "$OUT" | grep -c '^not ok')" 0 "with no failures"
+fake_root test_privdrop
+like "$OUT" "^ok [0-9]+ - a group list: exactly those groups" \
+     "uid_wrapper (fake root): the list form verified in-process"
+like "$OUT" "^1\.\." "and its unit test completes"
 is "$(printf '%s\n' "$OUT" | grep -c '^not ok')" 0 "with no failures"
 done_testing

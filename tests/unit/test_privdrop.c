@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: ISC */
-/* test_privdrop.c -- becoming a user: groups, gid, uid, verified.
- * As root (real, or faked by uid_wrapper) it really drops, in a child. */
+/* test_privdrop.c -- lib/privdrop.c: becoming a user with a group list
+ * (groups, gid, uid, verified), and entering the home.  As root (real,
+ * or faked by uid_wrapper) it really drops, in a child.  The NSS form,
+ * privdrop_become(), is test_privdrop_nss.c's. */
 #include "config.h"
 
 #include <errno.h>
@@ -13,63 +15,6 @@
 
 #include "privdrop.h"
 #include "tap.h"
-
-enum { BAD_RC = 1, BAD_UID = 2, BAD_GID = 4, BAD_GROUPS = 8, REGAINED = 16 };
-
-/* In a child: drop to pw and report what is wrong as a bit mask. */
-static int drop_in_child(const struct passwd *pw)
-{
-    pid_t pid = fork();
-    int status;
-    if (pid == 0) {
-        const char *why;
-        gid_t groups[256];
-        int bits = 0, n;
-        if (privdrop_become(pw->pw_name, pw->pw_uid, pw->pw_gid, &why))
-            _exit(BAD_RC);
-        if (getuid() != pw->pw_uid || geteuid() != pw->pw_uid)
-            bits |= BAD_UID;
-        if (getgid() != pw->pw_gid || getegid() != pw->pw_gid)
-            bits |= BAD_GID;
-        n = getgroups(256, groups);
-        for (int i = 0; i < n; i++)
-            if (groups[i] == 0)
-                bits |= BAD_GROUPS;
-        if (n < 1)
-            bits |= BAD_GROUPS;
-        if (setuid(0) == 0 || seteuid(0) == 0)
-            bits |= REGAINED;
-        _exit(bits);
-    }
-    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-        return -1;
-    return WEXITSTATUS(status);
-}
-
-static void as_root(void)
-{
-    struct passwd *pw = getpwnam("nobody");
-    const char *why;
-    if (!pw) {
-        ok(1, "# SKIP no user nobody");
-        return;
-    }
-    is_int(drop_in_child(pw), 0, "root becomes nobody: uid, gid, groups "
-           "verified, root not regained");
-    /* Dropping without a name uses only the primary group. */
-    if (fork() == 0) {
-        gid_t g[4];
-        int n;
-        if (privdrop_become(NULL, 4242, 4243, &why))
-            _exit(1);
-        n = getgroups(4, g);
-        _exit(n == 1 && g[0] == 4243 && getuid() == 4242 ? 0 : 2);
-    } else {
-        int status;
-        wait(&status);
-        is_int(WEXITSTATUS(status), 0, "an unnamed uid gets just its gid");
-    }
-}
 
 /* The list form (checkpassword-virtual's, no NSS): exactly the groups
  * given, in a child. */
@@ -119,11 +64,6 @@ static void list_as_root(void)
 static void as_user(void)
 {
     const char *why;
-    is_int(privdrop_become(NULL, getuid(), getgid(), &why), 0,
-           "not root: becoming oneself is a no-op");
-    is_int(privdrop_become(NULL, getuid() + 1, getgid(), &why), -1,
-           "not root: becoming someone else fails");
-    is_int(errno, EPERM, "with EPERM");
     is_int(privdrop_become_list(getuid(), getgid(), NULL, 0, &why), 0,
            "not root, list form: becoming oneself is a no-op");
     is_int(privdrop_become_list(getuid() + 1, getgid(), NULL, 0, &why), -1,
@@ -155,12 +95,10 @@ static void enter(void)
 int main(void)
 {
     const char *why;
-    is_int(privdrop_become("root", 0, 0, &why), -1, "uid 0 refused as target");
-    is_str(why, "target is uid 0", "and says so");
     is_int(privdrop_become_list(0, 0, NULL, 0, &why), -1,
            "list form: uid 0 refused as target");
+    is_str(why, "target is uid 0", "and says so");
     if (geteuid() == 0) {
-        as_root();
         list_as_root();
     } else
         as_user();
