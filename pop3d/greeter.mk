@@ -32,11 +32,13 @@ pop3d_pop3_tls_relay_SOURCES = pop3d/pop3-tls-relay.c
 pop3d_pop3_tls_relay_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS)
 pop3d_pop3_tls_relay_LDADD = lib/libpopkit_tls.a lib/libpopkit.a $(OPENSSL_LIBS)
 check_PROGRAMS += tests/unit/test_base64 tests/unit/test_sasl \
-	tests/unit/test_cpw_spawn
+	tests/unit/test_cpw_spawn tests/unit/test_tls_spawn
 tests_unit_test_base64_LDADD = lib/libpopkit.a
 tests_unit_test_sasl_LDADD = lib/libpopkit.a
 tests_unit_test_cpw_spawn_LDADD = lib/libpopkit.a
-TESTS += tests/unit/test_base64 tests/unit/test_sasl tests/unit/test_cpw_spawn
+tests_unit_test_tls_spawn_LDADD = lib/libpopkit.a
+TESTS += tests/unit/test_base64 tests/unit/test_sasl tests/unit/test_cpw_spawn \
+	tests/unit/test_tls_spawn
 TESTS += tests/integration/greeter.sh tests/integration/greeter_options.sh \
 	tests/integration/greeter_tls.py tests/integration/greeter_chain.py \
 	tests/integration/tls_relay.py

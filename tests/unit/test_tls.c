@@ -6,7 +6,8 @@
  * The test process is the client.  For each session it forks a "server"
  * that calls tls_relay_start() on its end of a socketpair (the network),
  * reports the verdict on a result pipe, and then plays stage 3 on the
- * plaintext descriptor: echo, or write a large body and exit.
+ * plaintext descriptor: echo, or write a large body and exit.  The
+ * caller's side without OpenSSL (lib/tls_spawn.c) is test_tls_spawn.c's.
  */
 #include "config.h"
 
@@ -500,17 +501,6 @@ static int client_hangup(int fd)
     return 0;
 }
 
-static void test_setenv(void)
-{
-    struct tls_session s = { .protocol = "TLSv1.3",
-                             .cipher = "TLS_AES_256_GCM_SHA384" };
-    ok(tls_session_setenv(&s) == 0 && getenv("SSL_PROTOCOL")
-       && strcmp(getenv("SSL_PROTOCOL"), "TLSv1.3") == 0
-       && getenv("SSL_CIPHER")
-       && strcmp(getenv("SSL_CIPHER"), "TLS_AES_256_GCM_SHA384") == 0,
-       "SSL_PROTOCOL and SSL_CIPHER set for the stages");
-}
-
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -552,7 +542,6 @@ int main(void)
         refused(srv, "TLS 1.2 with a TLS 1.3 floor", client_tls12_only,
                 "protocol");
     tls_server_free(srv);
-    test_setenv();
 
     X509_free(cert);
     char cmd[PATH_MAX + 16];
