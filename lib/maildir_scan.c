@@ -74,32 +74,21 @@ static int scan_dir(struct maildir *md, int is_new)
     return 0;
 }
 
-int maildir_scan(struct maildir *md, unsigned flags)
+/* Forget the last scan's entries and counts (the mappings stay). */
+static void scan_reset(struct maildir *md)
 {
-    maildir_moves_wait(md);
     md->count = 0;
     md->arena_len = 0;
     md->moved = md->size_reads = md->from_listing = 0;
     md->move_failed = 0;
     memset(md->move_err, 0, sizeof md->move_err);
-    /* The directories' keys, taken before reading them: a change after
-     * this point gives them a new mtime, which a saved listing's key
-     * then fails to match.  The file system stamps changes with the
-     * coarse clock, read here first (see maildir_settled). */
-    struct stat cs, ns;
-    struct dir_key ck, nk;
-    struct timespec start;
-    int keyed = (flags & MAILDIR_SCAN_SIZES) &&
-                clock_gettime(CLOCK_REALTIME_COARSE, &start) == 0 &&
-                fstat(md->curfd, &cs) == 0 && fstat(md->newfd, &ns) == 0;
-    if (keyed) {
-        maildir_dir_key(&ck, &cs);
-        maildir_dir_key(&nk, &ns);
-        if (maildir_listing_load(md, &ck, &nk) == 0) {
-            md->from_listing = 1;
-            return 0;
-        }
-    }
+}
+
+/* Read cur/ and new/, sort, learn the sizes (with MAILDIR_SCAN_SIZES),
+ * start the moves (with MAILDIR_SCAN_MOVE), and write the size cache
+ * when it is due and no move helper writes it.  0 or -1 with errno. */
+static int scan_dirs(struct maildir *md, unsigned flags)
+{
     /* cur/ first: a message moved from new/ must not be seen twice. */
     int cache = 0;
     int r = scan_dir(md, 0);
@@ -119,7 +108,32 @@ int maildir_scan(struct maildir *md, unsigned flags)
     } else if (r == 0 && !(flags & MAILDIR_SCAN_MOVE) && cache) {
         maildir_sizes_write(md);
     }
-    if (r < 0)
+    return r;
+}
+
+int maildir_scan(struct maildir *md, unsigned flags)
+{
+    maildir_moves_wait(md);
+    scan_reset(md);
+    /* The directories' keys, taken before reading them: a change after
+     * this point gives them a new mtime, which a saved listing's key
+     * then fails to match.  The file system stamps changes with the
+     * coarse clock, read here first (see maildir_settled). */
+    struct stat cs, ns;
+    struct dir_key ck, nk;
+    struct timespec start;
+    int keyed = (flags & MAILDIR_SCAN_SIZES) &&
+                clock_gettime(CLOCK_REALTIME_COARSE, &start) == 0 &&
+                fstat(md->curfd, &cs) == 0 && fstat(md->newfd, &ns) == 0;
+    if (keyed) {
+        maildir_dir_key(&ck, &cs);
+        maildir_dir_key(&nk, &ns);
+        if (maildir_listing_load(md, &ck, &nk) == 0) {
+            md->from_listing = 1;
+            return 0;
+        }
+    }
+    if (scan_dirs(md, flags) < 0)
         return -1;
     if (keyed && md->lockfd >= 0 && md->moved == 0 && !md->moves &&
         maildir_settled(&cs, &start) && maildir_settled(&ns, &start))

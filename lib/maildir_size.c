@@ -141,16 +141,31 @@ static int size_files(struct maildir *md, const uint32_t *idx, size_t n,
     return 0;
 }
 
-/* Sizes for every message the scan keeps.  *want_cache: 1 when the
- * size cache should be written anew (sizes were read, or the cache had
- * stale lines); the caller writes it, after the renames when there are
- * many, so the first session's answer does not wait for it. */
-int maildir_fill_sizes(struct maildir *md, unsigned flags, int *want_cache)
+/* Sizes for every message the scan keeps (maildir_size.h). */
+/* How many entries need their size read. */
+static size_t count_unsized(const struct maildir *md, unsigned flags)
 {
     size_t n = 0;
     for (size_t i = 0; i < md->count; i++)
         if (need_size(&md->msg[i], flags))
             n++;
+    return n;
+}
+
+/* Drop the entries still without a size (vanished, or not files),
+ * keeping the others in order. */
+static void drop_unsized(struct maildir *md, unsigned flags)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < md->count; i++)
+        if (!need_size(&md->msg[i], flags))
+            md->msg[o++] = md->msg[i];
+    md->count = o;
+}
+
+int maildir_fill_sizes(struct maildir *md, unsigned flags, int *want_cache)
+{
+    size_t n = count_unsized(md, flags);
     if (n == 0)
         return 0;
     char *buf = malloc(MAILDIR_READ_CHUNK);
@@ -180,11 +195,7 @@ int maildir_fill_sizes(struct maildir *md, unsigned flags, int *want_cache)
         if (md->msg[idx[k]].wire_size != MAILDIR_SIZE_UNKNOWN)
             cacheable++;
     free(idx);
-    size_t o = 0;
-    for (size_t i = 0; i < md->count; i++)
-        if (!need_size(&md->msg[i], flags))
-            md->msg[o++] = md->msg[i];
-    md->count = o;
+    drop_unsized(md, flags);
     *want_cache = md->lockfd >= 0 && (flags & MAILDIR_SCAN_SIZES) &&
                   (unused > 0 || cacheable != 0);
     free(buf);
