@@ -8,7 +8,8 @@ lib_libpopkit_a_SOURCES += \
 	lib/privdrop.c lib/privdrop_nss.c lib/privdrop.h \
 	lib/slurp.c lib/slurp.h \
 	lib/pwcheck.c lib/pwcheck.h \
-	lib/userdb.c lib/userdb.h
+	lib/userdb.c lib/userdb.h \
+	lib/linefile.c lib/linefile.h
 
 sbin_PROGRAMS += checkpassword/checkpassword-virtual checkpassword/vuser \
 	checkpassword/checkpassword-shadow checkpassword/checkpassword-pam

@@ -313,7 +313,7 @@ static int store_user(const struct userdb_entry *e,
     struct userdb db;
     if (make_users_dir() || load(&db))
         return 1;
-    if (!db.exists)
+    if (!db.file.exists)
         log_info("%s does not exist: creating it (mode 600)", users_file);
     if (userdb_find(&db, e->address) >= 0) {
         log_error("%s already exists in %s", e->address, users_file);
@@ -462,7 +462,7 @@ static int cmd_list(char **av)
     struct userdb db;
     if (load(&db))
         return 1;
-    for (size_t i = 0; i < db.n; i++) {
+    for (size_t i = 0; i < db.file.n; i++) {
         struct userdb_entry e;
         int rc = userdb_get(&db, i, &e);
         if (rc < 0)

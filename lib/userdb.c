@@ -8,15 +8,10 @@
 #include "userdb.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "params.h"
 #include "slurp.h"
@@ -266,12 +261,6 @@ static int keep_entry(const char *line, size_t size,
     return 0;
 }
 
-static void chomp(char *s, ssize_t *n)
-{
-    if (*n > 0 && s[*n - 1] == '\n')
-        s[--*n] = '\0';
-}
-
 /* One line of the scan: count it if malformed, take the template hash
  * and the first entry for address.  0, or -1 (ENOMEM). */
 static int scan_line(char *line, size_t n, const char *address,
@@ -338,98 +327,14 @@ int userdb_lookup(const char *path, const char *address,
 
 /* ---- editing ---- */
 
-static int push_line(struct userdb *db, char *s)
-{
-    if (db->n == db->cap) {
-        size_t cap = db->cap ? db->cap * 2 : 64;
-        char **l = realloc(db->lines, cap * sizeof *l);
-        if (!l)
-            return -1;
-        db->lines = l;
-        db->cap = cap;
-    }
-    db->lines[db->n++] = s;
-    return 0;
-}
-
-static int take_lock(struct userdb *db)
-{
-    size_t n = strlen(db->path) + sizeof ".lock";
-    char *lock = malloc(n);
-    if (!lock)
-        return -1;
-    snprintf(lock, n, "%s.lock", db->path);
-    db->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    free(lock);
-    if (db->lockfd < 0)
-        return -1;
-    while (flock(db->lockfd, LOCK_EX) < 0)
-        if (errno != EINTR)
-            return -1;
-    return 0;
-}
-
-static int read_lines(struct userdb *db, FILE *f)
-{
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    int rc = 0;
-    while ((n = getline(&line, &cap, f)) >= 0) {
-        char *copy;
-        chomp(line, &n);
-        if ((size_t)n != strlen(line)) {
-            errno = EINVAL;     /* a NUL byte: a rewrite would lose it */
-            rc = -1;
-            break;
-        }
-        copy = strdup(line);
-        if (!copy || push_line(db, copy)) {
-            free(copy);
-            rc = -1;
-            break;
-        }
-    }
-    if (rc == 0 && ferror(f))
-        rc = -1;
-    if (line) {
-        wipe(line, cap);
-        free(line);
-    }
-    return rc;
-}
-
 int userdb_load(struct userdb *db, const char *path)
 {
-    struct stat st;
-    FILE *f;
-    int rc;
-
-    memset(db, 0, sizeof *db);
-    db->lockfd = -1;
-    db->mode = 0600;
-    db->uid = (uid_t)-1;
-    db->gid = (gid_t)-1;
-    db->path = strdup(path);
-    if (!db->path || take_lock(db))
-        return -1;
-    f = fopen(path, "re");
-    if (!f)
-        return errno == ENOENT ? 0 : -1;
-    if (fstat(fileno(f), &st) == 0) {
-        db->exists = 1;
-        db->mode = st.st_mode & 07777;
-        db->uid = st.st_uid;
-        db->gid = st.st_gid;
-    }
-    rc = read_lines(db, f);
-    fclose(f);
-    return rc;
+    return linefile_load(&db->file, path, 0600);
 }
 
 long userdb_find(const struct userdb *db, const char *address)
 {
-    for (size_t i = 0; i < db->n; i++) {
+    for (size_t i = 0; i < db->file.n; i++) {
         struct userdb_entry e;
         int rc = userdb_get(db, i, &e), eq;
         if (rc != 1)
@@ -445,9 +350,9 @@ long userdb_find(const struct userdb *db, const char *address)
 int userdb_get(const struct userdb *db, size_t i, struct userdb_entry *e)
 {
     memset(e, 0, sizeof *e);
-    if (strlen(db->lines[i]) > USERDB_LINE_MAX)
+    if (strlen(db->file.lines[i]) > USERDB_LINE_MAX)
         return -1;
-    return parse_copy(db->lines[i], e);
+    return parse_copy(db->file.lines[i], e);
 }
 
 int userdb_put(struct userdb *db, const struct userdb_entry *e)
@@ -457,10 +362,10 @@ int userdb_put(struct userdb *db, const struct userdb_entry *e)
     if (!s)
         return -1;
     if (i < 0)
-        return push_line(db, s) ? (free(s), -1) : 0;
-    wipe(db->lines[i], strlen(db->lines[i]));
-    free(db->lines[i]);
-    db->lines[i] = s;
+        return linefile_insert(&db->file, db->file.n, s) ? (free(s), -1) : 0;
+    wipe(db->file.lines[i], strlen(db->file.lines[i]));
+    free(db->file.lines[i]);
+    db->file.lines[i] = s;
     return 0;
 }
 
@@ -469,91 +374,16 @@ int userdb_del(struct userdb *db, const char *address)
     long i = userdb_find(db, address);
     if (i < 0)
         return -1;
-    wipe(db->lines[i], strlen(db->lines[i]));
-    free(db->lines[i]);
-    memmove(db->lines + i, db->lines + i + 1,
-            (db->n - (size_t)i - 1) * sizeof *db->lines);
-    db->n--;
-    return 0;
-}
-
-/* fsync the directory holding path, so the rename is on disk. */
-static int sync_dir(const char *path)
-{
-    char *copy = strdup(path);
-    if (!copy)
-        return -1;
-    int rc = fsync_dir(dirname(copy));
-    int err = errno;
-    free(copy);
-    errno = err;
-    return rc;
-}
-
-static int write_lines(const struct userdb *db, int fd)
-{
-    for (size_t i = 0; i < db->n; i++)
-        if (write_all(fd, db->lines[i], strlen(db->lines[i]))
-            || write_all(fd, "\n", 1))
-            return -1;
-    return 0;
-}
-
-/* Give the new file the old one's mode and (as root) owner. */
-static int copy_attrs(const struct userdb *db, int fd)
-{
-    if (fchmod(fd, db->mode))
-        return -1;
-    if (db->exists && geteuid() == 0 && fchown(fd, db->uid, db->gid))
-        return -1;
+    linefile_remove(&db->file, (size_t)i, 1);
     return 0;
 }
 
 int userdb_commit(struct userdb *db)
 {
-    size_t n = strlen(db->path) + sizeof ".tmpXXXXXX";
-    char *tmp = malloc(n);
-    int fd, err;
-
-    if (!tmp)
-        return -1;
-    snprintf(tmp, n, "%s.tmpXXXXXX", db->path);
-    fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        free(tmp);
-        return -1;
-    }
-    if (copy_attrs(db, fd) || write_lines(db, fd) || fsync(fd))
-        goto fail;
-    if (close(fd)) {
-        fd = -1;
-        goto fail;
-    }
-    fd = -1;
-    if (rename(tmp, db->path))
-        goto fail;
-    free(tmp);
-    return sync_dir(db->path);
-fail:
-    err = errno;
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp);
-    free(tmp);
-    errno = err;
-    return -1;
+    return linefile_commit(&db->file);
 }
 
 void userdb_close(struct userdb *db)
 {
-    for (size_t i = 0; i < db->n; i++) {
-        wipe(db->lines[i], strlen(db->lines[i]));
-        free(db->lines[i]);
-    }
-    free(db->lines);
-    free(db->path);
-    if (db->lockfd >= 0)
-        close(db->lockfd);
-    memset(db, 0, sizeof *db);
-    db->lockfd = -1;
+    linefile_close(&db->file);
 }

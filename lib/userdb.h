@@ -13,7 +13,7 @@
  * FILE.lock for the whole read-modify-write, so two concurrent edits are
  * serialised and neither is lost; the new file is written to a temporary
  * file in the same directory, fsync'ed, renamed over FILE, and the
- * directory fsync'ed.  Lines a writer does not touch -- comments, and
+ * directory fsync'ed (linefile.h, shared with the alias files).  Lines a writer does not touch -- comments, and
  * lines it cannot parse -- are written back byte for byte.
  */
 #ifndef POPKIT_USERDB_H
@@ -21,6 +21,8 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+
+#include "linefile.h"
 
 struct userdb_entry {
     char *address;
@@ -63,20 +65,14 @@ void userdb_entry_free(struct userdb_entry *e);
 char *userdb_format(const struct userdb_entry *e);
 
 /* ---- editing (vuser) ---- */
+/* The users file under edit: its lines, locked (linefile.h). */
 struct userdb {
-    char *path;
-    int lockfd;
-    char **lines;       /* every line of the file, without newline */
-    size_t n, cap;
-    int exists;         /* did the file exist when loaded? */
-    mode_t mode;        /* its permissions (0600 for a new file) */
-    uid_t uid;          /* and owner, kept across the rewrite by root */
-    gid_t gid;
+    struct linefile file;
 };
 
-/* Lock FILE.lock, then read FILE (a missing file is an empty one).
- * 0, or -1 with errno set (EINVAL: the file holds a NUL byte, which a
- * rewrite could not keep). */
+/* Lock FILE.lock, then read FILE (a missing file is an empty one, mode
+ * 0600 when written).  0, or -1 with errno set (EINVAL: the file holds a
+ * NUL byte, which a rewrite could not keep). */
 int userdb_load(struct userdb *db, const char *path);
 /* Index of the line holding address, or -1. */
 long userdb_find(const struct userdb *db, const char *address);

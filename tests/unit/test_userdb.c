@@ -205,7 +205,7 @@ static void editing(void)
 
     chmod(path, 0640);
     is_int(userdb_load(&db, path), 0, "load");
-    is_int(db.n, 6, "six lines");
+    is_int(db.file.n, 6, "six lines");
     is_int(userdb_del(&db, "locked@abc.com"), 0, "delete the locked one");
     is_int(userdb_put(&db, &e), 0, "add");
     e.address = "WEBMASTER@ABC.COM";
