@@ -42,6 +42,14 @@ check_PROGRAMS += tests/unit/test_cpw_record
 tests_unit_test_cpw_record_LDADD = lib/libpopkit.a
 TESTS += tests/unit/test_cpw_record
 
+# lib/aliases: the per-domain alias files (popkit-aliases(5)) and the
+# resolution of a recipient, for vuser and the delivery side (issue 14);
+# not in the musl build: neither pop3-greeter nor pop3-maildir uses it.
+lib_libpopkit_a_SOURCES += lib/aliases.c lib/aliases.h
+check_PROGRAMS += tests/unit/test_aliases
+tests_unit_test_aliases_LDADD = lib/libpopkit.a
+TESTS += tests/unit/test_aliases
+
 # lib/uidlmap: the UIDLs the POP3 server before popkit left in the Maildir
 # (pop3-maildir --uidl-from), for pop3-maildir and so in both builds.
 lib_libpopkit_a_SOURCES += lib/uidlmap.c lib/uidlmap.h

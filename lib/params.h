@@ -102,6 +102,29 @@
  * wants a database; reading it would cost more than the crypt. */
 #define USERDB_FILE_MAX (64L * 1024 * 1024)
 
+/* ---- alias files (lib/aliases.h, popkit-aliases(5)) ---- */
+
+/* The directory of the per-domain alias files without -a, fixed by
+ * configure's sysconfdir as the users file is. */
+#define ALIASES_DIR SYSCONFDIR "/popkit/aliases"
+/* One physical line: as the users file's (USERDB_LINE_MAX); longer is a
+ * bad line. */
+#define ALIASES_LINE_MAX 4096
+/* One entry with its continuation lines: a fan-out of some 250 full
+ * addresses; a list longer than that belongs in a mailing list manager. */
+#define ALIASES_ENTRY_MAX 65536
+/* A whole alias file is read at once: 16 MiB is some 200,000 entries. */
+#define ALIASES_FILE_MAX (16L * 1024 * 1024)
+/* Aliases nest at most this deep (a name, an alias it names, ...):
+ * sendmail stops at 10 (MAXRCRSN) too.  A loop is found exactly, so the
+ * bound only keeps the chains an administrator can follow. */
+#define ALIASES_DEPTH_MAX 10
+/* The mailboxes and forward addresses one recipient may come to: each
+ * is one delivery or one sendmail run. */
+#define ALIASES_TARGETS_MAX 1000
+/* A bare name, or the local part of a target: RFC 5321 4.5.3.1.1. */
+#define ALIASES_NAME_MAX 64
+
 /* ---- local accounts without NSS (lib/acctfile.h, lib/slurp.h) ---- */
 
 /* /etc/passwd and /etc/group are read whole at every virtual login; a
