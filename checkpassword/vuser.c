@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -21,6 +22,8 @@
 #include <unistd.h>
 
 #include "acctfile.h"
+#include "aliases.h"
+#include "linefile.h"
 #include "log.h"
 #include "mdmake.h"
 #include "mdquota.h"
@@ -36,6 +39,7 @@
 #define SECRET_BUF (PWCHECK_PASSWORD_MAX + 3)
 
 static const char *users_file = DEFAULT_USERS;
+static const char *alias_dir = ALIASES_DIR;
 
 static const char usage[] =
     "usage: vuser [-f FILE] add ADDRESS OWNER HOME\n"
@@ -44,9 +48,13 @@ static const char usage[] =
     "       vuser [-f FILE] del ADDRESS\n"
     "       vuser [-f FILE] list\n"
     "       vuser [-f FILE] quota ADDRESS [SIZE[,COUNT]|none]\n"
+    "       vuser [-f FILE] [-a DIR] alias add NAME@DOMAIN ADDRESS...\n"
+    "       vuser [-f FILE] [-a DIR] alias del NAME@DOMAIN\n"
+    "       vuser [-a DIR] alias list [DOMAIN]\n"
     "  Manage the virtual POP3 users in FILE (default " DEFAULT_USERS ").\n"
     "  Passwords and APOP secrets are read from standard input, or\n"
-    "  asked for twice without echo on a terminal.\n";
+    "  asked for twice without echo on a terminal.\n"
+    "  Aliases are in DIR/DOMAIN (default " ALIASES_DIR ").\n";
 
 /* ---- reading secrets ---- */
 
@@ -570,6 +578,327 @@ static int cmd_quota_set(char **av)
     return print_quota(av[0], &q);
 }
 
+/* ---- aliases (popkit-aliases(5)) ---- */
+
+/* NAME@DOMAIN split into the alias name and the path of its domain's
+ * file (ALIASDIR/domain, in lower case).  0, or -1 after saying why. */
+static int alias_where(const char *address, char *name, char *path,
+                       size_t pathsz)
+{
+    const char *at = strrchr(address, '@');
+    if (check_address(address))
+        return -1;
+    snprintf(name, ALIASES_NAME_MAX + 1, "%.*s", (int)(at - address), address);
+    if ((size_t)(at - address) > ALIASES_NAME_MAX || !aliases_valid_name(name)) {
+        log_error("bad alias name in '%s': at most %d characters, none of"
+                  " :@,\"\\()<>; or blanks", address, ALIASES_NAME_MAX);
+        return -1;
+    }
+    if (aliases_path(alias_dir, at + 1, path, pathsz)) {
+        log_error("%s/%s: path too long", alias_dir, at + 1);
+        return -1;
+    }
+    return 0;
+}
+
+/* The file locked and parsed; 0, or 1 after saying why. */
+static int alias_load(struct linefile *f, struct alias_table *t,
+                      const char *path)
+{
+    size_t *len;
+    if (linefile_load(f, path, 0644)) {
+        log_error("cannot read %s: %s", path,
+                  errno == EINVAL ? "it holds a NUL byte" : strerror(errno));
+        linefile_close(f);
+        return 1;
+    }
+    len = malloc((f->n + 1) * sizeof *len);
+    for (size_t i = 0; len && i < f->n; i++)
+        len[i] = strlen(f->lines[i]);
+    if (!len || aliases_parse(f->lines, len, f->n, t)) {
+        log_error("out of memory");
+        free(len);
+        linefile_close(f);
+        return 1;
+    }
+    free(len);
+    return 0;
+}
+
+static int alias_save(struct linefile *f, struct alias_table *t)
+{
+    int rc = linefile_commit(f);
+    if (rc)
+        log_error("cannot write %s: %s (it is unchanged)", f->path,
+                  strerror(errno));
+    aliases_table_free(t);
+    linefile_close(f);
+    return rc ? 1 : 0;
+}
+
+static int alias_fail(struct linefile *f, struct alias_table *t)
+{
+    aliases_table_free(t);
+    linefile_close(f);
+    return 1;
+}
+
+/* Is address a user?  Mail for a user goes to its Maildir whatever the
+ * alias files say, so an alias of that name would never be used. */
+static int alias_is_user(const char *address)
+{
+    struct userdb_entry e;
+    int rc = userdb_lookup(users_file, address, &e, NULL, 0, NULL);
+    if (rc == 1) {
+        log_error("%s is a user in %s: its mail goes to its Maildir, an"
+                  " alias of that name would never be used", address,
+                  users_file);
+        userdb_entry_free(&e);
+    }
+    return rc == 1;
+}
+
+/* After an edit: what resolving the alias gives now, said when it fails
+ * (a loop, an unknown target), so the admin learns it before mail does. */
+static void alias_check(const char *address)
+{
+    struct aliases *a = aliases_open(users_file, alias_dir);
+    struct aliases_result r;
+    if (!a)
+        return;
+    if (aliases_resolve(a, address, &r) != ALIASES_OK)
+        log_warn("%s does not resolve now: %s", address, r.why);
+    aliases_result_free(&r);
+    aliases_close(a);
+}
+
+/* The alias directory (0755) when missing, said on stderr. */
+static int make_alias_dir(void)
+{
+    int made;
+    if (make_dir(alias_dir, 0755, &made) < 0) {
+        log_error("cannot make %s: %s", alias_dir, strerror(errno));
+        return -1;
+    }
+    if (made)
+        log_info("made the directory %s", alias_dir);
+    return 0;
+}
+
+/* The targets of old (may be NULL) and then the new ones not yet there. */
+static char **merge_targets(const struct alias_entry *old, char **add,
+                            int nadd, size_t *n)
+{
+    size_t have = old ? old->ntargets : 0;
+    char **all = malloc((have + (size_t)nadd) * sizeof *all);
+    *n = 0;
+    if (!all)
+        return NULL;
+    for (size_t i = 0; i < have; i++)
+        all[(*n)++] = old->targets[i];
+    for (int i = 0; i < nadd; i++) {
+        size_t k = 0;
+        while (k < *n && !userdb_addr_eq(all[k], add[i]))
+            k++;
+        if (k == *n)
+            all[(*n)++] = add[i];
+    }
+    return all;
+}
+
+/* Replace old's lines (or append) with the entry name: targets. */
+static int put_entry(struct linefile *f, const struct alias_entry *old,
+                     const char *name, char **targets, size_t n)
+{
+    size_t nl, at = old ? old->line - 1 : f->n;
+    char **lines = aliases_format(name, targets, n, &nl);
+    if (!lines)
+        return -1;
+    if (old)
+        linefile_remove(f, at, old->nlines);
+    for (size_t i = 0; i < nl; i++)
+        if (linefile_insert(f, at + i, lines[i])) {
+            for (size_t k = i; k < nl; k++)
+                free(lines[k]);
+            free(lines);
+            return -1;
+        }
+    free(lines);
+    return 0;
+}
+
+static int alias_add(const char *address, char **targets, int ntargets)
+{
+    char name[ALIASES_NAME_MAX + 1], path[PATH_MAX];
+    struct linefile f;
+    struct alias_table t;
+    const struct alias_entry *old, *bad;
+    char **all;
+    size_t n;
+    int rc;
+
+    if (alias_where(address, name, path, sizeof path))
+        return 1;
+    for (int i = 0; i < ntargets; i++)
+        if (!aliases_valid_target(targets[i])) {
+            log_error("bad target '%s': want a name of the same domain or"
+                      " local@domain (no pipes, files or :include:)", targets[i]);
+            return 1;
+        }
+    if (alias_is_user(address) || make_alias_dir() || alias_load(&f, &t, path))
+        return 1;
+    old = aliases_find(&t, name, &bad);
+    if (!old && bad) {
+        log_error("%s:%zu: the entry for %s is bad (%s); fix or del it first",
+                  path, bad->line, name, bad->error);
+        return alias_fail(&f, &t);
+    }
+    all = merge_targets(old, targets, ntargets, &n);
+    if (!all || n > ALIASES_TARGETS_MAX) {
+        log_error(all ? "more than %d targets" : "out of memory", ALIASES_TARGETS_MAX);
+        free(all);
+        return alias_fail(&f, &t);
+    }
+    if (put_entry(&f, old, old ? old->name : name, all, n)) {
+        log_error("out of memory");
+        free(all);
+        return alias_fail(&f, &t);
+    }
+    free(all);
+    rc = alias_save(&f, &t);
+    if (rc == 0)
+        alias_check(address);
+    return rc;
+}
+
+static int alias_del(const char *address)
+{
+    char name[ALIASES_NAME_MAX + 1], path[PATH_MAX];
+    struct linefile f;
+    struct alias_table t;
+    size_t removed = 0;
+
+    if (alias_where(address, name, path, sizeof path))
+        return 1;
+    if (access(path, F_OK)) {
+        log_error("%s: no such alias (no file %s)", address, path);
+        return 1;
+    }
+    if (alias_load(&f, &t, path))
+        return 1;
+    /* Every entry of the name, bad ones too, from the last up so the
+     * line numbers of the others stay right. */
+    for (size_t i = t.n; i-- > 0;)
+        if (userdb_addr_eq(t.e[i].name, name)) {
+            linefile_remove(&f, t.e[i].line - 1, t.e[i].nlines);
+            removed++;
+        }
+    if (!removed) {
+        log_error("%s: no such alias in %s", address, path);
+        return alias_fail(&f, &t);
+    }
+    return alias_save(&f, &t);
+}
+
+/* Print the good entries of one domain's file, warn about the bad ones. */
+static int alias_list_domain(const char *domain)
+{
+    char path[PATH_MAX];
+    struct linefile f;
+    struct alias_table t;
+
+    if (aliases_path(alias_dir, domain, path, sizeof path)) {
+        log_error("bad domain '%s'", domain);
+        return 1;
+    }
+    if (access(path, F_OK))
+        return 0;   /* no aliases */
+    if (alias_load(&f, &t, path))
+        return 1;
+    for (size_t i = 0; i < t.n; i++) {
+        const struct alias_entry *e = &t.e[i];
+        if (e->error) {
+            log_warn("%s:%zu: %s; ignored at delivery", path, e->line, e->error);
+            continue;
+        }
+        printf("%s@%s\t", e->name, path + strlen(alias_dir) + 1);
+        for (size_t k = 0; k < e->ntargets; k++)
+            printf("%s%s", k ? " " : "", e->targets[k]);
+        printf("\n");
+    }
+    aliases_table_free(&t);
+    linefile_close(&f);
+    return 0;
+}
+
+/* A file of ALIASDIR that is a domain's: not a lock, not a temporary. */
+static int is_domain_file(const char *name)
+{
+    char path[PATH_MAX];
+    size_t n = strlen(name);
+    return name[0] != '.' && !(n > 5 && strcmp(name + n - 5, ".lock") == 0)
+           && !strstr(name, ".tmp")
+           && aliases_path(alias_dir, name, path, sizeof path) == 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int alias_list_all(void)
+{
+    DIR *d = opendir(alias_dir);
+    struct dirent *de;
+    char **names = NULL;
+    size_t n = 0;
+    int rc = 0;
+
+    if (!d) {
+        log_error("cannot read %s: %s%s", alias_dir, strerror(errno),
+                  errno == ENOENT ? " (vuser alias add makes it)" : "");
+        return 1;
+    }
+    while ((de = readdir(d)) != NULL) {
+        char **p;
+        if (!is_domain_file(de->d_name))
+            continue;
+        p = realloc(names, (n + 1) * sizeof *p);
+        if (!p || !(p[n] = strdup(de->d_name))) {
+            names = p ? p : names;
+            rc = 1;
+            break;
+        }
+        names = p;
+        n++;
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, cmp_names);
+    for (size_t i = 0; i < n; i++) {
+        rc |= alias_list_domain(names[i]);
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+/* vuser alias add NAME@DOMAIN ADDRESS... | del NAME@DOMAIN | list [DOMAIN] */
+static int cmd_alias(int ac, char **av)
+{
+    if (ac >= 3 && strcmp(av[0], "add") == 0)
+        return alias_add(av[1], av + 2, ac - 2);
+    if (ac == 2 && strcmp(av[0], "del") == 0)
+        return alias_del(av[1]);
+    if ((ac == 1 || ac == 2) && strcmp(av[0], "list") == 0) {
+        int rc = ac == 2 ? alias_list_domain(av[1]) : alias_list_all();
+        return fflush(stdout) ? 1 : rc;
+    }
+    if (ac == 0)
+        usage_misuse("vuser", usage, "no alias command given");
+    usage_misuse("vuser", usage, "no alias command '%s' with %d argument(s)",
+                 av[0], ac - 1);
+}
+
 static const struct {
     const char *name;
     int nargs;
@@ -586,12 +915,20 @@ int main(int argc, char **argv)
 
     log_init("vuser");
     usage_std(argc, argv, "vuser", usage);
-    if (i + 1 < argc && strcmp(argv[i], "-f") == 0) {
-        users_file = argv[i + 1];
+    while (i + 1 < argc && (strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "-a") == 0)) {
+        if (argv[i][1] == 'f')
+            users_file = argv[i + 1];
+        else
+            alias_dir = argv[i + 1];
         i += 2;
     }
-    if (i < argc && argv[i][0] == '-' && strcmp(argv[i], "-f") != 0)
+    if (i < argc && argv[i][0] == '-' && strcmp(argv[i], "-f") != 0
+        && strcmp(argv[i], "-a") != 0)
         usage_unknown("vuser", argv[i], usage);
+    if (i < argc && strcmp(argv[i], "alias") == 0) {
+        umask(022);
+        return cmd_alias(argc - i - 1, argv + i + 1);
+    }
     for (size_t c = 0; i < argc && c < sizeof commands / sizeof commands[0]; c++)
         if (strcmp(argv[i], commands[c].name) == 0
             && argc - i - 1 == commands[c].nargs) {
