@@ -169,6 +169,7 @@ void aliases_table_free(struct alias_table *t)
     for (size_t i = 0; i < t->n; i++)
         entry_free(&t->e[i]);
     free(t->e);
+    free(t->order);
     memset(t, 0, sizeof *t);
 }
 
@@ -241,10 +242,50 @@ static int parse_one(struct alias_table *t, char *const *lines,
     } else if (parse_entry(e, buf, n)) {
         return -1;
     }
-    if (!e->error && aliases_find(t, e->name, NULL) != e)
-        e->error = "a second entry for this name (the first one is used)";
     if (e->error)
         t->nbad++;
+    return 0;
+}
+
+/* Names without case, as bytes: the order of t->order. */
+static int cmp_name(const char *a, const char *b)
+{
+    for (; *a && lower((unsigned char)*a) == lower((unsigned char)*b); a++, b++)
+        ;
+    return (int)lower((unsigned char)*a) - (int)lower((unsigned char)*b);
+}
+
+static int cmp_order(const void *x, const void *y)
+{
+    const struct alias_entry *a = *(struct alias_entry *const *)x;
+    const struct alias_entry *b = *(struct alias_entry *const *)y;
+    int c = cmp_name(a->name, b->name);
+    return c ? c : (a > b) - (a < b);   /* one array: file order */
+}
+
+/* Sort the index by name, and make every good entry after the first good
+ * one of its name a bad one: names are found by binary search, and a
+ * second entry is found in one pass, not by a search per line. */
+static int index_names(struct alias_table *t)
+{
+    t->order = malloc((t->n + 1) * sizeof *t->order);
+    if (!t->order)
+        return -1;
+    for (size_t i = 0; i < t->n; i++)
+        t->order[i] = &t->e[i];
+    qsort(t->order, t->n, sizeof *t->order, cmp_order);
+    for (size_t k = 0, seen = 0; k < t->n; k++) {
+        struct alias_entry *e = t->order[k];
+        if (k > 0 && cmp_name(t->order[k - 1]->name, e->name))
+            seen = 0;
+        if (e->error || !*e->name)
+            continue;
+        if (seen) {
+            e->error = "a second entry for this name (the first one is used)";
+            t->nbad++;
+        }
+        seen = 1;
+    }
     return 0;
 }
 
@@ -270,6 +311,10 @@ int aliases_parse(char *const *lines, const size_t *len, size_t n,
         i += count;
     }
     free(buf);
+    if (index_names(t)) {
+        aliases_table_free(t);
+        return -1;
+    }
     return 0;
 }
 
@@ -277,13 +322,18 @@ const struct alias_entry *aliases_find(const struct alias_table *t,
                                        const char *name,
                                        const struct alias_entry **bad)
 {
-    size_t n = strlen(name);
+    size_t lo = 0, hi = t->n;
     if (bad)
         *bad = NULL;
-    for (size_t i = 0; i < t->n; i++) {
-        const struct alias_entry *e = &t->e[i];
-        if (!eq_nocase(e->name, strlen(e->name), name, n))
-            continue;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cmp_name(t->order[mid]->name, name) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < t->n && cmp_name(t->order[lo]->name, name) == 0; lo++) {
+        const struct alias_entry *e = t->order[lo];
         if (!e->error)
             return e;
         if (bad && !*bad)

@@ -57,9 +57,10 @@ struct alias_entry {
 };
 
 struct alias_table {
-    struct alias_entry *e;
+    struct alias_entry *e;  /* in file order */
     size_t n;
     size_t nbad;
+    struct alias_entry **order; /* e by name (no case), then line */
 };
 
 /* Parse n lines (lines[i] of len[i] bytes, no newline; NUL bytes make a
