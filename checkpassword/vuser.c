@@ -672,11 +672,21 @@ static void alias_check(const char *address)
     aliases_close(a);
 }
 
-/* The alias directory (0755) when missing, said on stderr. */
+/* The alias directory (0755) when missing, and its parent (the
+ * /etc/popkit of the default, on a site with no users file yet), said on
+ * stderr. */
 static int make_alias_dir(void)
 {
-    int made;
-    if (make_dir(alias_dir, 0755, &made) < 0) {
+    char parent[PATH_MAX];
+    const char *slash = strrchr(alias_dir, '/');
+    int made, rc = make_dir(alias_dir, 0755, &made);
+    if (rc < 0 && errno == ENOENT && slash && slash != alias_dir) {
+        snprintf(parent, sizeof parent, "%.*s", (int)(slash - alias_dir), alias_dir);
+        if (make_dir(parent, 0755, &made) == 0 && made)
+            log_info("made the directory %s", parent);
+        rc = make_dir(alias_dir, 0755, &made);
+    }
+    if (rc < 0) {
         log_error("cannot make %s: %s", alias_dir, strerror(errno));
         return -1;
     }

@@ -49,6 +49,10 @@ lib_libpopkit_a_SOURCES += lib/aliases.c lib/aliases.h
 check_PROGRAMS += tests/unit/test_aliases
 tests_unit_test_aliases_LDADD = lib/libpopkit.a
 TESTS += tests/unit/test_aliases
+man_MANS += man/popkit-aliases.5
+# vuser alias add/del/list (checkpassword/vuser.c) on real files.
+TESTS += tests/integration/vuser-alias.sh
+EXTRA_DIST += tests/integration/vuser-alias.sh
 
 # lib/uidlmap: the UIDLs the POP3 server before popkit left in the Maildir
 # (pop3-maildir --uidl-from), for pop3-maildir and so in both builds.
