@@ -16,6 +16,10 @@
 #include "params.h"
 #include "slurp.h"
 
+/* A limit of params.h in a message. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 /* ---- names and targets ---- */
 
 static unsigned char lower(unsigned char c)
@@ -205,9 +209,9 @@ static const char *join_lines(char *const *lines, const size_t *len,
     size_t n = 0;
     for (size_t k = i; k < i + count; k++) {
         if (len[k] > ALIASES_LINE_MAX)
-            return "line longer than 4096 bytes";
+            return "line longer than " STR(ALIASES_LINE_MAX) " bytes";
         if (n + len[k] + 1 > ALIASES_ENTRY_MAX)
-            return "entry longer than 65536 bytes";
+            return "entry longer than " STR(ALIASES_ENTRY_MAX) " bytes";
         memcpy(buf + n, lines[k], len[k]);
         n += len[k];
         buf[n++] = ' ';
