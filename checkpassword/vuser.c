@@ -883,7 +883,8 @@ static int alias_list_all(void)
         n++;
     }
     closedir(d);
-    qsort(names, n, sizeof *names, cmp_names);
+    if (n)
+        qsort(names, n, sizeof *names, cmp_names);
     for (size_t i = 0; i < n; i++) {
         rc |= alias_list_domain(names[i]);
         free(names[i]);

@@ -99,10 +99,14 @@ static int blank_or_comment(const char *s, size_t n)
 
 static int push_target(struct alias_entry *e, const char *s, size_t n)
 {
-    char **t = realloc(e->targets, (e->ntargets + 1) * sizeof *t);
-    if (!t)
-        return -1;
-    e->targets = t;
+    char **t = e->targets;
+    /* Doubling at each power of two: an entry may hold thousands. */
+    if ((e->ntargets & (e->ntargets - 1)) == 0) {
+        t = realloc(t, (e->ntargets ? 2 * e->ntargets : 1) * sizeof *t);
+        if (!t)
+            return -1;
+        e->targets = t;
+    }
     t[e->ntargets] = strndup(s, n);
     if (!t[e->ntargets])
         return -1;
@@ -179,11 +183,17 @@ void aliases_table_free(struct alias_table *t)
 
 static struct alias_entry *new_entry(struct alias_table *t, size_t line)
 {
-    struct alias_entry *e = realloc(t->e, (t->n + 1) * sizeof *e);
-    if (!e)
-        return NULL;
-    t->e = e;
-    e += t->n++;
+    struct alias_entry *e;
+    if (t->n == t->cap) {
+        /* Doubling: a file has up to some 200,000 entries. */
+        size_t cap = t->cap ? t->cap * 2 : 64;
+        e = realloc(t->e, cap * sizeof *e);
+        if (!e)
+            return NULL;
+        t->e = e;
+        t->cap = cap;
+    }
+    e = t->e + t->n++;
     memset(e, 0, sizeof *e);
     e->line = line;
     return e;
@@ -424,7 +434,9 @@ struct aliases {
     int users_loaded;
     struct user *users;
     size_t nusers;
-    struct domain *domains;
+    struct domain **domains;    /* each its own allocation: a resolve
+                                 * holds pointers to them while it
+                                 * reads more domains */
     size_t ndomains;
 };
 
@@ -455,6 +467,7 @@ static void domain_free(struct domain *d)
     aliases_table_free(&d->t);
     free(d->state);
     free(d->height);
+    free(d);
 }
 
 void aliases_close(struct aliases *a)
@@ -465,7 +478,7 @@ void aliases_close(struct aliases *a)
         slurp_release(&a->users_data, 1);
     free(a->users);
     for (size_t i = 0; i < a->ndomains; i++)
-        domain_free(&a->domains[i]);
+        domain_free(a->domains[i]);
     free(a->domains);
     free(a->users_file);
     free(a->alias_dir);
@@ -543,7 +556,8 @@ static int load_users(struct run *run)
             snprintf(run->r->why, sizeof run->r->why, "out of memory");
             return -1;
         }
-    qsort(a->users, a->nusers, sizeof *a->users, cmp_users);
+    if (a->nusers)      /* an empty file: users is NULL */
+        qsort(a->users, a->nusers, sizeof *a->users, cmp_users);
     return 0;
 }
 
@@ -661,18 +675,18 @@ static struct domain *get_domain(struct run *run, const char *name)
 {
     struct aliases *a = run->a;
     size_t size = strlen(a->alias_dir) + strlen(name) + 2;
-    struct domain *d, *p;
+    struct domain *d, **p;
     for (size_t i = 0; i < a->ndomains; i++)
-        if (strcmp(a->domains[i].name, name) == 0)
-            return &a->domains[i];
+        if (strcmp(a->domains[i]->name, name) == 0)
+            return a->domains[i];
     p = realloc(a->domains, (a->ndomains + 1) * sizeof *p);
-    if (!p) {
+    d = p ? calloc(1, sizeof *d) : NULL;
+    if (p)
+        a->domains = p;
+    if (!d) {
         snprintf(run->r->why, sizeof run->r->why, "out of memory");
         return NULL;
     }
-    a->domains = p;
-    d = &p[a->ndomains];
-    memset(d, 0, sizeof *d);
     d->name = strdup(name);
     d->path = malloc(size);
     if (!d->name || !d->path) {
@@ -685,7 +699,7 @@ static struct domain *get_domain(struct run *run, const char *name)
         domain_free(d);
         return NULL;
     }
-    a->ndomains++;
+    a->domains[a->ndomains++] = d;
     return d;
 }
 
@@ -872,8 +886,8 @@ static enum aliases_kind visit(struct run *run, const char *target,
 static void reset_states(struct aliases *a)
 {
     for (size_t i = 0; i < a->ndomains; i++)
-        if (a->domains[i].state)
-            memset(a->domains[i].state, WHITE, a->domains[i].t.n);
+        if (a->domains[i]->state)
+            memset(a->domains[i]->state, WHITE, a->domains[i]->t.n);
 }
 
 enum aliases_kind aliases_resolve(struct aliases *a, const char *recipient,

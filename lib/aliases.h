@@ -58,7 +58,7 @@ struct alias_entry {
 
 struct alias_table {
     struct alias_entry *e;  /* in file order */
-    size_t n;
+    size_t n, cap;
     size_t nbad;
     struct alias_entry **order; /* e by name (no case), then line */
 };

@@ -325,6 +325,17 @@ static void missing_and_unreadable(void)
     aliases_result_free(&r);
     aliases_close(a);
 
+    snprintf(path, sizeof path, "%s/empty-users", dir);
+    fclose(fopen(path, "w"));
+    a = aliases_open(path, adir);
+    is_str(resolve_in(a, "out@abc.com", &r), "f:someone@elsewhere.net",
+           "an empty users file: aliases alone");
+    aliases_result_free(&r);
+    is_str(resolve_in(a, "ann@abc.com", &r), "unknown",
+           "and no one is a user (ann's alias names bob, who is not either)");
+    aliases_result_free(&r);
+    aliases_close(a);
+
     /* A directory where the file should be: unreadable even for root. */
     snprintf(path, sizeof path, "%s/dir.org", adir);
     mkdir(path, 0755);
@@ -349,7 +360,7 @@ static void missing_and_unreadable(void)
 static void format(void)
 {
     char *t[40];
-    char name[16];
+    char name[32];
     size_t n, len[40];
     char **lines;
     struct alias_table tab;
