@@ -663,7 +663,7 @@ static int alias_is_user(const char *address)
 static void alias_check(const char *address)
 {
     struct aliases *a = aliases_open(users_file, alias_dir);
-    struct aliases_result r;
+    struct aliases_result r = {0};
     if (!a)
         return;
     if (aliases_resolve(a, address, &r) != ALIASES_OK)
@@ -677,10 +677,10 @@ static void alias_check(const char *address)
  * stderr. */
 static int make_alias_dir(void)
 {
-    char parent[PATH_MAX];
     const char *slash = strrchr(alias_dir, '/');
     int made, rc = make_dir(alias_dir, 0755, &made);
     if (rc < 0 && errno == ENOENT && slash && slash != alias_dir) {
+        char parent[PATH_MAX];
         snprintf(parent, sizeof parent, "%.*s", (int)(slash - alias_dir), alias_dir);
         if (make_dir(parent, 0755, &made) == 0 && made)
             log_info("made the directory %s", parent);
