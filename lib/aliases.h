@@ -22,7 +22,8 @@
  * second entry for a name) are kept in the table with their error and
  * file:line; resolution skips them, except that a name whose only
  * entries are bad is a temporary failure -- mail for it waits for the fix
- * instead of falling to "-" or bouncing.
+ * instead of falling to "-" or bouncing -- and so is an unlisted name
+ * when the "-" entry is bad.
  *
  * Resolution of local@domain (domain compared without case):
  *   1. a user of the users file is a mailbox;
