@@ -185,6 +185,24 @@
  * at most 255 bytes) and the work a crash rolls back. */
 #define MBOX_BATCH_MAX 1000
 
+/* ---- delivery (lib/deliver.h, popkit-deliver, popkit-lmtpd) ---- */
+
+/* The MTA's sendmail(8) interface, for forward addresses: every MTA in
+ * Debian (Postfix, Exim, OpenSMTPD) installs it here. */
+#define DELIVER_SENDMAIL "/usr/sbin/sendmail"
+/* The account forwards run as when the deliverer is root: sendmail
+ * needs no privilege to queue a message. */
+#define DELIVER_FORWARD_USER "nobody"
+/* Largest message popkit-deliver takes (-s overrides): 50 MiB, Postfix's
+ * default message_size_limit is a fifth of that. */
+#define DELIVER_SIZE_MAX (50ULL * 1024 * 1024)
+/* Header octets searched for this recipient's Delivered-To: (as
+ * MBOX_HEADER_SCAN: the MTA's lines come first, a loop shows early). */
+#define DELIVER_HEADER_SCAN_MAX (256 * 1024)
+/* Seconds a sendmail run for a forward may take before it is killed
+ * and the delivery deferred. */
+#define DELIVER_FORWARD_TIMEOUT 300
+
 /* ---- where the mail is (lib/mailenv.h) ---- */
 
 /* Under $HOME when $MAILDIR or $MAIL is unset: qmail's Maildir (the
