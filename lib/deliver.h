@@ -121,8 +121,8 @@ struct deliver_spool {
     unsigned char cr;       /* from_fd: a CR held back */
     unsigned char bol;      /* the next byte starts a line */
     unsigned char in_body;  /* the header's end is seen */
-    unsigned char nonempty; /* the current line has a byte */
-    unsigned char lastlf;   /* the last byte stored is LF */
+    unsigned char wire_cr;  /* the last byte stored is CR (wire count) */
+    unsigned char wire_bol; /* the last byte stored is LF (wire count) */
 };
 
 /* An empty spool of at most limit octets (0: none).  0, or -1 with
