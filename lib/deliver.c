@@ -292,6 +292,14 @@ int deliver_spool_from_fd(struct deliver_spool *s, int fd)
     return rc;
 }
 
+/* The spool's wire size: the stored count plus the final line end. */
+static uint64_t spool_wire(const struct deliver_spool *s)
+{
+    struct msgsize ms;
+    spool_msgsize(s, &ms);
+    return msgsize_end(&ms);
+}
+
 int deliver_spool_finish(struct deliver_spool *s)
 {
     if (s->cr) {
@@ -301,6 +309,7 @@ int deliver_spool_finish(struct deliver_spool *s)
     }
     if (!s->in_body)
         s->header_end = s->octets;
+    s->wire = spool_wire(s);
     return 0;
 }
 
@@ -342,14 +351,6 @@ void deliver_spool_close(struct deliver_spool *s)
     if (s->fd >= 0)
         close(s->fd);
     s->fd = -1;
-}
-
-/* The spool's wire size: the stored count plus the final line end. */
-static uint64_t spool_wire(const struct deliver_spool *s)
-{
-    struct msgsize ms;
-    spool_msgsize(s, &ms);
-    return msgsize_end(&ms);
 }
 
 /* ---- The loop check ---- */
@@ -577,8 +578,9 @@ static enum deliver_status write_message(struct md_dirs *d,
                                          const struct deliver_opts *o,
                                          struct deliver_report *r)
 {
-    char uniq[NAME_MAX + 1], name[NAME_MAX + 1];
-    if (make_unique(uniq, sizeof uniq - 48, o) < 0)
+    /* Room for ",S=" and ",W=" with 20 digits each within NAME_MAX. */
+    char uniq[NAME_MAX - 47], name[sizeof uniq + 48];
+    if (make_unique(uniq, sizeof uniq, o) < 0)
         return fail(r, DELIVER_TEMP, "the host name makes too long a name");
     snprintf(name, sizeof name, "%s,S=%llu,W=%llu", uniq,
              (unsigned long long)octets, (unsigned long long)wire);
@@ -645,9 +647,13 @@ enum deliver_status deliver_mailbox(const struct deliver_spool *s,
     }
     uint64_t octets = plen + s->octets;
     /* Every prefix line ends in LF, so it adds one CR a line. */
-    uint64_t wire = plen + 2 + spool_wire(s);
+    uint64_t wire = plen + 2 + s->wire;
     struct mdquota q;
-    int fits = mdquota_check(d.top, &q, octets, time(NULL));
+    int fits = mdquota_load(d.top, &q);
+    if (fits > 0)
+        fits = mdquota_check(d.top, &q, octets, time(NULL));
+    else if (fits == 0)
+        fits = 1;   /* no quota */
     enum deliver_status st;
     if (fits < 0) {
         st = fail_errno(r, errno, "read the quota of", maildir);
@@ -882,6 +888,13 @@ enum deliver_status deliver_recipient(struct aliases *a,
     if (k != ALIASES_OK) {
         fail(r, deliver_from_aliases(k), "%s", ar.why[0] ? ar.why
                                                          : recipient);
+        aliases_result_free(&ar);
+        return r->status;
+    }
+    if (ar.foreign) {
+        /* Not one of popkit's domains: forwarding it would relay. */
+        fail(r, DELIVER_UNKNOWN, "%s: not a domain of this server",
+             recipient);
         aliases_result_free(&ar);
         return r->status;
     }

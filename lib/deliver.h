@@ -112,7 +112,7 @@ enum deliver_status deliver_from_errno(int err);
 struct deliver_spool {
     int fd;                 /* the message, LF line ends; -1 when closed */
     uint64_t octets;        /* its size */
-    uint64_t wire;          /* its wire size (msgfmt.h) */
+    uint64_t wire;          /* its wire size (msgfmt.h), once finished */
     uint64_t header_end;    /* offset of the first body byte: just past
                                the empty line, or octets when none */
     uint64_t limit;         /* octets allowed; 0 none */

@@ -195,7 +195,7 @@
 #define DELIVER_FORWARD_USER "nobody"
 /* Largest message popkit-deliver takes (-s overrides): 50 MiB, Postfix's
  * default message_size_limit is a fifth of that. */
-#define DELIVER_SIZE_MAX (50ULL * 1024 * 1024)
+#define DELIVER_SIZE_MAX 52428800
 /* Header octets searched for this recipient's Delivered-To: (as
  * MBOX_HEADER_SCAN: the MTA's lines come first, a loop shows early). */
 #define DELIVER_HEADER_SCAN_MAX (256 * 1024)

@@ -1,0 +1,17 @@
+# SPDX-License-Identifier: ISC
+# deliver/local.mk -- the delivery side (issue 14): popkit-deliver and
+# popkit-lmtpd over lib/deliver.  += only (see Makefile.am).
+
+# lib/deliver: the status table, the spool, one Maildir, a recipient.
+lib_libpopkit_a_SOURCES += lib/deliver.c lib/deliver.h
+check_PROGRAMS += tests/unit/test_deliver
+tests_unit_test_deliver_LDADD = lib/libpopkit.a
+TESTS += tests/unit/test_deliver
+
+# popkit-deliver: the local delivery agent (pipe, mda, qmail-local).
+sbin_PROGRAMS += deliver/popkit-deliver
+deliver_popkit_deliver_SOURCES = deliver/popkit-deliver.c
+deliver_popkit_deliver_LDADD = lib/libpopkit.a
+man_MANS += man/popkit-deliver.8
+TESTS += tests/integration/deliver.sh tests/integration/deliver_crash.py
+EXTRA_DIST += tests/integration/deliver.sh tests/integration/deliver_crash.py
