@@ -702,6 +702,9 @@ static enum deliver_status become(const char *name,
     struct passwd *pw = getpwnam(name);
     if (!pw)
         return fail(r, DELIVER_TEMP, "no account %s", name);
+    if (pw->pw_uid == 0)
+        return fail(r, DELIVER_NOPERM, "%s is root: mail is never written "
+                                       "as root", name);
     if (geteuid() != 0) {
         if (pw->pw_uid != geteuid())
             return fail(r, DELIVER_NOPERM, "not root, and %s is another "
