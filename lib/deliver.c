@@ -411,27 +411,7 @@ int deliver_has_delivered_to(const struct deliver_spool *s,
 int deliver_unique_name(char *out, size_t size, long long sec, long usec,
                         long pid, unsigned long seq, const char *host)
 {
-    int n = snprintf(out, size, "%lld.M%06ldP%ldQ%lu.", sec, usec, pid, seq);
-    if (n < 0 || (size_t)n >= size)
-        return -1;
-    size_t o = (size_t)n;
-    for (; *host; host++) {
-        /* The Maildir spec: '/' and ':' cannot be in a name's host part
-         * ('/' is a path, ':' starts the info); octal escapes keep it
-         * readable and unique. */
-        const char *esc = *host == '/' ? "\\057" : *host == ':' ? "\\072"
-                                                                : NULL;
-        size_t k = esc ? 4 : 1;
-        if (o + k >= size || o + k > NAME_MAX)
-            return -1;
-        if (esc)
-            memcpy(out + o, esc, 4);
-        else
-            out[o] = *host;
-        o += k;
-    }
-    out[o] = '\0';
-    return 0;
+    return maildir_unique_name(out, size, sec, usec, pid, seq, host);
 }
 
 /* ---- One Maildir ---- */

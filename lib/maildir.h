@@ -240,6 +240,10 @@ int maildir_flag_name(const char *name, char flag, char *out, size_t outsz);
  * SECONDS.M<usec>P<pid>Q<count>.HOST, HOST with '/' and ':' escaped as
  * qmail does ("\057", "\072").  0, or -1 when it does not fit. */
 int maildir_unique(char *out, size_t outsz);
+/* The same from given parts (pure; lib/deliver's names and the tests):
+ * 0, or -1 when it does not fit in outsz or passes NAME_MAX. */
+int maildir_unique_name(char *out, size_t outsz, long long sec, long usec,
+                        long pid, unsigned long seq, const char *host);
 /* Deliver len bytes of data as one message: write tmp/UNIQUE, fsync it,
  * then link it into new/UNIQUE,S=len (no replacing), remove the tmp name.
  * The name used goes to name_out (may be NULL, else >= 256 bytes).

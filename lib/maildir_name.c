@@ -220,27 +220,41 @@ int maildir_flag_name(const char *name, char flag, char *out, size_t outsz)
 
 /* ---- Writing ---- */
 
+int maildir_unique_name(char *out, size_t outsz, long long sec, long usec,
+                        long pid, unsigned long seq, const char *host)
+{
+    int n = snprintf(out, outsz, "%lld.M%06ldP%ldQ%lu.", sec, usec, pid, seq);
+    if (n < 0 || (size_t)n >= outsz)
+        return -1;
+    size_t o = (size_t)n;
+    for (; *host; host++) {
+        /* '/' would be a path and ':' starts the info: the Maildir spec
+         * writes them as octal escapes, readable and still unique. */
+        const char *esc = *host == '/' ? "\\057" : *host == ':' ? "\\072"
+                                                                : NULL;
+        size_t k = esc ? 4 : 1;
+        if (o + k >= outsz || o + k > NAME_MAX)
+            return -1;
+        if (esc)
+            memcpy(out + o, esc, 4);
+        else
+            out[o] = *host;
+        o += k;
+    }
+    out[o] = '\0';
+    return 0;
+}
+
 int maildir_unique(char *out, size_t outsz)
 {
     static unsigned long seq;
     struct timeval tv;
-    char host[256], safe[3 * 256 + 1];
+    char host[256];
     gettimeofday(&tv, NULL);
     if (gethostname(host, sizeof host) < 0)
         strcpy(host, "localhost");
     host[sizeof host - 1] = '\0';
-    size_t o = 0;
-    for (size_t i = 0; host[i]; i++) {
-        if (host[i] == '/' || host[i] == ':') {
-            o += (size_t)sprintf(safe + o, "\\%03o", (unsigned char)host[i]);
-        } else {
-            safe[o++] = host[i];
-        }
-    }
-    safe[o] = '\0';
-    int n = snprintf(out, outsz, "%lld.M%06ldP%ldQ%lu.%s",
-                     (long long)tv.tv_sec, (long)tv.tv_usec, (long)getpid(),
-                     ++seq, safe);
-    return n < 0 || (size_t)n >= outsz ? -1 : 0;
+    return maildir_unique_name(out, outsz, (long long)tv.tv_sec,
+                               (long)tv.tv_usec, (long)getpid(), ++seq, host);
 }
 

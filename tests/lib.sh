@@ -79,7 +79,7 @@ T_OWNER_GID=$(id -g "$T_OWNER")
 # sit under a private home).
 T_BIN=$T_DIR/bin
 mkdir -p "$T_BIN"
-for d in pop3d checkpassword maildir wrappers bench; do
+for d in pop3d checkpassword maildir wrappers bench deliver; do
     for f in "$top_builddir/$d"/*; do
         [ -f "$f" ] && [ -x "$f" ] && cp "$f" "$T_BIN/"
     done

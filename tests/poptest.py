@@ -88,7 +88,7 @@ OWNER_PW = pwd.getpwnam(OWNER)
 
 BIN = os.path.join(WORK, "bin")
 os.mkdir(BIN)
-for d in ("pop3d", "checkpassword", "maildir", "wrappers", "bench"):
+for d in ("pop3d", "checkpassword", "maildir", "wrappers", "bench", "deliver"):
     src = os.path.join(TOP_BUILD, d)
     if os.path.isdir(src):
         for f in os.listdir(src):
