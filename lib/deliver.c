@@ -786,8 +786,8 @@ static void mailbox_child(int fd, const struct userdb_entry *e,
 {
     struct deliver_report r;
     report_init(&r);
-    char path[USERDB_HOME_MAX + sizeof "/Maildir"];
     if (become(e->owner, &r) == DELIVER_OK) {
+        char path[USERDB_HOME_MAX + sizeof "/Maildir"];
         if (deliver_maildir_path(e, path, sizeof path) < 0)
             fail(&r, DELIVER_TEMP, "%s: home too long", e->address);
         else

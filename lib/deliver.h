@@ -54,6 +54,10 @@
  * mailboxes that had it again -- a duplicate, never a loss.
  *
  * Nothing here writes to stderr or the log: the caller logs r->why.
+ * deliver_recipient and deliver_forward wait for the children they
+ * fork by pid: a caller must not reap children it did not start (a
+ * SIGCHLD handler calling waitpid(-1)), or the delivery reads as died
+ * (DELIVER_TEMP).
  */
 #ifndef POPKIT_DELIVER_H
 #define POPKIT_DELIVER_H
