@@ -13,5 +13,7 @@ sbin_PROGRAMS += deliver/popkit-deliver
 deliver_popkit_deliver_SOURCES = deliver/popkit-deliver.c
 deliver_popkit_deliver_LDADD = lib/libpopkit.a
 man_MANS += man/popkit-deliver.8
-TESTS += tests/integration/deliver.py tests/integration/deliver_crash.py
-EXTRA_DIST += tests/integration/deliver.py tests/integration/deliver_crash.py
+TESTS += tests/integration/deliver.py tests/integration/deliver_crash.py \
+	tests/integration/deliver_concurrent.py
+EXTRA_DIST += tests/integration/deliver.py tests/integration/deliver_crash.py \
+	tests/integration/deliver_concurrent.py
