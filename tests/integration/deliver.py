@@ -10,6 +10,7 @@ delivered mail fetched by pop3-maildir, whose STAT and LIST open no
 message file."""
 import os
 import poplib
+import re
 import shutil
 import subprocess
 import sys
@@ -75,7 +76,12 @@ def new_files(mb):
 
 def newest(mb):
     d = os.path.join(mb.maildir, "new")
-    names = sorted(os.listdir(d), key=lambda n: os.stat(os.path.join(d, n)).st_mtime_ns)
+    # By the delivery time in the name (seconds, microseconds): file
+    # mtimes are too coarse to order two deliveries a moment apart.
+    def when(n):
+        m = re.match(r"(\d+)\.M(\d+)P", n)
+        return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+    names = sorted(os.listdir(d), key=when)
     with open(os.path.join(d, names[-1]), "rb") as f:
         return names[-1], f.read()
 
