@@ -161,6 +161,18 @@
  * OpenSSH's choice; created if missing. */
 #define TLS_RELAY_USER "nobody"
 #define TLS_RELAY_ROOT "/var/empty"
+/* The TLS 1.2 suites offered when the caller names none (cfg.ciphers):
+ * Mozilla's "intermediate" profile, AEAD with forward secrecy only --
+ * ECDHE (or DHE, with OpenSSL's built-in DH parameters) and AES-GCM or
+ * ChaCha20-Poly1305.  No CBC (Lucky 13, padding oracles) and no static
+ * RSA key exchange.  TLS 1.3's own suites are all AEAD with forward
+ * secrecy and stay OpenSSL's. */
+#define TLS_CIPHERS_DEFAULT \
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:" \
+    "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:" \
+    "DHE-RSA-CHACHA20-POLY1305"
 
 /* ---- mbox writer and maildir2mbox (lib/mbox.h) ---- */
 
