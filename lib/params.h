@@ -26,8 +26,17 @@
 /* RFC 1939 §3: the inactivity timer is at least 10 minutes. */
 #define POP3_IDLE_TIMEOUT 600
 /* Before login a silent client is cut off sooner: it holds a process and
- * has proven nothing.  Still generous for a human typing. */
+ * has proven nothing.  Still generous for a human typing.  A deadline
+ * for each command line (lib/io.h), not a timeout per read. */
 #define POP3_PRELOGIN_TIMEOUT 120
+/* And one deadline for the whole pre-login phase, from the connection
+ * to the login (--login-deadline): a client that answers every command
+ * in time still cannot hold a connection's processes for longer.  Three
+ * minutes is a few round trips, three failed logins' delays and a TLS
+ * handshake many times over; RFC 1939's 10 minutes (the inactivity timer
+ * of a logged-in client) is the most it may be set to. */
+#define POP3_LOGIN_DEADLINE 180
+#define POP3_LOGIN_DEADLINE_MAX 600
 /* Lines the greeter answers before login before it gives up on a client
  * that never authenticates (bounded work per connection). */
 #define POP3_PRELOGIN_MAX_COMMANDS 50
@@ -61,10 +70,9 @@
 /* ...chrooted here: an empty, root-owned directory (created 0755 when
  * missing). */
 #define GREETER_PRIVSEP_DIR "/var/empty"
-/* How long the root part waits for one parser child to hand over a
- * request: every command it may answer, each with the full timeout. */
-#define GREETER_PARSER_MAX_SECONDS \
-    (POP3_PRELOGIN_TIMEOUT * (POP3_PRELOGIN_MAX_COMMANDS + 1))
+/* How long past the login deadline the root part waits for a parser
+ * child, which ends itself at the deadline, before it kills it. */
+#define GREETER_PARSER_GRACE_SECONDS 2
 /* When the greeter ends a session, it half-closes and reads what the
  * client still sends, for at most this long and this much: closing with
  * unread input makes TCP send a reset that can destroy our last answer

@@ -337,6 +337,16 @@ static void stage2_start_ahead(const struct greeter_conf *c,
         (void)cpw_start(&root_stage2, c->prog);
 }
 
+/* How long the root part waits for a parser: until the login deadline,
+ * when the parser ends itself, and a grace period. */
+static int parser_wait_ms(const struct greeter_state *st)
+{
+    long long left = st->deadline - now_ms();
+    if (left < 0)
+        left = 0;
+    return (int)left + GREETER_PARSER_GRACE_SECONDS * 1000;
+}
+
 /* Fork a parser, start stage 2 ahead, wait for the parser's request.
  * Returns the request length, 0 when the parser ended without one (the
  * client left). */
@@ -360,8 +370,7 @@ static ssize_t parser_run(const struct greeter_conf *c,
     ssize_t n = 0;
     struct pollfd p = { .fd = sv[0], .events = POLLIN };
     int pr;
-    while ((pr = poll(&p, 1, GREETER_PARSER_MAX_SECONDS * 1000)) < 0 &&
-           errno == EINTR)
+    while ((pr = poll(&p, 1, parser_wait_ms(st))) < 0 && errno == EINTR)
         ;
     if (pr > 0) {
         while ((n = recv(sv[0], req, sizeof *req, MSG_TRUNC)) < 0 &&
@@ -501,6 +510,9 @@ int greeter_run(const struct greeter_conf *c)
     static struct greeter_state st;
     static struct greeter_req req;
     struct privsep ps;
+    /* The pre-login phase's one deadline counts from the connection, and
+     * holds across parser children, STLS and failed logins. */
+    st.deadline = now_ms() + c->login_deadline * 1000LL;
     privsep_prepare(c, &ps);
     if (c->tls_cert)
         root_tls_prepare(c, &ps);
