@@ -442,6 +442,14 @@
 /* The listing cache (maildir.c): a whole scan, reused while new/ and cur/
  * are unchanged, so a session on a big unchanged Maildir skips readdir. */
 #define MAILDIR_LISTING_NAME "popkit-listing"
+/* Both caches are input anyone who can write the Maildir shapes.  A size
+ * they claim above this is checked against the file's size (fstat: the
+ * wire size is at least the file's and at most twice it plus 2, msgfmt.h)
+ * before a client is told it: a forged 10^12 for a 20-byte message is
+ * refused at the cost of one stat for each rare big message, while the
+ * many small ones stay free.  A claim below it that RETR finds wrong is
+ * corrected there (the caches are dropped, trans_cmds.c). */
+#define MAILDIR_CACHE_TRUST_MAX (64 * 1024)
 
 /* ---- Maildir++ quota (lib/mdquota.h) ---- */
 
