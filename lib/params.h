@@ -145,6 +145,18 @@
  * own mmap threshold) the faults start to cost more than the mmap. */
 #define SLURP_POPULATE_MIN (128 * 1024)
 
+/* ---- per-address connection limit (lib/addrslot.h) ---- */
+
+/* --per-address caps N: a few hundred connections from one address is
+ * already more than any NAT gateway's users fetch mail at once. */
+#define ADDRSLOT_MAX 1000
+/* The run directory of the slot files when --run-dir is not given and
+ * systemd set no $RUNTIME_DIRECTORY: root's, 0700, made when missing. */
+#define ADDRSLOT_RUN_DIR "/run/popkit"
+/* A slot file's name: the key (at most an IPv6 prefix's text and "-64")
+ * and ".N". */
+#define ADDRSLOT_NAME_MAX 64
+
 /* ---- TLS relay (lib/tls.h) ---- */
 
 /* Seconds a client gets to finish the TLS handshake: a real client needs

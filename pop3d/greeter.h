@@ -33,6 +33,8 @@ struct greeter_conf {
     unsigned fail_delay;      /* --fail-delay */
     unsigned max_failures;    /* --max-failures */
     unsigned login_deadline;  /* --login-deadline, seconds */
+    unsigned per_address;     /* --per-address, 0: no limit */
+    const char *run_dir;      /* --run-dir, NULL: the default */
     const char *privsep_user; /* --privsep-user, NULL: the default */
     const char *privsep_dir;  /* --privsep-dir */
     const char *tls_cert;     /* --tls-cert */

@@ -21,7 +21,7 @@
 
 static const char usage[] =
     "usage: pop3-greeter [--apop] [--fail-delay=SECONDS] [--max-failures=N]\n"
-    "         [--login-deadline=SECONDS]\n"
+    "         [--login-deadline=SECONDS] [--per-address=N [--run-dir=DIR]]\n"
     "         [--privsep-user=NAME|UID:GID] [--privsep-dir=DIR]\n"
     "         [--tls-cert=FILE [--tls-key=FILE] [--implicit-tls]\n"
     "          [--allow-cleartext] [--tls-relay=PROGRAM]] [--syslog]\n"
@@ -55,7 +55,7 @@ enum {
     OPT_APOP = 256, OPT_FAIL_DELAY, OPT_MAX_FAILURES, OPT_PRIVSEP_USER,
     OPT_PRIVSEP_DIR, OPT_TLS_CERT, OPT_TLS_KEY, OPT_IMPLICIT_TLS,
     OPT_ALLOW_CLEARTEXT, OPT_TLS_RELAY, OPT_LOGIN_DELAY, OPT_EXPIRE, OPT_SYSLOG,
-    OPT_LOGIN_DEADLINE, OPT_HELP
+    OPT_LOGIN_DEADLINE, OPT_PER_ADDRESS, OPT_RUN_DIR, OPT_HELP
 };
 
 /* --login-delay and --expire: what CAPA announces (not enforced); the
@@ -77,6 +77,8 @@ static const struct option long_options[] = {
     { "fail-delay", required_argument, NULL, OPT_FAIL_DELAY },
     { "max-failures", required_argument, NULL, OPT_MAX_FAILURES },
     { "login-deadline", required_argument, NULL, OPT_LOGIN_DEADLINE },
+    { "per-address", required_argument, NULL, OPT_PER_ADDRESS },
+    { "run-dir", required_argument, NULL, OPT_RUN_DIR },
     { "privsep-user", required_argument, NULL, OPT_PRIVSEP_USER },
     { "privsep-dir", required_argument, NULL, OPT_PRIVSEP_DIR },
     { "tls-cert", required_argument, NULL, OPT_TLS_CERT },
@@ -119,6 +121,10 @@ static void parse_options(int argc, char **argv, struct greeter_conf *c)
                              "wants a number from 1 to %u",
                              POP3_LOGIN_DEADLINE_MAX);
             break;
+        case OPT_PER_ADDRESS:
+            c->per_address = opt_number("per-address", optarg, ADDRSLOT_MAX);
+            break;
+        case OPT_RUN_DIR: c->run_dir = optarg; break;
         case OPT_PRIVSEP_USER: c->privsep_user = optarg; break;
         case OPT_PRIVSEP_DIR: c->privsep_dir = optarg; break;
         case OPT_TLS_CERT: c->tls_cert = optarg; break;
@@ -133,6 +139,8 @@ static void parse_options(int argc, char **argv, struct greeter_conf *c)
         default: usage_getopt("pop3-greeter", o, argv, usage);
         }
     }
+    if (c->run_dir && !c->per_address)
+        usage_misuse("pop3-greeter", usage, "--run-dir needs --per-address");
     if (argc - optind < 2)
         usage_misuse("pop3-greeter", usage, argc == optind
                      ? "no HOSTNAME and PROG" : "no PROG to run");
