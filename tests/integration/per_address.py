@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: ISC
 """per_address -- the greeter's --per-address limit under tcpserver -c
 1100, on loopback only: many idle pre-login connections from one address
-(1,000 as issue 16 asks; 30 under valgrind) and one from each of 20
-others (5).  The limit refuses the excess with -ERR
+(1,000 as issue 16 asks; 15 under valgrind) and one from each of 20
+others (3).  The limit refuses the excess with -ERR
 [SYS/TEMP] and a log line, a legitimate login from a fresh address still
 succeeds within 2 s, every idle one is closed at its login deadline, and
 their slots are free again after.  Reports what an idle pre-login
@@ -18,11 +18,15 @@ sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
 import poptest as t  # noqa: E402
 
 SLOW = os.environ.get("POPKIT_VALGRIND")
-# Each connection starts a greeter, which valgrind makes take a second.
-FLOOD = 30 if SLOW else 1000     # idle connections tried from 127.0.0.1
-OTHERS = 5 if SLOW else 20       # from 127.0.0.2 on
-LIMIT = 10 if SLOW else 100      # --per-address
-DEADLINE = 20                    # --login-deadline, seconds
+# Each connection starts a greeter, which valgrind makes take a second
+# or more: fewer connections then, and a deadline none reaches before
+# the flood is over.
+FLOOD = 15 if SLOW else 1000     # idle connections tried from 127.0.0.1
+OTHERS = 3 if SLOW else 20       # from 127.0.0.2 on
+LIMIT = 5 if SLOW else 100       # --per-address
+DEADLINE = 60 if SLOW else 20    # --login-deadline, seconds
+LOGIN_MAX = 10 if SLOW else 2    # seconds a fresh login may take
+SLACK = 10 if SLOW else 3        # seconds a close may come late
 
 box = t.Mailbox("joe@example.org", "secret")
 box.deliver(b"Subject: one\n\nhello\n")
@@ -36,14 +40,15 @@ server_pid = t._procs[-1].pid
 
 
 def connect(src):
-    """A connection from src; (socket, its first line, when opened)."""
+    """A connection from src; (socket, its first line, when that came:
+    the greeter's deadline starts just before its greeting)."""
     s = socket.socket()
-    s.settimeout(30)
+    s.settimeout(60)
     s.bind((src, 0))
-    when = time.monotonic()
     s.connect(("127.0.0.1", port))
     f = s.makefile("rb")
-    return s, f, f.readline(), when
+    first = f.readline()
+    return s, f, first, time.monotonic()
 
 
 def mem_kb():
@@ -136,7 +141,7 @@ took = time.monotonic() - begin
 t.ok(first.startswith(b"+OK") and all(a.startswith(b"+OK") for a in answers)
      and answers[2].startswith(b"+OK 1 "),
      "a login from a fresh address succeeds", [first] + answers)
-t.ok(took < 2, f"within 2 s ({took:.2f} s)")
+t.ok(took < LOGIN_MAX, f"within {LOGIN_MAX} s ({took:.2f} s)")
 s.close()
 
 log = t.server_log()
@@ -154,7 +159,7 @@ for s, f, when in idle:
     at = time.monotonic() - when
     if got != b"":
         late.append(got)
-    elif not DEADLINE - 1 < at < DEADLINE + 8:
+    elif not DEADLINE - 3 < at < DEADLINE + SLACK:
         early.append(round(at, 1))
     s.close()
 t.ok(not late and not early, f"all {len(idle)} idle connections closed at "
