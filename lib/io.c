@@ -2,6 +2,7 @@
 #include "io.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -47,7 +48,46 @@ void io_in_init(struct io_in *in, int fd, int timeout, int exact)
     in->exact = exact;
     in->skipping = 0;
     in->skip_deadline = 0;
+    in->line_deadline = 0;
+    in->phase_deadline = 0;
     in->start = in->end = 0;
+}
+
+void io_in_deadline(struct io_in *in, long long at_ms)
+{
+    in->phase_deadline = at_ms;
+}
+
+int io_in_expired(const struct io_in *in)
+{
+    return in->phase_deadline > 0 && now_ms() >= in->phase_deadline;
+}
+
+/* The earlier of two deadlines, 0 standing for none. */
+static long long io_earlier(long long a, long long b)
+{
+    if (a == 0)
+        return b;
+    return b == 0 || a < b ? a : b;
+}
+
+/* Milliseconds poll may wait until deadline (0: forever, -1 for poll);
+ * 0 once it has passed, which times out without waiting. */
+static int io_left_ms(long long deadline)
+{
+    if (deadline == 0)
+        return -1;
+    long long left = deadline - now_ms();
+    if (left <= 0)
+        return 0;
+    return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+/* The deadline of a line io_getline() starts waiting for now. */
+static long long io_line_deadline(const struct io_in *in)
+{
+    long long own = in->timeout > 0 ? now_ms() + in->timeout * 1000LL : 0;
+    return io_earlier(own, in->phase_deadline);
 }
 
 size_t io_pending(const struct io_in *in)
@@ -72,10 +112,10 @@ static ssize_t io_exact_span(int fd, size_t room)
     return lf ? lf - peek + 1 : n;
 }
 
-/* Read more bytes into the buffer (compacting it first), waiting at most
- * ms milliseconds (< 0: forever).  Returns the count, 0 at EOF, or an
- * IO_ error. */
-static ssize_t io_fill(struct io_in *in, int ms)
+/* Read more bytes into the buffer (compacting it first), waiting until
+ * deadline (monotonic ms, 0: forever): each poll gets only the time
+ * left.  Returns the count, 0 at EOF, or an IO_ error. */
+static ssize_t io_fill(struct io_in *in, long long deadline)
 {
     if (in->start > 0) {
         memmove(in->buf, in->buf + in->start, in->end - in->start);
@@ -84,6 +124,9 @@ static ssize_t io_fill(struct io_in *in, int ms)
     }
     size_t room = sizeof in->buf - in->end;
     for (;;) {
+        int ms = io_left_ms(deadline);
+        if (ms == 0)
+            return IO_TIMEOUT;
         int w = io_poll_ms(in->fd, POLLIN, ms);
         if (w != IO_OK)
             return w;
@@ -122,14 +165,7 @@ static int io_skip(struct io_in *in)
             break;
         }
         in->start = in->end = 0;
-        int ms = -1;
-        if (in->timeout > 0) {
-            long long left = in->skip_deadline - now_ms();
-            if (left <= 0)
-                return IO_TIMEOUT;
-            ms = (int)left;
-        }
-        ssize_t n = io_fill(in, ms);
+        ssize_t n = io_fill(in, in->skip_deadline);
         if (n == 0)
             return IO_EOF;
         if (n < 0)
@@ -155,7 +191,7 @@ static ssize_t io_getline_at(struct io_in *in, char *line, size_t len,
             memcpy(line + len, base, keep);
             in->start += keep;
             in->skipping = 1;
-            in->skip_deadline = now_ms() + (long long)in->timeout * 1000;
+            in->skip_deadline = io_line_deadline(in);
             return IO_TOOLONG;
         }
         memcpy(line + len, base, take);
@@ -163,7 +199,7 @@ static ssize_t io_getline_at(struct io_in *in, char *line, size_t len,
         in->start += lf ? take + 1 : take;
         if (lf)
             break;
-        ssize_t n = io_fill(in, io_ms(in->timeout));
+        ssize_t n = io_fill(in, in->line_deadline);
         if (n == 0)
             return IO_EOF;
         if (n < 0)
@@ -180,6 +216,7 @@ ssize_t io_getline(struct io_in *in, char *line, size_t max)
     int r = io_skip(in);
     if (r != IO_OK)
         return r;
+    in->line_deadline = io_line_deadline(in);
     return io_getline_at(in, line, 0, max);
 }
 

@@ -10,7 +10,16 @@
  * next io_getline(), without being stored (memory never grows with
  * input), before that call reads the next line.  Discarding one line is
  * bounded by the timeout as a whole, not per read: a client that sends
- * without end is cut off like an idle one.  In exact mode the reader never consumes a
+ * without end is cut off like an idle one.
+ *
+ * Deadlines, not per-read timeouts: the timeout bounds the whole line
+ * from the moment io_getline() starts waiting for it, and each poll(2)
+ * gets only the time left, so a client that trickles one byte at a time
+ * cannot stretch a command past it.  io_in_deadline() adds a deadline
+ * for a whole phase (the greeter's pre-login phase), after which every
+ * read times out whatever the per-line time left.
+ *
+ * In exact mode the reader never consumes a
  * byte past the end of the line it returns: on a socket it peeks, then
  * reads exactly the line; elsewhere it reads one byte at a time.  The
  * greeter uses exact mode so commands pipelined behind the login reach
@@ -33,7 +42,7 @@
 enum {
     IO_OK = 0,
     IO_EOF = -1,      /* the peer closed (a partial last line is dropped) */
-    IO_TIMEOUT = -2,  /* nothing arrived within the timeout */
+    IO_TIMEOUT = -2,  /* the line did not arrive within its deadline */
     IO_ERROR = -3,    /* read/write error; errno says which */
     IO_TOOLONG = -4   /* the line did not fit; it was consumed and dropped */
 };
@@ -44,6 +53,8 @@ struct io_in {
     int exact;       /* never read past the end of the returned line */
     int skipping;    /* the rest of a too-long line is still to discard */
     long long skip_deadline; /* monotonic ms when discarding it times out */
+    long long line_deadline; /* monotonic ms: the current line's end; 0 none */
+    long long phase_deadline; /* monotonic ms: every read's end; 0 none */
     size_t start;    /* first unconsumed byte in buf */
     size_t end;      /* one past the last buffered byte */
     char buf[IO_INBUF_SIZE];
@@ -58,6 +69,12 @@ struct io_out {
 };
 
 void io_in_init(struct io_in *in, int fd, int timeout, int exact);
+/* From now on no read waits past at_ms (monotonic, util.h's now_ms());
+ * 0: no phase deadline (the default). */
+void io_in_deadline(struct io_in *in, long long at_ms);
+/* The phase deadline has passed (what an IO_TIMEOUT was: the phase's end
+ * rather than one line's). */
+int io_in_expired(const struct io_in *in);
 /* Read a line into line[0..max-1], NUL-terminated, terminator removed.
  * A line fits when it is at most max octets counting its CRLF (max-1
  * before a bare LF), so max = POP3_CMD_MAX enforces RFC 2449 exactly.

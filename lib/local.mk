@@ -9,6 +9,7 @@ lib_libpopkit_a_SOURCES = \
 	lib/usage.c lib/usage.h \
 	lib/io.c lib/io.h \
 	lib/netenv.c lib/netenv.h \
+	lib/addrslot.c lib/addrslot.h \
 	lib/cpw.h lib/cpw_record.c \
 	lib/lfscan.h
 
@@ -21,7 +22,7 @@ if POPKIT_MUSL
 noinst_LIBRARIES += lib/libpopkit_musl.a
 lib_libpopkit_musl_a_CFLAGS = $(AM_CFLAGS) $(MUSL_CFLAGS)
 lib_libpopkit_musl_a_SOURCES = \
-	lib/log.c lib/util.c lib/usage.c lib/io.c lib/netenv.c \
+	lib/log.c lib/util.c lib/usage.c lib/io.c lib/netenv.c lib/addrslot.c \
 	lib/acctfile.c lib/slurp.c lib/privdrop.c \
 	lib/base64.c lib/sasl.c lib/cpw_record.c lib/cpw_spawn.c lib/tls_spawn.c \
 	lib/maildir.c lib/maildir_cache.c lib/maildir_name.c \

@@ -165,6 +165,10 @@ void maildir_moves_wait(struct maildir *md);
  * be a clock tick old (maildir_cache.c says why).  md itself is left as
  * it is.  0, or -1 (nothing saved; harmless). */
 int maildir_listing_refresh(struct maildir *md);
+/* Remove the size cache and the listing cache: one of them told a size
+ * the file does not have (RETR found out), so the next session reads the
+ * files lacking sizes again instead of trusting either. */
+void maildir_caches_drop(struct maildir *md);
 
 /* The message's file name (no directory), and its directory fd.  The
  * name may live in a buffer inside md that the next call reuses.  Use

@@ -33,8 +33,9 @@
  * A file is never rewritten under its name, so NAME (up to ':', the
  * flags) fixes its content and the size stays true.  The cache is input
  * anyone with write access to the Maildir shapes: lines are parsed with
- * hard limits, a line that does not parse or does not agree with the
- * name's ,S= is ignored, and it is read in one sequential pass merged
+ * hard limits, a line that does not parse, does not agree with the
+ * name's ,S= or claims more than the file can hold (cache_claim_ok) is
+ * ignored, and it is read in one sequential pass merged
  * against the sorted messages, so it costs no memory however large.
  * Missing, stale or corrupt, it is rebuilt by a session that holds the
  * lock and had to read files. */
@@ -123,6 +124,26 @@ static int cache_parse(char *line, size_t len, struct maildir_msg *e,
     return 0;
 }
 
+/* Whether message i's file may have the wire size a cache claims for
+ * it.  Claims up to MAILDIR_CACHE_TRUST_MAX are taken as they are (RETR
+ * corrects a wrong one, trans_cmds.c); a bigger one must lie within the
+ * line-end conversion's bounds of the file's size (msgfmt.h: at least
+ * the file, at most twice it and a final CRLF), so a forged cache cannot
+ * announce 10^12 octets for 20 bytes.  A file that cannot be stat'ed (or
+ * is not regular, as RETR would refuse it) makes the claim fail. */
+static int cache_claim_ok(struct maildir *md, size_t i, uint64_t wire)
+{
+    struct stat st;
+    if (wire <= MAILDIR_CACHE_TRUST_MAX)
+        return 1;
+    const char *name = maildir_build_name(md, &md->msg[i], md->namebuf[0]);
+    if (fstatat(maildir_msg_dirfd(md, i), name, &st, AT_SYMLINK_NOFOLLOW) < 0
+        || !S_ISREG(st.st_mode))
+        return 0;
+    uint64_t f = (uint64_t)st.st_size;
+    return wire >= f && wire <= 2 * f + 2;
+}
+
 /* Cache entry before message m in session order?  <0, 0 (same), >0. */
 static int cache_cmp(struct maildir *md, const struct maildir_msg *e,
                      const char *ename, const struct maildir_msg *m)
@@ -176,10 +197,10 @@ long maildir_sizes_apply(struct maildir *md, char *buf)
             }
             break;
         }
-        if (i < md->count && cmp == 0)
+        if (i < md->count && cmp == 0 && cache_claim_ok(md, i, e.wire_size))
             md->msg[i++].wire_size = e.wire_size;
         else
-            unused++;
+            unused++;   /* a refused claim: the file is read instead */
     }
     close(fd);
     return unused;
@@ -245,6 +266,12 @@ void maildir_sizes_write(struct maildir *md)
     free(buf);
 }
 
+void maildir_caches_drop(struct maildir *md)
+{
+    unlinkat(md->dirfd, MAILDIR_CACHE_NAME, 0);
+    unlinkat(md->dirfd, MAILDIR_LISTING_NAME, 0);
+}
+
 /* ---- The listing cache ---- */
 
 /* 2: MAILDIR_F_SFX stands for ":2," (it was ",W=N:2,"): a listing of
@@ -296,6 +323,8 @@ static int listing_valid(struct maildir *md)
             return -1;
         if (i > 0 && !maildir_msg_before(md, &md->msg[i - 1], m))
             return -1;   /* out of order, or a duplicate */
+        if (!cache_claim_ok(md, i, m->wire_size))
+            return -1;   /* a size the file cannot have: scan anew */
     }
     return 0;
 }

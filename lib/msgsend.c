@@ -109,9 +109,11 @@ static void close_keep_errno(int fd)
 /* The body from the first chunk (n bytes in rbuf) on, then the end. */
 static int send_body(struct msgsend *ms, struct io_out *out,
                      struct msgfile *mf, ssize_t n, struct msgfmt *f,
-                     uint64_t *sent)
+                     struct msgsize *size, uint64_t *sent)
 {
     while (n > 0) {
+        if (size)
+            msgsize_add(size, ms->rbuf, (size_t)n);
         if (send_chunk(ms, out, f, ms->rbuf, (size_t)n, sent) < 0)
             return MSGSEND_WRITE_FAILED;
         if (msgfmt_done(f))
@@ -126,9 +128,11 @@ static int send_body(struct msgsend *ms, struct io_out *out,
     return MSGSEND_OK;
 }
 
+/* size, when not NULL, measures the whole file's wire size as it goes
+ * (RETR reads it all). */
 static int send_file(struct msgsend *ms, struct io_out *out, int fd,
                      uint64_t wire_size, struct msgfmt *f,
-                     const char *status, uint64_t *sent)
+                     struct msgsize *size, const char *status, uint64_t *sent)
 {
     *sent = 0;
     if (alloc_buffers(ms) < 0) {
@@ -142,7 +146,7 @@ static int send_file(struct msgsend *ms, struct io_out *out, int fd,
         return MSGSEND_UNREADABLE;
     }
     io_puts(out, status);
-    int r = send_body(ms, out, &mf, n, f, sent);
+    int r = send_body(ms, out, &mf, n, f, size, sent);
     close_keep_errno(fd);
     return r;
 }
@@ -151,8 +155,12 @@ int msgsend_retr(struct msgsend *ms, struct io_out *out, int fd,
                  uint64_t wire_size, const char *status, uint64_t *sent)
 {
     struct msgfmt f;
+    struct msgsize size;
     msgfmt_init(&f);
-    return send_file(ms, out, fd, wire_size, &f, status, sent);
+    msgsize_init(&size);
+    int r = send_file(ms, out, fd, wire_size, &f, &size, status, sent);
+    ms->wire = msgsize_end(&size);
+    return r;
 }
 
 int msgsend_top(struct msgsend *ms, struct io_out *out, int fd,
@@ -161,5 +169,5 @@ int msgsend_top(struct msgsend *ms, struct io_out *out, int fd,
 {
     struct msgfmt f;
     msgfmt_init_top(&f, lines);
-    return send_file(ms, out, fd, wire_size, &f, status, sent);
+    return send_file(ms, out, fd, wire_size, &f, NULL, status, sent);
 }

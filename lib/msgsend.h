@@ -43,6 +43,9 @@
 struct msgsend {
     char *rbuf;   /* MAILDIR_READ_CHUNK: what one read gives */
     char *wbuf;   /* its converted form, for chunks too big to go in place */
+    uint64_t wire; /* after msgsend_retr() returned MSGSEND_OK: the wire
+                      size of the file as it was read and sent, to hold
+                      against what LIST said (a cache may have lied) */
 };
 
 enum {

@@ -26,8 +26,17 @@
 /* RFC 1939 §3: the inactivity timer is at least 10 minutes. */
 #define POP3_IDLE_TIMEOUT 600
 /* Before login a silent client is cut off sooner: it holds a process and
- * has proven nothing.  Still generous for a human typing. */
+ * has proven nothing.  Still generous for a human typing.  A deadline
+ * for each command line (lib/io.h), not a timeout per read. */
 #define POP3_PRELOGIN_TIMEOUT 120
+/* And one deadline for the whole pre-login phase, from the connection
+ * to the login (--login-deadline): a client that answers every command
+ * in time still cannot hold a connection's processes for longer.  Three
+ * minutes is a few round trips, three failed logins' delays and a TLS
+ * handshake many times over; RFC 1939's 10 minutes (the inactivity timer
+ * of a logged-in client) is the most it may be set to. */
+#define POP3_LOGIN_DEADLINE 180
+#define POP3_LOGIN_DEADLINE_MAX 600
 /* Lines the greeter answers before login before it gives up on a client
  * that never authenticates (bounded work per connection). */
 #define POP3_PRELOGIN_MAX_COMMANDS 50
@@ -61,10 +70,9 @@
 /* ...chrooted here: an empty, root-owned directory (created 0755 when
  * missing). */
 #define GREETER_PRIVSEP_DIR "/var/empty"
-/* How long the root part waits for one parser child to hand over a
- * request: every command it may answer, each with the full timeout. */
-#define GREETER_PARSER_MAX_SECONDS \
-    (POP3_PRELOGIN_TIMEOUT * (POP3_PRELOGIN_MAX_COMMANDS + 1))
+/* How long past the login deadline the root part waits for a parser
+ * child, which ends itself at the deadline, before it kills it. */
+#define GREETER_PARSER_GRACE_SECONDS 2
 /* When the greeter ends a session, it half-closes and reads what the
  * client still sends, for at most this long and this much: closing with
  * unread input makes TCP send a reset that can destroy our last answer
@@ -137,6 +145,18 @@
  * own mmap threshold) the faults start to cost more than the mmap. */
 #define SLURP_POPULATE_MIN (128 * 1024)
 
+/* ---- per-address connection limit (lib/addrslot.h) ---- */
+
+/* --per-address caps N: a few hundred connections from one address is
+ * already more than any NAT gateway's users fetch mail at once. */
+#define ADDRSLOT_MAX 1000
+/* The run directory of the slot files when --run-dir is not given and
+ * systemd set no $RUNTIME_DIRECTORY: root's, 0700, made when missing. */
+#define ADDRSLOT_RUN_DIR "/run/popkit"
+/* A slot file's name: the key (at most an IPv6 prefix's text and "-64")
+ * and ".N". */
+#define ADDRSLOT_NAME_MAX 64
+
 /* ---- TLS relay (lib/tls.h) ---- */
 
 /* Seconds a client gets to finish the TLS handshake: a real client needs
@@ -161,6 +181,18 @@
  * OpenSSH's choice; created if missing. */
 #define TLS_RELAY_USER "nobody"
 #define TLS_RELAY_ROOT "/var/empty"
+/* The TLS 1.2 suites offered when the caller names none (cfg.ciphers):
+ * Mozilla's "intermediate" profile, AEAD with forward secrecy only --
+ * ECDHE (or DHE, with OpenSSL's built-in DH parameters) and AES-GCM or
+ * ChaCha20-Poly1305.  No CBC (Lucky 13, padding oracles) and no static
+ * RSA key exchange.  TLS 1.3's own suites are all AEAD with forward
+ * secrecy and stay OpenSSL's. */
+#define TLS_CIPHERS_DEFAULT \
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:" \
+    "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:" \
+    "DHE-RSA-CHACHA20-POLY1305"
 
 /* ---- mbox writer and maildir2mbox (lib/mbox.h) ---- */
 
@@ -440,6 +472,14 @@
 /* The listing cache (maildir.c): a whole scan, reused while new/ and cur/
  * are unchanged, so a session on a big unchanged Maildir skips readdir. */
 #define MAILDIR_LISTING_NAME "popkit-listing"
+/* Both caches are input anyone who can write the Maildir shapes.  A size
+ * they claim above this is checked against the file's size (fstat: the
+ * wire size is at least the file's and at most twice it plus 2, msgfmt.h)
+ * before a client is told it: a forged 10^12 for a 20-byte message is
+ * refused at the cost of one stat for each rare big message, while the
+ * many small ones stay free.  A claim below it that RETR finds wrong is
+ * corrected there (the caches are dropped, trans_cmds.c). */
+#define MAILDIR_CACHE_TRUST_MAX (64 * 1024)
 
 /* ---- Maildir++ quota (lib/mdquota.h) ---- */
 

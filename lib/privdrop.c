@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "params.h"
@@ -116,5 +117,9 @@ int privdrop_enter(const char *user, const char *home, const char *shell,
         return fail(why, "setenv", errno);
     if (chdir(home))
         return fail(why, "chdir to home", errno);
+    /* Last, right before the exec of stage 3: nothing it runs may gain
+     * privilege through a set-user-ID file or file capabilities. */
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+        return fail(why, "set no_new_privs", errno);
     return 0;
 }

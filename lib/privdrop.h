@@ -18,7 +18,11 @@
  * acctfile.h) links no NSS code.
  *
  * privdrop_enter() then sets USER, HOME and SHELL and changes to HOME,
- * after the drop so that the user's own permissions apply.
+ * after the drop so that the user's own permissions apply, and last sets
+ * no_new_privs (prctl PR_SET_NO_NEW_PRIVS): it is called right before
+ * the exec of stage 3, which, like everything it runs, then can never
+ * gain privilege by exec (a set-user-ID file, file capabilities), even
+ * if a hole let it exec one.
  *
  * privdrop_become() is privdrop_set_groups() then privdrop_set_ids()
  * (privdrop_become_list() the same with privdrop_set_group_list());

@@ -114,9 +114,10 @@ static int load_policy(SSL_CTX *ctx, const struct tls_config *cfg,
 #if OPENSSL_VERSION_NUMBER >= 0x30000000L
     SSL_CTX_set_dh_auto(ctx, 1);
 #endif
-    if (cfg->ciphers && !SSL_CTX_set_cipher_list(ctx, cfg->ciphers)) {
+    const char *ciphers = cfg->ciphers ? cfg->ciphers : TLS_CIPHERS_DEFAULT;
+    if (!SSL_CTX_set_cipher_list(ctx, ciphers)) {
         ERR_clear_error();
-        snprintf(err, n, "cipher list %s: no usable cipher", cfg->ciphers);
+        snprintf(err, n, "cipher list %s: no usable cipher", ciphers);
         return -1;
     }
     if (cfg->ciphersuites && !SSL_CTX_set_ciphersuites(ctx, cfg->ciphersuites)) {

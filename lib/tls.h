@@ -54,8 +54,10 @@
  *     speak first).
  *
  * Protocol policy: TLS 1.2 and 1.3 only (cfg.min_protocol may raise the
- * floor to TLS 1.3), OpenSSL's default ciphers unless cfg.ciphers /
- * cfg.ciphersuites narrow them, the server's cipher preference, no
+ * floor to TLS 1.3); in TLS 1.2 only AEAD suites with forward secrecy
+ * (TLS_CIPHERS_DEFAULT, Mozilla's "intermediate") unless cfg.ciphers
+ * names others, in TLS 1.3 OpenSSL's suites unless cfg.ciphersuites
+ * narrows them; the server's cipher preference, no
  * compression, no renegotiation, no session tickets (every connection is
  * a fresh process, resumption could never hit), OpenSSL security level 2
  * (keys of 112-bit strength or more: RSA 2048+, P-256+).  The system
@@ -94,7 +96,7 @@ struct tls_config {
                                  intermediates (required) */
     const char *key_file;     /* PEM private key; NULL: in cert_file */
     const char *ciphers;      /* TLS 1.2 cipher list (OpenSSL syntax);
-                                 NULL: OpenSSL's default */
+                                 NULL: TLS_CIPHERS_DEFAULT */
     const char *ciphersuites; /* TLS 1.3 suites; NULL: OpenSSL's default */
     const char *min_protocol; /* "TLSv1.2" (NULL) or "TLSv1.3" */
     const char *user;         /* account the relay runs as when started by

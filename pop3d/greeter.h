@@ -32,6 +32,9 @@ struct greeter_conf {
     int apop;                 /* --apop */
     unsigned fail_delay;      /* --fail-delay */
     unsigned max_failures;    /* --max-failures */
+    unsigned login_deadline;  /* --login-deadline, seconds */
+    unsigned per_address;     /* --per-address, 0: no limit */
+    const char *run_dir;      /* --run-dir, NULL: the default */
     const char *privsep_user; /* --privsep-user, NULL: the default */
     const char *privsep_dir;  /* --privsep-dir */
     const char *tls_cert;     /* --tls-cert */
@@ -50,6 +53,8 @@ struct greeter_state {
     int tls_active;           /* the client talks to us through TLS */
     unsigned failures;        /* failed logins so far */
     unsigned commands;        /* commands answered so far */
+    long long deadline;       /* monotonic ms (now_ms) the pre-login
+                                 phase ends: the parser reads no longer */
     char timestamp[GREETER_TIMESTAMP_MAX]; /* APOP challenge, or "" */
 };
 

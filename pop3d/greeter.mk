@@ -49,3 +49,12 @@ EXTRA_DIST += tests/integration/greeter.sh tests/integration/greeter_options.sh 
 	tests/integration/greeter_fake2.sh tests/integration/greeter_fake3.sh \
 	tests/integration/greeter_fakes.sh
 man_MANS += man/pop3-greeter.8 man/pop3-tls-relay.8
+# Issue 16's hostile clients: the trickle's deadlines.
+TESTS += tests/integration/deadlines.py
+EXTRA_DIST += tests/integration/deadlines.py
+# lib/addrslot: the greeter's per-address limit (--per-address).
+check_PROGRAMS += tests/unit/test_addrslot
+tests_unit_test_addrslot_LDADD = lib/libpopkit.a
+TESTS += tests/unit/test_addrslot
+TESTS += tests/integration/per_address.py
+EXTRA_DIST += tests/integration/per_address.py

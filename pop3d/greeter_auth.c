@@ -10,7 +10,9 @@
  * Everything read from the client is bounded: command lines by
  * POP3_CMD_MAX (AUTH and SASL responses by SASL_LINE_MAX), each refused
  * as soon as it passes its limit (lib/io.h), the number of commands by
- * POP3_PRELOGIN_MAX_COMMANDS, each wait by POP3_PRELOGIN_TIMEOUT.
+ * POP3_PRELOGIN_MAX_COMMANDS, each command line by the deadline
+ * POP3_PRELOGIN_TIMEOUT, and the whole pre-login phase by
+ * --login-deadline (lib/io.h: deadlines, not timeouts per read).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -379,8 +381,12 @@ static int ga_loop(struct auth_session *g)
         }
         if (n == IO_TIMEOUT) {
             /* RFC 1939 §3: the autologout timer closes without a word. */
-            log_info("client idle for %d seconds before login; closing",
-                     POP3_PRELOGIN_TIMEOUT);
+            if (io_in_expired(&g->in))
+                log_info("login deadline of %u seconds passed before "
+                         "login; closing", g->conf->login_deadline);
+            else
+                log_info("client idle for %d seconds before login; "
+                         "closing", POP3_PRELOGIN_TIMEOUT);
             return 0;
         }
         if (n < 0)
@@ -407,6 +413,7 @@ void greeter_parse(const struct greeter_conf *conf,
     g.conf = conf;
     g.st = st;
     io_in_init(&g.in, 0, POP3_PRELOGIN_TIMEOUT, 1);
+    io_in_deadline(&g.in, st->deadline);
     io_out_init(&g.out, 1, IO_WRITE_TIMEOUT);
     int ready = ga_loop(&g);
     wipe(g.user, sizeof g.user);

@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "acctfile.h"
+#include "addrslot.h"
 #include "cpw.h"
 #include "exitcode.h"
 #include "greeter.h"
@@ -306,10 +307,87 @@ static int root_tls_start(void)
     return 0;
 }
 
+/* ---- The per-address limit (lib/addrslot.h) ----
+ *
+ * Taken first, before the greeting or anything else a connection costs,
+ * and held by the root part for the whole session (it waits for stage
+ * 2 and 3), so it counts sessions, logged in or not. */
+static struct addrslot root_slot = { .dirfd = -1, .fd = -1 };
+static void root_reply(const char *s);
+static void root_linger(void);
+
+/* The run directory: --run-dir, else the first of systemd's
+ * $RUNTIME_DIRECTORY (RuntimeDirectory=), else ADDRSLOT_RUN_DIR; made
+ * 0700 when missing.  It must be ours and writable by nobody else: who
+ * could make slot files in it could hold an address's slots.  Its fd;
+ * dies with 111 when it will not do. */
+static int root_run_dir(const struct greeter_conf *c)
+{
+    static char env_dir[PATH_MAX];
+    const char *dir = c->run_dir;
+    const char *rt = getenv("RUNTIME_DIRECTORY");
+    if (!dir && rt && *rt && strcspn(rt, ":") < sizeof env_dir) {
+        memcpy(env_dir, rt, strcspn(rt, ":"));
+        env_dir[strcspn(rt, ":")] = '\0';
+        dir = env_dir;
+    }
+    if (!dir)
+        dir = ADDRSLOT_RUN_DIR;
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+        log_die(EXIT_TEMP, "cannot create run directory %s: %s", dir,
+                strerror(errno));
+    struct stat st;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0)
+        log_die(EXIT_TEMP, "run directory %s: %s", dir, strerror(errno));
+    if (st.st_uid != geteuid() || (st.st_mode & 022))
+        log_die(EXIT_TEMP, "run directory %s must be owned by uid %u and "
+                "writable by nobody else", dir, (unsigned)geteuid());
+    return fd;
+}
+
+/* Take a slot for the client's address, or refuse the connection: an
+ * RFC 3206 [SYS/TEMP] answer, as one that should be tried again later,
+ * and exit. */
+static void root_limit(const struct greeter_conf *c)
+{
+    char key[ADDRSLOT_NAME_MAX];
+    if (c->per_address == 0)
+        return;
+    if (addrslot_key(c->remote_ip, key, sizeof key) < 0) {
+        log_warn("--per-address: no client address to count (%s)",
+                 c->remote_ip);
+        return;
+    }
+    int dirfd = root_run_dir(c);
+    int r = addrslot_take(&root_slot, dirfd, key, c->per_address);
+    if (r < 0)
+        log_die(EXIT_TEMP, "slot file %s: %s", root_slot.name,
+                strerror(errno));
+    if (r > 0)
+        return;
+    close(dirfd);
+    log_info("refused: too many connections from this address (limit %u)",
+             c->per_address);
+    root_reply("-ERR [SYS/TEMP] too many connections from your address\r\n");
+    root_linger();
+    exit(0);
+}
+
+/* A parser child holds nothing of the root part's but the client. */
+static void root_slot_forget(void)
+{
+    if (root_slot.fd >= 0) {
+        close(root_slot.fd);
+        close(root_slot.dirfd);
+    }
+}
+
 /* Leave with code, after the relay (if any) has delivered the last
  * bytes to the client. */
 static int root_exit(int code)
 {
+    addrslot_release(&root_slot);
     if (root_relay > 0) {
         close(0);
         close(1);
@@ -337,6 +415,16 @@ static void stage2_start_ahead(const struct greeter_conf *c,
         (void)cpw_start(&root_stage2, c->prog);
 }
 
+/* How long the root part waits for a parser: until the login deadline,
+ * when the parser ends itself, and a grace period. */
+static int parser_wait_ms(const struct greeter_state *st)
+{
+    long long left = st->deadline - now_ms();
+    if (left < 0)
+        left = 0;
+    return (int)left + GREETER_PARSER_GRACE_SECONDS * 1000;
+}
+
 /* Fork a parser, start stage 2 ahead, wait for the parser's request.
  * Returns the request length, 0 when the parser ended without one (the
  * client left). */
@@ -352,6 +440,7 @@ static ssize_t parser_run(const struct greeter_conf *c,
         log_die(EXIT_TEMP, "fork: %s", strerror(errno));
     if (pid == 0) {
         close(sv[0]);
+        root_slot_forget();
         privsep_drop(ps);
         greeter_parse(c, st, sv[1]);
     }
@@ -360,8 +449,7 @@ static ssize_t parser_run(const struct greeter_conf *c,
     ssize_t n = 0;
     struct pollfd p = { .fd = sv[0], .events = POLLIN };
     int pr;
-    while ((pr = poll(&p, 1, GREETER_PARSER_MAX_SECONDS * 1000)) < 0 &&
-           errno == EINTR)
+    while ((pr = poll(&p, 1, parser_wait_ms(st))) < 0 && errno == EINTR)
         ;
     if (pr > 0) {
         while ((n = recv(sv[0], req, sizeof *req, MSG_TRUNC)) < 0 &&
@@ -501,6 +589,10 @@ int greeter_run(const struct greeter_conf *c)
     static struct greeter_state st;
     static struct greeter_req req;
     struct privsep ps;
+    /* The pre-login phase's one deadline counts from the connection, and
+     * holds across parser children, STLS and failed logins. */
+    st.deadline = now_ms() + c->login_deadline * 1000LL;
+    root_limit(c);
     privsep_prepare(c, &ps);
     if (c->tls_cert)
         root_tls_prepare(c, &ps);

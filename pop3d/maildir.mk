@@ -65,3 +65,6 @@ endif
 # Both stages: overlong lines, CAPA per state, UTF8, LOGIN-DELAY/EXPIRE.
 TESTS += tests/integration/protocol.py
 EXTRA_DIST += tests/integration/protocol.py
+# Issue 16: a forged size cache cannot change the sizes clients are told.
+TESTS += tests/integration/forged_cache.py
+EXTRA_DIST += tests/integration/forged_cache.py

@@ -21,6 +21,7 @@
 
 static const char usage[] =
     "usage: pop3-greeter [--apop] [--fail-delay=SECONDS] [--max-failures=N]\n"
+    "         [--login-deadline=SECONDS] [--per-address=N [--run-dir=DIR]]\n"
     "         [--privsep-user=NAME|UID:GID] [--privsep-dir=DIR]\n"
     "         [--tls-cert=FILE [--tls-key=FILE] [--implicit-tls]\n"
     "          [--allow-cleartext] [--tls-relay=PROGRAM]] [--syslog]\n"
@@ -54,7 +55,7 @@ enum {
     OPT_APOP = 256, OPT_FAIL_DELAY, OPT_MAX_FAILURES, OPT_PRIVSEP_USER,
     OPT_PRIVSEP_DIR, OPT_TLS_CERT, OPT_TLS_KEY, OPT_IMPLICIT_TLS,
     OPT_ALLOW_CLEARTEXT, OPT_TLS_RELAY, OPT_LOGIN_DELAY, OPT_EXPIRE, OPT_SYSLOG,
-    OPT_HELP
+    OPT_LOGIN_DEADLINE, OPT_PER_ADDRESS, OPT_RUN_DIR, OPT_HELP
 };
 
 /* --login-delay and --expire: what CAPA announces (not enforced); the
@@ -75,6 +76,9 @@ static const struct option long_options[] = {
     { "apop", no_argument, NULL, OPT_APOP },
     { "fail-delay", required_argument, NULL, OPT_FAIL_DELAY },
     { "max-failures", required_argument, NULL, OPT_MAX_FAILURES },
+    { "login-deadline", required_argument, NULL, OPT_LOGIN_DEADLINE },
+    { "per-address", required_argument, NULL, OPT_PER_ADDRESS },
+    { "run-dir", required_argument, NULL, OPT_RUN_DIR },
     { "privsep-user", required_argument, NULL, OPT_PRIVSEP_USER },
     { "privsep-dir", required_argument, NULL, OPT_PRIVSEP_DIR },
     { "tls-cert", required_argument, NULL, OPT_TLS_CERT },
@@ -109,6 +113,18 @@ static void parse_options(int argc, char **argv, struct greeter_conf *c)
             if (c->max_failures == 0)
                 c->max_failures = 1;
             break;
+        case OPT_LOGIN_DEADLINE:
+            c->login_deadline = opt_number("login-deadline", optarg,
+                                           POP3_LOGIN_DEADLINE_MAX);
+            if (c->login_deadline == 0)
+                usage_misuse("pop3-greeter", usage, "--login-deadline "
+                             "wants a number from 1 to %u",
+                             POP3_LOGIN_DEADLINE_MAX);
+            break;
+        case OPT_PER_ADDRESS:
+            c->per_address = opt_number("per-address", optarg, ADDRSLOT_MAX);
+            break;
+        case OPT_RUN_DIR: c->run_dir = optarg; break;
         case OPT_PRIVSEP_USER: c->privsep_user = optarg; break;
         case OPT_PRIVSEP_DIR: c->privsep_dir = optarg; break;
         case OPT_TLS_CERT: c->tls_cert = optarg; break;
@@ -123,6 +139,8 @@ static void parse_options(int argc, char **argv, struct greeter_conf *c)
         default: usage_getopt("pop3-greeter", o, argv, usage);
         }
     }
+    if (c->run_dir && !c->per_address)
+        usage_misuse("pop3-greeter", usage, "--run-dir needs --per-address");
     if (argc - optind < 2)
         usage_misuse("pop3-greeter", usage, argc == optind
                      ? "no HOSTNAME and PROG" : "no PROG to run");
@@ -141,6 +159,7 @@ int main(int argc, char **argv)
     static struct greeter_conf conf = {
         .fail_delay = POP3_AUTH_FAIL_DELAY,
         .max_failures = POP3_AUTH_MAX_FAILURES,
+        .login_deadline = POP3_LOGIN_DEADLINE,
     };
     log_init("pop3-greeter");
     parse_options(argc, argv, &conf);

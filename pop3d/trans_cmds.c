@@ -185,6 +185,28 @@ static int msg_sent(struct trans_session *s, size_t i, int r, uint64_t sent,
     }
 }
 
+/* RETR sent message i whole, and it was not the size LIST and STAT said
+ * (a forged or stale cache: the names of mail other agents delivered
+ * carry no size, so a cache was its only source).  Say so, tell the
+ * truth from now on in this session (RSET's total too), and drop the
+ * caches so the next session reads the file instead. */
+static void size_mismatch(struct trans_session *s, size_t i, uint64_t said)
+{
+    uint64_t real = s->send.wire;
+    char name[LOG_FIELD_MAX];
+    const char *file = maildir_msg_name(&s->md, i);
+    log_warn("size mismatch: %s: LIST said %llu octets, RETR sent %llu; "
+             "size caches dropped",
+             log_safe(name, sizeof name, file, strlen(file)),
+             (unsigned long long)said, (unsigned long long)real);
+    if (real >= MAILDIR_SIZE_UNKNOWN)
+        real = MAILDIR_SIZE_UNKNOWN - 1;
+    s->md.msg[i].wire_size = real;
+    s->live_size = s->live_size - said + real;
+    s->login_size = s->login_size - said + real;
+    maildir_caches_drop(&s->md);
+}
+
 /* RETR (top == 0) or TOP: the message in wire form. */
 static int send_msg(struct trans_session *s, size_t i, int top, uint64_t lines)
 {
@@ -199,6 +221,8 @@ static int send_msg(struct trans_session *s, size_t i, int top, uint64_t lines)
     snprintf(status, sizeof status, "+OK %llu octets\r\n",
              (unsigned long long)size);
     int r = msgsend_retr(&s->send, &s->out, fd, size, status, &sent);
+    if (r == MSGSEND_OK && s->send.wire != size)
+        size_mismatch(s, i, size);
     if (r == MSGSEND_OK) {
         if (i + 1 > s->last)
             s->last = (uint32_t)(i + 1);

@@ -55,8 +55,11 @@ cat >"$T_BIN/stage2-pam" <<SH
 exec env $SAN $NSSV LD_PRELOAD=libpam_wrapper.so:libnss_wrapper.so PAM_WRAPPER=1 \
   PAM_WRAPPER_SERVICE_DIR=$T_DIR/pam.d checkpassword-pam -s pop3chain -m 1 "\$@"
 SH
+# It notes its NoNewPrivs (the same process becomes pop3-maildir, and
+# the flag survives exec and cannot be cleared) in nnp.
 cat >"$T_BIN/stage3" <<SH
 #!/bin/sh
+awk '\$1 == "NoNewPrivs:" { print \$2 }' /proc/\$\$/status >>"$T_DIR/nnp"
 exec env -u LD_PRELOAD -u PAM_WRAPPER pop3-maildir Maildir
 SH
 chmod 755 "$T_BIN/stage2-shadow" "$T_BIN/stage2-pam" "$T_BIN/stage3"
@@ -64,6 +67,7 @@ chmod 755 "$T_BIN/stage2-shadow" "$T_BIN/stage2-pam" "$T_BIN/stage3"
 crlf() { sed 's/\r$//; s/$/\r/' "$1"; }
 
 for kind in shadow pam; do
+    : >"$T_DIR/nnp"; chmod 666 "$T_DIR/nnp"
     PORT=$(free_port)
     serve "$PORT" pop3-greeter --fail-delay=0 --privsep-dir="$T_DIR/empty" \
         test.example.org "stage2-$kind" stage3
@@ -133,6 +137,8 @@ RC
         is "$(grep -c '^From ' "$MD/spool")" 2 "$kind: mutt <fetch-mail> got both messages"
         like "$(cat "$MD/spool")" "^\.dot line\$" "$kind: mutt: the dot line unstuffed"
     fi
+    is "$(sort -u "$T_DIR/nnp" | tr '\n' ' ')" "1 " \
+        "$kind: every stage 3 ran with NoNewPrivs: 1 (set by stage 2 before its exec)"
 done
 check "the password never reaches the log" sh -c "! grep -q 'alice pass' '$T_DIR/server.log'"
 check "the Maildir still holds both messages (keep)" test "$(ls "$M/cur" | wc -l)" -eq 2

@@ -13,6 +13,7 @@ chmod 755 "$T_DIR/home"
 cat >"$T_BIN/showenv" <<'SH'
 #!/bin/sh
 echo "uid=$(id -u) gid=$(id -g) groups=$(id -G) user=$USER home=$HOME shell=$SHELL cwd=$(pwd) args=$*"
+awk '$1 == "NoNewPrivs:" { print "nnp=" $2 }' "/proc/$$/status"
 SH
 chmod 755 "$T_BIN/showenv"
 
@@ -32,8 +33,9 @@ cpv() {
 
 cpv webmaster@abc.com abc-secret
 is "$RC" 0 "good password: exit 0 (exec'ed)"
-is "$OUT" "uid=$T_OWNER_UID gid=$T_OWNER_GID groups=$(id -G "$T_OWNER") user=webmaster@abc.com home=$T_DIR/home/abc/webmaster shell=$(getent passwd "$T_OWNER" | cut -d: -f7) cwd=$T_DIR/home/abc/webmaster args=a1 a2" \
-   "stage 3 runs as the owner with USER, HOME, SHELL, cwd and its argv"
+is "$OUT" "uid=$T_OWNER_UID gid=$T_OWNER_GID groups=$(id -G "$T_OWNER") user=webmaster@abc.com home=$T_DIR/home/abc/webmaster shell=$(getent passwd "$T_OWNER" | cut -d: -f7) cwd=$T_DIR/home/abc/webmaster args=a1 a2
+nnp=1" \
+   "stage 3 runs as the owner with USER, HOME, SHELL, cwd and its argv, with no_new_privs set"
 # Supplementary groups come from /etc/group's member lists: compare with
 # what id(1) (NSS) says for a local account that is a listed member.
 if [ "$(id -u)" -eq 0 ]; then

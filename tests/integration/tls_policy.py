@@ -169,6 +169,34 @@ t.ok(r.returncode != 0 and b"Cipher is (NONE)" in r.stdout
 ts, f = connect_tls(tls_port, context(maximum_version=ssl.TLSVersion.TLSv1_2))
 t.eq(ts.version(), "TLSv1.2", "TLS 1.2 accepted")
 ts.close()
+
+
+# --- TLS 1.2 offers AEAD suites with forward secrecy only ---
+def tls12_accepts(suite):
+    """Whether a TLS 1.2 handshake offering only suite succeeds."""
+    r = subprocess.run(["openssl", "s_client", "-connect",
+                        f"127.0.0.1:{tls_port}", "-tls1_2", "-cipher",
+                        suite + ":@SECLEVEL=0", "-CAfile", CA],
+                       input=b"", capture_output=True, timeout=30)
+    return b"Cipher is " + suite.encode() in r.stdout
+
+
+# Every TLS 1.2 suite OpenSSL knows that this ECDSA (P-256) certificate
+# could serve; exactly Mozilla intermediate's ECDSA ones may be accepted.
+known = subprocess.run(["openssl", "ciphers", "-tls1_2",
+                        "ALL:COMPLEMENTOFALL:@SECLEVEL=0"],
+                       capture_output=True, text=True).stdout.strip()
+candidates = [c for c in known.split(":")
+              if "ECDSA" in c and not c.startswith("TLS_")]
+accepted = sorted(c for c in candidates if tls12_accepts(c))
+t.eq(accepted, sorted(["ECDHE-ECDSA-AES128-GCM-SHA256",
+                       "ECDHE-ECDSA-AES256-GCM-SHA384",
+                       "ECDHE-ECDSA-CHACHA20-POLY1305"]),
+     f"TLS 1.2: of {len(candidates)} ECDSA suites only the AEAD ones with "
+     "forward secrecy are accepted")
+cbc = [c for c in candidates if not re.search(r"GCM|CHACHA|CCM", c)]
+t.ok(len(cbc) >= 4 and not set(cbc) & set(accepted),
+     f"each of the {len(cbc)} CBC suites among them was refused", cbc)
 log = t.server_log()
 t.ok(re.search(r"handshake failed from 127\.0\.0\.1: .*(unsupported protocol"
                r"|no protocols available)", log),

@@ -387,6 +387,82 @@ static void test_toolong_forever(void)
     close(sv[1]);
 }
 
+/* A child that sends text one byte every gap_us, then exits; its pid. */
+static pid_t trickle(int fd, const char *text, useconds_t gap_us)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        for (const char *p = text; *p; p++) {
+            usleep(gap_us);
+            if (write(fd, p, 1) < 0)
+                break;
+        }
+        pause();
+        _exit(0);
+    }
+    return pid;
+}
+
+/* One deadline a line, not a fresh timeout a read: a line trickled a
+ * byte every 150 ms (well under the 1 s timeout) times out 1 s after
+ * io_getline started waiting for it; a line that arrives in time is
+ * read as before, and the next line gets a deadline of its own. */
+static void test_line_deadline(int exact)
+{
+    int sv[2];
+    char line[POP3_CMD_MAX];
+    struct io_in in;
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    pid_t pid = trickle(sv[1], "NOOP\r\nNOOP NOOP NOOP NOOP\r\n", 150000);
+    io_in_init(&in, sv[0], 1, exact);
+    is_int(io_getline(&in, line, sizeof line), 4,
+           exact ? "deadline (exact): a line trickled within it is read"
+                 : "deadline: a line trickled within it is read");
+    double t0 = now_s();
+    ssize_t n = io_getline(&in, line, sizeof line);
+    double t = now_s() - t0;
+    is_int(n, IO_TIMEOUT, "a trickled line that outlasts its deadline times out");
+    ok(t > 0.8 && t < 1.6, "at the deadline (1 s), not a timeout per byte "
+       "(%.2f s)", t);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/* The phase deadline cuts every read short, whatever the line's own
+ * time left; io_in_expired says which deadline it was. */
+static void test_phase_deadline(void)
+{
+    int sv[2];
+    char line[POP3_CMD_MAX];
+    struct io_in in;
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    pid_t pid = trickle(sv[1], "A\nB\nC\nD\nE\nF\nG\nH\nI\nJ\n", 200000);
+    io_in_init(&in, sv[0], 60, 1);
+    double t0 = now_s();
+    io_in_deadline(&in, now_ms() + 1000);
+    ssize_t n;
+    int lines = 0;
+    while ((n = io_getline(&in, line, sizeof line)) == 1)
+        lines++;
+    double t = now_s() - t0;
+    is_int(n, IO_TIMEOUT, "phase deadline: reads time out once it passes");
+    ok(lines >= 2 && lines <= 6, "the lines before it were read (%d)", lines);
+    ok(t > 0.8 && t < 1.6, "at the phase deadline (1 s), not the 60 s "
+       "timeout (%.2f s)", t);
+    ok(io_in_expired(&in), "io_in_expired: the phase deadline passed");
+    io_in_init(&in, sv[0], 60, 1);
+    ok(!io_in_expired(&in), "io_in_expired: none set");
+    io_in_deadline(&in, now_ms() - 1);
+    is_int(io_getline(&in, line, sizeof line), IO_TIMEOUT,
+           "a phase deadline already passed: no wait at all");
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    close(sv[0]);
+    close(sv[1]);
+}
+
 /* What a descriptor's file holds, from its start (NUL-terminated). */
 static size_t file_text(int fd, char *buf, size_t max)
 {
@@ -483,6 +559,9 @@ int main(void)
     test_getline_more();
     test_line_waiting();
     test_toolong_forever();
+    test_line_deadline(0);
+    test_line_deadline(1);
+    test_phase_deadline();
     test_nul_and_timeout();
     test_discard();
     test_output();

@@ -124,6 +124,44 @@ static void test_cache(void)
     is_int(scan_reads(), 0, "and used");
     unlink(p);
 
+    /* A forged cache (issue 16): 10^12 octets claimed for a 4-byte file
+     * without ,S= is refused (more than the file can become), so the
+     * file is read; a big claim the file can bear is believed, and a
+     * small one is left to RETR to check (trans_cmds.c). */
+    put_cache("popkit-sizes 1\n"
+              "1700000001 0 1000000000000 1700000001.101.host\n"
+              "1700000002 0 5 1700000002.102.host,S=4\n"
+              "1700000005 0 5 1700000005.105.host\n");
+    is_int(scan_reads(), 1, "forged 10^12 for a 4-byte file: refused, read");
+    scan_sizes(sizes, sizeof sizes);
+    is_str(sizes, "6 5 9 5", "and STAT's sizes are the files' own");
+#define GOOD_LINES "popkit-sizes 1\n1700000001 0 6 1700000001.101.host\n" \
+    "1700000002 0 5 1700000002.102.host,S=4\n" \
+    "1700000005 0 5 1700000005.105.host\n"
+    char huge[70000];
+    memset(huge, 'y', sizeof huge - 1);
+    huge[sizeof huge - 1] = '\0';
+    put("cur", "1700000006.106.host:2,", huge);
+    is_int(scan_reads(), 1, "a big message is read once");
+    is_int(scan_reads(), 0, "and its true cached size (over the trust "
+           "bound) passes the file check");
+    put_cache(GOOD_LINES "1700000006 0 140000 1700000006.106.host\n");
+    is_int(scan_reads(), 0, "a big claim within 2 * file + 2: believed");
+    put_cache(GOOD_LINES "1700000006 0 140001 1700000006.106.host\n");
+    is_int(scan_reads(), 1, "one octet more than the file can become: read");
+    put_cache(GOOD_LINES "1700000006 0 69998 1700000006.106.host\n");
+    is_int(scan_reads(), 1, "less than the file itself: read");
+    scan_sizes(sizes, sizeof sizes);
+    is_str(sizes, "6 5 9 5 70001", "sizes right after each");
+    snprintf(a, sizeof a, "%s/cur/1700000006.106.host:2,", root);
+    unlink(a);
+    put_cache("popkit-sizes 1\n1700000001 0 6 1700000001.101.host\n");
+    struct maildir dm;
+    ok(maildir_open(&dm, root) == 0, "open for maildir_caches_drop");
+    maildir_caches_drop(&dm);
+    maildir_close(&dm);
+    ok(access(p, F_OK) < 0, "maildir_caches_drop removes the size cache");
+
     /* New mail read in new/ by a moving scan: cached by its base, so
      * after the move to cur/ nothing is read again (popkit used to put
      * the size in the name instead, changing it). */
@@ -232,6 +270,13 @@ static void test_listing(void)
     patch_listing(head + 8, "\xff\xff\xff\xff\xff", 5);
     scan_listing(&from, got, sizeof got);
     ok(from == 0 && strcmp(got, want) == 0, "unknown size: refused");
+    scan_listing(&from, got, sizeof got);
+    used_before = from == 1;
+    /* 10^12 (40 bits, little-endian) for oldname's 2-byte file. */
+    patch_listing(head + 2 * 16 + 8, "\x00\x10\xa5\xd4\xe8", 5);
+    scan_listing(&from, got, sizeof got);
+    ok(used_before && from == 0 && strcmp(got, want) == 0,
+       "a forged 10^12 for a 2-byte file: refused, sizes the files' own");
     uint64_t count = 1000000;
     patch_listing(24, &count, 8);
     scan_listing(&from, got, sizeof got);

@@ -10,6 +10,7 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -84,12 +85,14 @@ static void enter(void)
             _exit(2);
         if (!getcwd(cwd, sizeof cwd) || strcmp(cwd, "/tmp"))
             _exit(3);
+        if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+            _exit(5);
         _exit(privdrop_enter("x", "/nonexistent/home", "/bin/false", &why) == -1
               && errno == ENOENT ? 0 : 4);
     }
     waitpid(pid, &status, 0);
     is_int(WEXITSTATUS(status), 0, "USER, HOME, default SHELL set, cwd is HOME, "
-           "a missing HOME fails");
+           "no_new_privs set, a missing HOME fails");
 }
 
 int main(void)
