@@ -72,7 +72,9 @@ out=$(chat 'USER bob' 'PASS wrong' 'USER bob' 'PASS secret' QUIT)
 like "$(echo "$out" | sed -n 3p)" '^-ERR \[AUTH\]' "wrong password: -ERR [AUTH]"
 is "$(echo "$out" | sed -n 5p)" "+OK welcome bob" "the client may try again"
 
-out=$(chat 'USER bob' 'PASS w1' 'USER bob' 'PASS w2' 'USER bob' 'PASS w3' \
+# The wrong passwords hold a '!', which no log field (session ids are
+# [A-Za-z0-9_-]) can: finding one in the log is a leak, never chance.
+out=$(chat 'USER bob' 'PASS x!w1' 'USER bob' 'PASS x!w2' 'USER bob' 'PASS x!w3' \
            NOOP 'USER bob' 'PASS secret')
 is "$(echo "$out" | grep -c '^-ERR \[AUTH\]')" 3 "three failures, three -ERR [AUTH]"
 like "$(echo "$out" | tail -1)" '^-ERR \[AUTH\].*clos' \
@@ -81,7 +83,7 @@ t_ok "$(echo "$out" | grep -c '^+OK$')" "nothing answered after the limit"
 like "$(cat "$T_DIR/server.log")" \
     'info: login failed: reason=bad-credentials failures=1/3 user=bob method=USER rip=127\.0\.0\.1 lip=127\.0\.0\.1 session=[A-Za-z0-9_-]{12}$' \
     "log line per failure with login, method, remote IP and session"
-t_ok "$(grep -c 'w1\|w2\|w3\|secret' "$T_DIR/server.log")" \
+t_ok "$(grep -c 'x!w\|secret' "$T_DIR/server.log")" \
     "no password in the log"
 
 out=$(chat 'USER temp' 'PASS secret' NOOP QUIT)
