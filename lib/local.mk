@@ -23,7 +23,7 @@ noinst_LIBRARIES += lib/libpopkit_musl.a
 lib_libpopkit_musl_a_CFLAGS = $(AM_CFLAGS) $(MUSL_CFLAGS)
 lib_libpopkit_musl_a_SOURCES = \
 	lib/log.c lib/util.c lib/usage.c lib/io.c lib/netenv.c lib/addrslot.c \
-	lib/acctfile.c lib/slurp.c lib/privdrop.c \
+	lib/acctfile.c lib/slurp.c lib/privdrop.c lib/privsep.c \
 	lib/base64.c lib/sasl.c lib/cpw_record.c lib/cpw_spawn.c lib/tls_spawn.c \
 	lib/maildir.c lib/maildir_cache.c lib/maildir_name.c \
 	lib/maildir_array.c lib/maildir_size.c lib/maildir_move.c \
@@ -102,3 +102,7 @@ lib_libpopkit_a_SOURCES += lib/mailenv.c lib/mailenv.h
 check_PROGRAMS += tests/unit/test_mailenv
 tests_unit_test_mailenv_LDADD = lib/libpopkit.a
 TESTS += tests/unit/test_mailenv
+
+# lib/privsep: the parser's account, directory and drop, for the programs
+# with a privilege line (pop3-greeter, popkit-lmtpd); its musl line is above.
+lib_libpopkit_a_SOURCES += lib/privsep.c lib/privsep.h

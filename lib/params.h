@@ -55,21 +55,24 @@
 #define POP3_LOGIN_DELAY_MAX (7u * 24 * 3600)
 #define POP3_EXPIRE_DAYS_MAX 3650u
 
+/* ---- privilege separation (lib/privsep.h: pop3-greeter, popkit-lmtpd) ---- */
+
+/* The unprivileged parser of the network runs as this user; popkit's own
+ * account, since nobody may also own mail (stage 3 of other sessions). */
+#define PRIVSEP_USER "popkit"
+#define PRIVSEP_FALLBACK "nobody"
+/* (Both are looked up in /etc/passwd by lib/acctfile, never through NSS:
+ * the greeter is linked statically, and they are local system accounts.) */
+/* ...chrooted here: an empty, root-owned directory (created 0755 when
+ * missing). */
+#define PRIVSEP_DIR "/var/empty"
+
 /* ---- pop3-greeter (pop3d/greeter*.c) ---- */
 
 /* --fail-delay and --max-failures are capped so a typing slip cannot hold
  * a process for hours or make the attempt limit meaningless. */
 #define GREETER_FAIL_DELAY_MAX 60
 #define GREETER_MAX_FAILURES_MAX 100
-/* The unprivileged pre-login parser runs as this user; popkit's own
- * account, since nobody may also own mail (stage 3 of other sessions). */
-#define GREETER_PRIVSEP_USER "popkit"
-#define GREETER_PRIVSEP_FALLBACK "nobody"
-/* (Both are looked up in /etc/passwd by lib/acctfile, never through NSS:
- * the greeter is linked statically, and they are local system accounts.) */
-/* ...chrooted here: an empty, root-owned directory (created 0755 when
- * missing). */
-#define GREETER_PRIVSEP_DIR "/var/empty"
 /* How long past the login deadline the root part waits for a parser
  * child, which ends itself at the deadline, before it kills it. */
 #define GREETER_PARSER_GRACE_SECONDS 2
