@@ -17,3 +17,14 @@ TESTS += tests/integration/deliver.py tests/integration/deliver_crash.py \
 	tests/integration/deliver_concurrent.py
 EXTRA_DIST += tests/integration/deliver.py tests/integration/deliver_crash.py \
 	tests/integration/deliver_concurrent.py
+
+# popkit-lmtpd: the LMTP server (RFC 2033); lmtp.h says how its parts meet.
+# Linked dynamically: deliver_recipient becomes each owner through NSS
+# (getpwnam, getgrouplist), which a static glibc cannot load safely.
+sbin_PROGRAMS += deliver/popkit-lmtpd
+deliver_popkit_lmtpd_SOURCES = deliver/popkit-lmtpd.c deliver/lmtp.h \
+	deliver/lmtp_root.c deliver/lmtp_cmds.c
+deliver_popkit_lmtpd_LDADD = lib/libpopkit.a $(CRYPT_LIBS)
+man_MANS += man/popkit-lmtpd.8
+TESTS += tests/integration/lmtp.py
+EXTRA_DIST += tests/integration/lmtp.py

@@ -83,6 +83,40 @@
 #define GREETER_LINGER_SECONDS 2
 #define GREETER_LINGER_BYTES 65536
 
+/* ---- popkit-lmtpd (deliver/lmtp*.c; RFC 2033, RFC 5321) ---- */
+
+/* RFC 5321 §4.5.3.2.7: a server waits at least 5 minutes for the next
+ * command, and §4.5.3.2.5-6 give the client 3 minutes per data block:
+ * one timer of 5 minutes for every read covers both (--timeout).
+ * The option is capped at an hour: beyond, a stuck client holds two
+ * processes for nothing. */
+#define LMTP_TIMEOUT 300
+#define LMTP_TIMEOUT_MAX 3600
+/* RFC 5321 §4.5.3.1.8: a server must take at least 100 recipients a
+ * transaction; the 101st gets 452 4.5.3 and the client sends it in the
+ * next one (--max-recipients). */
+#define LMTP_RCPT_MAX 100
+#define LMTP_RCPT_LIMIT_MAX 10000
+/* Largest message taken (--size, announced as SIZE): popkit-deliver's. */
+#define LMTP_SIZE_MAX DELIVER_SIZE_MAX
+/* A DATA line longer than this refuses the message, for every
+ * recipient, with 554 5.6.0 after the final dot: RFC 5321 §4.5.3.1.6
+ * allows 1000 octets with the CRLF, but real mail breaks that, and
+ * Postfix passes lines of up to its line_length_limit (2048) as they
+ * are; 8 KiB holds both with room.  Cutting or splitting a longer line
+ * would change the message behind its sender's back. */
+#define LMTP_DATA_LINE_MAX 8192
+/* Refused commands a connection may send before it is closed with 421:
+ * a client that only errs is not an MTA that will get anywhere. */
+#define LMTP_MAX_ERRORS 20
+/* At the end of a connection the root part half-closes and reads what
+ * the client still sends, for at most this long and this much, as the
+ * greeter does (GREETER_LINGER_*) and for the same reason. */
+#define LMTP_LINGER_SECONDS 2
+#define LMTP_LINGER_BYTES 65536
+/* A message is written into the spool in pieces of this size. */
+#define LMTP_SPOOL_CHUNK 16384
+
 /* ---- I/O (lib/io.h) ---- */
 
 /* Input buffer: a command line fits many times over, so pipelined
@@ -428,6 +462,14 @@
 /* A reason a TLS step failed (tls.h's err buffers): long enough for an
  * OpenSSL reason string with what popkit was doing. */
 #define TLS_ERR_MAX 256
+
+/* ---- popkit-lmtpd (deliver/lmtp*.c; RFC 2033, RFC 5321) ---- */
+
+/* RFC 5321 §4.5.3.1.4: a command line is at most 512 octets with its
+ * CRLF; a longer one gets 500 5.5.2 (lib/io.h drops its rest). */
+#define LMTP_CMD_MAX 512
+/* RFC 5321 §4.5.3.1.3: a path, "<" address ">", is at most 256 octets. */
+#define LMTP_PATH_MAX 256
 
 /* ---- mbox writer and maildir2mbox (lib/mbox.h) ---- */
 

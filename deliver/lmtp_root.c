@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * lmtp_root.c -- the privilege line of popkit-lmtpd (lmtp.h).
+ *
+ * Everything that runs with the privilege popkit-lmtpd was started with
+ * is here, and none of it reads the client: the parser (lmtp_cmds.c)
+ * does, in a child that first dropped everything (lib/privsep).  The
+ * root part reads only the parser's requests, each one datagram checked
+ * byte by byte, resolves recipients against the users file and alias
+ * files (which the parser cannot read), and delivers: deliver_recipient
+ * forks a child per mailbox that becomes the mailbox's owner, so one
+ * recipient's failure, or a crash in one delivery, touches no other.
+ *
+ * It refuses recipients outside popkit's domains (aliases.h: foreign):
+ * an LMTP server is a final destination, not a relay.  Forward addresses
+ * an alias names are popkit's own configuration and go to sendmail.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "aliases.h"
+#include "deliver.h"
+#include "exitcode.h"
+#include "io.h"
+#include "lmtp.h"
+#include "log.h"
+#include "params.h"
+#include "privsep.h"
+#include "util.h"
+
+struct root {
+    const struct lmtp_conf *conf;
+    struct aliases *aliases;
+    struct deliver_opts opts;
+    int fd;                   /* the parser's socket */
+    pid_t parser;
+    char *req;                /* one request, LMTP_REQ_SIZE */
+    size_t req_size;
+};
+
+/* Send one answer.  0 or -1 (the parser is gone). */
+static int root_answer(struct root *r, enum deliver_status st)
+{
+    struct lmtp_answer a = { (uint8_t)st };
+    ssize_t w;
+    while ((w = send(r->fd, &a, sizeof a, MSG_NOSIGNAL)) < 0 &&
+           errno == EINTR)
+        ;
+    return w == (ssize_t)sizeof a ? 0 : -1;
+}
+
+/* Receive one request into r->req, with at most one descriptor in *fd
+ * (-1: none).  Returns its length, 0 when the parser is done, -1 when it
+ * sent what our parser never sends.  No timer: the parser's own bound
+ * the client (a DATA of many slow lines may rightly take long), and a
+ * parser that hangs holds only this connection. */
+static ssize_t root_receive(struct root *r, int *fd)
+{
+    *fd = -1;
+    struct iovec iov = { r->req, r->req_size };
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } cm;
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+                         .msg_control = cm.buf,
+                         .msg_controllen = sizeof cm.buf };
+    ssize_t n;
+    while ((n = recvmsg(r->fd, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+        ;
+    if (n <= 0)
+        return 0;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+        c->cmsg_len == CMSG_LEN(sizeof(int)))
+        memcpy(fd, CMSG_DATA(c), sizeof *fd);
+    else if (c)
+        return -1;   /* a descriptor we cannot take, or several */
+    if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+        return -1;
+    return n;
+}
+
+/* Split the NUL-ended strings after the kind byte into v (at most max);
+ * every one at most an address long.  Their count, or -1. */
+static int req_split(char *req, size_t n, char **v, int max)
+{
+    int count = 0;
+    size_t i = 1;
+    while (i < n) {
+        char *end = memchr(req + i, '\0', n - i);
+        if (!end || count >= max || (size_t)(end - (req + i)) > LMTP_PATH_MAX)
+            return -1;
+        v[count++] = req + i;
+        i = (size_t)(end - req) + 1;
+    }
+    return count;
+}
+
+/* Whether recipient may get mail here, as the parser's RCPT asks. */
+static enum deliver_status root_check(struct root *r, const char *rcpt)
+{
+    struct aliases_result ar;
+    enum aliases_kind k = aliases_resolve(r->aliases, rcpt, &ar);
+    enum deliver_status st = deliver_from_aliases(k);
+    if (k == ALIASES_OK && ar.foreign) {
+        st = DELIVER_UNKNOWN;
+        log_info("rcpt=%s refused: not in popkit's domains (no relaying)",
+                 rcpt);
+    } else if (k != ALIASES_OK) {
+        log_info("rcpt=%s refused: %s", rcpt, ar.why[0] ? ar.why : "?");
+    }
+    aliases_result_free(&ar);
+    return st;
+}
+
+/* Deliver the spool to each recipient, one answer each as it is done. */
+static int root_deliver(struct root *r, int fd, char **v, int count)
+{
+    struct deliver_spool sp;
+    if (deliver_spool_adopt(&sp, fd, r->conf->size_max) < 0) {
+        log_error("cannot read the spool the parser passed: %s",
+                  strerror(errno));
+        for (int i = 1; i < count; i++)
+            if (root_answer(r, DELIVER_TEMP) < 0)
+                return -1;
+        return 0;
+    }
+    const char *sender = v[0];
+    for (int i = 1; i < count; i++) {
+        struct deliver_report rep;
+        enum deliver_status st = root_check(r, v[i]);
+        if (st == DELIVER_OK && sp.too_big)
+            st = DELIVER_TOOBIG;
+        if (st == DELIVER_OK)
+            st = deliver_recipient(r->aliases, &sp, sender, v[i], &r->opts,
+                                   &rep);
+        const struct deliver_code *dc = deliver_code(st);
+        if (st == DELIVER_OK)
+            log_info("delivered from=<%s> rcpt=%s size=%llu mailboxes=%u "
+                     "forwards=%u", sender, v[i],
+                     (unsigned long long)sp.octets, rep.mailboxes,
+                     rep.forwards);
+        else
+            log_info("not delivered from=<%s> rcpt=%s: %d %s %s", sender,
+                     v[i], dc->smtp, dc->enhanced,
+                     st == DELIVER_TOOBIG ? "message over the size limit"
+                     : rep.why[0] ? rep.why : dc->text);
+        if (root_answer(r, st) < 0) {
+            deliver_spool_close(&sp);
+            return -1;
+        }
+    }
+    deliver_spool_close(&sp);
+    return 0;
+}
+
+/* Act on one request.  0, or -1 when it is malformed or the parser is
+ * gone. */
+static int root_request(struct root *r, ssize_t n, int fd)
+{
+    char *v[LMTP_RCPT_LIMIT_MAX + 1];
+    int max = (int)r->conf->rcpt_max + 1;
+    int count = req_split(r->req, (size_t)n, v, max);
+    if (r->req[0] == LMTP_REQ_RCPT && fd < 0 && count == 1)
+        return root_answer(r, root_check(r, v[0]));
+    if (r->req[0] == LMTP_REQ_DATA && fd >= 0 && count >= 2)
+        return root_deliver(r, fd, v, count);
+    if (fd >= 0)
+        close(fd);
+    log_error("malformed request from the parser; closing");
+    return -1;
+}
+
+/* Fork the parser on fds 0/1 with the socket at LMTP_REQ_FD, dropped
+ * to the privsep account before it reads a byte. */
+static void parser_start(struct root *r, const struct privsep *ps)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        log_die(EXIT_TEMP, "socketpair: %s", strerror(errno));
+    r->parser = fork();
+    if (r->parser < 0)
+        log_die(EXIT_TEMP, "fork: %s", strerror(errno));
+    if (r->parser == 0) {
+        close(sv[0]);
+        if (sv[1] != LMTP_REQ_FD) {
+            if (dup2(sv[1], LMTP_REQ_FD) < 0)
+                log_die(EXIT_TEMP, "dup2: %s", strerror(errno));
+            close(sv[1]);
+        }
+        privsep_drop(ps, LMTP_PARSER_FILES);
+        lmtp_parse(r->conf, LMTP_REQ_FD);
+    }
+    close(sv[1]);
+    r->fd = sv[0];
+}
+
+/* The parser is done: wait for it; its status is ours when it failed. */
+static int parser_end(struct root *r, int malformed)
+{
+    int status = 0;
+    if (malformed)
+        kill(r->parser, SIGKILL);
+    close(r->fd);
+    while (waitpid(r->parser, &status, 0) < 0 && errno == EINTR)
+        ;
+    io_linger(0, 1, LMTP_LINGER_SECONDS, LMTP_LINGER_BYTES);
+    if (malformed)
+        return EXIT_TEMP;
+    if (WIFSIGNALED(status)) {
+        log_error("the parser was killed by signal %d", WTERMSIG(status));
+        return EXIT_TEMP;
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_TEMP;
+}
+
+static void root_greet(const struct lmtp_conf *c)
+{
+    char line[DNS_NAME_MAX + 64];
+    int n = snprintf(line, sizeof line, "220 %s LMTP " POPKIT_IMPLEMENTATION
+                     " ready\r\n", c->hostname);
+    write_all(1, line, (size_t)n);
+}
+
+int lmtp_run(const struct lmtp_conf *c)
+{
+    static struct root r;
+    struct privsep ps;
+    privsep_prepare(&ps, c->privsep_user, c->privsep_dir);
+    r.conf = c;
+    r.opts.quota_tempfail = c->quota_tempfail;
+    r.opts.sendmail = c->sendmail;
+    r.opts.hostname = c->hostname;
+    r.req_size = LMTP_REQ_SIZE(c->rcpt_max);
+    r.req = malloc(r.req_size);
+    if (!r.req)
+        log_die(EXIT_TEMP, "out of memory");
+    root_greet(c);
+    /* Before the files are opened: the parser inherits none of them. */
+    parser_start(&r, &ps);
+    r.aliases = aliases_open(c->users, c->aliasdir);
+    if (!r.aliases)
+        log_die(EXIT_TEMP, "out of memory");
+    for (;;) {
+        int fd;
+        ssize_t n = root_receive(&r, &fd);
+        if (n == 0)
+            break;
+        if (n < 0 || root_request(&r, n, fd) < 0) {
+            aliases_close(r.aliases);
+            return parser_end(&r, 1);
+        }
+    }
+    aliases_close(r.aliases);
+    return parser_end(&r, 0);
+}
