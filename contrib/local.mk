@@ -20,7 +20,8 @@ contrib_make = $(AM_V_GEN)$(MKDIR_P) $(@D) && rm -f $@ $@.tmp && \
 contrib_made = \
 	contrib/systemd/popkit-pop3@.service contrib/systemd/popkit-pop3s@.service \
 	contrib/inetd/inetd.conf contrib/inetd/xinetd.pop3 \
-	contrib/tcpserver/run contrib/tcpserver/virtual-run
+	contrib/tcpserver/run contrib/tcpserver/virtual-run \
+	contrib/systemd/popkit-lmtp@.service contrib/tcpserver/lmtp-run
 CLEANFILES += $(contrib_made)
 EXTRA_DIST += $(contrib_made:=.in) contrib/systemd/sandbox.inc
 
@@ -28,6 +29,10 @@ contrib/systemd/popkit-pop3@.service: $(srcdir)/contrib/systemd/popkit-pop3@.ser
 	$(contrib_make)
 contrib/systemd/popkit-pop3s@.service: $(srcdir)/contrib/systemd/popkit-pop3s@.service.in $(srcdir)/contrib/systemd/sandbox.inc Makefile
 	$(contrib_make)
+contrib/systemd/popkit-lmtp@.service: $(srcdir)/contrib/systemd/popkit-lmtp@.service.in $(srcdir)/contrib/systemd/sandbox.inc Makefile
+	$(contrib_make)
+contrib/tcpserver/lmtp-run: $(srcdir)/contrib/tcpserver/lmtp-run.in Makefile
+	$(contrib_make) && chmod a+x $@
 contrib/inetd/inetd.conf: $(srcdir)/contrib/inetd/inetd.conf.in Makefile
 	$(contrib_make)
 contrib/inetd/xinetd.pop3: $(srcdir)/contrib/inetd/xinetd.pop3.in Makefile
@@ -40,7 +45,8 @@ contrib/tcpserver/virtual-run: $(srcdir)/contrib/tcpserver/virtual-run.in Makefi
 if POPKIT_SYSTEMD
 systemdsystemunit_DATA = contrib/systemd/popkit-pop3.socket \
 	contrib/systemd/popkit-pop3s.socket \
-	contrib/systemd/popkit-pop3@.service contrib/systemd/popkit-pop3s@.service
+	contrib/systemd/popkit-pop3@.service contrib/systemd/popkit-pop3s@.service \
+	contrib/systemd/popkit-lmtp.socket contrib/systemd/popkit-lmtp@.service
 endif
 # Installed as popkit.conf in each directory.
 if POPKIT_SYSUSERS
@@ -54,7 +60,8 @@ contribdir = $(pkgdatadir)/contrib
 contribinetddir = $(contribdir)/inetd
 contribinetd_DATA = contrib/inetd/inetd.conf contrib/inetd/xinetd.pop3
 contribtcpserverdir = $(contribdir)/tcpserver
-contribtcpserver_SCRIPTS = contrib/tcpserver/run contrib/tcpserver/virtual-run
+contribtcpserver_SCRIPTS = contrib/tcpserver/run contrib/tcpserver/virtual-run \
+	contrib/tcpserver/lmtp-run
 contribtcpserver_DATA = contrib/tcpserver/tcprules.pop3
 contribtcpserverlogdir = $(contribtcpserverdir)/log
 contribtcpserverlog_SCRIPTS = contrib/tcpserver/log/run

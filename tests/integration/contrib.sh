@@ -13,7 +13,8 @@ is "$?" 0 "make install DESTDIR=... succeeds" || sed 's/^/#   /' "$T_DIR/install
 prefix=$(sed -n 's/^prefix = //p' "$B/Makefile")
 sbindir=$(sed -n 's/^sbindir = //p' "$B/Makefile" | sed "s|\${exec_prefix}|$prefix|")
 unitdir=$(sed -n 's/^systemdsystemunitdir = //p' "$B/Makefile" | sed "s|\${prefix}|$prefix|")
-for f in popkit-pop3.socket popkit-pop3s.socket popkit-pop3@.service popkit-pop3s@.service; do
+for f in popkit-pop3.socket popkit-pop3s.socket popkit-pop3@.service popkit-pop3s@.service \
+         popkit-lmtp.socket popkit-lmtp@.service; do
     check "unit $f installed in $unitdir" test -f "$D$unitdir/$f"
 done
 check "sysusers.d entry installed" test -f "$D$prefix/lib/sysusers.d/popkit.conf"
@@ -23,7 +24,7 @@ for f in inetd/inetd.conf inetd/xinetd.pop3 tcpserver/tcprules.pop3 \
          fail2ban/popkit.conf fail2ban/popkit.jail pam.d/popkit; do
     check "contrib/$f installed" test -f "$C/$f"
 done
-for f in tcpserver/run tcpserver/virtual-run tcpserver/log/run; do
+for f in tcpserver/run tcpserver/virtual-run tcpserver/log/run tcpserver/lmtp-run; do
     check "contrib/$f installed executable" test -x "$C/$f"
 done
 left=$(grep -rl '@[a-z_]*@' "$D$unitdir" "$C" 2>/dev/null)
@@ -32,6 +33,12 @@ like "$(cat "$D$unitdir/popkit-pop3@.service")" "^ExecStart=$sbindir/pop3-greete
     "the unit runs the greeter from sbindir"
 like "$(cat "$C/inetd/inetd.conf")" "^pop3 stream tcp nowait root $sbindir/pop3-greeter " \
     "the inetd line runs the greeter from sbindir"
+like "$(cat "$C/inetd/inetd.conf")" "^127.0.0.1:lmtp stream tcp nowait root $sbindir/popkit-lmtpd popkit-lmtpd" \
+    "the inetd LMTP line runs popkit-lmtpd from sbindir, on loopback"
+like "$(cat "$D$unitdir/popkit-lmtp@.service")" "^ExecStart=$sbindir/popkit-lmtpd" \
+    "the LMTP unit runs popkit-lmtpd from sbindir"
+like "$(grep -h '^ListenStream=' "$D$unitdir/popkit-lmtp.socket")" '^ListenStream=127.0.0.1:24$' \
+    "the LMTP socket listens on loopback only"
 for f in "$C/tcpserver/run" "$C/tcpserver/virtual-run" "$C/tcpserver/log/run"; do
     check "$(basename "$(dirname "$f")")/$(basename "$f") is valid sh" sh -n "$f"
 done
@@ -45,7 +52,7 @@ like "$(cat "$D$unitdir/popkit-pop3s@.service")" '--implicit-tls' "port 995 star
 # needed); an instance of each template is rated.
 if command -v systemd-analyze >/dev/null &&
    systemd-analyze security --help 2>/dev/null | grep -q -- '--offline'; then
-    for u in popkit-pop3 popkit-pop3s; do
+    for u in popkit-pop3 popkit-pop3s popkit-lmtp; do
         cp "$D$unitdir/$u@.service" "$T_DIR/$u@.service"
         out=$(cd "$T_DIR" && systemd-analyze security --offline=yes --no-pager "$T_DIR/$u@.service" 2>&1)
         score=$(printf '%s\n' "$out" | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
