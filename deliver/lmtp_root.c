@@ -136,7 +136,7 @@ static int root_deliver(struct root *r, int fd, char **v, int count)
     }
     const char *sender = v[0];
     for (int i = 1; i < count; i++) {
-        struct deliver_report rep;
+        struct deliver_report rep = { .status = DELIVER_OK };
         enum deliver_status st = root_check(r, v[i]);
         if (st == DELIVER_OK && sp.too_big)
             st = DELIVER_TOOBIG;

@@ -28,3 +28,9 @@ deliver_popkit_lmtpd_LDADD = lib/libpopkit.a $(CRYPT_LIBS)
 man_MANS += man/popkit-lmtpd.8
 TESTS += tests/integration/lmtp.py
 EXTRA_DIST += tests/integration/lmtp.py
+# The parser against a fake root part: every request and reply, no Maildir.
+check_PROGRAMS += tests/unit/test_lmtp
+tests_unit_test_lmtp_SOURCES = tests/unit/test_lmtp.c deliver/lmtp_cmds.c
+tests_unit_test_lmtp_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/deliver
+tests_unit_test_lmtp_LDADD = lib/libpopkit.a $(CRYPT_LIBS)
+TESTS += tests/unit/test_lmtp
