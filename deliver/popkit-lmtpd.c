@@ -78,19 +78,6 @@ static uint32_t opt_number(const char *name, const char *s, uint32_t min,
     return v;
 }
 
-/* The greeting and LHLO carry the name: one printable word of a DNS
- * name's length. */
-static int hostname_valid(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > DNS_NAME_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < 0x21 || s[i] > 0x7e)
-            return 0;
-    return 1;
-}
-
 static void parse_options(int argc, char **argv, struct lmtp_conf *c)
 {
     int o;

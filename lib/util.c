@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "params.h"
+
 void wipe(void *p, size_t n)
 {
 #ifdef HAVE_EXPLICIT_BZERO
@@ -113,4 +115,15 @@ long long now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int hostname_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > DNS_NAME_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < 0x21 || s[i] > 0x7e || s[i] == '<' || s[i] == '>')
+            return 0;
+    return 1;
 }

@@ -33,6 +33,11 @@ int fsync_dir(const char *dir);
 /* Milliseconds of CLOCK_MONOTONIC: for deadlines, which a change of the
  * wall clock must not move. */
 long long now_ms(void);
+/* A server's own name as a greeting carries it (pop3-greeter's and
+ * APOP's HOSTNAME, popkit-lmtpd's --hostname): one word of printable
+ * ASCII, without '<' or '>' (the APOP timestamp's brackets), 1 to
+ * DNS_NAME_MAX octets.  1 or 0. */
+int hostname_valid(const char *s);
 /* snprintf into out[n] that may truncate, on purpose: for messages cut
  * to fit a fixed buffer (a reason string, an error for the log). */
 void str_cut(char *out, size_t n, const char *fmt, ...)

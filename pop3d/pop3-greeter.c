@@ -38,19 +38,6 @@ static unsigned opt_number(const char *name, const char *s, unsigned max)
     return v;
 }
 
-/* The greeting and the APOP timestamp carry HOSTNAME: one printable
- * word of a DNS name's length. */
-static int hostname_valid(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > DNS_NAME_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < 0x21 || s[i] > 0x7e || s[i] == '<' || s[i] == '>')
-            return 0;
-    return 1;
-}
-
 enum {
     OPT_APOP = 256, OPT_FAIL_DELAY, OPT_MAX_FAILURES, OPT_PRIVSEP_USER,
     OPT_PRIVSEP_DIR, OPT_TLS_CERT, OPT_TLS_KEY, OPT_IMPLICIT_TLS,

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: ISC */
 #include "util.h"
+#include "params.h"
 #include "tap.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -116,6 +118,22 @@ static void test_now_ms(void)
     ok(c >= b && c - b < 1000, "now_ms is CLOCK_MONOTONIC");
 }
 
+static void test_hostname_valid(void)
+{
+    static char longest[DNS_NAME_MAX + 2];
+    ok(hostname_valid("mail.example.org"), "a DNS name is a host name");
+    ok(hostname_valid("[192.0.2.1]"), "an address literal too");
+    ok(!hostname_valid(""), "empty is not");
+    ok(!hostname_valid("a b"), "a space is not");
+    ok(!hostname_valid("a\tb") && !hostname_valid("a\x7f"), "nor TAB or DEL");
+    ok(!hostname_valid("<a>") && !hostname_valid("a>"), "nor '<' or '>'");
+    ok(!hostname_valid("h\xc3\xa9"), "nor 8-bit octets");
+    memset(longest, 'a', DNS_NAME_MAX);
+    ok(hostname_valid(longest), "DNS_NAME_MAX octets are");
+    longest[DNS_NAME_MAX] = 'a';
+    ok(!hostname_valid(longest), "one more is not");
+}
+
 int main(void)
 {
     test_parse_u32();
@@ -124,5 +142,6 @@ int main(void)
     test_str_cut();
     test_fsync_dir();
     test_now_ms();
+    test_hostname_valid();
     return tap_done();
 }
