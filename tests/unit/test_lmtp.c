@@ -333,10 +333,12 @@ static void test_failures(void)
     start(&p);
     for (int i = 0; i < LMTP_MAX_ERRORS; i++)
         say(&p, "BOGUS\r\n");
+    int refused = 0;
     for (int i = 0; i < LMTP_MAX_ERRORS; i++)
-        reply(&p);
-    say(&p, "NOOP\r\n");
-    ok(starts(reply(&p), "421 4.7.0"), "after LMTP_MAX_ERRORS refused lines: 421 4.7.0");
+        refused += starts(reply(&p), "500 5.5.1");
+    is_int(refused, LMTP_MAX_ERRORS, "each unknown command: 500 5.5.1");
+    ok(starts(reply(&p), "421 4.7.0"), "then, unasked, 421 4.7.0: too many errors");
+    ok(!*reply(&p), "and the connection closes");
     finish(&p);
 
     start(&p);
