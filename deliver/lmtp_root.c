@@ -89,15 +89,27 @@ static ssize_t root_receive(struct root *r, int *fd)
     return n;
 }
 
+/* A string our parser can send: no control character (its command
+ * lines cannot hold one), so none reaches the log or a header. */
+static int req_printable(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return 0;
+    return 1;
+}
+
 /* Split the NUL-ended strings after the kind byte into v (at most max);
- * every one at most an address long.  Their count, or -1. */
+ * every one printable and at most an address long.  Their count, or -1. */
 static int req_split(char *req, size_t n, char **v, int max)
 {
     int count = 0;
     size_t i = 1;
     while (i < n) {
         char *end = memchr(req + i, '\0', n - i);
-        if (!end || count >= max || (size_t)(end - (req + i)) > LMTP_PATH_MAX)
+        size_t len = end ? (size_t)(end - (req + i)) : 0;
+        if (!end || count >= max || len > LMTP_PATH_MAX ||
+            !req_printable(req + i, len))
             return -1;
         v[count++] = req + i;
         i = (size_t)(end - req) + 1;

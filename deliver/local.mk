@@ -47,3 +47,10 @@ tests_unit_test_lmtp_SOURCES = tests/unit/test_lmtp.c deliver/lmtp_cmds.c
 tests_unit_test_lmtp_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/deliver
 tests_unit_test_lmtp_LDADD = lib/libpopkit.a $(CRYPT_LIBS)
 TESTS += tests/unit/test_lmtp
+# The root part against a hostile parser (the test's own lmtp_parse).
+check_PROGRAMS += tests/unit/test_lmtp_root
+tests_unit_test_lmtp_root_SOURCES = tests/unit/test_lmtp_root.c \
+	deliver/lmtp_root.c
+tests_unit_test_lmtp_root_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/deliver
+tests_unit_test_lmtp_root_LDADD = lib/libpopkit.a $(CRYPT_LIBS)
+TESTS += tests/unit/test_lmtp_root
