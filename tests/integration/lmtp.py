@@ -27,6 +27,12 @@ with open(os.path.join(full.maildir, "maildirsize"), "w") as f:
     f.write("100S\n90 1\n")
 t.own(full.maildir)
 
+# A domain whose default entry is bad: its unlisted names wait for the
+# fix (a temporary failure), they neither bounce nor fall anywhere.
+t.Mailbox("owner@temp.test", users=joe.users)
+with open(os.path.join(ALIASES, "temp.test"), "w") as f:
+    f.write("-: |/bin/sh\n")
+
 ARGS = ["-f", joe.users, "-a", ALIASES, f"--privsep-dir={EMPTY}",
         "--hostname=lmtp.test", f"--size={SIZE}", "--max-recipients=3",
         "--timeout=5"]
@@ -105,6 +111,8 @@ code, msg = c.rcpt("bob@example.org")
 t.eq((code, msg[:5]), (550, b"5.1.1"), "RCPT of an unknown user: 550 5.1.1")
 t.eq(c.rcpt("full@example.org")[0], 250, "RCPT of a user over quota: 250 (known at DATA)")
 t.eq(c.rcpt("x@foreign.test")[0], 550, "RCPT outside popkit's domains: 550 (no relay)")
+code, msg = c.rcpt("anyone@temp.test")
+t.eq((code, msg[:5]), (451, b"4.3.0"), "RCPT that cannot be resolved now (a bad '-' entry): 451 4.3.0")
 before_full = new_files(full)
 code, msg = c.data(b"Subject: per-recipient\r\n\r\n" + b"x" * 200 + b"\r\n")
 t.eq((code, msg[:5]), (250, b"2.0.0"), "first reply after DATA: joe delivered")
