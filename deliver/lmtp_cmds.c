@@ -59,34 +59,34 @@ struct lmtp_session {
 
 /* The parser's own replies (protocol, not delivery: the latter come from
  * lib/deliver's table through deliver_reply). */
-#define LR_OK            "250 2.0.0 OK"
-#define LR_SENDER_OK     "250 2.1.0 sender OK"
-#define LR_RCPT_OK       "250 2.1.5 recipient OK"
-#define LR_START_DATA    "354 start mail input; end with <CRLF>.<CRLF>"
-#define LR_BYE           "221 2.0.0 closing connection"
-#define LR_VRFY          "252 2.5.0 cannot VRFY; send the mail and see"
-#define LR_NEED_LHLO     "503 5.5.1 send LHLO first"
-#define LR_NESTED_MAIL   "503 5.5.1 MAIL already given; RSET first"
-#define LR_NEED_MAIL     "503 5.5.1 send MAIL first"
-#define LR_NEED_RCPT     "503 5.5.1 no valid recipients"
-#define LR_TOO_MANY_RCPT "452 4.5.3 too many recipients; send the rest in " \
-                        "another transaction"
-#define LR_BAD_PATH      "501 5.5.4 syntax: MAIL FROM:<address> or " \
-                        "RCPT TO:<address>"
-#define LR_BAD_SENDER    "501 5.1.7 bad sender address syntax"
-#define LR_BAD_RCPT      "501 5.1.3 bad recipient address syntax"
-#define LR_NO_DOMAIN     "501 5.5.4 LHLO wants a domain or address literal"
-#define LR_BAD_PARAM     "555 5.5.4 parameter not recognized or malformed"
-#define LR_UNKNOWN       "500 5.5.1 command not recognized"
-#define LR_SYNTAX        "500 5.5.2 syntax error: a control character or " \
-                        "NUL in the command"
-#define LR_EMPTY         "500 5.5.2 empty command"
-#define LR_ARITY         "501 5.5.4 wrong arguments for this command"
-#define LR_LINE_TOO_LONG "500 5.5.2 line too long (RFC 5321: 512 octets " \
-                        "with CRLF)"
-#define LR_TIMEOUT       "421 4.4.2 timeout; closing connection"
-#define LR_TOO_MANY_ERR  "421 4.7.0 too many errors; closing connection"
-#define LR_ROOT_GONE     "421 4.3.0 internal error; closing connection"
+#define LR_OK             "250 2.0.0 OK"
+#define LR_SENDER_OK      "250 2.1.0 sender OK"
+#define LR_RCPT_OK        "250 2.1.5 recipient OK"
+#define LR_START_DATA     "354 start mail input; end with <CRLF>.<CRLF>"
+#define LR_BYE            "221 2.0.0 closing connection"
+#define LR_VRFY           "252 2.5.0 cannot VRFY; send the mail and see"
+#define LR_NEED_LHLO      "503 5.5.1 send LHLO first"
+#define LR_NESTED_MAIL    "503 5.5.1 MAIL already given; RSET first"
+#define LR_NEED_MAIL      "503 5.5.1 send MAIL first"
+#define LR_NEED_RCPT      "503 5.5.1 no valid recipients"
+#define LR_TOO_MANY_RCPT  "452 4.5.3 too many recipients; send the rest in " \
+                          "another transaction"
+#define LR_BAD_PATH       "501 5.5.4 syntax: MAIL FROM:<address> or " \
+                          "RCPT TO:<address>"
+#define LR_BAD_SENDER     "501 5.1.7 bad sender address syntax"
+#define LR_BAD_RCPT       "501 5.1.3 bad recipient address syntax"
+#define LR_NO_DOMAIN      "501 5.5.4 LHLO wants a domain or address literal"
+#define LR_BAD_PARAM      "555 5.5.4 parameter not recognized or malformed"
+#define LR_UNKNOWN        "500 5.5.1 command not recognized"
+#define LR_SYNTAX         "500 5.5.2 syntax error: a control character or " \
+                          "NUL in the command"
+#define LR_EMPTY          "500 5.5.2 empty command"
+#define LR_ARITY          "501 5.5.4 wrong arguments for this command"
+#define LR_LINE_TOO_LONG  "500 5.5.2 line too long (RFC 5321: 512 octets " \
+                          "with CRLF)"
+#define LR_TIMEOUT        "421 4.4.2 timeout; closing connection"
+#define LR_TOO_MANY_ERR   "421 4.7.0 too many errors; closing connection"
+#define LR_ROOT_GONE      "421 4.3.0 internal error; closing connection"
 
 static void reply(struct lmtp_session *s, const char *line)
 {
