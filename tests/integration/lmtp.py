@@ -167,6 +167,12 @@ out = raw(transaction(["joe@example.org"], b"Subject: big\r\n\r\n" +
                       (b"y" * 998 + b"\r\n") * (SIZE // 1000 + 2)) + b"QUIT\r\n")
 t.ok(b"552 5.3.4" in out, "a message over the limit in DATA: 552 5.3.4", out)
 t.eq(set(new_files(joe)) - before, set(), "and nothing delivered")
+before = set(new_files(joe))
+out = raw(transaction(["joe@example.org"], b"Subject: wide\r\n\r\n" +
+                      b"w" * 8000 + b"\r\n") + b"QUIT\r\n")
+added = sorted(set(new_files(joe)) - before)
+t.ok(added and read_new(joe, added[0]).endswith(b"\n\n" + b"w" * 8000 + b"\n"),
+     "a line of 8000 octets (twice the input buffer, within the limit) is stored whole", out)
 out = raw(transaction(["joe@example.org"], b"Subject: long\r\n\r\n" +
                       b"z" * 9000 + b"\r\nend\r\n") + b"NOOP\r\nQUIT\r\n")
 t.ok(b"554 5.6.0" in out, "a DATA line over 8192 octets refuses the message: 554 5.6.0", out)
