@@ -236,6 +236,7 @@ def status(pid):
         return dict(ln.split(":", 1) for ln in f.read().splitlines() if ":" in ln)
 
 
+maps, dynamic = "", True   # what the parser's maps say, below
 c = smtplib.LMTP("127.0.0.1", PORT, timeout=10)
 c.ehlo("client.test")
 c.mail("s@sender.test")
@@ -274,6 +275,28 @@ else:
         t.ok(sum(hwm) < bound, f"peak RSS of root part and parser: {sum(hwm)} kB "
              f"(< {bound} kB, {'dynamic' if dynamic else 'static'} build)")
 c.quit()
+
+# ---- the largest process of a connection, deliveries included ----
+# GNU time's %M is wait4's ru_maxrss of the root part, which covers every
+# descendant it waited for: the parser and each delivery child.  (Not
+# from python: a child forked from it starts with python's pages.)
+if os.access("/usr/bin/time", os.X_OK):
+    r = subprocess.run(["/usr/bin/time", "-f", "maxrss=%M", LMTPD, *ARGS],
+                       input=transaction(["joe@example.org", "full@example.org"],
+                                         b"Subject: rss\r\n\r\n" + b"r" * 4000
+                                         + b"\r\n") + b"QUIT\r\n",
+                       capture_output=True, timeout=20)
+    eqd(codes(r.stdout)[-3:], ["250", "552", "221"],
+        "a connection on pipes: both recipients answered", r.stdout)
+    kb = int(r.stderr.decode().rsplit("maxrss=", 1)[-1].split()[0])
+    print(f"# peak RSS of the largest process of a connection (root part, "
+          f"parser, delivery children): {kb} kB")
+    if "libasan" in maps or "libubsan" in maps or dynamic:
+        print("# skip its bound: not a static build without sanitizers")
+    else:
+        t.ok(kb < 1024, f"no process of the connection peaked at 1 MB ({kb} kB)")
+else:
+    print("# skip the peak RSS of delivery children: no /usr/bin/time (Debian: time)")
 
 # ---- started by an ordinary user: delivers as itself ----
 if os.getuid() == 0:
