@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "deliver.h"
+#include "fdpass.h"
 #include "io.h"
 #include "lmtp.h"
 #include "log.h"
@@ -130,26 +131,7 @@ static void __attribute__((noreturn)) root_gone(struct lmtp_session *s)
 /* One request datagram, with the spool descriptor when fd >= 0. */
 static int root_send(struct lmtp_session *s, size_t len, int fd)
 {
-    struct iovec iov = { s->req, len };
-    union {
-        struct cmsghdr h;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } cm;
-    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-    if (fd >= 0) {
-        memset(&cm, 0, sizeof cm);
-        mh.msg_control = cm.buf;
-        mh.msg_controllen = sizeof cm.buf;
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    }
-    ssize_t w;
-    while ((w = sendmsg(s->reqfd, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR)
-        ;
-    return w == (ssize_t)len ? 0 : -1;
+    return fdpass_send(s->reqfd, s->req, len, fd);
 }
 
 /* One answer; a status the table does not know is a temporary failure. */

@@ -29,6 +29,7 @@
 #include "aliases.h"
 #include "deliver.h"
 #include "exitcode.h"
+#include "fdpass.h"
 #include "io.h"
 #include "lmtp.h"
 #include "log.h"
@@ -64,28 +65,9 @@ static int root_answer(struct root *r, enum deliver_status st)
  * parser that hangs holds only this connection. */
 static ssize_t root_receive(struct root *r, int *fd)
 {
-    *fd = -1;
-    struct iovec iov = { r->req, r->req_size };
-    union {
-        struct cmsghdr h;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } cm;
-    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-                         .msg_control = cm.buf,
-                         .msg_controllen = sizeof cm.buf };
-    ssize_t n;
-    while ((n = recvmsg(r->fd, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
-        ;
-    if (n <= 0)
+    ssize_t n = fdpass_recv(r->fd, r->req, r->req_size, fd);
+    if (n == 0 || (n < 0 && errno != EBADMSG))
         return 0;
-    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-    if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-        c->cmsg_len == CMSG_LEN(sizeof(int)))
-        memcpy(fd, CMSG_DATA(c), sizeof *fd);
-    else if (c)
-        return -1;   /* a descriptor we cannot take, or several */
-    if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
-        return -1;
     return n;
 }
 

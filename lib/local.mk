@@ -106,3 +106,13 @@ TESTS += tests/unit/test_mailenv
 # lib/privsep: the parser's account, directory and drop, for the programs
 # with a privilege line (pop3-greeter, popkit-lmtpd); its musl line is above.
 lib_libpopkit_a_SOURCES += lib/privsep.c lib/privsep.h
+
+# lib/fdpass: a datagram with one descriptor (SCM_RIGHTS), for
+# popkit-lmtpd's parser and root part, so in both builds.
+lib_libpopkit_a_SOURCES += lib/fdpass.c lib/fdpass.h
+if POPKIT_MUSL
+lib_libpopkit_musl_a_SOURCES += lib/fdpass.c
+endif
+check_PROGRAMS += tests/unit/test_fdpass
+tests_unit_test_fdpass_LDADD = lib/libpopkit.a
+TESTS += tests/unit/test_fdpass

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "deliver.h"
+#include "fdpass.h"
 #include "lmtp.h"
 #include "tap.h"
 
@@ -116,14 +117,7 @@ static ssize_t request_within(struct peer *p, char *buf, size_t size,
     struct pollfd pf = { p->root, POLLIN, 0 };
     if (poll(&pf, 1, wait_ms) <= 0)
         return 0;
-    struct iovec iov = { buf, size };
-    union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } cm;
-    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-                         .msg_control = cm.b, .msg_controllen = sizeof cm.b };
-    ssize_t n = recvmsg(p->root, &mh, 0);
-    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-    if (c && c->cmsg_type == SCM_RIGHTS)
-        memcpy(fd, CMSG_DATA(c), sizeof *fd);
+    ssize_t n = fdpass_recv(p->root, buf, size, fd);
     return n < 0 ? 0 : n;
 }
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "deliver.h"
+#include "fdpass.h"
 #include "lmtp.h"
 #include "tap.h"
 
@@ -28,20 +29,7 @@ static int scenario;
 
 static void send_req(int fd, const void *p, size_t n, int pass)
 {
-    struct iovec iov = { (void *)p, n };
-    union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } cm;
-    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-    if (pass >= 0) {
-        memset(&cm, 0, sizeof cm);
-        mh.msg_control = cm.b;
-        mh.msg_controllen = sizeof cm.b;
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &pass, sizeof pass);
-    }
-    if (sendmsg(fd, &mh, 0) != (ssize_t)n)
+    if (fdpass_send(fd, p, n, pass) < 0)
         _exit(98);
 }
 
