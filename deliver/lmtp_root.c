@@ -217,11 +217,28 @@ static int parser_end(struct root *r, int malformed)
     return WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_TEMP;
 }
 
-static void root_greet(const struct lmtp_conf *c)
+/* The greeting, or, when the set-up fails before it (log_die exits),
+ * a 421 in its place: the MTA then defers with a reason instead of
+ * finding the connection closed. */
+static const char *root_hostname;
+static int root_greeted;
+
+static void root_greet(void)
 {
     char line[DNS_NAME_MAX + 64];
     int n = snprintf(line, sizeof line, "220 %s LMTP " POPKIT_IMPLEMENTATION
-                     " ready\r\n", c->hostname);
+                     " ready\r\n", root_hostname);
+    write_all(1, line, (size_t)n);
+    root_greeted = 1;
+}
+
+static void root_refuse_unless_greeted(void)
+{
+    char line[DNS_NAME_MAX + 64];
+    if (root_greeted)
+        return;
+    int n = snprintf(line, sizeof line, "421 4.3.0 %s LMTP service not "
+                     "available; try again later\r\n", root_hostname);
     write_all(1, line, (size_t)n);
 }
 
@@ -229,6 +246,8 @@ int lmtp_run(const struct lmtp_conf *c)
 {
     static struct root r;
     struct privsep ps;
+    root_hostname = c->hostname;
+    atexit(root_refuse_unless_greeted);
     privsep_prepare(&ps, c->privsep_user, c->privsep_dir);
     r.conf = c;
     r.opts.quota_tempfail = c->quota_tempfail;
@@ -238,7 +257,7 @@ int lmtp_run(const struct lmtp_conf *c)
     r.req = malloc(r.req_size);
     if (!r.req)
         log_die(EXIT_TEMP, "out of memory");
-    root_greet(c);
+    root_greet();
     /* Before the files are opened: the parser inherits none of them. */
     parser_start(&r, &ps);
     r.aliases = aliases_open(c->users, c->aliasdir);

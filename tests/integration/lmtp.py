@@ -298,6 +298,19 @@ if os.access("/usr/bin/time", os.X_OK):
 else:
     print("# skip the peak RSS of delivery children: no /usr/bin/time (Debian: time)")
 
+# ---- a set-up that fails still answers ----
+if os.getuid() == 0:
+    bad = os.path.join(t.WORK, "writable")
+    os.mkdir(bad)
+    os.chmod(bad, 0o777)
+    r = subprocess.run([LMTPD, *ARGS, f"--privsep-dir={bad}"], input=b"LHLO c\r\n",
+                       capture_output=True, timeout=20)
+    eqd((r.returncode, r.stdout[:9]), (111, b"421 4.3.0"),
+        "a world-writable privsep dir: 421 4.3.0 in place of the greeting, exit 111",
+        r.stdout + r.stderr)
+else:
+    print("# skip the failed set-up: not root, no privsep directory to check")
+
 # ---- started by an ordinary user: delivers as itself ----
 if os.getuid() == 0:
     before = set(new_files(joe))
