@@ -74,3 +74,18 @@ EXTRA_DIST += tests/integration/checkpassword-shadow.sh tests/integration/checkp
 	tests/integration/checkpassword-chain.sh \
 	tests/integration/cpw_accounts.sh
 man_MANS += man/checkpassword-shadow.8 man/checkpassword-pam.8
+
+# checkpassword-ldap: accounts in an LDAP directory, over OpenLDAP's
+# libldap (dynamic, as the library is; not in the musl build).
+lib_libpopkit_a_SOURCES += lib/ldapcfg.c lib/ldapcfg.h \
+	lib/ldapfilter.c lib/ldapfilter.h
+sbin_PROGRAMS += checkpassword/checkpassword-ldap
+checkpassword_checkpassword_ldap_SOURCES = checkpassword/checkpassword-ldap.c
+checkpassword_checkpassword_ldap_LDADD = lib/libpopkit.a $(LDAP_LIBS) $(CRYPT_LIBS)
+check_PROGRAMS += tests/unit/test_ldapfilter tests/unit/test_ldapcfg
+tests_unit_test_ldapfilter_LDADD = lib/libpopkit.a
+tests_unit_test_ldapcfg_LDADD = lib/libpopkit.a
+TESTS += tests/unit/test_ldapfilter tests/unit/test_ldapcfg \
+	tests/integration/checkpassword-ldap.sh
+EXTRA_DIST += tests/integration/checkpassword-ldap.sh
+man_MANS += man/checkpassword-ldap.8

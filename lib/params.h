@@ -170,6 +170,34 @@
 /* A bare name, or the local part of a target: RFC 5321 4.5.3.1.1. */
 #define ALIASES_NAME_MAX 64
 
+/* ---- checkpassword-ldap (lib/ldapcfg.h) ---- */
+
+/* The configuration file without -c. */
+#define LDAPCFG_FILE SYSCONFDIR "/popkit/ldap.conf"
+/* A configuration file is a few dozen lines; anything near this is not
+ * one (and is not read whole at every login). */
+#define LDAPCFG_FILE_MAX (64 * 1024)
+/* A line: a long filter or DN fits many times over. */
+#define LDAPCFG_LINE_MAX 4096
+/* An entry of the usual schemas: posixAccount, found by its uid. */
+#define LDAPCFG_FILTER_DEFAULT "(&(objectClass=posixAccount)(uid=%u))"
+#define LDAPCFG_UID_ATTR "uidNumber"
+#define LDAPCFG_GID_ATTR "gidNumber"
+#define LDAPCFG_HOME_ATTR "homeDirectory"
+/* Seconds to reach the directory, and for each operation after: a
+ * greeter waits on us while its client waits on it, and a directory
+ * that takes longer is down for this login (111, the client may try
+ * again).  Short enough that the client does not give up first. */
+#define LDAPCFG_TIMEOUT 5
+#define LDAPCFG_OP_TIMEOUT 10
+#define LDAPCFG_TIMEOUT_MAX 300
+/* The CAs a server's certificate is checked against without ca_file:
+ * Debian's ca-certificates bundle (what Debian's own ldap.conf names;
+ * the system's ldap.conf is not read, see checkpassword-ldap(8)). */
+#define LDAPCFG_CA_DEFAULT "/etc/ssl/certs/ca-certificates.crt"
+/* The bind password file: one line. */
+#define LDAPCFG_PW_MAX 1024
+
 /* ---- local accounts without NSS (lib/acctfile.h, lib/slurp.h) ---- */
 
 /* /etc/passwd and /etc/group are read whole at every virtual login; a
