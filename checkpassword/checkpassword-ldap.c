@@ -336,13 +336,17 @@ static enum verdict check_bind(LDAP *ld, const struct ldapcfg *c,
     return V_TEMP;
 }
 
-/* auth compare: crypt(3) of the {CRYPT} userPassword, or of the
- * built-in dummy hash (one computation either way, pwcheck.h). */
-static enum verdict check_compare(const struct account *a,
+/* auth compare: crypt(3) of the {CRYPT} userPassword, or for an
+ * unknown login (or an entry without one) of dummy_hash, a hash of the
+ * directory's own method and cost, else the built-in one: one
+ * computation either way (pwcheck.h). */
+static enum verdict check_compare(const struct ldapcfg *c,
+                                  const struct account *a,
                                   const char *password)
 {
     const char *hash = a ? a->crypt_hash : NULL;
-    return pwcheck_verify(password, hash, NULL) && hash ? V_GOOD : V_BAD;
+    return pwcheck_verify(password, hash, c->dummy_hash) && hash ? V_GOOD
+                                                                  : V_BAD;
 }
 
 /* Look the login up and check its password: one search, one check. */
@@ -359,7 +363,7 @@ static enum verdict authenticate(const struct ldapcfg *c, const char *bind_pw,
     if (found < 0)
         v = V_TEMP;
     else if (c->auth == LDAPCFG_AUTH_COMPARE)
-        v = check_compare(found ? a : NULL, cr->password);
+        v = check_compare(c, found ? a : NULL, cr->password);
     else
         v = check_bind(ld, c, found ? a : NULL, cr->password);
     ldap_unbind_ext_s(ld, NULL, NULL);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ldapfilter.h"
 #include "params.h"
@@ -36,6 +37,7 @@ static const struct key {
     { "scope", K_SCOPE, offsetof(struct ldapcfg, scope) },
     { "auth", K_AUTH, offsetof(struct ldapcfg, auth) },
     { "dummy_dn", K_STR, offsetof(struct ldapcfg, dummy_dn) },
+    { "dummy_hash", K_STR, offsetof(struct ldapcfg, dummy_hash) },
     { "owner", K_STR, offsetof(struct ldapcfg, owner) },
     { "owner_attr", K_STR, offsetof(struct ldapcfg, owner_attr) },
     { "uid_attr", K_STR, offsetof(struct ldapcfg, uid_attr) },
@@ -129,9 +131,10 @@ static int is_blank(char ch)
     return ch == ' ' || ch == '\t' || ch == '\r';
 }
 
-/* One line (not terminated, n bytes, no newline); NULL or the error. */
+/* One line (not terminated, n bytes, no newline); NULL or the error,
+ * with *kp the key it is about (NULL when none is known). */
 static const char *parse_line(struct ldapcfg *c, const char *line, size_t n,
-                              unsigned *seen)
+                              unsigned *seen, const struct key **kp)
 {
     const struct key *k;
     size_t klen = 0;
@@ -148,11 +151,11 @@ static const char *parse_line(struct ldapcfg *c, const char *line, size_t n,
         return NULL;
     while (klen < n && !is_blank(line[klen]))
         klen++;
-    k = find_key(line, klen);
+    k = *kp = find_key(line, klen);
     if (!k)
         return "unknown key";
     if (*seen & (1u << (k - keys)))
-        return "key given twice";
+        return "given twice";
     *seen |= 1u << (k - keys);
     v = line + klen;
     n -= klen;
@@ -161,10 +164,18 @@ static const char *parse_line(struct ldapcfg *c, const char *line, size_t n,
         n--;
     }
     if (memchr(v, '\0', n))
-        return "a NUL byte in the value";
+        return "holds a NUL byte";
     memcpy(value, v, n);
     value[n] = '\0';
     return set(c, k, value);
+}
+
+/* "KEY why" for the error of key k (or just why when there is none). */
+static void say(char *err, size_t errsz, unsigned lineno,
+                const struct key *k, const char *why)
+{
+    str_cut(err, errsz, "line %u: %s%s%s", lineno, k ? k->name : "",
+            k ? " " : "", why);
 }
 
 static void defaults(struct ldapcfg *c)
@@ -208,6 +219,10 @@ static const char *complete(struct ldapcfg *c)
         return why;
     if (!ldapfilter_check(c->filter, &why))
         return why;
+    if (c->dummy_hash && strncasecmp(c->dummy_hash, "{CRYPT}", 7) == 0)
+        memmove(c->dummy_hash, c->dummy_hash + 7, strlen(c->dummy_hash + 7) + 1);
+    if (c->dummy_hash && c->dummy_hash[0] != '$')
+        return "dummy_hash is a crypt(3) hash ($id$...)";
     return NULL;
 }
 
@@ -217,20 +232,22 @@ int ldapcfg_parse(const char *text, size_t len, struct ldapcfg *c,
     unsigned seen = 0, lineno = 0;
     size_t pos = 0;
     const char *why = NULL;
+    const struct key *k = NULL;
 
     defaults(c);
     while (pos < len && !why) {
         const char *nl = memchr(text + pos, '\n', len - pos);
         size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
         lineno++;
+        k = NULL;
         if (n >= LDAPCFG_LINE_MAX)
             why = "line too long";
         else
-            why = parse_line(c, text + pos, n, &seen);
+            why = parse_line(c, text + pos, n, &seen, &k);
         pos += n + 1;
     }
     if (why) {
-        str_cut(err, errsz, "line %u: %s", lineno, why);
+        say(err, errsz, lineno, k, why);
     } else if ((why = complete(c)) != NULL) {
         str_cut(err, errsz, "%s", why);
     } else {

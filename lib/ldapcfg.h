@@ -34,6 +34,7 @@ struct ldapcfg {
     enum ldapcfg_scope scope;
     enum ldapcfg_auth auth;
     char *dummy_dn;       /* bound as for an unknown login (same work) */
+    char *dummy_hash;     /* crypt for one (auth compare), {CRYPT} taken off */
     char *owner;          /* a fixed local account owning all mail, or */
     char *owner_attr;     /* an attribute naming the account, or */
     char *uid_attr;       /* numeric uid and gid attributes */

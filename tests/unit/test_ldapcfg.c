@@ -64,6 +64,7 @@ static void full(void)
                    "min_uid 500\n"
                    "timeout 2\n"
                    "op_timeout 3\n"
+                   "dummy_hash {crypt}$6$salt$hash\n"
                    "dummy_dn cn=nobody,dc=example,dc=org",   /* no newline */
                    &c, err, sizeof err);
     is_int(rc, 0, "every key");
@@ -82,6 +83,7 @@ static void full(void)
     is_int(c.min_uid, 500, "min_uid");
     ok(c.timeout == 2 && c.op_timeout == 3, "timeouts");
     is_str(c.dummy_dn, "cn=nobody,dc=example,dc=org", "a last line without newline");
+    is_str(c.dummy_hash, "$6$salt$hash", "dummy_hash: the {CRYPT} prefix (any case) taken off");
     ldapcfg_free(&c);
 }
 
@@ -103,10 +105,10 @@ static void mistakes(void)
     bad("base dc=x\n", "no uri", "uri required");
     bad("uri ldap://h\n", "no base", "base required");
     bad(BASE "frobnicate 1\n", "line 3: unknown key", "unknown key, with its line");
-    bad(BASE "uri ldap://other\n", "line 3: key given twice", "a key twice");
-    bad(BASE "bind_dn\n", "line 3: needs a value", "empty value");
+    bad(BASE "uri ldap://other\n", "line 3: uri given twice", "a key twice");
+    bad(BASE "bind_dn\n", "line 3: bind_dn needs a value", "empty value");
     bad(BASE "starttls maybe\n", "yes or no", "starttls is yes or no");
-    bad(BASE "scope subtree\n", "sub, one or base", "bad scope");
+    bad(BASE "scope subtree\n", "line 3: scope is sub, one or base", "bad scope");
     bad(BASE "auth plain\n", "bind or compare", "bad auth");
     bad(BASE "timeout 0\n", "seconds", "timeout 0");
     bad(BASE "timeout 301\n", "seconds", "timeout over the maximum");
@@ -120,6 +122,7 @@ static void mistakes(void)
     bad(BASE "filter (uid=%s)\n", "'%'", "filter with a bad %");
     bad(BASE "filter (uid=alice)\n", "no %u", "filter without the login");
     bad(BASE "filter uid=%u\n", "starts with '('", "filter without parentheses");
+    bad(BASE "dummy_hash {SSHA}abc\n", "crypt(3) hash", "dummy_hash not a crypt hash");
     {
         char text[LDAPCFG_LINE_MAX + 64];
         size_t n = (size_t)snprintf(text, sizeof text, BASE "filter (uid=%%u)");
@@ -132,7 +135,7 @@ static void mistakes(void)
         char err[200];
         static const char nul[] = "uri ldap://h\nbase dc=x\0y\n";
         ok(ldapcfg_parse(nul, sizeof nul - 1, &c, err, sizeof err) == -1
-           && strstr(err, "line 2: a NUL"), "a NUL in a value: '%s'", err);
+           && strstr(err, "line 2: base holds a NUL"), "a NUL in a value: '%s'", err);
     }
 }
 
