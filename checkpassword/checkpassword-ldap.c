@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "cpw.h"
+#include "cpw_args.h"
 #include "ldapcfg.h"
 #include "ldapfilter.h"
 #include "log.h"
@@ -40,7 +41,6 @@
 #include "privdrop.h"
 #include "pwcheck.h"
 #include "slurp.h"
-#include "usage.h"
 #include "util.h"
 
 static const char usage[] =
@@ -456,33 +456,6 @@ static int run_as_owner(const struct ldapcfg *c, const struct account *a,
     return CPW_TEMP;
 }
 
-/* The options; the index of PROG in argv.  A misuse exits 2. */
-static int parse_args(int argc, char **argv, const char **file)
-{
-    const char *prog = "checkpassword-ldap";
-    int i = 1;
-
-    *file = LDAPCFG_FILE;
-    usage_std(argc, argv, prog, usage);
-    for (; i < argc && argv[i][0] == '-'; i++) {
-        if (strcmp(argv[i], "--") == 0) {
-            i++;
-            break;
-        }
-        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc && argv[i + 1][0])
-            *file = argv[++i];
-        else if (strcmp(argv[i], "--syslog") == 0)
-            log_syslog();
-        else if (strcmp(argv[i], "-c") != 0)
-            usage_unknown(prog, argv[i], usage);
-        else
-            usage_misuse(prog, usage, "option '-c' needs a file name");
-    }
-    if (i >= argc)
-        usage_misuse(prog, usage, "no PROG to run");
-    return i;
-}
-
 /* The configuration and the search DN's password; 0 or CPW_TEMP. */
 static int setup(const char *file, struct ldapcfg *c, char **bind_pw)
 {
@@ -520,7 +493,8 @@ int main(int argc, char **argv)
 
     log_init("checkpassword-ldap");
     log_connection();   /* the greeter's keys: rip, lip, session (log.h) */
-    first = parse_args(argc, argv, &file);
+    file = LDAPCFG_FILE;
+    first = cpw_args_file(argc, argv, "checkpassword-ldap", usage, "-c", &file);
     rc = setup(file, &c, &bind_pw);
     if (rc == 0)
         rc = cpw_read(&cr);

@@ -22,13 +22,13 @@
 #include <unistd.h>
 
 #include "cpw.h"
+#include "cpw_args.h"
 #include "acctfile.h"
 #include "log.h"
 #include "md5.h"
 #include "params.h"
 #include "privdrop.h"
 #include "pwcheck.h"
-#include "usage.h"
 #include "userdb.h"
 #include "util.h"
 
@@ -163,34 +163,6 @@ static int run_as_owner(const struct userdb_entry *e, char **prog)
     return CPW_TEMP;
 }
 
-/* The options; the index of PROG in argv.  A misuse exits 2. */
-static int parse_args(int argc, char **argv, const char **file)
-{
-    const char *prog = "checkpassword-virtual";
-    int i = 1;
-    *file = DEFAULT_USERS;
-    usage_std(argc, argv, prog, usage);
-    for (; i < argc && argv[i][0] == '-'; i++) {
-        if (strcmp(argv[i], "--") == 0) {
-            i++;
-            break;
-        }
-        if (strcmp(argv[i], "-f") == 0 && i + 1 < argc)
-            *file = argv[++i];
-        else if (strcmp(argv[i], "--syslog") == 0)
-            log_syslog();
-        else if (strcmp(argv[i], "-f") != 0)
-            usage_unknown(prog, argv[i], usage);
-        else
-            usage_misuse(prog, usage, "option '-f' needs a value");
-    }
-    if (!**file)
-        usage_misuse(prog, usage, "option '-f' needs a file name");
-    if (i >= argc)
-        usage_misuse(prog, usage, "no PROG to run");
-    return i;
-}
-
 int main(int argc, char **argv)
 {
     struct cpw_creds c;
@@ -204,7 +176,9 @@ int main(int argc, char **argv)
      * to syslog when that is where they go, not onto fd 2. */
     log_init("checkpassword-virtual");
     log_connection();   /* the greeter's keys: rip, lip, session (log.h) */
-    first = parse_args(argc, argv, &file);
+    file = DEFAULT_USERS;
+    first = cpw_args_file(argc, argv, "checkpassword-virtual", usage, "-f",
+                          &file);
     rc = cpw_read(&c);
     if (rc)
         return rc;

@@ -2,7 +2,7 @@
 # checkpassword/local.mk -- owned by the helper for this area; += only (see Makefile.am).
 # Stage 2: the checkpassword programs, and vuser for the virtual users file.
 lib_libpopkit_a_SOURCES += \
-	lib/cpw_read.c \
+	lib/cpw_read.c lib/cpw_args.c lib/cpw_args.h \
 	lib/md5.c lib/md5.h \
 	lib/acctfile.c lib/acctfile.h \
 	lib/privdrop.c lib/privdrop_nss.c lib/privdrop.h \

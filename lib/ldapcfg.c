@@ -19,34 +19,46 @@
 #include "usage.h"
 #include "util.h"
 
-enum kind { K_STR, K_BOOL, K_SCOPE, K_AUTH, K_SECONDS, K_UID };
+enum kind { K_STR, K_WORD, K_SECONDS, K_UID };
+
+/* The words of a K_WORD key, in the order of its values (ldapcfg.h),
+ * and what the error says. */
+static const char *const bools[] = { "no", "yes", NULL };
+static const char *const scopes[] = { "sub", "one", "base", NULL };
+static const char *const auths[] = { "bind", "compare", NULL };
+#define KEY(name, kind, field) \
+    { name, kind, offsetof(struct ldapcfg, field), NULL, NULL }
+#define WORDS(name, field, list, what) \
+    { name, K_WORD, offsetof(struct ldapcfg, field), list, what }
 
 /* Every key: its name, what its value is, where it goes. */
 static const struct key {
     const char *name;
     enum kind kind;
     size_t off;
+    const char *const *words;
+    const char *what;
 } keys[] = {
-    { "uri", K_STR, offsetof(struct ldapcfg, uri) },
-    { "starttls", K_BOOL, offsetof(struct ldapcfg, starttls) },
-    { "ca_file", K_STR, offsetof(struct ldapcfg, ca_file) },
-    { "bind_dn", K_STR, offsetof(struct ldapcfg, bind_dn) },
-    { "bind_pw_file", K_STR, offsetof(struct ldapcfg, bind_pw_file) },
-    { "base", K_STR, offsetof(struct ldapcfg, base) },
-    { "filter", K_STR, offsetof(struct ldapcfg, filter) },
-    { "scope", K_SCOPE, offsetof(struct ldapcfg, scope) },
-    { "auth", K_AUTH, offsetof(struct ldapcfg, auth) },
-    { "dummy_dn", K_STR, offsetof(struct ldapcfg, dummy_dn) },
-    { "dummy_hash", K_STR, offsetof(struct ldapcfg, dummy_hash) },
-    { "owner", K_STR, offsetof(struct ldapcfg, owner) },
-    { "owner_attr", K_STR, offsetof(struct ldapcfg, owner_attr) },
-    { "uid_attr", K_STR, offsetof(struct ldapcfg, uid_attr) },
-    { "gid_attr", K_STR, offsetof(struct ldapcfg, gid_attr) },
-    { "home_attr", K_STR, offsetof(struct ldapcfg, home_attr) },
-    { "maildir_attr", K_STR, offsetof(struct ldapcfg, maildir_attr) },
-    { "min_uid", K_UID, offsetof(struct ldapcfg, min_uid) },
-    { "timeout", K_SECONDS, offsetof(struct ldapcfg, timeout) },
-    { "op_timeout", K_SECONDS, offsetof(struct ldapcfg, op_timeout) },
+    KEY("uri", K_STR, uri),
+    WORDS("starttls", starttls, bools, "is yes or no"),
+    KEY("ca_file", K_STR, ca_file),
+    KEY("bind_dn", K_STR, bind_dn),
+    KEY("bind_pw_file", K_STR, bind_pw_file),
+    KEY("base", K_STR, base),
+    KEY("filter", K_STR, filter),
+    WORDS("scope", scope, scopes, "is sub, one or base"),
+    WORDS("auth", auth, auths, "is bind or compare"),
+    KEY("dummy_dn", K_STR, dummy_dn),
+    KEY("dummy_hash", K_STR, dummy_hash),
+    KEY("owner", K_STR, owner),
+    KEY("owner_attr", K_STR, owner_attr),
+    KEY("uid_attr", K_STR, uid_attr),
+    KEY("gid_attr", K_STR, gid_attr),
+    KEY("home_attr", K_STR, home_attr),
+    KEY("maildir_attr", K_STR, maildir_attr),
+    KEY("min_uid", K_UID, min_uid),
+    KEY("timeout", K_SECONDS, timeout),
+    KEY("op_timeout", K_SECONDS, op_timeout),
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
@@ -72,9 +84,6 @@ static int word(const char *v, const char *const *list)
 /* Store the value v of key k in c; NULL, or what is wrong with v. */
 static const char *set(struct ldapcfg *c, const struct key *k, const char *v)
 {
-    static const char *const bools[] = { "no", "yes", NULL };
-    static const char *const scopes[] = { "sub", "one", "base", NULL };
-    static const char *const auths[] = { "bind", "compare", NULL };
     void *at = (char *)c + k->off;
     uint32_t n;
     int w;
@@ -86,23 +95,11 @@ static const char *set(struct ldapcfg *c, const struct key *k, const char *v)
         if (!(*(char **)at = strdup(v)))
             return strerror(errno);
         return NULL;
-    case K_BOOL:
-        w = word(v, bools);
+    case K_WORD:
+        w = word(v, k->words);
         if (w < 0)
-            return "is yes or no";
+            return k->what;
         *(int *)at = w;
-        return NULL;
-    case K_SCOPE:
-        w = word(v, scopes);
-        if (w < 0)
-            return "is sub, one or base";
-        *(enum ldapcfg_scope *)at = (enum ldapcfg_scope)w;
-        return NULL;
-    case K_AUTH:
-        w = word(v, auths);
-        if (w < 0)
-            return "is bind or compare";
-        *(enum ldapcfg_auth *)at = (enum ldapcfg_auth)w;
         return NULL;
     case K_SECONDS:
         if (parse_u32(v, &n) || n == 0 || n > LDAPCFG_TIMEOUT_MAX)

@@ -31,8 +31,8 @@ struct ldapcfg {
     char *bind_pw_file;   /* ...and the file holding its password */
     char *base;           /* where to search */
     char *filter;         /* with %u for the login (ldapfilter.h) */
-    enum ldapcfg_scope scope;
-    enum ldapcfg_auth auth;
+    int scope;            /* enum ldapcfg_scope */
+    int auth;             /* enum ldapcfg_auth */
     char *dummy_dn;       /* bound as for an unknown login (same work) */
     char *dummy_hash;     /* crypt for one (auth compare), {CRYPT} taken off */
     char *owner;          /* a fixed local account owning all mail, or */

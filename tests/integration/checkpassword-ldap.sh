@@ -176,6 +176,15 @@ cpl plain nosuch "$ALICE_PW"
 is "$RC:$OUT" "1:" "unknown user: exit 1"
 cpl owner alice "$ALICE_PW"
 like "$RC:$OUT" "^0:uid=$OWNER_UID gid=$(id -g "$T_OWNER") user=alice " "owner ACCOUNT: stage 3 runs as that account"
+checkpassword-ldap -c 2>"$T_DIR/err" 3</dev/null
+is "$?:$(head -1 "$T_DIR/err")" "2:checkpassword-ldap: option '-c' needs a value" "-c without a file: exit 2"
+checkpassword-ldap -c '' true 2>"$T_DIR/err" 3</dev/null
+is "$?:$(head -1 "$T_DIR/err")" "2:checkpassword-ldap: option '-c' needs a file name" "-c '': exit 2"
+checkpassword-ldap -c "$T_DIR/plain.conf" 2>"$T_DIR/err" 3</dev/null
+is "$?:$(head -1 "$T_DIR/err")" "2:checkpassword-ldap: no PROG to run" "no PROG: exit 2"
+cpl nosuch alice "$ALICE_PW"
+is "$RC" 111 "a configuration file that is not there: 111"
+like "$ERR" "cannot read $T_DIR/nosuch.conf" "and says so"
 cpl broken alice "$ALICE_PW"
 is "$RC" 111 "a configuration error: 111, not a bad password"
 like "$ERR" "line 3: scope is sub, one or base" "and the log names the line"
