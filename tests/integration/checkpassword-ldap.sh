@@ -66,6 +66,7 @@ ALICE_PW='alice pass'
 BOB_PW='bob-crypt-pw'
 DAVE_PW='dave pw'
 ERIN_PW='erin pw'
+FRANK_PW='frank pw'
 person() {   # DN-PARENT UID PASSWORD-VALUE [ATTRIBUTE-LINE]
     mkdir -p "$H/$2/Maildir"
     cat <<EOF
@@ -92,6 +93,8 @@ EOF
     printf '\ndn: %s\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\ncn: popkit\nuserPassword: %s\n' \
         "$SVC" "$(slappasswd -s "$SVCPW")"
     person "ou=people,$SUFFIX" alice "$(slappasswd -s "$ALICE_PW")" "employeeType: pop"
+    # uidNumber 0, which only an owner by name (owner_attr) gets round.
+    person "ou=people,$SUFFIX" frank "$(slappasswd -s "$FRANK_PW")" "carLicense: $T_OWNER"
     # Not let in by the "gate" filter, which wants employeeType pop.
     person "ou=people,$SUFFIX" erin "$(slappasswd -s "$ERIN_PW")"
     person "ou=people,$SUFFIX" bob "{CRYPT}$(openssl passwd -6 "$BOB_PW")"
@@ -102,7 +105,14 @@ EOF
 } >"$S/data.ldif"
 ldapadd -x -H "ldap://127.0.0.1:$PORT" -D "cn=admin,$SUFFIX" -w admin-secret \
     -f "$S/data.ldif" >"$S/add.out" 2>&1 || { sed 's/^/# /' "$S/add.out"; bail "ldapadd failed"; }
-for u in alice bob 'o(n)e*' dave erin; do
+# modify UID ATTRIBUTE VALUE: change one entry under ou=people.
+modify() {
+    printf 'dn: uid=%s,ou=people,%s\nchangetype: modify\nreplace: %s\n%s: %s\n' \
+        "$1" "$SUFFIX" "$2" "$2" "$3" |
+        ldapmodify -x -H "ldap://127.0.0.1:$PORT" -D "cn=admin,$SUFFIX" -w admin-secret >/dev/null
+}
+modify frank uidNumber 0
+for u in alice bob 'o(n)e*' dave erin frank; do
     make_maildir "$H/$u/Maildir"
 done
 printf 'From: a@example.org\nSubject: ldap one\n\nhello from the directory\n' >"$T_DIR/m1"
@@ -139,6 +149,7 @@ conf badsvc uri "ldap://127.0.0.1:$PORT" base "ou=people,$SUFFIX"
 sed -i "s|^bind_pw_file .*|bind_pw_file $T_DIR/wrong.pw|" "$T_DIR/badsvc.conf"
 echo not-it >"$T_DIR/wrong.pw"
 conf owner uri "ldap://127.0.0.1:$PORT" base "ou=people,$SUFFIX" owner "$T_OWNER"
+conf ownerattr uri "ldap://127.0.0.1:$PORT" base "ou=people,$SUFFIX" auth compare owner_attr carLicense
 printf 'uri ldap://127.0.0.1:%s\nbase %s\nscope everywhere\n' "$PORT" "$SUFFIX" >"$T_DIR/broken.conf"
 
 # A stage 3 stand-in: who, where, and the environment it got.
@@ -185,6 +196,18 @@ is "$?:$(head -1 "$T_DIR/err")" "2:checkpassword-ldap: no PROG to run" "no PROG:
 cpl nosuch alice "$ALICE_PW"
 is "$RC" 111 "a configuration file that is not there: 111"
 like "$ERR" "cannot read $T_DIR/nosuch.conf" "and says so"
+cpl ownerattr bob "$BOB_PW"
+is "$RC:$OUT" "111:" "owner_attr, the entry has none: 111"
+like "$ERR" "uid=bob,ou=people,$SUFFIX: no carLicense" "and says so"
+sed -i "s/^owner_attr .*/owner_attr uid/" "$T_DIR/ownerattr.conf"
+cpl ownerattr bob "$BOB_PW"
+like "$RC:$ERR" "^111:.*owner bob: no such account" "owner_attr naming no local account: 111"
+sed -i "s/^owner_attr .*/owner_attr carLicense/; s/^auth .*/auth bind/" "$T_DIR/ownerattr.conf"
+cpl plain frank "$FRANK_PW"
+like "$RC:$OUT:$ERR" "^1::.*has uid 0" "uidNumber 0: refused (1), said in the log"
+cpl ownerattr frank "$FRANK_PW"
+like "$RC:$OUT" "^0:uid=$OWNER_UID gid=$(id -g "$T_OWNER") user=frank " \
+    "owner_attr: stage 3 runs as the account the entry names, not its uidNumber"
 cpl broken alice "$ALICE_PW"
 is "$RC" 111 "a configuration error: 111, not a bad password"
 like "$ERR" "line 3: scope is sub, one or base" "and the log names the line"
@@ -383,6 +406,16 @@ pop down
 like "$(login alice "$ALICE_PW")" "^-ERR \[SYS/TEMP\]" "POP3 chain: a directory that is down gets -ERR [SYS/TEMP]"
 pop starttls
 is "$(login alice "$ALICE_PW")" "ok 1 True" "POP3 chain over StartTLS to the directory"
+# Each entry's own Maildir (maildir_attr, exported as MAILDIR) served as
+# the man page says: pop3-maildir "$MAILDIR" from a shell.
+mv "$H/alice/Maildir" "$H/alice/elsewhere"
+modify alice description "$H/alice/elsewhere/"
+POP=$(free_port)
+CONF=$T_DIR/plain.conf
+export CONF
+serve "$POP" pop3-greeter --fail-delay=0 --privsep-dir="$T_DIR/empty" \
+    test.example.org stage2 sh -c 'exec pop3-maildir "$MAILDIR"'
+is "$(login alice "$ALICE_PW")" "ok 1 True" "POP3 chain: pop3-maildir \"\$MAILDIR\" serves the entry's maildir_attr path"
 check "no password reaches the greeter's log" \
     sh -c "! grep -qF -e '$ALICE_PW' -e '$SVCPW' '$T_DIR/server.log'"
 
