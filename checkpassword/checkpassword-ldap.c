@@ -92,15 +92,22 @@ static void set_deadline(const struct ldapcfg *c)
     alarm(c->timeout + 4 * c->op_timeout + 1);
 }
 
+/* The step that failed, LDAP's name for the code and the server's (or
+ * libldap's) diagnostic message: that comes from the server, so its
+ * control bytes are made '?' before it goes into a line. */
 static void log_ldap(LDAP *ld, const char *what, int rc)
 {
     char *diag = NULL;
-    char safe[LOG_FIELD_MAX];
+    char text[256] = "";
 
     ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
-    log_error("%s: %s%s%s", what, ldap_err2string(rc),
-              diag && *diag ? ": " : "",
-              diag ? log_safe(safe, sizeof safe, diag, strlen(diag)) : "");
+    if (diag && *diag) {
+        str_cut(text, sizeof text, ": %s", diag);
+        for (char *p = text; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = '?';
+    }
+    log_error("%s: %s%s", what, ldap_err2string(rc), text);
     ldap_memfree(diag);
 }
 
@@ -118,7 +125,7 @@ static char *read_bind_pw(const char *path)
         return NULL;
     }
     n = strcspn(s.data, "\r\n");
-    if (n == 0 || memchr(s.data, '\0', n)) {
+    if (n == 0 || (n < s.len && s.data[n] == '\0')) {   /* empty, or a NUL */
         log_error("bind_pw_file %s: no password on its first line", path);
         slurp_release(&s, 1);
         return NULL;
