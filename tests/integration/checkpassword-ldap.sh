@@ -363,8 +363,13 @@ sed -i 's/^op_timeout .*/op_timeout 3/' "$T_DIR/silent.conf"
 printf 'alice\0%s\0\0' "$ALICE_PW" |
     checkpassword-ldap -c "$T_DIR/silent.conf" true 3<&0 2>/dev/null &
 CPID=$!
-sleep 1
-cmdline=$(tr '\0' ' ' <"/proc/$CPID/cmdline" 2>/dev/null)
+# It waits op_timeout (3 s) on the silent directory: look while it does.
+for _ in $(seq 1 40); do
+    cmdline=$(tr '\0' ' ' <"/proc/$CPID/cmdline" 2>/dev/null)
+    case $cmdline in *checkpassword-ldap*) break ;; esac
+    sleep 0.05
+done
+sleep 0.2
 environ=$(tr '\0' '\n' <"/proc/$CPID/environ" 2>/dev/null)
 wait "$CPID"
 like "$cmdline" "checkpassword-ldap -c $T_DIR/silent.conf true" "caught it running (/proc/PID/cmdline read)"
