@@ -56,6 +56,7 @@ enum verdict { V_BAD, V_GOOD, V_TEMP };
 /* What the entry of a login gave, copied out of the search result. */
 struct account {
     char *dn;
+    char dn_shown[256]; /* the DN for the log (shown()) */
     char *owner;        /* owner_attr's value */
     char *uid, *gid;    /* uid_attr's and gid_attr's */
     char *home;
@@ -92,21 +93,29 @@ static void set_deadline(const struct ldapcfg *c)
     alarm(c->timeout + 4 * c->op_timeout + 1);
 }
 
+/* What the directory said (a DN, a message, an attribute's value), fit
+ * for a log line: cut to n bytes, control bytes made '?', so that no
+ * entry can forge a line.  Spaces stay (log_safe, for a client's bytes,
+ * turns them into '?' too).  Returns out. */
+static char *shown(char *out, size_t n, const char *prefix, const char *s)
+{
+    str_cut(out, n, "%s%s", prefix, s);
+    for (char *p = out; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    return out;
+}
+
 /* The step that failed, LDAP's name for the code and the server's (or
- * libldap's) diagnostic message: that comes from the server, so its
- * control bytes are made '?' before it goes into a line. */
+ * libldap's) diagnostic message. */
 static void log_ldap(LDAP *ld, const char *what, int rc)
 {
     char *diag = NULL;
     char text[256] = "";
 
     ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
-    if (diag && *diag) {
-        str_cut(text, sizeof text, ": %s", diag);
-        for (char *p = text; *p; p++)
-            if ((unsigned char)*p < 0x20 || *p == 0x7f)
-                *p = '?';
-    }
+    if (diag && *diag)
+        shown(text, sizeof text, ": ", diag);
     log_error("%s: %s%s", what, ldap_err2string(rc), text);
     ldap_memfree(diag);
 }
@@ -252,6 +261,8 @@ static int read_entry(LDAP *ld, LDAPMessage *e, const struct ldapcfg *c,
     a->dn = dn ? strdup(dn) : NULL;
     ldap_memfree(dn);
     oom |= a->dn == NULL;
+    if (a->dn)
+        shown(a->dn_shown, sizeof a->dn_shown, "", a->dn);
     a->owner = first_value(ld, e, c->owner_attr, &oom);
     a->uid = first_value(ld, e, c->uid_attr, &oom);
     a->gid = first_value(ld, e, c->gid_attr, &oom);
@@ -390,12 +401,11 @@ struct owner {
 static int owner_by_name(const char *name, struct owner *o)
 {
     struct passwd *pw = getpwnam(name);
-    if (!pw) {
-        log_error("owner %s: no such account", name);
-        return CPW_TEMP;
-    }
-    if (pw->pw_uid == 0) {
-        log_error("owner %s has uid 0: refused", name);
+
+    if (!pw || pw->pw_uid == 0) {
+        char name_shown[LOG_FIELD_MAX];
+        log_error("owner %s: %s", shown(name_shown, sizeof name_shown, "", name),
+                  pw ? "has uid 0: refused" : "no such account");
         return CPW_TEMP;
     }
     o->name = pw->pw_name;
@@ -414,18 +424,19 @@ static int find_owner(const struct ldapcfg *c, const struct account *a,
         return owner_by_name(c->owner, o);
     if (c->owner_attr) {
         if (!a->owner) {
-            log_error("%s: no %s", a->dn, c->owner_attr);
+            log_error("%s: no %s", a->dn_shown, c->owner_attr);
             return CPW_TEMP;
         }
         return owner_by_name(a->owner, o);
     }
     if (!a->uid || !a->gid || parse_u32(a->uid, &uid) || parse_u32(a->gid, &gid)) {
-        log_error("%s: no numeric %s and %s", a->dn, c->uid_attr, c->gid_attr);
+        log_error("%s: no numeric %s and %s", a->dn_shown, c->uid_attr,
+                  c->gid_attr);
         return CPW_TEMP;
     }
     if (uid == 0 || uid < c->min_uid) {
         log_warn("login refused: %s has uid %lu (min_uid %lu; never 0)",
-                 a->dn, (unsigned long)uid, (unsigned long)c->min_uid);
+                 a->dn_shown, (unsigned long)uid, (unsigned long)c->min_uid);
         return CPW_BAD;
     }
     o->name = NULL;
@@ -446,7 +457,7 @@ static int run_as_owner(const struct ldapcfg *c, const struct account *a,
     if (rc)
         return rc;
     if (!a->home || a->home[0] != '/') {
-        log_error("%s: no absolute %s", a->dn, c->home_attr);
+        log_error("%s: no absolute %s", a->dn_shown, c->home_attr);
         return CPW_TEMP;
     }
     if (privdrop_become(o.name, o.uid, o.gid, &why)
@@ -454,7 +465,7 @@ static int run_as_owner(const struct ldapcfg *c, const struct account *a,
         || (a->maildir && setenv("MAILDIR", a->maildir, 1)
             && (why = "setenv MAILDIR"))) {
         log_error("cannot become uid %lu for %s: %s: %s",
-                  (unsigned long)o.uid, a->dn, why, strerror(errno));
+                  (unsigned long)o.uid, a->dn_shown, why, strerror(errno));
         return CPW_TEMP;
     }
     alarm(0);
