@@ -520,6 +520,7 @@ int main(int argc, char **argv)
         if (bind_pw)
             wipe(bind_pw, strlen(bind_pw));
         free(bind_pw);
+        ldapcfg_free(&c);
         return rc;
     }
     log_set_user(cr.login, strlen(cr.login));

@@ -260,6 +260,7 @@ int ldapcfg_load(const char *path, struct ldapcfg *c, char *err,
     struct slurp s;
     int rc;
 
+    memset(c, 0, sizeof *c);   /* ldapcfg_free()-able whatever happens */
     if (slurp(&s, path, LDAPCFG_FILE_MAX)) {
         int e = errno;
         str_cut(err, errsz, "cannot read %s: %s", path, strerror(e));

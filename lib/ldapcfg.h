@@ -48,11 +48,11 @@ struct ldapcfg {
 
 /* Parse the text[0..len) (need not be terminated) into c, which is
  * cleared first.  0, or -1 with a reason ("line N: ...") in err; c is
- * freed then. */
+ * freed then (and may be given to ldapcfg_free again). */
 int ldapcfg_parse(const char *text, size_t len, struct ldapcfg *c,
                   char *err, size_t errsz);
 /* The same from the file path.  -1 also when it cannot be read (err
- * says why, errno is set). */
+ * says why, errno is set); c is cleared then. */
 int ldapcfg_load(const char *path, struct ldapcfg *c, char *err,
                  size_t errsz);
 void ldapcfg_free(struct ldapcfg *c);
