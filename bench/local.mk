@@ -1,14 +1,18 @@
 # SPDX-License-Identifier: ISC
-# bench/ -- the benchmark beside Dovecot (how popkit compares with the server it is meant to replace).  popload is built for
-# `make check` and `make bench` only, never installed; the runner and the
-# Maildir generator are scripts.  Benchmark runs never join the test suite:
+# bench/ -- the benchmark beside Dovecot.  popload (and tlsload, for
+# bench/tls-run) are built for `make check` and `make bench` only, never
+# installed; the runner and the Maildir generator are scripts.  Benchmark runs never join the test suite:
 # only a smoke test of popload's usage and the generator's output does.
 check_PROGRAMS += bench/popload bench/popfloor
 bench_popload_SOURCES = bench/popload.c
 bench_popload_LDADD = lib/libpopkit.a -lpthread
 # The yardstick: a POP3 "server" that answers from memory with no work.
 bench_popfloor_SOURCES = bench/popfloor.c
-bench_popfloor_LDADD = lib/libpopkit.a
+# The TLS load generator.
+check_PROGRAMS += bench/tlsload
+bench_tlsload_SOURCES = bench/tlsload.c
+bench_tlsload_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS)
+bench_tlsload_LDADD = lib/libpopkit.a $(OPENSSL_LIBS) -lpthread
 TESTS += tests/integration/bench_smoke.sh
 EXTRA_DIST += tests/integration/bench_smoke.sh
 

@@ -1,17 +1,10 @@
 # SPDX-License-Identifier: ISC
-# deliver/local.mk -- the delivery side (issue 14): popkit-deliver and
-# popkit-lmtpd over lib/deliver.  += only (see Makefile.am).
-
-# lib/deliver: the status table, the spool, one Maildir, a recipient.
-lib_libpopkit_a_SOURCES += lib/deliver.c lib/deliver.h
-check_PROGRAMS += tests/unit/test_deliver
-tests_unit_test_deliver_LDADD = lib/libpopkit.a
-TESTS += tests/unit/test_deliver
-
+# deliver/ -- the delivery side: popkit-deliver (and popkit-lmtpd) over
+# lib/deliver, with their integration tests.  Their lib modules and unit
+# tests are in lib/local.mk.
 # popkit-deliver: the local delivery agent (pipe, mda, qmail-local).
 sbin_PROGRAMS += deliver/popkit-deliver
 deliver_popkit_deliver_SOURCES = deliver/popkit-deliver.c
-deliver_popkit_deliver_LDADD = lib/libpopkit.a
 man_MANS += man/popkit-deliver.8
 TESTS += tests/integration/deliver.py tests/integration/deliver_crash.py \
 	tests/integration/deliver_concurrent.py
@@ -30,8 +23,6 @@ sbin_PROGRAMS += deliver/popkit-lmtpd
 deliver_popkit_lmtpd_SOURCES = deliver/popkit-lmtpd.c deliver/lmtp.h \
 	deliver/lmtp_root.c deliver/lmtp_cmds.c
 if POPKIT_MUSL
-lib_libpopkit_musl_a_SOURCES += lib/deliver.c lib/aliases.c lib/userdb.c \
-	lib/privdrop_nss.c lib/linefile.c
 deliver_popkit_lmtpd_CFLAGS = $(AM_CFLAGS) $(MUSL_CFLAGS)
 deliver_popkit_lmtpd_LDFLAGS = $(STATIC_LDFLAGS)
 deliver_popkit_lmtpd_LDADD = lib/libpopkit_musl.a

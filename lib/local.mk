@@ -1,118 +1,145 @@
 # SPDX-License-Identifier: ISC
-# lib/ -- the transport core, libpopkit.a.  Each module: NAME.h (contract),
-# NAME.c, tests/unit/test_NAME.c.  Keep one line a source, grouped by owner.
-noinst_LIBRARIES += lib/libpopkit.a
-lib_libpopkit_a_SOURCES = \
+# lib/ -- the transport core, libpopkit.a, and its unit tests: the one
+# list of lib sources.  Each module is NAME.h (its contract), NAME.c and
+# tests/unit/test_NAME.c; one line a module.
+#
+# LIB_ANY_LIBC needs nothing but libc and is built into both libraries
+# below, so a module pop3-greeter or pop3-maildir comes to call is
+# already in their musl link.  LIB_GLIBC_ONLY is what musl-gcc cannot
+# build or would build wrong; a new module goes there only for a reason
+# of that kind, written above its line.
+LIB_ANY_LIBC = \
 	lib/params.h lib/exitcode.h \
 	lib/log.c lib/log.h \
 	lib/util.c lib/util.h \
 	lib/usage.c lib/usage.h \
 	lib/io.c lib/io.h \
+	lib/msgsend.c lib/msgsend.h \
+	lib/lfscan.h \
+	lib/fault.h \
 	lib/netenv.c lib/netenv.h \
 	lib/addrslot.c lib/addrslot.h \
-	lib/cpw.h lib/cpw_record.c \
-	lib/lfscan.h
+	lib/cpw.h lib/cpw_record.c lib/cpw_spawn.c lib/cpw_read.c \
+	lib/cpw_args.c lib/cpw_args.h \
+	lib/base64.c lib/base64.h \
+	lib/sasl.c lib/sasl.h \
+	lib/md5.c lib/md5.h \
+	lib/tls_spawn.c \
+	lib/acctfile.c lib/acctfile.h \
+	lib/slurp.c lib/slurp.h \
+	lib/privdrop.c lib/privdrop.h \
+	lib/privdrop_nss.c \
+	lib/privsep.c lib/privsep.h \
+	lib/fdpass.c lib/fdpass.h \
+	lib/userdb.c lib/userdb.h \
+	lib/ldapcfg.c lib/ldapcfg.h \
+	lib/ldapfilter.c lib/ldapfilter.h \
+	lib/linefile.c lib/linefile.h \
+	lib/aliases.c lib/aliases.h \
+	lib/deliver.c lib/deliver.h \
+	lib/mailenv.c lib/mailenv.h \
+	lib/mdmake.c lib/mdmake.h \
+	lib/maildir.c lib/maildir.h \
+	lib/maildir_deliver.c \
+	lib/maildir_scan.c \
+	lib/maildir_msg.c \
+	lib/maildir_move.c lib/maildir_move.h \
+	lib/maildir_size.c lib/maildir_size.h \
+	lib/maildir_cache.c lib/maildir_cache.h \
+	lib/maildir_array.c lib/maildir_array.h \
+	lib/maildir_name.c lib/maildir_name.h \
+	lib/msgfmt.c lib/msgfmt.h \
+	lib/pop3caps.c lib/pop3caps.h \
+	lib/pop3cmd.c lib/pop3cmd.h \
+	lib/uidlmap.c lib/uidlmap.h \
+	lib/mdquota.c lib/mdquota.h
+# libxcrypt's crypt_rn, built for glibc only:
+LIB_GLIBC_ONLY = lib/pwcheck.c lib/pwcheck.h
+# liblockfile's dotlocks, likewise:
+LIB_GLIBC_ONLY += lib/mbox.c lib/mbox.h
+# charsets through iconv, of which musl's knows few:
+LIB_GLIBC_ONLY += lib/rfc2047.c lib/rfc2047.h
 
-# The modules that pop3-greeter and pop3-maildir use, compiled once more
-# against musl when configure found it (--with-musl): those two programs
+noinst_LIBRARIES += lib/libpopkit.a
+lib_libpopkit_a_SOURCES = $(LIB_ANY_LIBC) $(LIB_GLIBC_ONLY)
+
+# The same sources compiled once more against musl when configure found
+# it (--with-musl), for pop3-greeter and pop3-maildir: those two programs
 # live through the whole session, and a static musl image starts in a
 # seventh of the CPU and holds a quarter of the memory of a static glibc
 # one.  The unit tests keep testing the glibc build of the same sources.
 if POPKIT_MUSL
 noinst_LIBRARIES += lib/libpopkit_musl.a
 lib_libpopkit_musl_a_CFLAGS = $(AM_CFLAGS) $(MUSL_CFLAGS)
-lib_libpopkit_musl_a_SOURCES = \
-	lib/log.c lib/util.c lib/usage.c lib/io.c lib/netenv.c lib/addrslot.c \
-	lib/acctfile.c lib/slurp.c lib/privdrop.c lib/privsep.c \
-	lib/base64.c lib/sasl.c lib/cpw_record.c lib/cpw_spawn.c lib/tls_spawn.c \
-	lib/maildir.c lib/maildir_cache.c lib/maildir_name.c \
-	lib/maildir_array.c lib/maildir_size.c lib/maildir_move.c \
-	lib/maildir_scan.c lib/maildir_msg.c lib/maildir_deliver.c \
-	lib/msgfmt.c lib/pop3caps.c lib/pop3cmd.c
+lib_libpopkit_musl_a_SOURCES = $(LIB_ANY_LIBC)
 endif
 
-# lib/pop3cmd: the command dispatcher of both POP3 states (the greeter's
-# and pop3-maildir's), so in both builds (its musl line is above).
-lib_libpopkit_a_SOURCES += lib/pop3cmd.c lib/pop3cmd.h
-check_PROGRAMS += tests/unit/test_pop3cmd
-tests_unit_test_pop3cmd_LDADD = lib/libpopkit.a
-TESTS += tests/unit/test_pop3cmd
+# The TLS relay: its own library, so that only the programs that start
+# a relay link OpenSSL:
+#   PROG_LDADD = lib/libpopkit_tls.a lib/libpopkit.a $(OPENSSL_LIBS)
+noinst_LIBRARIES += lib/libpopkit_tls.a
+lib_libpopkit_tls_a_SOURCES = lib/tls.c lib/tls.h
+lib_libpopkit_tls_a_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS)
 
-# lib/cpw_record: the checkpassword record (cpw.h).
-check_PROGRAMS += tests/unit/test_cpw_record
-tests_unit_test_cpw_record_LDADD = lib/libpopkit.a
-TESTS += tests/unit/test_cpw_record
-
-# lib/aliases: the per-domain alias files (popkit-aliases(5)) and the
-# resolution of a recipient, for vuser and the delivery side (issue 14);
-# not in the musl build: neither pop3-greeter nor pop3-maildir uses it.
-lib_libpopkit_a_SOURCES += lib/aliases.c lib/aliases.h
-check_PROGRAMS += tests/unit/test_aliases
-tests_unit_test_aliases_LDADD = lib/libpopkit.a
-TESTS += tests/unit/test_aliases
-man_MANS += man/popkit-aliases.5
-# vuser alias add/del/list (checkpassword/vuser.c) on real files.
-TESTS += tests/integration/vuser-alias.sh
-EXTRA_DIST += tests/integration/vuser-alias.sh
-
-# lib/uidlmap: the UIDLs the POP3 server before popkit left in the Maildir
-# (pop3-maildir --uidl-from), for pop3-maildir and so in both builds.
-lib_libpopkit_a_SOURCES += lib/uidlmap.c lib/uidlmap.h
-if POPKIT_MUSL
-lib_libpopkit_musl_a_SOURCES += lib/uidlmap.c
-endif
-check_PROGRAMS += tests/unit/test_uidlmap
-tests_unit_test_uidlmap_LDADD = lib/libpopkit.a
-TESTS += tests/unit/test_uidlmap
-TESTS += tests/integration/uidl_migrate.py
-EXTRA_DIST += tests/integration/uidl_migrate.py
-# maildir2mbox killed at each fault point, then a POP3 session, then again.
-TESTS += tests/integration/m2m_pop3.py
-EXTRA_DIST += tests/integration/m2m_pop3.py
-
-# lib/mdquota: Maildir++ quota (maildirsize), for pop3-maildir's removals
-# at QUIT and vuser quota now, the delivery agent and LMTP server next.
-lib_libpopkit_a_SOURCES += lib/mdquota.c lib/mdquota.h
-if POPKIT_MUSL
-lib_libpopkit_musl_a_SOURCES += lib/mdquota.c
-endif
-check_PROGRAMS += tests/unit/test_mdquota
-tests_unit_test_mdquota_LDADD = lib/libpopkit.a
-TESTS += tests/unit/test_mdquota
-TESTS += tests/integration/quota.py
-EXTRA_DIST += tests/integration/quota.py
-
-# lib/msgsend: RETR and TOP's answer from a message file (pop3-maildir),
-# so in both builds.
-lib_libpopkit_a_SOURCES += lib/msgsend.c lib/msgsend.h
-if POPKIT_MUSL
-lib_libpopkit_musl_a_SOURCES += lib/msgsend.c
-endif
-check_PROGRAMS += tests/unit/test_msgsend
-tests_unit_test_msgsend_LDADD = lib/libpopkit.a
-TESTS += tests/unit/test_msgsend
-# lib/mdmake: making a Maildir, for maildirmake and vuser.
-lib_libpopkit_a_SOURCES += lib/mdmake.c lib/mdmake.h
-check_PROGRAMS += tests/unit/test_mdmake
-tests_unit_test_mdmake_LDADD = lib/libpopkit.a
-TESTS += tests/unit/test_mdmake
-# lib/mailenv: $MAILDIR and $MAIL or their defaults under $HOME, for
-# maildirwatch, maildir2mbox and qail.
-lib_libpopkit_a_SOURCES += lib/mailenv.c lib/mailenv.h
-check_PROGRAMS += tests/unit/test_mailenv
-tests_unit_test_mailenv_LDADD = lib/libpopkit.a
-TESTS += tests/unit/test_mailenv
-
-# lib/privsep: the parser's account, directory and drop, for the programs
-# with a privilege line (pop3-greeter, popkit-lmtpd); its musl line is above.
-lib_libpopkit_a_SOURCES += lib/privsep.c lib/privsep.h
-
-# lib/fdpass: a datagram with one descriptor (SCM_RIGHTS), for
-# popkit-lmtpd's parser and root part, so in both builds.
-lib_libpopkit_a_SOURCES += lib/fdpass.c lib/fdpass.h
-if POPKIT_MUSL
-lib_libpopkit_musl_a_SOURCES += lib/fdpass.c
-endif
-check_PROGRAMS += tests/unit/test_fdpass
-tests_unit_test_fdpass_LDADD = lib/libpopkit.a
-TESTS += tests/unit/test_fdpass
+# One a module, in the order above; each links libpopkit.a (LDADD,
+# Makefile.am) unless it says what else it needs.
+LIB_UNIT_TESTS = \
+	tests/unit/test_log \
+	tests/unit/test_util \
+	tests/unit/test_usage \
+	tests/unit/test_io \
+	tests/unit/test_msgsend \
+	tests/unit/test_lfscan \
+	tests/unit/test_netenv \
+	tests/unit/test_addrslot \
+	tests/unit/test_cpw_record \
+	tests/unit/test_cpw_spawn \
+	tests/unit/test_tls_spawn \
+	tests/unit/test_cpw_read \
+	tests/unit/test_base64 \
+	tests/unit/test_sasl \
+	tests/unit/test_md5 \
+	tests/unit/test_acctfile \
+	tests/unit/test_slurp \
+	tests/unit/test_privdrop \
+	tests/unit/test_privdrop_nss \
+	tests/unit/test_fdpass \
+	tests/unit/test_userdb \
+	tests/unit/test_ldapcfg \
+	tests/unit/test_ldapfilter \
+	tests/unit/test_aliases \
+	tests/unit/test_deliver \
+	tests/unit/test_mailenv \
+	tests/unit/test_mdmake \
+	tests/unit/test_maildir \
+	tests/unit/test_maildir_deliver \
+	tests/unit/test_maildir_scan \
+	tests/unit/test_maildir_msg \
+	tests/unit/test_maildir_move \
+	tests/unit/test_maildir_size \
+	tests/unit/test_maildir_cache \
+	tests/unit/test_maildir_array \
+	tests/unit/test_maildir_name \
+	tests/unit/test_msgfmt \
+	tests/unit/test_pop3caps \
+	tests/unit/test_pop3cmd \
+	tests/unit/test_uidlmap \
+	tests/unit/test_mdquota \
+	tests/unit/test_pwcheck \
+	tests/unit/test_mbox \
+	tests/unit/test_fault \
+	tests/unit/test_fault_off \
+	tests/unit/test_rfc2047 \
+	tests/unit/test_tls
+check_PROGRAMS += $(LIB_UNIT_TESTS)
+TESTS += $(LIB_UNIT_TESTS)
+EXTRA_DIST += tests/tap.h tests/unit/maildir_fixture.h
+tests_unit_test_pwcheck_LDADD = lib/libpopkit.a $(CRYPT_LIBS)
+tests_unit_test_mbox_LDADD = lib/libpopkit.a $(LOCKFILE_LIBS)
+# lib/fault is compiled into test builds only (lib/fault.h): test_fault
+# with the hooks, test_fault_off without them, as installed programs are.
+tests_unit_test_fault_SOURCES = tests/unit/test_fault.c lib/fault.c
+tests_unit_test_fault_CPPFLAGS = $(AM_CPPFLAGS) -DPOPKIT_FAULT_INJECTION
+tests_unit_test_fault_off_SOURCES = tests/unit/test_fault.c
+tests_unit_test_tls_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS)
+tests_unit_test_tls_LDADD = lib/libpopkit_tls.a lib/libpopkit.a $(OPENSSL_LIBS)
