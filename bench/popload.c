@@ -19,7 +19,6 @@
  * Output is one "key value..." line per figure, for bench/run to parse.
  * MB means 10^6 bytes; latencies are in milliseconds.
  */
-#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -13,7 +13,6 @@
  * The certificate is not verified unless -C names a CA file: this is a
  * load generator, the tests check verification.
  */
-#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>

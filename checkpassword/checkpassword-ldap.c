@@ -18,8 +18,6 @@
  * the search DN) or the owner could not be used.  A directory that is
  * down is never a bad password.
  */
-#include "config.h"
-
 #include <errno.h>
 #include <ldap.h>
 #include <pwd.h>

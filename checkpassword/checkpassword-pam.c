@@ -12,8 +12,6 @@
  * with PROG's status.  With -n there is no session and PROG replaces
  * this process.
  */
-#include "config.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

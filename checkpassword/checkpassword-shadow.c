@@ -11,8 +11,6 @@
  * with 1 like a bad password.  APOP is not supported: the timestamp is
  * ignored, and a digest sent as the password simply does not match.
  */
-#include "config.h"
-
 #include <errno.h>
 #include <pwd.h>
 #include <shadow.h>

@@ -13,8 +13,6 @@
  * from /etc/passwd and /etc/group): a login is one exec, and a dynamic
  * one spent more on ld.so and nsswitch's modules than on its own work.
  */
-#include "config.h"
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

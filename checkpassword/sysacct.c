@@ -3,8 +3,6 @@
  * sysacct.c -- options, policy and exec for the system-account
  * checkpassword programs (sysacct.h).
  */
-#include "config.h"
-
 #include "sysacct.h"
 
 #include <errno.h>

@@ -7,8 +7,6 @@
  * asked for twice without echo.  They are read before the file is locked,
  * so a slow typist does not hold up other edits.
  */
-#include "config.h"
-
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

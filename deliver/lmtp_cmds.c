@@ -16,8 +16,6 @@
  * refused for every recipient; otherwise the spool goes to the root part
  * and each recipient gets its own reply, as the root part reports it.
  */
-#include "config.h"
-
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -15,8 +15,6 @@
  * an LMTP server is a final destination, not a relay.  Forward addresses
  * an alias names are popkit's own configuration and go to sendmail.
  */
-#include "config.h"
-
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>

@@ -6,9 +6,6 @@
  * where the envelope comes from (arguments, or the environment each MTA
  * sets) and which exit-code convention answers.
  */
-#define _GNU_SOURCE
-#include "config.h"
-
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>

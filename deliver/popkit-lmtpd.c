@@ -4,8 +4,6 @@
  * connection per process, delivering into the Maildirs of popkit's
  * users file and alias files.  See popkit-lmtpd(8) and lmtp.h.
  */
-#include "config.h"
-
 #include <getopt.h>
 #include <signal.h>
 #include <stdint.h>

@@ -3,8 +3,6 @@
  * acctfile.c -- an account and its groups from /etc/passwd and
  * /etc/group the way NSS `files` reads them (acctfile.h).
  */
-#include "config.h"
-
 #include "acctfile.h"
 
 #include <errno.h>

@@ -3,8 +3,6 @@
  * aliases.c -- parse the per-domain alias files and resolve recipients
  * into mailboxes and forward addresses (aliases.h).
  */
-#include "config.h"
-
 #include "aliases.h"
 
 #include <errno.h>

@@ -2,8 +2,6 @@
 /*
  * cpw_args.c -- a stage 2's "[-X FILE] [--syslog] PROG..." (cpw_args.h).
  */
-#include "config.h"
-
 #include "cpw_args.h"
 
 #include <string.h>

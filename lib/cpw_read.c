@@ -8,8 +8,6 @@
  * An overlong payload is not drained: closing the pipe gives the writer
  * EPIPE.
  */
-#include "config.h"
-
 #include "cpw.h"
 
 #include <errno.h>

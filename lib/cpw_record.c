@@ -10,8 +10,6 @@
  * the whole length before it writes, so a record that does not fit leaves
  * no part of a password behind.
  */
-#include "config.h"
-
 #include "cpw.h"
 
 #include <string.h>

@@ -3,7 +3,6 @@
  * deliver.c -- deliver.h: the status table, the spool, one Maildir
  * delivery, a forward, and a recipient's whole delivery.
  */
-#define _GNU_SOURCE
 #include "deliver.h"
 
 #include <errno.h>

@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: ISC */
 /* The hooks of fault.h, for test builds only (see there). */
-#include "config.h"
-
 #ifndef POPKIT_FAULT_INJECTION
 #error "lib/fault.c is for test builds: compile it with -DPOPKIT_FAULT_INJECTION"
 #endif

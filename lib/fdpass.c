@@ -2,8 +2,6 @@
 /*
  * fdpass.c -- a datagram and at most one descriptor (fdpass.h).
  */
-#include "config.h"
-
 #include "fdpass.h"
 
 #include <errno.h>

@@ -2,8 +2,6 @@
 /*
  * ldapcfg.c -- read checkpassword-ldap's configuration (ldapcfg.h).
  */
-#include "config.h"
-
 #include "ldapcfg.h"
 
 #include <errno.h>

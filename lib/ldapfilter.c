@@ -2,8 +2,6 @@
 /*
  * ldapfilter.c -- the login escaped into a search filter (ldapfilter.h).
  */
-#include "config.h"
-
 #include "ldapfilter.h"
 
 #include <stdlib.h>

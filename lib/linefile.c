@@ -3,8 +3,6 @@
  * linefile.c -- a text file edited under a lock and replaced atomically
  * (linefile.h).
  */
-#include "config.h"
-
 #include "linefile.h"
 
 #include <errno.h>

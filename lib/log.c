@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: ISC */
-#include "config.h"   /* _GNU_SOURCE: getrandom, also for musl */
-
 #include "log.h"
 
 #include <errno.h>

@@ -15,7 +15,6 @@
  *   maildir_array.c    the message array, its name arena, the order
  *   maildir_name.c     names: pure functions
  */
-#define _GNU_SOURCE
 #include "maildir.h"
 
 #include <errno.h>

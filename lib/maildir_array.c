@@ -6,7 +6,6 @@
  * scratch memory); and what every layer above shares: the maps and
  * waits of helper processes, opening a directory or a message safely.
  */
-#define _GNU_SOURCE
 #include "maildir_array.h"
 
 #include <errno.h>

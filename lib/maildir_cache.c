@@ -3,7 +3,6 @@
  * maildir_cache.c -- the size cache and the listing cache of maildir.h,
  * both input an attacker with write access to the Maildir may shape.
  */
-#define _GNU_SOURCE
 #include "maildir_cache.h"
 
 #include <errno.h>

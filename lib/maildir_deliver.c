@@ -3,7 +3,6 @@
  * maildir_deliver.c -- maildir_deliver() of maildir.h: tmp/, fsync,
  * link into new/.  Only maildir.h's calls: it needs no scan.
  */
-#define _GNU_SOURCE
 #include "maildir.h"
 
 #include <errno.h>

@@ -3,7 +3,6 @@
  * maildir_move.c -- moving new/ to cur/ (maildir_move.h), and
  * maildir_moves_wait() of maildir.h.
  */
-#define _GNU_SOURCE
 #include "maildir_move.h"
 
 #include <errno.h>

@@ -3,7 +3,6 @@
  * maildir_msg.c -- one message of maildir.h: found again by its base,
  * opened, removed, flagged; and maildir_sync().
  */
-#define _GNU_SOURCE
 #include "maildir.h"
 
 #include <dirent.h>

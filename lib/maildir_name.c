@@ -4,7 +4,6 @@
  * ,S= and ,W= fields, the cur/ name, fresh unique names (maildir.h).
  * Pure functions but maildir_unique(); every input is hostile.
  */
-#define _GNU_SOURCE
 #include "maildir.h"
 
 #include <limits.h>

@@ -4,7 +4,6 @@
  * maildir.h: the listing cache, else readdir of cur/ and new/, the sort,
  * the sizes, the moves.
  */
-#define _GNU_SOURCE
 #include "maildir.h"
 
 #include <dirent.h>

@@ -4,7 +4,6 @@
  * (maildir_size.h): the size cache first, then the files, in two
  * processes when there are many.
  */
-#define _GNU_SOURCE
 #include "maildir_size.h"
 
 #include <errno.h>

@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: ISC */
-#include "config.h"
-
 #include "mailenv.h"
 
 #include <errno.h>

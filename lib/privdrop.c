@@ -5,8 +5,6 @@
  * list of groups, with no NSS in it, so a static program can link it.
  * The NSS front (getgrouplist) is privdrop_nss.c.
  */
-#include "config.h"
-
 #include "privdrop.h"
 
 #include <errno.h>

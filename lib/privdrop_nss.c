@@ -6,8 +6,6 @@
  * A file of its own so that statically linked programs, which take the
  * list form in privdrop.c, never pull NSS into their link.
  */
-#include "config.h"
-
 #include "privdrop.h"
 
 #include <errno.h>

@@ -4,8 +4,6 @@
  * (privsep.h).  Moved from pop3d/greeter_root.c so popkit-lmtpd's parser
  * drops the same way.
  */
-#include "config.h"
-
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>

@@ -3,8 +3,6 @@
  * pwcheck.c -- crypt(3) verification with equal work for every answer
  * (pwcheck.h).  Learnt from popa3d: the dummy check for unknown users.
  */
-#include "config.h"
-
 #include "pwcheck.h"
 
 #include <crypt.h>

@@ -2,8 +2,6 @@
 /*
  * slurp.c -- read a whole file in one read(2) (slurp.h).
  */
-#include "config.h"
-
 #include "slurp.h"
 
 #include <errno.h>

@@ -10,8 +10,6 @@
  * tls_relay_main, in a program of its own; the caller's side of the
  * verdict and the session is in tls_spawn.c, which needs no OpenSSL.)
  */
-#include "config.h"
-
 #include "tls.h"
 
 #include <errno.h>

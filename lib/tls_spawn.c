@@ -6,8 +6,6 @@
  * libcrypto's start-up and relocations cost about 0.8 ms and 2 MB of
  * RSS in every process that links it, TLS or not.
  */
-#include "config.h"
-
 #include "tls.h"
 
 #include <errno.h>

@@ -6,7 +6,6 @@
  * UIDLs in one growing block; the file itself is one buffer.  Only the
  * per-message slots and the UIDL block outlive uidlmap_load().
  */
-#define _GNU_SOURCE   /* memrchr */
 #include "uidlmap.h"
 
 #include <errno.h>

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 #include "usage.h"
 
-#include "config.h"
 #include "exitcode.h"
 #include "log.h"
 

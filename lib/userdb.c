@@ -3,8 +3,6 @@
  * userdb.c -- parse, look up and atomically rewrite the virtual users
  * file (userdb.h).
  */
-#include "config.h"
-
 #include "userdb.h"
 
 #include <errno.h>

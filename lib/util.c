@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: ISC */
-#include "config.h"
-
 #include "util.h"
 
 #include <errno.h>

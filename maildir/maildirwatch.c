@@ -11,8 +11,6 @@
  * terminal's character set and freed of control characters before it is
  * drawn (lib/rfc2047.h).
  */
-#include "config.h"
-
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

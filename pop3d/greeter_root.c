@@ -21,8 +21,6 @@
  * that never starts TLS does not pay for loading it).  At start-up the
  * greeter only checks that the files and the relay are there.
  */
-#include "config.h"   /* _GNU_SOURCE, also for musl */
-
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

@@ -13,8 +13,6 @@
  * reads a byte from the client, and writes "OK PROTOCOL CIPHER" or
  * "ERR REASON" to fd 3.
  */
-#include "config.h"
-
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -9,7 +9,6 @@
  * unknown user as for a bad password" is then a count and a comparison,
  * not a timing.
  */
-#define _GNU_SOURCE
 #include <crypt.h>
 #include <dlfcn.h>
 #include <stdio.h>

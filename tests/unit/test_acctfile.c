@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* test_acctfile.c -- lib/acctfile: an account and its groups from
  * passwd- and group-format files, as NSS `files` finds them. */
-#include "config.h"
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,8 +2,6 @@
 /* test_aliases.c -- the alias files (popkit-aliases(5)): parsing, bad
  * lines, and the resolution of recipients into mailboxes and forward
  * addresses, with every error kind. */
-#include "config.h"
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

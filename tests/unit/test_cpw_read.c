@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: ISC */
 /* test_cpw_read.c -- stage 2 reading and splitting the fd-3 payload. */
-#include "config.h"
-
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>

@@ -2,8 +2,6 @@
 /* test_cpw_record.c -- the checkpassword record packed and split
  * (cpw_pack, cpw_unpack): round trip, empty fields, missing NULs and the
  * exact limits. */
-#include "config.h"
-
 #include <string.h>
 
 #include "cpw.h"

@@ -6,7 +6,6 @@
  * byte for byte with its ,S= and ,W= -- which lib/maildir then sizes
  * from the name alone.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>

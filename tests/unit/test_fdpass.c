@@ -5,8 +5,6 @@
  * too big for the buffer, and two descriptors at once (refused, both
  * closed on our side).
  */
-#include "config.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* test_ldapcfg.c -- lib/ldapcfg: checkpassword-ldap's configuration
  * file, its defaults, and every kind of mistake found with its line. */
-#include "config.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

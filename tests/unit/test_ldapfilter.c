@@ -2,8 +2,6 @@
 /* test_ldapfilter.c -- lib/ldapfilter: the login escaped as RFC 4515
  * wants it (so no login can widen or extend the filter), templates
  * checked, filters built. */
-#include "config.h"
-
 #include <stdlib.h>
 #include <string.h>
 

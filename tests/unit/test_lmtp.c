@@ -6,8 +6,6 @@
  * reqfd), so every request the parser makes, and every reply it builds
  * from an answer, is checked without a Maildir or privilege.
  */
-#include "config.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>

@@ -7,8 +7,6 @@
  * answered), and the well-formed ones to be answered.  The answers the fake parser gets are written to its fd 1,
  * which the test reads.
  */
-#include "config.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

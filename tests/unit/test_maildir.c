@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: ISC */
 /* Unit tests for lib/maildir.c: opening, closing, the session lock. */
-#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -2,7 +2,6 @@
 /* Unit tests for lib/maildir_array.c: names in the arena (what the
  * fields rebuild left out, the same bytes given back), the session order
  * of many messages with ties, the growing regions. */
-#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

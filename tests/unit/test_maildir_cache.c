@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* Unit tests for lib/maildir_cache.c: the size cache and the listing
  * cache, hostile and corrupt ones, and when a listing may be saved. */
-#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* Unit tests for lib/maildir_deliver.c: writing a message, and a
  * failure that leaves nothing behind. */
-#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

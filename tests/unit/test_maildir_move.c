@@ -3,7 +3,6 @@
  * the cur/ name; many messages moved to cur/ by a
  * helper process while the session reads them, and sessions killed at
  * any moment. */
-#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

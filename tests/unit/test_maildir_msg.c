@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* Unit tests for lib/maildir_msg.c: one message found again by its
  * base, opened, flagged. */
-#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

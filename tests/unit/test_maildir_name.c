@@ -2,7 +2,6 @@
 /* Unit tests for lib/maildir_name.c: the base, UIDLs, delivery time,
  * size fields, the cur/ and flag names, fresh unique names; random
  * names through every parser. */
-#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

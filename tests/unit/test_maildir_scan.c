@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* Unit tests for lib/maildir_scan.c: the scan of new/ and cur/ (order,
  * sizes, the move, hostile entries), and the plain listing. */
-#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

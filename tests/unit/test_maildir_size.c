@@ -2,7 +2,6 @@
 /* Unit tests for lib/maildir_size.c: the wire sizes of files whose names
  * give none, read in one process or two, files that vanish or are not
  * files, and when the size cache is worth writing anew. */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>

@@ -5,7 +5,6 @@
  * appends from several processes at once, the fit decision at its edges,
  * what a scan counts (folders, Trash, names without ",S="), and the
  * removal accounting pop3-maildir uses at QUIT. */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

@@ -3,8 +3,6 @@
  * (groups, gid, uid, verified), and entering the home.  As root (real,
  * or faked by uid_wrapper) it really drops, in a child.  The NSS form,
  * privdrop_become(), is test_privdrop_nss.c's. */
-#include "config.h"
-
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>

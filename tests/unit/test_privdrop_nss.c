@@ -2,8 +2,6 @@
 /* test_privdrop_nss.c -- lib/privdrop_nss.c: becoming a user with the
  * groups NSS gives (getgrouplist), verified.  As root (real, or faked by
  * uid_wrapper) it really drops, in a child. */
-#include "config.h"
-
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>

@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: ISC */
 /* test_pwcheck.c -- crypt(3) verification and hash generation. */
-#include "config.h"
-
 #include <crypt.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* test_slurp.c -- lib/slurp: a whole file in memory, any size up to the
  * bound, NULs kept; small files in malloc'ed memory, big ones mapped. */
-#include "config.h"
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -9,8 +9,6 @@
  * plaintext descriptor: echo, or write a large body and exit.  The
  * caller's side without OpenSSL (lib/tls_spawn.c) is test_tls_spawn.c's.
  */
-#include "config.h"
-
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>

@@ -5,8 +5,6 @@
  * (a shell stands in for pop3-tls-relay), the session on fds 0 and 1,
  * the environment for the stages.
  */
-#include "config.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>

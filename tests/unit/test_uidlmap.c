@@ -3,7 +3,6 @@
  * courierpop3dsizelist (3 and 2) as those servers write them, mapped
  * onto a real Maildir scan; and the hostile files, each ignored as a
  * whole with exactly one log line. */
-#define _GNU_SOURCE
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>

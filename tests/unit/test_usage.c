@@ -3,8 +3,6 @@
  * value print, where, and the exit status; each case in a child. */
 #include "usage.h"
 
-#include "config.h"
-
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* test_userdb.c -- the virtual users file: parsing, lookup, atomic and
  * concurrent rewrites. */
-#include "config.h"
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
