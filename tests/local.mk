@@ -19,6 +19,10 @@ DOVECOT_TESTS = tests/integration/dovecot_uids.py tests/integration/dovecot_uidl
 TESTS += $(DOVECOT_TESTS)
 EXTRA_DIST += $(DOVECOT_TESTS) tests/dovecotlib.py
 TESTS += tests/integration/hardening.sh
+# docs/DESIGN.md names only files, C names and modules that exist, and
+# every lib module and program.
+TESTS += tests/integration/design_doc.sh
+EXTRA_DIST += tests/integration/design_doc.sh
 # Maildir++ quota over the real chain: vuser quota, QUIT's negative line.
 TESTS += tests/integration/quota.py
 EXTRA_DIST += tests/integration/quota.py
