@@ -40,7 +40,6 @@ LIB_ANY_LIBC = \
 	lib/mailenv.c lib/mailenv.h \
 	lib/mdmake.c lib/mdmake.h \
 	lib/maildir.c lib/maildir.h \
-	lib/maildir_deliver.c \
 	lib/maildir_scan.c \
 	lib/maildir_msg.c \
 	lib/maildir_move.c lib/maildir_move.h \
@@ -112,7 +111,6 @@ LIB_UNIT_TESTS = \
 	tests/unit/test_mailenv \
 	tests/unit/test_mdmake \
 	tests/unit/test_maildir \
-	tests/unit/test_maildir_deliver \
 	tests/unit/test_maildir_scan \
 	tests/unit/test_maildir_msg \
 	tests/unit/test_maildir_move \

@@ -6,7 +6,6 @@
  * it (through their internal headers, maildir_LAYER.h), never one above:
  *
  *   maildir.c          open, lock, close
- *   maildir_deliver.c  writing a message
  *   maildir_scan.c     the scan
  *   maildir_msg.c      one message: open, unlink, flag, found again
  *   maildir_move.c     new/ to cur/, in a helper process when many

@@ -21,7 +21,7 @@
  *   - size: ",W=N" is the exact size of the message on the POP3 wire
  *     (every line ending CRLF, a final CRLF added when missing; before
  *     dot-stuffing; see msgfmt.h), as Dovecot's LDA and LMTP write it.
- *     ",S=N" is the file size (Dovecot, Courier, maildir_deliver); it is
+ *     ",S=N" is the file size (Dovecot, Courier, popkit-deliver); it is
  *     only used to check W (S <= W <= 2S+2).  Duplicate, empty, signed
  *     or overlong fields count as absent: the name is input anyone who
  *     can deliver mail shapes.  A message without a usable W, in new/ or
@@ -248,11 +248,5 @@ int maildir_unique(char *out, size_t outsz);
  * 0, or -1 when it does not fit in outsz or passes NAME_MAX. */
 int maildir_unique_name(char *out, size_t outsz, long long sec, long usec,
                         long pid, unsigned long seq, const char *host);
-/* Deliver len bytes of data as one message: write tmp/UNIQUE, fsync it,
- * then link it into new/UNIQUE,S=len (no replacing), remove the tmp name.
- * The name used goes to name_out (may be NULL, else >= 256 bytes).
- * 0, or -1 with errno; nothing is left behind on failure. */
-int maildir_deliver(struct maildir *md, const void *data, size_t len,
-                    char *name_out);
 
 #endif
