@@ -226,19 +226,25 @@ scache    unix  - - n -  1 scache
 postlog   unix-dgram n - n - 1 postlogd
 catch     unix  - n n -  - pipe
   flags=R user={owner} argv={pf}/catch.sh ${{recipient}} ${{queue_id}}
-popkit    unix  - n n -  - pipe
-  flags={pipe_flags} null_sender= user={owner}
-  argv={deliver} -f {users} -a {aliases} {pipe_args}
-popkittf  unix  - n n -  - pipe
-  flags={pipe_flags} null_sender= user={owner}
-  argv={deliver} --quota-tempfail -f {users} -a {aliases} {pipe_args}
+{popkit}
 """
-# As popkit-deliver(8) has it: popkit-deliver writes Return-Path and
-# Delivered-To itself (so no D or R here, which would add them twice and
-# make every message look like a loop); q quotes an address that needs
-# it; null_sender= passes the null sender as "", not MAILER-DAEMON.
-PIPE_FLAGS = "q"
-PIPE_ARGS = "-r ${sender} -d ${recipient}"
+
+
+def recipe_pipe(service, *opts):
+    """The pipe transport of contrib/postfix/master.cf.in, as a site copies
+    it, with this test's paths and account: the service name, the program
+    with -f/-a (and opts) after it, the mail owner for vmail."""
+    with open(os.path.join(t.TOP_SRC, "contrib/postfix/master.cf.in")) as f:
+        lines = f.read().splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("popkit "))
+    entry = [lines[start]] + [ln for ln in lines[start + 1:]
+                              if ln[:1].isspace()][:2]
+    text = "\n".join(entry)
+    text = text.replace("popkit ", service + " ", 1)
+    text = text.replace("@sbindir@/popkit-deliver",
+                        " ".join([DELIVER, *opts, "-f", USERS, "-a", ALIASES]))
+    return text.replace("user=vmail", f"user={OWNER}")
+
 
 CATCH_SH = """#!/bin/sh
 # The outside world: one file a message, CATCH/RECIPIENT/QUEUEID.
@@ -280,9 +286,9 @@ class Postfix:
                                    transport=transport))
         with open(os.path.join(CONF, "master.cf"), "w") as f:
             f.write(MASTER_CF.format(smtp=f"127.0.0.1:{self.smtp_port}", pf=PF,
-                                     owner=OWNER, deliver=DELIVER, users=USERS,
-                                     aliases=ALIASES, pipe_flags=PIPE_FLAGS,
-                                     pipe_args=PIPE_ARGS))
+                                     owner=OWNER,
+                                     popkit=recipe_pipe("popkit") + "\n" +
+                                     recipe_pipe("popkittf", "--quota-tempfail")))
 
     def start(self, transport):
         self.configure(transport)
