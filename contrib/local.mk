@@ -103,3 +103,5 @@ dist-hook: dist-contrib-made
 dist-contrib-made:
 	for f in $(contrib_made); do rm -f "$(distdir)/$$f"; done
 .PHONY: dist-contrib-made
+# One domain end to end, with the recipes above.
+man_MANS += man/popkit-delivery.7
