@@ -11,9 +11,11 @@ smtplib) for two popkit domains made with vuser:
             loop1: loop2, loop2: loop1, and "-: rest" for every other name
   xyz.test  users ann, small (over its Maildir++ quota); no "-"
 
-and delivers them both ways popkit offers: virtual_transport =
-lmtp:inet:127.0.0.1:PORT with popkit-lmtpd under tcpserver, and a pipe(8)
-transport running popkit-deliver.  Each case is checked in the Maildirs
+and delivers them each way popkit offers: virtual_transport =
+lmtp:inet:127.0.0.1:PORT with popkit-lmtpd under tcpserver (as root);
+lmtp:unix:private/popkit-lmtp with popkit-lmtpd run by Postfix's spawn(8)
+(as the mail owner); and a pipe(8) transport running popkit-deliver.  The
+spawn and pipe entries are contrib/postfix/master.cf.in's own lines.  Each case is checked in the Maildirs
 and in Postfix's log (the status=, dsn= of each recipient; the bounce
 that comes back to the sender; a forward's new queue id) or queue
 (postqueue -p for a deferral).  Outside domains (src.test, the senders',
@@ -230,19 +232,22 @@ catch     unix  - n n -  - pipe
 """
 
 
-def recipe_pipe(service, *opts):
-    """The pipe transport of contrib/postfix/master.cf.in, as a site copies
-    it, with this test's paths and account: the service name, the program
-    with -f/-a (and opts) after it, the mail owner for vmail."""
+def recipe(name, service, program, *opts):
+    """The master.cf entry NAME of contrib/postfix/master.cf.in, as a site
+    copies it, with this test's paths and account: SERVICE for its name,
+    the program with opts and -f/-a after it, the mail owner for vmail."""
     with open(os.path.join(t.TOP_SRC, "contrib/postfix/master.cf.in")) as f:
         lines = f.read().splitlines()
-    start = next(i for i, ln in enumerate(lines) if ln.startswith("popkit "))
-    entry = [lines[start]] + [ln for ln in lines[start + 1:]
-                              if ln[:1].isspace()][:2]
-    text = "\n".join(entry)
-    text = text.replace("popkit ", service + " ", 1)
-    text = text.replace("@sbindir@/popkit-deliver",
-                        " ".join([DELIVER, *opts, "-f", USERS, "-a", ALIASES]))
+    start = next(i for i, ln in enumerate(lines) if ln.startswith(name + " "))
+    entry = [lines[start]]
+    for ln in lines[start + 1:]:
+        if not ln[:1].isspace():
+            break
+        entry.append(ln)
+    text = "\n".join(entry).replace(name + " ", service + " ", 1)
+    prog_name = os.path.basename(program)
+    text = text.replace(f"@sbindir@/{prog_name}",
+                        " ".join([program, *opts, "-f", USERS, "-a", ALIASES]))
     return text.replace("user=vmail", f"user={OWNER}")
 
 
@@ -286,9 +291,13 @@ class Postfix:
                                    transport=transport))
         with open(os.path.join(CONF, "master.cf"), "w") as f:
             f.write(MASTER_CF.format(smtp=f"127.0.0.1:{self.smtp_port}", pf=PF,
-                                     owner=OWNER,
-                                     popkit=recipe_pipe("popkit") + "\n" +
-                                     recipe_pipe("popkittf", "--quota-tempfail")))
+                                     owner=OWNER, popkit="\n".join([
+                                         recipe("popkit", "popkit", DELIVER),
+                                         recipe("popkit", "popkittf", DELIVER,
+                                                "--quota-tempfail"),
+                                         recipe("popkit-lmtp", "popkit-lmtp", LMTPD),
+                                         recipe("popkit-lmtp", "popkit-lmtptf", LMTPD,
+                                                "--quota-tempfail")])))
 
     def start(self, transport):
         self.configure(transport)
@@ -561,7 +570,7 @@ def lmtpd(port, *opts):
 
 EMPTY = t.privsep_dir()
 # POSTFIX_WAYS=pipe (or lmtp) runs one way alone, to look into it.
-WAYS = os.environ.get("POSTFIX_WAYS", "lmtp pipe").split()
+WAYS = os.environ.get("POSTFIX_WAYS", "lmtp spawn pipe").split()
 
 # 1. LMTP: popkit-lmtpd under tcpserver (and a second one with
 #    --quota-tempfail for the deferral case).
@@ -573,7 +582,15 @@ if "lmtp" in WAYS:
     run_cases("lmtp", f"lmtp:inet:127.0.0.1:{tfport}")
     PFX.stop()
 
-# 2. pipe(8) running popkit-deliver.
+# 2. lmtp:unix: to popkit-lmtpd run by Postfix's spawn(8) on the socket
+#    private/popkit-lmtp, as the mail owner (spawn never runs as root):
+#    no tcpserver, one account owns the Maildirs.
+if "spawn" in WAYS:
+    PFX.start("lmtp:unix:private/popkit-lmtp")
+    run_cases("spawn", "lmtp:unix:private/popkit-lmtptf")
+    PFX.stop()
+
+# 3. pipe(8) running popkit-deliver.
 if "pipe" in WAYS:
     PFX.start("popkit:")
     run_cases("pipe", "popkittf:")
