@@ -312,11 +312,20 @@ class Postfix:
         if self.running:
             postcmd("postfix", "stop", check=False)
             self.running = False
-            # postfix stop returns before master has gone: wait for its pid.
+            # postfix stop returns before master has gone (and leaves
+            # master.pid behind): wait until its pid is no more.
             end = time.time() + 10
-            while time.time() < end and os.path.exists(
-                    os.path.join(QUEUE, "pid", "master.pid")):
+            while time.time() < end and master_alive():
                 time.sleep(0.1)
+
+
+def master_alive():
+    try:
+        with open(os.path.join(QUEUE, "pid", "master.pid")) as f:
+            os.kill(int(f.read().split()[0]), 0)
+        return True
+    except (OSError, ValueError, IndexError):
+        return False
 
 
 def log_text():
