@@ -143,11 +143,14 @@ def give_owner(path):
 
 
 def mail_files(address):
-    new = os.path.join(home(address), "Maildir", "new")
+    """(name, bytes) of each message in new/ and cur/ (a POP3 session
+    moves what it saw to cur/)."""
     out = []
-    for n in sorted(os.listdir(new)):
-        with open(os.path.join(new, n), "rb") as f:
-            out.append((n, f.read()))
+    for sub in ("new", "cur"):
+        d = os.path.join(home(address), "Maildir", sub)
+        for n in sorted(os.listdir(d)):
+            with open(os.path.join(d, n), "rb") as f:
+                out.append((n, f.read()))
     return out
 
 
@@ -418,6 +421,30 @@ def case_user(way):
         t.ok(b"\nDelivered-To: joe@abc.test\n" in data.split(b"\n\n")[0] + b"\n",
              f"{way}: it carries Delivered-To: joe@abc.test", data[:300])
         t.ok(re.search(r",S=\d+,W=\d+", name), f"{way}: its name carries ,S= and ,W=", name)
+        fetch_by_pop3(way, "joe@abc.test", name, data)
+
+
+def fetch_by_pop3(way, address, name, data):
+    """The last step of popkit-delivery(7): the delivered message fetched
+    by POP3 through the real chain, with curl, as popkit-delivery(7) does."""
+    if not shutil.which("curl"):
+        t.ok(True, f"{way}: POP3 fetch # SKIP curl is not installed")
+        return
+    global POP3_PORT
+    if POP3_PORT is None:
+        POP3_PORT = t.serve(USERS, greeter_args=[f"--privsep-dir={EMPTY}"])
+    url = f"pop3://127.0.0.1:{POP3_PORT}"
+    listing = subprocess.run(["curl", "-s", "--max-time", "20", f"{url}/",
+                              "-u", f"{address}:secret"], capture_output=True)
+    sizes = dict(ln.split() for ln in listing.stdout.decode().splitlines() if ln)
+    n = len(sizes)    # the newest message, numbered last
+    got = subprocess.run(["curl", "-sS", "--max-time", "20", f"{url}/{n}",
+                          "-u", f"{address}:secret"], capture_output=True)
+    err, got = got.stderr, got.stdout
+    t.ok(got.replace(b"\r\n", b"\n") == data and
+         sizes.get(str(n)) == re.search(r",W=(\d+)", name).group(1),
+         f"{way}: curl pop3:// lists it with its ,W= size and fetches it whole",
+         f"LIST {sizes}\nRETR {got[:300]!r} {err[:300]!r}\n{t.server_log()[-1000:]}")
 
 
 def case_fanout(way):
@@ -578,6 +605,7 @@ def lmtpd(port, *opts):
 
 
 EMPTY = t.privsep_dir()
+POP3_PORT = None
 # POSTFIX_WAYS=pipe (or lmtp) runs one way alone, to look into it.
 WAYS = os.environ.get("POSTFIX_WAYS", "lmtp spawn pipe").split()
 
