@@ -9,7 +9,8 @@ smtplib) for two popkit domains made with vuser:
 
   abc.test  users joe, sue, rest; aliases all: joe sue, fwd: pal@ext.test,
             loop1: loop2, loop2: loop1, and "-: rest" for every other name
-  xyz.test  users ann, small (over its Maildir++ quota); no "-"
+  xyz.test  users ann, full and small (both over their Maildir++ quota,
+            small by a --quota-tempfail transport); no "-"
 
 and delivers them each way popkit offers: virtual_transport =
 lmtp:inet:127.0.0.1:PORT with popkit-lmtpd under tcpserver (as root);
@@ -115,7 +116,7 @@ def home(address):
 def make_domains():
     os.makedirs(os.path.join(t.WORK, "home"), 0o755)
     for a in ("joe@abc.test", "sue@abc.test", "rest@abc.test",
-              "ann@xyz.test", "small@xyz.test"):
+              "ann@xyz.test", "full@xyz.test", "small@xyz.test"):
         vuser("add", a, OWNER, home(a))
     vuser("alias", "add", "all@abc.test", "joe", "sue")
     vuser("alias", "add", "fwd@abc.test", "pal@ext.test")
@@ -123,13 +124,16 @@ def make_domains():
     vuser("alias", "add", "loop1@abc.test", "loop2")
     vuser("alias", "add", "loop2@abc.test", "loop1")
     vuser("alias", "add", "-@abc.test", "rest")
-    # small's Maildir already holds more than its quota, so any message is
-    # over it (whether a delivery is checked before or after adding it).
-    new = os.path.join(home("small@xyz.test"), "Maildir", "new")
-    with open(os.path.join(new, "1700000000.M1P1.fill"), "wb") as f:
-        f.write(b"Subject: fill\n\n" + b"f" * 2000 + b"\n")
-    t.own(home("small@xyz.test"))
-    vuser("quota", "small@xyz.test", "1000")
+    # full's and small's Maildirs already hold more than their quota, so
+    # any message is over it (whether a delivery is checked before or
+    # after adding it).  Mail for small goes by the --quota-tempfail
+    # transport (transport_maps), for full by the usual one.
+    for a in ("full@xyz.test", "small@xyz.test"):
+        new = os.path.join(home(a), "Maildir", "new")
+        with open(os.path.join(new, "1700000000.M1P1.fill"), "wb") as f:
+            f.write(b"Subject: fill\n\n" + b"f" * 2000 + b"\n")
+        t.own(home(a))
+        vuser("quota", a, "1000")
     # popkit-deliver under pipe(8) runs as the mail owner and reads both.
     give_owner(USERS)
     for root, dirs, files in os.walk(ALIASES):
@@ -197,7 +201,7 @@ virtual_mailbox_domains = abc.test xyz.test
 virtual_transport = {transport}
 # The outside world: the senders' and the forward's domains.
 relay_domains = src.test ext.test
-transport_maps = inline:{{ src.test=catch:, ext.test=catch: }}
+transport_maps = inline:{{ src.test=catch:, ext.test=catch:, small@xyz.test={tempfail} }}
 # Retries soon, so a deferral shows within the test.
 queue_run_delay = 1s
 minimal_backoff_time = 1s
@@ -288,10 +292,10 @@ class Postfix:
         pw = pwd.getpwnam(name)
         return pw.pw_uid, pw.pw_gid
 
-    def configure(self, transport):
+    def configure(self, transport, tempfail):
         with open(os.path.join(CONF, "main.cf"), "w") as f:
             f.write(MAIN_CF.format(queue=QUEUE, pf=PF, maillog=MAILLOG,
-                                   transport=transport))
+                                   transport=transport, tempfail=tempfail))
         with open(os.path.join(CONF, "master.cf"), "w") as f:
             f.write(MASTER_CF.format(smtp=f"127.0.0.1:{self.smtp_port}", pf=PF,
                                      owner=OWNER, popkit="\n".join([
@@ -302,8 +306,10 @@ class Postfix:
                                          recipe("popkit-lmtp", "popkit-lmtptf", LMTPD,
                                                 "--quota-tempfail")])))
 
-    def start(self, transport):
-        self.configure(transport)
+    def start(self, transport, tempfail):
+        """Start with virtual_transport TRANSPORT, and mail for
+        small@xyz.test sent by TEMPFAIL (the --quota-tempfail one)."""
+        self.configure(transport, tempfail)
         postcmd("postfix", "check")
         postcmd("postfix", "start")
         self.running = True
@@ -543,22 +549,21 @@ def case_loop(way):
          f"{way}: loop1@abc.test (loop1 -> loop2 -> loop1) bounced, 5.4.6", line)
 
 
-def case_quota(way, tempfail_transport):
+def case_quota(way):
+    before = len(mail_files("full@xyz.test"))
+    qid, mk = send("full@xyz.test", body_octets=1500)
+    st, dsn, line = rcpt_status(qid, "full@xyz.test")
+    t.ok(st == "bounced" and dsn == "5.2.2",
+         f"{way}: full@xyz.test over its quota bounced, 5.2.2", line)
+    check_bounce(way, qid, "full@xyz.test", "5.2.2", mk)
+    t.eq(len(mail_files("full@xyz.test")), before, f"{way}: full's Maildir is unchanged")
+    # --quota-tempfail: deferred, 4.2.2, and kept queued.
     before = len(mail_files("small@xyz.test"))
     qid, mk = send("small@xyz.test", body_octets=1500)
     st, dsn, line = rcpt_status(qid, "small@xyz.test")
-    t.ok(st == "bounced" and dsn == "5.2.2",
-         f"{way}: small@xyz.test over its quota bounced, 5.2.2", line)
-    check_bounce(way, qid, "small@xyz.test", "5.2.2", mk)
-    # --quota-tempfail: the same message deferred, 4.2.2, and kept queued.
-    postcmd("postconf", "-e", f"transport_maps = inline:{{ src.test=catch:, "
-            f"ext.test=catch:, small@xyz.test={tempfail_transport} }}")
-    postcmd("postfix", "reload")
-    time.sleep(1)
-    qid, mk = send("small@xyz.test", body_octets=1500)
-    st, dsn, line = rcpt_status(qid, "small@xyz.test")
     t.ok(st == "deferred" and dsn == "4.2.2",
-         f"{way}: with --quota-tempfail it is deferred, 4.2.2", line)
+         f"{way}: small@xyz.test over quota with --quota-tempfail is deferred, 4.2.2",
+         line)
     queued = [json.loads(ln) for ln in postcmd("postqueue", "-j").stdout.splitlines()]
     mine = [q for q in queued if q.get("queue_id") == qid]
     t.ok(len(mine) == 1 and mine[0].get("queue_name") == "deferred" and
@@ -568,19 +573,16 @@ def case_quota(way, tempfail_transport):
          "with the reason", queued)
     t.eq(len(mail_files("small@xyz.test")), before, f"{way}: small's Maildir is unchanged")
     postcmd("postsuper", "-d", qid)
-    postcmd("postconf", "-e", "transport_maps = inline:{ src.test=catch:, ext.test=catch: }")
-    postcmd("postfix", "reload")
-    time.sleep(1)
 
 
-def run_cases(way, tempfail_transport):
+def run_cases(way):
     case_user(way)
     case_fanout(way)
     case_default(way)
     case_unknown(way)
     case_forward(way)
     case_loop(way)
-    case_quota(way, tempfail_transport)
+    case_quota(way)
     q = postcmd("postqueue", "-p").stdout
     t.ok("Mail queue is empty" in q, f"{way}: the queue is empty at the end", q)
 
@@ -615,22 +617,22 @@ if "lmtp" in WAYS:
     lport, tfport = t.free_port(), t.free_port()
     lmtpd(lport)
     lmtpd(tfport, "--quota-tempfail")
-    PFX.start(f"lmtp:inet:127.0.0.1:{lport}")
-    run_cases("lmtp", f"lmtp:inet:127.0.0.1:{tfport}")
+    PFX.start(f"lmtp:inet:127.0.0.1:{lport}", f"lmtp:inet:127.0.0.1:{tfport}")
+    run_cases("lmtp")
     PFX.stop()
 
 # 2. lmtp:unix: to popkit-lmtpd run by Postfix's spawn(8) on the socket
 #    private/popkit-lmtp, as the mail owner (spawn never runs as root):
 #    no tcpserver, one account owns the Maildirs.
 if "spawn" in WAYS:
-    PFX.start("lmtp:unix:private/popkit-lmtp")
-    run_cases("spawn", "lmtp:unix:private/popkit-lmtptf")
+    PFX.start("lmtp:unix:private/popkit-lmtp", "lmtp:unix:private/popkit-lmtptf")
+    run_cases("spawn")
     PFX.stop()
 
 # 3. pipe(8) running popkit-deliver.
 if "pipe" in WAYS:
-    PFX.start("popkit:")
-    run_cases("pipe", "popkittf:")
+    PFX.start("popkit:", "popkittf:")
+    run_cases("pipe")
     PFX.stop()
 
 if os.environ.get("T_KEEP"):
