@@ -16,12 +16,13 @@ and delivers them each way popkit offers: virtual_transport =
 lmtp:inet:127.0.0.1:PORT with popkit-lmtpd under tcpserver (as root);
 lmtp:unix:private/popkit-lmtp with popkit-lmtpd run by Postfix's spawn(8)
 (as the mail owner); and a pipe(8) transport running popkit-deliver.  The
-spawn and pipe entries are contrib/postfix/master.cf.in's own lines.  Each case is checked in the Maildirs
-and in Postfix's log (the status=, dsn= of each recipient; the bounce
-that comes back to the sender; a forward's new queue id) or queue
-(postqueue -p for a deferral).  Outside domains (src.test, the senders',
-and ext.test, the forward's) go to a pipe that stores each message under
-WORK/pf/catch/RECIPIENT/QUEUEID.
+spawn and pipe entries are contrib/postfix/master.cf.in's own lines.
+Each case is checked in the Maildirs and in Postfix's log (the status=,
+dsn= of each recipient; the bounce that comes back to the sender; a
+forward's new queue id) or queue (postqueue -j for a deferral); the first
+message is fetched back by POP3 with curl.  Outside domains (src.test,
+the senders', and ext.test, the forward's) go to a pipe that stores each
+message under WORK/pf/catch/RECIPIENT/QUEUEID.
 
 Postfix's sendmail hands mail to the set-gid postdrop, which takes a
 configuration directory other than /etc/postfix only when the one in
