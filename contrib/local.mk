@@ -21,7 +21,10 @@ contrib_made = \
 	contrib/systemd/popkit-pop3@.service contrib/systemd/popkit-pop3s@.service \
 	contrib/inetd/inetd.conf contrib/inetd/xinetd.pop3 \
 	contrib/tcpserver/run contrib/tcpserver/virtual-run \
-	contrib/systemd/popkit-lmtp@.service contrib/tcpserver/lmtp-run
+	contrib/systemd/popkit-lmtp@.service contrib/tcpserver/lmtp-run \
+	contrib/postfix/main.cf contrib/postfix/master.cf \
+	contrib/exim/popkit.conf contrib/opensmtpd/smtpd.conf \
+	contrib/qmail/dot-qmail-abc-default
 CLEANFILES += $(contrib_made)
 EXTRA_DIST += $(contrib_made:=.in) contrib/systemd/sandbox.inc
 
@@ -41,6 +44,17 @@ contrib/tcpserver/run: $(srcdir)/contrib/tcpserver/run.in Makefile
 	$(contrib_make) && chmod a+x $@
 contrib/tcpserver/virtual-run: $(srcdir)/contrib/tcpserver/virtual-run.in Makefile
 	$(contrib_make) && chmod a+x $@
+# The MTA recipes of popkit-delivery(7).
+contrib/postfix/main.cf: $(srcdir)/contrib/postfix/main.cf.in Makefile
+	$(contrib_make)
+contrib/postfix/master.cf: $(srcdir)/contrib/postfix/master.cf.in Makefile
+	$(contrib_make)
+contrib/exim/popkit.conf: $(srcdir)/contrib/exim/popkit.conf.in Makefile
+	$(contrib_make)
+contrib/opensmtpd/smtpd.conf: $(srcdir)/contrib/opensmtpd/smtpd.conf.in Makefile
+	$(contrib_make)
+contrib/qmail/dot-qmail-abc-default: $(srcdir)/contrib/qmail/dot-qmail-abc-default.in Makefile
+	$(contrib_make)
 
 if POPKIT_SYSTEMD
 systemdsystemunit_DATA = contrib/systemd/popkit-pop3.socket \
@@ -69,6 +83,14 @@ contribfail2bandir = $(contribdir)/fail2ban
 contribfail2ban_DATA = contrib/fail2ban/popkit.conf contrib/fail2ban/popkit.jail
 contribpamdir = $(contribdir)/pam.d
 contribpam_DATA = contrib/pam.d/popkit
+contribpostfixdir = $(contribdir)/postfix
+contribpostfix_DATA = contrib/postfix/main.cf contrib/postfix/master.cf
+contribeximdir = $(contribdir)/exim
+contribexim_DATA = contrib/exim/popkit.conf
+contribopensmtpddir = $(contribdir)/opensmtpd
+contribopensmtpd_DATA = contrib/opensmtpd/smtpd.conf
+contribqmaildir = $(contribdir)/qmail
+contribqmail_DATA = contrib/qmail/virtualdomains contrib/qmail/dot-qmail-abc-default
 
 TESTS += tests/integration/fail2ban.sh tests/integration/contrib.sh
 EXTRA_DIST += tests/integration/fail2ban.sh tests/integration/contrib.sh
@@ -81,3 +103,5 @@ dist-hook: dist-contrib-made
 dist-contrib-made:
 	for f in $(contrib_made); do rm -f "$(distdir)/$$f"; done
 .PHONY: dist-contrib-made
+# One domain end to end, with the recipes above.
+man_MANS += man/popkit-delivery.7

@@ -30,3 +30,7 @@ EXTRA_DIST += tests/integration/hardening.sh
 # Shared by the tests that run pop3-maildir alone (stage3.py,
 # uidl_migrate.py, m2m_pop3.py): TAP, the mail owner, a private copy.
 EXTRA_DIST += tests/stage3lib.py
+# Debian's Postfix, a private instance on loopback, into popkit's Maildirs
+# through popkit-lmtpd and popkit-deliver (issue 14).
+TESTS += tests/integration/postfix.py
+EXTRA_DIST += tests/integration/postfix.py
