@@ -70,4 +70,60 @@ like "$f" ':2,$' "--cur names carry the :2, info"
 lf=$(tr -d '\r' <"$T_DIR/md2/cur/$f" | wc -c)
 is "$lf" $((600 - $(grep -c '' "$T_DIR/md2/cur/$f"))) "--crlf ends every line in CRLF"
 python3 "$GEN" -n -1 "$T_DIR/md3" 2>/dev/null; is "$?" 2 "a negative count is misuse"
+
+# mdfloor, the delivery yardstick: usage, misuse, and a run whose
+# messages are all in new/, whole, with nothing left in tmp/.
+MDFLOOR=$T_BIN/mdfloor
+out=$("$MDFLOOR" --help); rc=$?
+is "$rc" 0 "mdfloor --help exits 0"
+like "$out" '^usage: mdfloor ' "mdfloor --help prints a usage line"
+"$MDFLOOR" >/dev/null 2>&1; is "$?" 2 "mdfloor without a Maildir is misuse"
+"$MDFLOOR" -n 0 "$T_DIR/f" >/dev/null 2>&1; is "$?" 2 "zero messages is misuse"
+"$MDFLOOR" -c 0 "$T_DIR/f" >/dev/null 2>&1; is "$?" 2 "zero writers is misuse"
+out=$("$MDFLOOR" -n 11 -s 700 -c 2 "$T_DIR/f1" "$T_DIR/f2"); rc=$?
+is "$rc" 0 "mdfloor delivers with two writers into two Maildirs"
+like "$out" '^mdfloor messages=11 size=700 writers=2 maildirs=2 .*msgs_per_s=[0-9]' \
+    "and prints its rate"
+is "$(find "$T_DIR/f1/new" "$T_DIR/f2/new" -type f -name '*,S=700' | wc -l)" 11 \
+    "every message is in a new/, named with its size"
+is "$(cat "$T_DIR"/f1/new/* "$T_DIR"/f2/new/* | wc -c)" 7700 "and whole"
+is "$(find "$T_DIR/f1/tmp" "$T_DIR/f2/tmp" -type f | wc -l)" 0 "tmp/ is left empty"
+"$MDFLOOR" -n 1 "$T_DIR/nosuch/dir" >/dev/null 2>&1
+is "$?" 111 "a Maildir that cannot be made is a temporary failure"
+
+# bench/run's delivery section in a tiny run: both LMTP servers and the
+# floor measured, every row filled, the targets shown; no timing judged.
+# It needs root (the servers switch users) and Debian's Dovecot LMTP and
+# Postfix's smtp-source already there (a test installs nothing).
+SMTP_SOURCE=$(command -v smtp-source || echo /usr/sbin/smtp-source)
+if [ "$(id -u)" -ne 0 ]; then
+    skip "bench/run --only deliver" "not root"
+elif [ ! -x /usr/lib/dovecot/lmtp ] || [ ! -x "$SMTP_SOURCE" ]; then
+    skip "bench/run --only deliver" "dovecot-lmtpd or postfix not installed"
+else
+    out=$(timeout 300 python3 "$top_srcdir/bench/run" --builddir "$top_builddir" \
+        --workdir "$T_DIR/bench" --only deliver --reps 1 \
+        --deliver-count 100 2>"$T_DIR/run.err"); rc=$?
+    is "$rc" 0 "bench/run --only deliver runs"
+    [ "$rc" -eq 0 ] || sed 's/^/#   /' "$T_DIR/run.err" | tail -20
+    if [ -x "$top_builddir/deliver/popkit-lmtpd" ]; then
+        want='popkit, dovecot-lmtp, floor'; cols='[0-9.]+ \([^)]*\) +[0-9.]+ \([^)]*\) +[0-9.]+ \('
+    else
+        want='dovecot-lmtp, floor'; cols='[0-9.]+ \([^)]*\) +[0-9.]+ \('
+    fi
+    like "$(printf '%s\n' "$out" | grep '^servers:' | sed 's/ on [^,]*//g')" \
+        "^servers: $want\$" "it measures $want"
+    for row in 'one Maildir, LMTP c=1' 'one Maildir, LMTP c=8' \
+               "100 users' Maildirs, LMTP c=1" "100 users' Maildirs, LMTP c=8"; do
+        like "$(printf '%s\n' "$out" | grep -F "into $row ")" "\] +$cols" \
+            "a figure from each for 100 messages into $row"
+    done
+    like "$out" "peak RSS, one LMTP connection's processes \(sum\).*\] +[0-9.]+ \(" \
+        "and the RSS of one LMTP connection"
+    is "$(printf '%s\n' "$out" | grep -c '^error:')" 0 "every message arrived"
+    if [ -x "$top_builddir/deliver/popkit-lmtpd" ]; then
+        is "$(printf '%s\n' "$out" | grep -cE '^  (met |MISS) ')" 6 \
+            "the six targets are each shown met or missed"
+    fi
+fi
 done_testing
