@@ -115,7 +115,7 @@ else
         "^servers: $want\$" "it measures $want"
     for row in 'one Maildir, LMTP c=1' 'one Maildir, LMTP c=8' \
                "100 users' Maildirs, LMTP c=1" "100 users' Maildirs, LMTP c=8"; do
-        like "$(printf '%s\n' "$out" | grep -F "into $row ")" "\] +$cols" \
+        like "$(printf '%s\n' "$out" | grep -F "into $row [msgs/s")" "\] +$cols" \
             "a figure from each for 100 messages into $row"
     done
     like "$out" "peak RSS, one LMTP connection's processes \(sum\).*\] +[0-9.]+ \(" \
