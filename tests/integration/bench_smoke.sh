@@ -121,6 +121,7 @@ else
     like "$out" "peak RSS, one LMTP connection's processes \(sum\).*\] +[0-9.]+ \(" \
         "and the RSS of one LMTP connection"
     is "$(printf '%s\n' "$out" | grep -c '^error:')" 0 "every message arrived"
+    printf '%s\n' "$out" | grep '^error:' | sed 's/^/#   /'
     if [ -x "$top_builddir/deliver/popkit-lmtpd" ]; then
         is "$(printf '%s\n' "$out" | grep -cE '^  (met |MISS) ')" 6 \
             "the six targets are each shown met or missed"
