@@ -36,7 +36,11 @@ LIB_ANY_LIBC = \
 	lib/ldapfilter.c lib/ldapfilter.h \
 	lib/linefile.c lib/linefile.h \
 	lib/aliases.c lib/aliases.h \
+	lib/aliases_table.c lib/aliases_table.h \
 	lib/deliver.c lib/deliver.h \
+	lib/deliver_mailbox.c \
+	lib/deliver_spool.c lib/deliver_spool.h \
+	lib/deliver_status.c lib/deliver_status.h \
 	lib/mailenv.c lib/mailenv.h \
 	lib/mdmake.c lib/mdmake.h \
 	lib/maildir.c lib/maildir.h \
@@ -77,7 +81,8 @@ endif
 # a relay link OpenSSL:
 #   PROG_LDADD = lib/libpopkit_tls.a lib/libpopkit.a $(OPENSSL_LIBS)
 noinst_LIBRARIES += lib/libpopkit_tls.a
-lib_libpopkit_tls_a_SOURCES = lib/tls.c lib/tls.h
+lib_libpopkit_tls_a_SOURCES = lib/tls.c lib/tls.h \
+	lib/tls_relay.c lib/tls_server.h
 lib_libpopkit_tls_a_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS)
 
 # One a module, in the order above; each links libpopkit.a (LDADD,
