@@ -3,10 +3,12 @@
  * fdpass.c -- a datagram and at most one descriptor (fdpass.h).
  */
 #include "fdpass.h"
+#include "params.h"
 
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Room for the one descriptor we take, and for a few more a hostile
@@ -33,8 +35,16 @@ int fdpass_send(int sock, const void *buf, size_t len, int fd)
         memcpy(CMSG_DATA(c), &fd, sizeof fd);
     }
     ssize_t w;
-    while ((w = sendmsg(sock, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR)
-        ;
+    long waited = 0;
+    while ((w = sendmsg(sock, &mh, MSG_NOSIGNAL)) < 0 &&
+           (errno == EINTR || (errno == ETOOMANYREFS &&
+                               waited < FDPASS_INFLIGHT_WAIT_MS))) {
+        if (errno == ETOOMANYREFS) {
+            struct timespec step = { 0, FDPASS_INFLIGHT_STEP_MS * 1000000L };
+            nanosleep(&step, NULL);
+            waited += FDPASS_INFLIGHT_STEP_MS;
+        }
+    }
     if (w >= 0 && (size_t)w != len)
         errno = EMSGSIZE;
     return w >= 0 && (size_t)w == len ? 0 : -1;

@@ -7,6 +7,9 @@
  * fdpass_send() sends len bytes of buf, and fd when fd >= 0; the
  * descriptor stays open in the sender.  0, or -1 with errno (a short
  * send is EMSGSIZE).  EINTR is retried; SIGPIPE is never raised.
+ * ETOOMANYREFS (too many descriptors of this user in flight, a state
+ * other processes' receives end) is waited out, for at most
+ * FDPASS_INFLIGHT_WAIT_MS (lib/params.h says why).
  *
  * fdpass_recv() receives one datagram into buf (size bytes) and the
  * descriptor, if one came, into *fd (close-on-exec; -1 when none).  It

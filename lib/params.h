@@ -116,6 +116,15 @@
 #define LMTP_LINGER_BYTES 65536
 /* A message is written into the spool in pieces of this size. */
 #define LMTP_SPOOL_CHUNK 16384
+/* The kernel counts descriptors in flight over Unix sockets per user
+ * against the sender's RLIMIT_NOFILE (ETOOMANYREFS past it): every
+ * parser runs as the one privsep account with a handful of descriptors,
+ * so a few connections handing over their spools at once exceed it
+ * until the root parts have taken theirs, which takes them moments.
+ * fdpass_send waits that out, in steps of FDPASS_INFLIGHT_STEP_MS, for
+ * at most FDPASS_INFLIGHT_WAIT_MS before it gives up (then 421 4.3.0). */
+#define FDPASS_INFLIGHT_STEP_MS 2
+#define FDPASS_INFLIGHT_WAIT_MS 30000
 
 /* ---- I/O (lib/io.h) ---- */
 
