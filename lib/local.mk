@@ -19,6 +19,7 @@ LIB_ANY_LIBC = \
 	lib/fault.h \
 	lib/netenv.c lib/netenv.h \
 	lib/addrslot.c lib/addrslot.h \
+	lib/proxyproto.c lib/proxyproto.h \
 	lib/cpw.h lib/cpw_record.c lib/cpw_spawn.c lib/cpw_read.c \
 	lib/cpw_args.c lib/cpw_args.h \
 	lib/base64.c lib/base64.h \
@@ -96,6 +97,7 @@ LIB_UNIT_TESTS = \
 	tests/unit/test_lfscan \
 	tests/unit/test_netenv \
 	tests/unit/test_addrslot \
+	tests/unit/test_proxyproto \
 	tests/unit/test_cpw_record \
 	tests/unit/test_cpw_spawn \
 	tests/unit/test_tls_spawn \

@@ -231,6 +231,18 @@
  * and ".N". */
 #define ADDRSLOT_NAME_MAX 64
 
+/* ---- PROXY protocol from a load balancer (lib/proxyproto.h) ---- */
+
+/* Seconds a listed balancer gets to send the whole header: it writes it
+ * at once with its connect, so anything slower is broken or not the
+ * balancer, and holds a process for nothing. */
+#define PROXYPROTO_TIMEOUT 5
+/* Octets of v2 TLVs accepted after the addresses: HAProxy's unique-id,
+ * ALPN, authority and SSL TLVs fit easily; more is refused, not read. */
+#define PROXYPROTO_TLV_MAX 1024
+/* CIDRs in one --proxy-from: a site's balancers, not a routing table. */
+#define PROXYPROTO_FROM_MAX 32
+
 /* ---- TLS relay (lib/tls.h) ---- */
 
 /* Seconds a client gets to finish the TLS handshake: a real client needs
