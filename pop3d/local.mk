@@ -61,5 +61,7 @@ POP3D_TESTS += tests/integration/deadlines.py tests/integration/per_address.py \
 # TLS through the whole chain under tcpserver (they skip until
 # pop3-greeter has --tls-cert).
 POP3D_TESTS += tests/integration/tls_clients.py tests/integration/tls_policy.py
+# --proxy-from: PROXY v1/v2 headers from a balancer (issue 15).
+POP3D_TESTS += tests/integration/proxy.py
 TESTS += $(POP3D_TESTS)
 EXTRA_DIST += $(POP3D_TESTS)

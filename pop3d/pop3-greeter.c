@@ -5,6 +5,7 @@
  * program named on the command line.  See pop3-greeter(8) and greeter.h.
  */
 #include <getopt.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "log.h"
 #include "netenv.h"
 #include "params.h"
+#include "proxyproto.h"
 #include "usage.h"
 #include "util.h"
 
@@ -26,6 +28,7 @@ static const char usage[] =
     "         [--tls-cert=FILE [--tls-key=FILE] [--implicit-tls]\n"
     "          [--allow-cleartext] [--tls-relay=PROGRAM]] [--syslog]\n"
     "         [--login-delay=SECONDS[,USER]] [--expire=DAYS|NEVER[,USER]]\n"
+    "         [--proxy-from=CIDR[,CIDR...]]\n"
     "         HOSTNAME PROG...\n";
 
 /* A decimal option value in [0, max]; usage error otherwise. */
@@ -42,7 +45,7 @@ enum {
     OPT_APOP = 256, OPT_FAIL_DELAY, OPT_MAX_FAILURES, OPT_PRIVSEP_USER,
     OPT_PRIVSEP_DIR, OPT_TLS_CERT, OPT_TLS_KEY, OPT_IMPLICIT_TLS,
     OPT_ALLOW_CLEARTEXT, OPT_TLS_RELAY, OPT_LOGIN_DELAY, OPT_EXPIRE, OPT_SYSLOG,
-    OPT_LOGIN_DEADLINE, OPT_PER_ADDRESS, OPT_RUN_DIR, OPT_HELP
+    OPT_LOGIN_DEADLINE, OPT_PER_ADDRESS, OPT_RUN_DIR, OPT_PROXY_FROM, OPT_HELP
 };
 
 /* --login-delay and --expire: what CAPA announces (not enforced); the
@@ -76,9 +79,13 @@ static const struct option long_options[] = {
     { "login-delay", required_argument, NULL, OPT_LOGIN_DELAY },
     { "expire", required_argument, NULL, OPT_EXPIRE },
     { "syslog", no_argument, NULL, OPT_SYSLOG },
+    { "proxy-from", required_argument, NULL, OPT_PROXY_FROM },
     { "help", no_argument, NULL, OPT_HELP },
     { NULL, 0, NULL, 0 }
 };
+
+/* --proxy-from: the load balancers whose PROXY header is required. */
+static struct proxyproto_from proxy_from;
 
 static void parse_options(int argc, char **argv, struct greeter_conf *c)
 {
@@ -122,6 +129,12 @@ static void parse_options(int argc, char **argv, struct greeter_conf *c)
         case OPT_LOGIN_DELAY:
         case OPT_EXPIRE: opt_policy(o, optarg, &c->policy); break;
         case OPT_SYSLOG: log_syslog(); break;
+        case OPT_PROXY_FROM:
+            if (proxyproto_from_parse(optarg, &proxy_from) < 0)
+                usage_misuse("pop3-greeter", usage, "--proxy-from wants "
+                             "IPv4 or IPv6 CIDRs, comma-separated, at most "
+                             "%u", PROXYPROTO_FROM_MAX);
+            break;
         case OPT_HELP: usage_help(usage);
         default: usage_getopt("pop3-greeter", o, argv, usage);
         }
@@ -141,6 +154,49 @@ static void parse_options(int argc, char **argv, struct greeter_conf *c)
         usage_misuse("pop3-greeter", usage, "invalid HOSTNAME");
 }
 
+/* From a listed balancer, the PROXY header comes before anything else:
+ * read it (in the root part, before the address slot, the greeting and
+ * TLS) and make the client it names the connection's remote end for
+ * every stage, the log and --per-address.  A header that does not come,
+ * or is wrong, closes the connection.  From anyone else nothing is read:
+ * a PROXY line is then just a command the parser does not know. */
+static void proxy_header(void)
+{
+    char balancer[64];
+    const char *peer = getenv("TCPREMOTEIP");
+    struct proxyproto p;
+    if (proxy_from.n == 0 || !proxyproto_from_match(&proxy_from, peer))
+        return;
+    snprintf(balancer, sizeof balancer, "%s", peer);
+    if (proxyproto_read(0, PROXYPROTO_TIMEOUT * 1000, &p) < 0) {
+        log_warn("PROXY header from balancer %s: %s; closing", balancer,
+                 p.why);
+        /* A FIN, not a reset, even with the rest of a bad header unread. */
+        io_linger(0, 1, GREETER_LINGER_SECONDS, GREETER_LINGER_BYTES);
+        exit(0);
+    }
+    if (p.local || p.family == AF_UNSPEC) {
+        log_info("PROXY v%d %s from balancer %s: the socket's addresses "
+                 "kept", p.version, p.local ? "LOCAL (a health check)"
+                 : "header without internet addresses", balancer);
+        return;
+    }
+    char sport[8], dport[8];
+    snprintf(sport, sizeof sport, "%u", p.src_port);
+    snprintf(dport, sizeof dport, "%u", p.dst_port);
+    /* Host names and ident tcpserver may have found were the balancer's. */
+    unsetenv("TCPREMOTEHOST");
+    unsetenv("TCPREMOTEINFO");
+    unsetenv("TCPLOCALHOST");
+    if (setenv("TCPREMOTEIP", p.src_ip, 1) < 0 ||
+        setenv("TCPREMOTEPORT", sport, 1) < 0 ||
+        setenv("TCPLOCALIP", p.dst_ip, 1) < 0 ||
+        setenv("TCPLOCALPORT", dport, 1) < 0)
+        log_die(EXIT_TEMP, "cannot set the PROXY addresses: out of memory");
+    log_info("PROXY v%d header from balancer %s: client port %s, local "
+             "port %s", p.version, balancer, sport, dport);
+}
+
 int main(int argc, char **argv)
 {
     static struct greeter_conf conf = {
@@ -155,6 +211,7 @@ int main(int argc, char **argv)
     if (log_session_new() < 0)
         log_die(EXIT_TEMP, "cannot set %s: out of memory", LOG_ENV_SESSION);
     log_connection();
+    proxy_header();
     const char *ip = getenv("TCPREMOTEIP");
     conf.remote_ip = ip && *ip ? ip : "unknown";
     /* A client that vanishes must not kill us mid-answer; stage 2 gets

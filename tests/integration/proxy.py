@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+"""proxy -- pop3-greeter --proxy-from under tcpserver, with python
+sockets as the load balancer (127.0.0.1, listed) and as a client that is
+not one (127.0.0.2): PROXY v1 and v2 headers make the header's client
+the remote address of the log, of every stage and of --per-address; a
+partial header, a bad signature, an unknown command, a slow balancer
+close the connection and are logged; v2 LOCAL gets the greeting; from
+an unlisted source a PROXY line is an unknown command, not trusted;
+implicit TLS works behind a v2 header.  Prints TAP.
+"""
+import os
+import socket
+import ssl
+import struct
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
+import poptest as t  # noqa: E402
+
+SIG = b"\r\n\r\n\x00\r\nQUIT\n"
+box = t.Mailbox("joe@example.org", "secret")
+box.deliver(b"Subject: one\n\nhello\n")
+RUN = os.path.join(t.WORK, "run")
+base = ["--fail-delay=0", "--proxy-from=127.0.0.1/32,2001:db8::/32"]
+if os.getuid() == 0:
+    base.append(f"--privsep-dir={t.privsep_dir()}")
+port = t.serve(box.users, base + ["--per-address=1", f"--run-dir={RUN}"])
+CA, TLS = t.test_ca()
+tls_port = t.serve(box.users, base + TLS + ["--implicit-tls"])
+
+
+def v2(cmd, fam, block):
+    return SIG + bytes([0x20 | cmd, fam]) + struct.pack("!H", len(block)) + block
+
+
+def v2_inet(src, sport, dst="192.0.2.200", dport=110, tlvs=b""):
+    return v2(1, 0x11, socket.inet_aton(src) + socket.inet_aton(dst)
+              + struct.pack("!HH", sport, dport) + tlvs)
+
+
+def connect(src="127.0.0.1", p=None):
+    s = socket.socket()
+    s.settimeout(15)
+    s.bind((src, 0))
+    s.connect(("127.0.0.1", p or port))
+    return s
+
+
+def talk(header, commands=b"", src="127.0.0.1", read_for=3.0):
+    """Send header (in one write), then commands; what comes back until the
+    server closes or is quiet for read_for seconds."""
+    s = connect(src)
+    if header:
+        s.sendall(header)
+    if commands:
+        s.sendall(commands)
+    s.settimeout(read_for)
+    out = b""
+    try:
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            out += chunk
+    except socket.timeout:
+        pass
+    s.close()
+    return out
+
+
+def wait_log(text, secs=5.0):
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        if text in t.server_log():
+            return True
+        time.sleep(0.05)
+    return text in t.server_log()
+
+
+def lines_with(text):
+    return [ln for ln in t.server_log().splitlines() if text in ln]
+
+
+LOGIN = f"USER {box.address}\r\nPASS {box.password}\r\nSTAT\r\nQUIT\r\n".encode()
+
+# v1 TCP4: login through it; the log names the client, in every stage.
+out = talk(b"PROXY TCP4 198.51.100.7 198.51.100.1 40001 110\r\n", LOGIN)
+t.ok(out.startswith(b"+OK") and b"+OK 1 " in out,
+     "v1 TCP4 then USER/PASS/STAT: logged in", out)
+t.ok(wait_log("rip=198.51.100.7"), "the log's rip= is the header's client")
+lines = lines_with("rip=198.51.100.7")
+t.ok(any("pop3-greeter" in ln and "PROXY v1 header from balancer 127.0.0.1"
+         in ln for ln in lines), "the greeter logs the header and the "
+     "balancer", lines)
+t.ok(wait_log("pop3-maildir: info: logout") and
+     any(ln.startswith("pop3-maildir:") for ln in lines_with("rip=198.51.100.7")),
+     "stage 3 (pop3-maildir) logs the header's client too", lines)
+t.ok(all("lip=198.51.100.1" in ln for ln in lines),
+     "and lip= the header's destination", lines)
+t.ok(not any("rip=127.0.0.1" in ln and "40001" in ln for ln in lines),
+     "the balancer's address is not the client's")
+
+# v1 TCP6 and v2 INET6 set IPv6 client addresses.
+out = talk(b"PROXY TCP6 2001:db8::77 2001:db8::1 40002 110\r\n", b"QUIT\r\n")
+t.ok(out.startswith(b"+OK") and wait_log("rip=2001:db8::77"),
+     "v1 TCP6: greeted, rip= the IPv6 client", out)
+block = (socket.inet_pton(socket.AF_INET6, "2001:db8:2::88")
+         + socket.inet_pton(socket.AF_INET6, "2001:db8::1")
+         + struct.pack("!HH", 40003, 110))
+out = talk(v2(1, 0x21, block), b"QUIT\r\n")
+t.ok(out.startswith(b"+OK") and wait_log("rip=2001:db8:2::88"),
+     "v2 INET6: greeted, rip= the IPv6 client", out)
+
+# v2 INET with TLVs (an SSL TLV among them: ignored), commands in the
+# same write as the header: none of them lost.
+tlvs = b"\x20\x00\x05\x01\x00\x00\x00\x00" + b"\x04\x00\x03abc"
+out = talk(v2_inet("203.0.113.9", 40004, tlvs=tlvs) + LOGIN)
+t.ok(out.startswith(b"+OK") and b"+OK 1 " in out,
+     "v2 INET with TLVs and the login in one write: logged in", out)
+t.ok(wait_log("rip=203.0.113.9"), "v2 INET: rip= the header's client")
+
+# LOCAL: a health check, greeted, the socket's addresses kept.
+out = talk(v2(0, 0x00, b""), b"QUIT\r\n")
+t.ok(out.startswith(b"+OK") and b"POP3 server ready" in out,
+     "v2 LOCAL: greeted", out)
+t.ok(wait_log("PROXY v2 LOCAL (a health check) from balancer 127.0.0.1"),
+     "v2 LOCAL: logged as a health check")
+out = talk(b"PROXY UNKNOWN\r\n", b"QUIT\r\n")
+t.ok(out.startswith(b"+OK"), "v1 UNKNOWN: greeted", out)
+
+# --per-address counts the header's client, not the balancer.
+held = connect()
+held.sendall(v2_inet("198.51.100.50", 1000))
+held_greeting = held.recv(200)
+second = talk(v2_inet("198.51.100.50", 1001), b"")
+third = talk(v2_inet("198.51.100.51", 1002), b"QUIT\r\n")
+t.ok(held_greeting.startswith(b"+OK"), "a session of 198.51.100.50 via the "
+     "balancer", held_greeting)
+t.ok(second.startswith(b"-ERR [SYS/TEMP] too many connections"),
+     "--per-address=1: a second one of 198.51.100.50 refused", second)
+t.ok(third.startswith(b"+OK"), "one of 198.51.100.51 via the same "
+     "balancer greeted", third)
+held.close()
+
+# Failures: closed without a word, and logged.
+bad = {
+    "partial v2": (SIG + b"\x21\x11\x00\x0c" + b"\x01\x02", "closed inside"),
+    "bad signature": (b"\r\n\r\n\x00\r\nQUIX\n\x21\x11\x00\x00", "bad signature"),
+    "v2 command 2": (SIG + b"\x22\x11\x00\x00", "unknown command"),
+    "v2 version 3": (SIG + b"\x31\x11\x00\x00", "unknown version"),
+    "oversized TLVs": (SIG + b"\x21\x11\x10\x00", "TLV block too large"),
+    "POP3 instead": (b"CAPA\r\nQUIT\r\n", "bad signature"),
+}
+for name, (data, why) in bad.items():
+    before = t.server_log().count(why)
+    s = connect()
+    s.sendall(data)
+    if name == "partial v2":
+        s.shutdown(socket.SHUT_WR)
+    s.settimeout(10)
+    try:
+        got = s.recv(100)
+    except OSError as e:
+        got = repr(e).encode()
+    s.close()
+    t.eq(got, b"", f"{name}: closed without an answer")
+    end = time.monotonic() + 5
+    while t.server_log().count(why) == before and time.monotonic() < end:
+        time.sleep(0.05)
+    t.ok(t.server_log().count(why) > before, f"{name}: logged ({why})")
+
+# Too slow: the deadline closes it.
+s = connect()
+s.sendall(b"PROXY TCP4 198.51.100.7")
+begin = time.monotonic()
+s.settimeout(20)
+got = s.recv(100)
+took = time.monotonic() - begin
+s.close()
+t.ok(got == b"" and 3 < took < 10, f"a header not finished: closed after "
+     f"{took:.1f} s (the deadline is 5 s)", got)
+t.ok(wait_log("timed out inside the header; closing"), "and logged")
+
+# From 127.0.0.2 (not listed) a PROXY line is an unknown command and
+# changes nothing.
+out = talk(b"PROXY TCP4 198.51.100.99 198.51.100.1 1 110\r\n", b"QUIT\r\n",
+           src="127.0.0.2")
+t.ok(out.startswith(b"+OK") and b"\r\n-ERR" in out,
+     "unlisted source: greeted, the PROXY line gets -ERR", out)
+time.sleep(0.5)
+t.ok("198.51.100.99" not in t.server_log(), "and is not trusted")
+t.ok(not lines_with("PROXY v1 header from balancer 127.0.0.2"),
+     "no header read from 127.0.0.2")
+
+# Implicit TLS behind send-proxy-v2: the header, then the handshake.
+ctx = ssl.create_default_context(cafile=CA)
+s = connect(p=tls_port)
+s.sendall(v2_inet("192.0.2.33", 4433, dport=995))
+try:
+    ts = ctx.wrap_socket(s, server_hostname="localhost")
+    f = ts.makefile("rb")
+    greet = f.readline()
+    ts.sendall(LOGIN)
+    answers = [f.readline() for _ in range(4)]
+    ts.close()
+except (OSError, ssl.SSLError) as e:
+    greet, answers = repr(e).encode(), []
+t.ok(greet.startswith(b"+OK"), "implicit TLS after a v2 header: greeted "
+     "through TLS", greet)
+t.ok(len(answers) == 4 and answers[2].startswith(b"+OK 1 "),
+     "and a login through TLS", answers)
+t.ok(wait_log("rip=192.0.2.33"), "the TLS session logs the header's client")
+t.done()
