@@ -91,6 +91,8 @@ contribopensmtpddir = $(contribdir)/opensmtpd
 contribopensmtpd_DATA = contrib/opensmtpd/smtpd.conf
 contribqmaildir = $(contribdir)/qmail
 contribqmail_DATA = contrib/qmail/virtualdomains contrib/qmail/dot-qmail-abc-default
+contribhaproxydir = $(contribdir)/haproxy
+contribhaproxy_DATA = contrib/haproxy/haproxy.cfg
 
 TESTS += tests/integration/fail2ban.sh tests/integration/contrib.sh
 EXTRA_DIST += tests/integration/fail2ban.sh tests/integration/contrib.sh

@@ -7,10 +7,15 @@ the remote address of the log, of every stage and of --per-address; a
 partial header, a bad signature, an unknown command, a slow balancer
 close the connection and are logged; v2 LOCAL gets the greeting; from
 an unlisted source a PROXY line is an unknown command, not trusted;
-implicit TLS works behind a v2 header.  Prints TAP.
+implicit TLS works behind a v2 header.  Then, where Debian's haproxy is
+installed, the example contrib/haproxy/haproxy.cfg is checked and a
+private HAProxy with send-proxy-v2 and the POP3 health check relays a
+login.  Prints TAP.
 """
 import os
+import shutil
 import socket
+import subprocess
 import ssl
 import struct
 import sys
@@ -79,6 +84,14 @@ def wait_log(text, secs=5.0):
     return text in t.server_log()
 
 
+def slot_free(ip, secs=5.0):
+    """Wait until no session holds an --per-address slot of ip."""
+    end = time.monotonic() + secs
+    while time.monotonic() < end and any(
+            n.startswith(ip + ".") for n in os.listdir(RUN)):
+        time.sleep(0.05)
+
+
 def lines_with(text):
     return [ln for ln in t.server_log().splitlines() if text in ln]
 
@@ -127,6 +140,8 @@ t.ok(out.startswith(b"+OK") and b"POP3 server ready" in out,
      "v2 LOCAL: greeted", out)
 t.ok(wait_log("PROXY v2 LOCAL (a health check) from balancer 127.0.0.1"),
      "v2 LOCAL: logged as a health check")
+# (Both keep 127.0.0.1's one --per-address slot: the first must be gone.)
+slot_free("127.0.0.1")
 out = talk(b"PROXY UNKNOWN\r\n", b"QUIT\r\n")
 t.ok(out.startswith(b"+OK"), "v1 UNKNOWN: greeted", out)
 
@@ -212,4 +227,66 @@ t.ok(greet.startswith(b"+OK"), "implicit TLS after a v2 header: greeted "
 t.ok(len(answers) == 4 and answers[2].startswith(b"+OK 1 "),
      "and a login through TLS", answers)
 t.ok(wait_log("rip=192.0.2.33"), "the TLS session logs the header's client")
+
+# End to end through a private HAProxy on loopback (send-proxy-v2).
+HAPROXY = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin")
+if not HAPROXY:
+    print(f"ok {t._n + 1} # SKIP haproxy not installed (scripts/deps)")
+    t._n += 1
+else:
+    cfg = os.path.join(t.TOP_SRC, "contrib", "haproxy", "haproxy.cfg")
+    r = subprocess.run([HAPROXY, "-c", "-q", "-f", cfg],
+                       capture_output=True, text=True)
+    t.eq(r.returncode, 0, "contrib/haproxy/haproxy.cfg: haproxy -c finds "
+         "it valid " + r.stderr[:200])
+    hp = t.free_port()
+    mine = os.path.join(t.WORK, "haproxy.cfg")
+    with open(mine, "w") as f:
+        f.write(f"""global
+    maxconn 100
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+    timeout check 5s
+frontend pop3
+    bind 127.0.0.1:{hp}
+    default_backend popkit
+backend popkit
+    option tcp-check
+    tcp-check connect
+    tcp-check expect rstring ^\\+OK
+    tcp-check send QUIT\\r\\n
+    tcp-check expect rstring ^\\+OK
+    server pop1 127.0.0.1:{port} send-proxy-v2 check inter 300ms source 127.0.0.1
+""")
+    t._procs.append(subprocess.Popen([HAPROXY, "-db", "-f", mine],
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=open(os.path.join(t.WORK, "haproxy.log"), "ab")))
+    t.ok(t.wait_port(hp), "a private haproxy listens")
+    t.ok(wait_log("PROXY v2 LOCAL (a health check) from balancer 127.0.0.1"
+                  ": the socket's addresses kept rip=127.0.0.1", 10),
+         "its POP3 health check: a v2 LOCAL header, greeted")
+    s = socket.socket()
+    s.settimeout(15)
+    s.bind(("127.0.0.6", 0))
+    s.connect(("127.0.0.1", hp))
+    me = s.getsockname()[1]
+    f = s.makefile("rb")
+    greet = f.readline()
+    s.sendall(LOGIN)
+    answers = [f.readline() for _ in range(4)]
+    s.close()
+    t.ok(greet.startswith(b"+OK") and len(answers) == 4
+         and answers[2].startswith(b"+OK 1 "),
+         "a login through haproxy", [greet] + answers)
+    t.ok(wait_log(f"header from balancer 127.0.0.1: client port {me}, local "
+                  f"port {hp} rip=127.0.0.6 lip=127.0.0.1"),
+         "the greeter logs the client's own address and port from "
+         "HAProxy's header")
+    t.ok(wait_log("pop3-maildir: info: logout") and
+         any(ln.startswith("pop3-maildir:")
+             for ln in lines_with("rip=127.0.0.6")),
+         "and so does stage 3")
 t.done()
