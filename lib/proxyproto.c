@@ -5,12 +5,15 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "exitcode.h"
+#include "log.h"
 #include "util.h"
 
 /* v1 is one text line of at most 107 octets with its CRLF; the shortest
@@ -344,5 +347,49 @@ int proxyproto_from_match(const struct proxyproto_from *f, const char *ip)
         if (f->net[i].family == family &&
             prefix_equal(a, f->net[i].addr, f->net[i].prefix))
             return 1;
+    return 0;
+}
+
+/* ---- at the start of a connection ---- */
+
+/* The header's addresses as the connection's, for every later stage. */
+static void accept_setenv(const struct proxyproto *p)
+{
+    char sport[8], dport[8];
+    snprintf(sport, sizeof sport, "%u", p->src_port);
+    snprintf(dport, sizeof dport, "%u", p->dst_port);
+    /* Host names and ident tcpserver may have found were the balancer's. */
+    unsetenv("TCPREMOTEHOST");
+    unsetenv("TCPREMOTEINFO");
+    unsetenv("TCPLOCALHOST");
+    if (setenv("TCPREMOTEIP", p->src_ip, 1) < 0 ||
+        setenv("TCPREMOTEPORT", sport, 1) < 0 ||
+        setenv("TCPLOCALIP", p->dst_ip, 1) < 0 ||
+        setenv("TCPLOCALPORT", dport, 1) < 0)
+        log_die(EXIT_TEMP, "cannot set the PROXY addresses: out of memory");
+}
+
+int proxyproto_accept(const struct proxyproto_from *f, int fd)
+{
+    char balancer[64];
+    const char *peer = getenv("TCPREMOTEIP");
+    struct proxyproto p;
+    if (f->n == 0 || !proxyproto_from_match(f, peer))
+        return 0;
+    snprintf(balancer, sizeof balancer, "%s", peer);
+    if (proxyproto_read(fd, PROXYPROTO_TIMEOUT * 1000, &p) < 0) {
+        log_warn("PROXY header from balancer %s: %s; closing", balancer,
+                 p.why);
+        return -1;
+    }
+    if (p.local || p.family == AF_UNSPEC) {
+        log_info("PROXY v%d %s from balancer %s: the socket's addresses "
+                 "kept", p.version, p.local ? "LOCAL (a health check)"
+                 : "header without internet addresses", balancer);
+        return 0;
+    }
+    accept_setenv(&p);
+    log_info("PROXY v%d header from balancer %s: client port %u, local "
+             "port %u", p.version, balancer, p.src_port, p.dst_port);
     return 0;
 }

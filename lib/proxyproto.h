@@ -69,4 +69,16 @@ int proxyproto_from_parse(const char *list, struct proxyproto_from *f);
  * IPv4-mapped IPv6 address counts as its IPv4 address. */
 int proxyproto_from_match(const struct proxyproto_from *f, const char *ip);
 
+/* ---- at the start of a connection ---- */
+
+/* When f lists TCPREMOTEIP (the socket's peer, lib/netenv), read the
+ * header from fd (PROXYPROTO_TIMEOUT) before anything else; a TCP4/TCP6
+ * or INET/INET6 one then sets TCPREMOTEIP, TCPREMOTEPORT, TCPLOCALIP and
+ * TCPLOCALPORT to its client and removes TCPREMOTEHOST, TCPREMOTEINFO
+ * and TCPLOCALHOST (the balancer's), for every later stage and the log;
+ * LOCAL, UNKNOWN, UNIX and UNSPEC keep the socket's.  From a source not
+ * listed nothing is read.  Logs what it did.  0, or -1 when the header
+ * was missing or bad (logged): the caller closes without a word. */
+int proxyproto_accept(const struct proxyproto_from *f, int fd);
+
 #endif

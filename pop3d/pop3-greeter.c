@@ -5,7 +5,6 @@
  * program named on the command line.  See pop3-greeter(8) and greeter.h.
  */
 #include <getopt.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,47 +153,16 @@ static void parse_options(int argc, char **argv, struct greeter_conf *c)
         usage_misuse("pop3-greeter", usage, "invalid HOSTNAME");
 }
 
-/* From a listed balancer, the PROXY header comes before anything else:
- * read it (in the root part, before the address slot, the greeting and
- * TLS) and make the client it names the connection's remote end for
- * every stage, the log and --per-address.  A header that does not come,
- * or is wrong, closes the connection.  From anyone else nothing is read:
- * a PROXY line is then just a command the parser does not know. */
+/* From a listed balancer the PROXY header comes first (lib/proxyproto.h):
+ * read here, in the root part, before the address slot, the greeting and
+ * TLS.  A bad one closes the connection (logged). */
 static void proxy_header(void)
 {
-    char balancer[64];
-    const char *peer = getenv("TCPREMOTEIP");
-    struct proxyproto p;
-    if (proxy_from.n == 0 || !proxyproto_from_match(&proxy_from, peer))
-        return;
-    snprintf(balancer, sizeof balancer, "%s", peer);
-    if (proxyproto_read(0, PROXYPROTO_TIMEOUT * 1000, &p) < 0) {
-        log_warn("PROXY header from balancer %s: %s; closing", balancer,
-                 p.why);
+    if (proxyproto_accept(&proxy_from, 0) < 0) {
         /* A FIN, not a reset, even with the rest of a bad header unread. */
         io_linger(0, 1, GREETER_LINGER_SECONDS, GREETER_LINGER_BYTES);
         exit(0);
     }
-    if (p.local || p.family == AF_UNSPEC) {
-        log_info("PROXY v%d %s from balancer %s: the socket's addresses "
-                 "kept", p.version, p.local ? "LOCAL (a health check)"
-                 : "header without internet addresses", balancer);
-        return;
-    }
-    char sport[8], dport[8];
-    snprintf(sport, sizeof sport, "%u", p.src_port);
-    snprintf(dport, sizeof dport, "%u", p.dst_port);
-    /* Host names and ident tcpserver may have found were the balancer's. */
-    unsetenv("TCPREMOTEHOST");
-    unsetenv("TCPREMOTEINFO");
-    unsetenv("TCPLOCALHOST");
-    if (setenv("TCPREMOTEIP", p.src_ip, 1) < 0 ||
-        setenv("TCPREMOTEPORT", sport, 1) < 0 ||
-        setenv("TCPLOCALIP", p.dst_ip, 1) < 0 ||
-        setenv("TCPLOCALPORT", dport, 1) < 0)
-        log_die(EXIT_TEMP, "cannot set the PROXY addresses: out of memory");
-    log_info("PROXY v%d header from balancer %s: client port %s, local "
-             "port %s", p.version, balancer, sport, dport);
 }
 
 int main(int argc, char **argv)
