@@ -18,6 +18,7 @@
 #include "log.h"
 #include "netenv.h"
 #include "params.h"
+#include "proxyproto.h"
 #include "usage.h"
 #include "util.h"
 
@@ -26,6 +27,7 @@ static const char usage[] =
     "         [--size=OCTETS] [--max-recipients=N] [--timeout=SECONDS]\n"
     "         [--hostname=NAME] [--sendmail=PATH]\n"
     "         [--privsep-user=NAME|UID:GID] [--privsep-dir=DIR] [--syslog]\n"
+    "         [--proxy-from=CIDR[,CIDR...]]\n"
     "  LMTP (RFC 2033) on stdin/stdout, one connection a process: under\n"
     "  tcpserver, inetd, a systemd socket with Accept=yes, or as Postfix's\n"
     "  lmtp:inet:/lmtp:unix: destination behind one of them.\n"
@@ -43,12 +45,13 @@ static const char usage[] =
     "  --sendmail=PATH   for forward addresses (default " DELIVER_SENDMAIL ")\n"
     "  --privsep-user, --privsep-dir  the parser's account and chroot when\n"
     "                    started as root (default " PRIVSEP_USER ", "
-    PRIVSEP_DIR ")\n";
+    PRIVSEP_DIR ")\n"
+    "  --proxy-from=CIDR,...  balancers whose PROXY v1/v2 header comes first\n";
 
 enum {
     OPT_QUOTA_TEMPFAIL = 256, OPT_SIZE, OPT_MAX_RCPT, OPT_TIMEOUT,
     OPT_HOSTNAME, OPT_SENDMAIL, OPT_PRIVSEP_USER, OPT_PRIVSEP_DIR,
-    OPT_SYSLOG, OPT_HELP
+    OPT_SYSLOG, OPT_PROXY_FROM, OPT_HELP
 };
 
 static const struct option long_options[] = {
@@ -61,6 +64,7 @@ static const struct option long_options[] = {
     { "privsep-user", required_argument, NULL, OPT_PRIVSEP_USER },
     { "privsep-dir", required_argument, NULL, OPT_PRIVSEP_DIR },
     { "syslog", no_argument, NULL, OPT_SYSLOG },
+    { "proxy-from", required_argument, NULL, OPT_PROXY_FROM },
     { "help", no_argument, NULL, OPT_HELP },
     { NULL, 0, NULL, 0 }
 };
@@ -76,6 +80,9 @@ static uint32_t opt_number(const char *name, const char *s, uint32_t min,
                      (unsigned)min, (unsigned)max);
     return v;
 }
+
+/* --proxy-from: the balancers whose PROXY header comes first. */
+static struct proxyproto_from proxy_from;
 
 static void parse_options(int argc, char **argv, struct lmtp_conf *c)
 {
@@ -103,6 +110,12 @@ static void parse_options(int argc, char **argv, struct lmtp_conf *c)
         case OPT_PRIVSEP_USER: c->privsep_user = optarg; break;
         case OPT_PRIVSEP_DIR: c->privsep_dir = optarg; break;
         case OPT_SYSLOG: log_syslog(); break;
+        case OPT_PROXY_FROM:
+            if (proxyproto_from_parse(optarg, &proxy_from) < 0)
+                usage_misuse("popkit-lmtpd", usage, "--proxy-from wants "
+                             "IPv4 or IPv6 CIDRs, comma-separated, at most "
+                             "%u", PROXYPROTO_FROM_MAX);
+            break;
         case OPT_HELP: usage_help(usage);
         default: usage_getopt("popkit-lmtpd", o, argv, usage);
         }
@@ -138,6 +151,12 @@ int main(int argc, char **argv)
         conf.hostname = system_hostname();
     netenv_from_socket(0);   /* inetd, systemd: no tcpserver to set them */
     log_connection();
+    /* From a listed balancer the header comes before the greeting; a bad
+     * one closes the connection (logged) with a FIN, not a reset. */
+    if (proxyproto_accept(&proxy_from, 0) < 0) {
+        io_linger(0, 1, LMTP_LINGER_SECONDS, LMTP_LINGER_BYTES);
+        return 0;
+    }
     /* A client that vanishes must not kill us mid-answer. */
     signal(SIGPIPE, SIG_IGN);
     io_nodelay(1);

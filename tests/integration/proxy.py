@@ -7,7 +7,8 @@ the remote address of the log, of every stage and of --per-address; a
 partial header, a bad signature, an unknown command, a slow balancer
 close the connection and are logged; v2 LOCAL gets the greeting; from
 an unlisted source a PROXY line is an unknown command, not trusted;
-implicit TLS works behind a v2 header.  Then, where Debian's haproxy is
+implicit TLS works behind a v2 header; popkit-lmtpd --proxy-from takes
+the same header before its greeting.  Then, where Debian's haproxy is
 installed, the example contrib/haproxy/haproxy.cfg is checked and a
 private HAProxy with send-proxy-v2 and the POP3 health check relays a
 login.  Prints TAP.
@@ -29,8 +30,9 @@ box = t.Mailbox("joe@example.org", "secret")
 box.deliver(b"Subject: one\n\nhello\n")
 RUN = os.path.join(t.WORK, "run")
 base = ["--fail-delay=0", "--proxy-from=127.0.0.1/32,2001:db8::/32"]
+EMPTY = t.privsep_dir()
 if os.getuid() == 0:
-    base.append(f"--privsep-dir={t.privsep_dir()}")
+    base.append(f"--privsep-dir={EMPTY}")
 port = t.serve(box.users, base + ["--per-address=1", f"--run-dir={RUN}"])
 CA, TLS = t.test_ca()
 tls_port = t.serve(box.users, base + TLS + ["--implicit-tls"])
@@ -228,6 +230,57 @@ t.ok(len(answers) == 4 and answers[2].startswith(b"+OK 1 "),
      "and a login through TLS", answers)
 t.ok(wait_log("rip=192.0.2.33"), "the TLS session logs the header's client")
 
+# popkit-lmtpd --proxy-from: the same header before its greeting.
+ALIASES = os.path.join(t.WORK, "aliases")
+os.mkdir(ALIASES)
+lport = t.free_port()
+t._procs.append(subprocess.Popen(
+    ["tcpserver", "-R", "-H", "-l0", "127.0.0.1", str(lport),
+     t.built("popkit-lmtpd"), "-f", box.users, "-a", ALIASES,
+     f"--privsep-dir={EMPTY}", "--hostname=lmtp.test",
+     "--proxy-from=127.0.0.1"],
+    stdout=subprocess.DEVNULL,
+    stderr=open(os.path.join(t.WORK, "server.log"), "ab")))
+t.ok(t.wait_port(lport), "popkit-lmtpd under tcpserver")
+LMTP = (b"LHLO mx.test\r\nMAIL FROM:<s@sender.test>\r\nRCPT TO:<"
+        + box.address.encode() + b">\r\nDATA\r\n")
+BODY = b"Subject: via the balancer\r\n\r\nhi\r\n.\r\nQUIT\r\n"
+
+
+def lmtp(header, data, src="127.0.0.1"):
+    s = connect(src, lport)
+    s.sendall(header + data)
+    out = b""
+    s.settimeout(5)
+    try:
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            out += chunk
+    except OSError:
+        pass
+    s.close()
+    return out
+
+
+out = lmtp(v2_inet("198.51.100.77", 2525, dport=24), LMTP + BODY)
+t.ok(out.startswith(b"220 ") and b"\r\n250 " in out.split(b"354 ", 1)[-1],
+     "lmtpd: v2 header, then a delivery: 220 and 250", out)
+t.ok(wait_log("popkit-lmtpd: info: PROXY v2 header from balancer 127.0.0.1"
+              ": client port 2525, local port 24 rip=198.51.100.77"),
+     "lmtpd: logs the header's client as rip=")
+out = lmtp(SIG + b"\x21\x11\x00\x0c\x01", b"")
+t.eq(out, b"", "lmtpd: a partial header from the balancer: closed, no word")
+t.ok(wait_log("popkit-lmtpd: warning: PROXY header from balancer 127.0.0.1"),
+     "lmtpd: and logged")
+out = lmtp(b"PROXY TCP4 198.51.100.78 198.51.100.1 1 24\r\n", b"QUIT\r\n",
+           src="127.0.0.2")
+t.ok(out.startswith(b"220 ") and b"\r\n5" in out and
+     "198.51.100.78" not in t.server_log(),
+     "lmtpd: from 127.0.0.2 a PROXY line is an unknown command, not trusted",
+     out)
+
 # End to end through a private HAProxy on loopback (send-proxy-v2).
 HAPROXY = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin")
 if not HAPROXY:
@@ -278,8 +331,9 @@ backend popkit
     s.sendall(LOGIN)
     answers = [f.readline() for _ in range(4)]
     s.close()
+    # (STAT: the first message and the one popkit-lmtpd delivered.)
     t.ok(greet.startswith(b"+OK") and len(answers) == 4
-         and answers[2].startswith(b"+OK 1 "),
+         and answers[2].startswith(b"+OK 2 "),
          "a login through haproxy", [greet] + answers)
     t.ok(wait_log(f"header from balancer 127.0.0.1: client port {me}, local "
                   f"port {hp} rip=127.0.0.6 lip=127.0.0.1"),
