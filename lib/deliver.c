@@ -226,7 +226,9 @@ enum deliver_status deliver_recipient(struct aliases *a,
                                          "sender or recipient");
     /* One check for the whole recipient, forwards included: the line a
      * forward carries comes back with it. */
-    int loop = deliver_has_delivered_to(s, recipient);
+    struct mta_lines m;
+    int loop = deliver_loop_scan(s, recipient, o && o->mta_delivered_to,
+                                 &m);
     if (loop < 0)
         return fail_errno(r, errno, "read", "the spool");
     if (loop)
