@@ -105,6 +105,12 @@ enum deliver_status deliver_forward(const struct deliver_spool *s,
     int dl = snprintf(dt, sizeof dt, "Delivered-To: %s\n", recipient);
     if (dl < 0 || (size_t)dl >= sizeof dt)
         return fail(r, DELIVER_BADINPUT, "recipient too long");
+    /* The MTA's own Delivered-To: RECIPIENT comes back with the forward
+     * as well as ours would: one is enough. */
+    struct mta_lines m;
+    if (o && o->mta_delivered_to &&
+        deliver_loop_scan(s, recipient, 1, &m) >= 0 && m.delivered_to)
+        dl = 0;
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
         return fail_errno(r, errno, "pipe", "for sendmail");

@@ -59,7 +59,8 @@
  * of fields -- at most one Return-Path: and one Delivered-To:, in any
  * order -- is taken as the MTA's: a Delivered-To: RECIPIENT there is no
  * loop (one further down still is), and step 3 leaves out each of its
- * two lines that run holds already (the sizes count what is written).
+ * two lines that run holds already (the sizes count what is written),
+ * as deliver_forward its Delivered-To.
  * Without it, any Delivered-To: RECIPIENT is a loop.
  *
  * Nothing here writes to stderr or the log: the caller logs r->why.

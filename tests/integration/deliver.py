@@ -273,6 +273,9 @@ rc, err = run(["--mta-delivered-to"], fan,
 t.ok(rc == 0, "an alias with OpenSMTPD's Delivered-To: all@: delivered", err)
 t.eq((len(new_files(joe)), len(new_files(ann))), (2, 1), "joe and ann have it")
 t.eq(newest(ann)[1].count(b"Return-Path:"), 1, "... one Return-Path only")
+with open(os.path.join(SM_DIR, "stdin"), "rb") as f:
+    t.eq(f.read().count(b"Delivered-To: all@abc.com\n"), 1,
+         "... and the forward carries OpenSMTPD's Delivered-To: all@ alone")
 
 # ---- permissions and a missing Maildir ----
 if os.getuid() == 0:
