@@ -49,6 +49,7 @@ struct lmtp_conf {
     unsigned rcpt_max;        /* --max-recipients */
     int timeout;              /* --timeout: seconds for every read */
     int quota_tempfail;       /* --quota-tempfail */
+    int mta_delivered_to;     /* --mta-delivered-to */
     const char *sendmail;     /* --sendmail, NULL: DELIVER_SENDMAIL */
     const char *privsep_user; /* --privsep-user, NULL: the default */
     const char *privsep_dir;  /* --privsep-dir, NULL: the default */

@@ -249,6 +249,7 @@ int lmtp_run(const struct lmtp_conf *c)
     privsep_prepare(&ps, c->privsep_user, c->privsep_dir);
     r.conf = c;
     r.opts.quota_tempfail = c->quota_tempfail;
+    r.opts.mta_delivered_to = c->mta_delivered_to;
     r.opts.sendmail = c->sendmail;
     r.opts.hostname = c->hostname;
     r.req_size = LMTP_REQ_SIZE(c->rcpt_max);

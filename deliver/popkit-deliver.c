@@ -20,8 +20,8 @@
 
 static const char usage[] =
     "usage: popkit-deliver [-f USERS] [-a ALIASDIR] [-r SENDER] [-d RECIPIENT]\n"
-    "         [-s SIZE] [--quota-tempfail] [--qmail] [--sendmail=PATH]\n"
-    "         [RECIPIENT]\n"
+    "         [-s SIZE] [--quota-tempfail] [--mta-delivered-to] [--qmail]\n"
+    "         [--sendmail=PATH] [RECIPIENT]\n"
     "  Deliver the message on stdin to RECIPIENT (or -d; else $RECIPIENT,\n"
     "  or with --qmail $DEFAULT@$HOST, else $EXT@$HOST) of the users file\n"
     "  USERS (default " CPW_USERS_FILE ") and the alias files in ALIASDIR\n"
@@ -29,14 +29,17 @@ static const char usage[] =
     "  $SENDER.  Exit codes are sysexits (0, 67 unknown, 75 try later, ...)\n"
     "  for Postfix pipe, Exim and OpenSMTPD; with --qmail, qmail-local's\n"
     "  (0, 100 bounce, 111 defer).  --quota-tempfail defers over-quota mail\n"
-    "  instead of bouncing it.  -s: largest message in octets (default "
+    "  instead of bouncing it.  --mta-delivered-to: the MTA prepended\n"
+    "  Return-Path and Delivered-To itself (OpenSMTPD): its leading ones\n"
+    "  are no loop and are not added again.  -s: largest message in octets (default "
     USAGE_NUM(DELIVER_SIZE_MAX) ").  --sendmail: the MTA's sendmail\n"
     "  for forwards (default " DELIVER_SENDMAIL ").\n";
 
-enum { OPT_QUOTA_TEMPFAIL = 256, OPT_QMAIL, OPT_SENDMAIL, OPT_HELP };
+enum { OPT_QUOTA_TEMPFAIL = 256, OPT_MTA_DT, OPT_QMAIL, OPT_SENDMAIL, OPT_HELP };
 
 static const struct option long_options[] = {
     { "quota-tempfail", no_argument, NULL, OPT_QUOTA_TEMPFAIL },
+    { "mta-delivered-to", no_argument, NULL, OPT_MTA_DT },
     { "qmail", no_argument, NULL, OPT_QMAIL },
     { "sendmail", required_argument, NULL, OPT_SENDMAIL },
     { "help", no_argument, NULL, OPT_HELP },
@@ -71,6 +74,7 @@ static void parse_options(int argc, char **argv, struct config *c)
                              "-s wants a positive number, got '%s'", optarg);
             break;
         case OPT_QUOTA_TEMPFAIL: c->opts.quota_tempfail = 1; break;
+        case OPT_MTA_DT: c->opts.mta_delivered_to = 1; break;
         case OPT_QMAIL: c->qmail = 1; break;
         case OPT_SENDMAIL: c->opts.sendmail = optarg; break;
         case OPT_HELP: usage_help(usage);

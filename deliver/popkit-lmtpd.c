@@ -24,8 +24,8 @@
 
 static const char usage[] =
     "usage: popkit-lmtpd [-f USERS] [-a ALIASDIR] [--quota-tempfail]\n"
-    "         [--size=OCTETS] [--max-recipients=N] [--timeout=SECONDS]\n"
-    "         [--hostname=NAME] [--sendmail=PATH]\n"
+    "         [--mta-delivered-to] [--size=OCTETS] [--max-recipients=N]\n"
+    "         [--timeout=SECONDS] [--hostname=NAME] [--sendmail=PATH]\n"
     "         [--privsep-user=NAME|UID:GID] [--privsep-dir=DIR] [--syslog]\n"
     "         [--proxy-from=CIDR[,CIDR...]]\n"
     "  LMTP (RFC 2033) on stdin/stdout, one connection a process: under\n"
@@ -34,6 +34,8 @@ static const char usage[] =
     "  -f USERS          the users file (default " CPW_USERS_FILE ")\n"
     "  -a ALIASDIR       the alias files (default " ALIASES_DIR ")\n"
     "  --quota-tempfail  over quota is 452 4.2.2 (try later), not 552 5.2.2\n"
+    "  --mta-delivered-to  the MTA prepended Return-Path and Delivered-To\n"
+    "                    itself (OpenSMTPD): no loop, not added again\n"
     "  --size=OCTETS     largest message (SIZE; default "
     USAGE_NUM(LMTP_SIZE_MAX) ")\n"
     "  --max-recipients=N  recipients a transaction (default "
@@ -49,13 +51,14 @@ static const char usage[] =
     "  --proxy-from=CIDR,...  balancers whose PROXY v1/v2 header comes first\n";
 
 enum {
-    OPT_QUOTA_TEMPFAIL = 256, OPT_SIZE, OPT_MAX_RCPT, OPT_TIMEOUT,
+    OPT_QUOTA_TEMPFAIL = 256, OPT_MTA_DT, OPT_SIZE, OPT_MAX_RCPT, OPT_TIMEOUT,
     OPT_HOSTNAME, OPT_SENDMAIL, OPT_PRIVSEP_USER, OPT_PRIVSEP_DIR,
     OPT_SYSLOG, OPT_PROXY_FROM, OPT_HELP
 };
 
 static const struct option long_options[] = {
     { "quota-tempfail", no_argument, NULL, OPT_QUOTA_TEMPFAIL },
+    { "mta-delivered-to", no_argument, NULL, OPT_MTA_DT },
     { "size", required_argument, NULL, OPT_SIZE },
     { "max-recipients", required_argument, NULL, OPT_MAX_RCPT },
     { "timeout", required_argument, NULL, OPT_TIMEOUT },
@@ -94,6 +97,7 @@ static void parse_options(int argc, char **argv, struct lmtp_conf *c)
         case 'f': c->users = optarg; break;
         case 'a': c->aliasdir = optarg; break;
         case OPT_QUOTA_TEMPFAIL: c->quota_tempfail = 1; break;
+        case OPT_MTA_DT: c->mta_delivered_to = 1; break;
         case OPT_SIZE:
             c->size_max = opt_number("size", optarg, 1, UINT32_MAX);
             break;

@@ -105,6 +105,12 @@ enum deliver_status deliver_forward(const struct deliver_spool *s,
     int dl = snprintf(dt, sizeof dt, "Delivered-To: %s\n", recipient);
     if (dl < 0 || (size_t)dl >= sizeof dt)
         return fail(r, DELIVER_BADINPUT, "recipient too long");
+    /* The MTA's own Delivered-To: RECIPIENT comes back with the forward
+     * as well as ours would: one is enough. */
+    struct mta_lines m;
+    if (o && o->mta_delivered_to &&
+        deliver_loop_scan(s, recipient, 1, &m) >= 0 && m.delivered_to)
+        dl = 0;
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
         return fail_errno(r, errno, "pipe", "for sendmail");
@@ -226,7 +232,9 @@ enum deliver_status deliver_recipient(struct aliases *a,
                                          "sender or recipient");
     /* One check for the whole recipient, forwards included: the line a
      * forward carries comes back with it. */
-    int loop = deliver_has_delivered_to(s, recipient);
+    struct mta_lines m;
+    int loop = deliver_loop_scan(s, recipient, o && o->mta_delivered_to,
+                                 &m);
     if (loop < 0)
         return fail_errno(r, errno, "read", "the spool");
     if (loop)

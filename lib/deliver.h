@@ -53,6 +53,16 @@
  * the whole recipient (aliases.h), and the MTA's retry may deliver the
  * mailboxes that had it again -- a duplicate, never a loss.
  *
+ * The MTA's lines: OpenSMTPD prepends "Return-Path: <SENDER>" and
+ * "Delivered-To: RECIPIENT" itself before its mda and lmtp actions hand
+ * a message over.  With opts->mta_delivered_to the header's leading run
+ * of fields -- at most one Return-Path: and one Delivered-To:, in any
+ * order -- is taken as the MTA's: a Delivered-To: RECIPIENT there is no
+ * loop (one further down still is), and step 3 leaves out each of its
+ * two lines that run holds already (the sizes count what is written),
+ * as deliver_forward its Delivered-To.
+ * Without it, any Delivered-To: RECIPIENT is a loop.
+ *
  * Nothing here writes to stderr or the log: the caller logs r->why.
  * deliver_recipient and deliver_forward wait for the children they
  * fork by pid: a caller must not reap children it did not start (a
@@ -154,6 +164,9 @@ struct deliver_opts {
     const char *sendmail;   /* NULL: DELIVER_SENDMAIL (params.h) */
     const char *forward_user; /* NULL: DELIVER_FORWARD_USER, when root */
     const char *hostname;   /* NULL: gethostname(2); for unique names */
+    int mta_delivered_to;   /* the MTA prepended Return-Path: and
+                               Delivered-To: itself (OpenSMTPD's mda and
+                               lmtp): see "The MTA's lines" above */
 };
 
 /* What one delivery did, for the caller's log and reply. */

@@ -29,14 +29,20 @@ int deliver_unique_name(char *out, size_t size, long long sec, long usec,
 
 /* ---- One Maildir ---- */
 
-/* "Return-Path: <S>\nDelivered-To: R\n" into buf; its length, or 0 when
- * it does not fit. */
+/* "Return-Path: <S>\nDelivered-To: R\n" into buf, less the lines the
+ * MTA's run m gives already; its length, or (size_t)-1 when it does not
+ * fit.  *lines: how many lines it is (each adds a CR to the wire size). */
 static size_t make_prefix(char *buf, size_t size, const char *sender,
-                          const char *recipient)
+                          const char *recipient, const struct mta_lines *m,
+                          unsigned *lines)
 {
-    int n = snprintf(buf, size, "Return-Path: <%s>\nDelivered-To: %s\n",
-                     sender, recipient);
-    return n < 0 || (size_t)n >= size ? 0 : (size_t)n;
+    int rp = !m->return_path, dt = !m->delivered_to;
+    int n = snprintf(buf, size, "%s%s%s%s%s%s",
+                     rp ? "Return-Path: <" : "", rp ? sender : "",
+                     rp ? ">\n" : "", dt ? "Delivered-To: " : "",
+                     dt ? recipient : "", dt ? "\n" : "");
+    *lines = (unsigned)(rp + dt);
+    return n < 0 || (size_t)n >= size ? (size_t)-1 : (size_t)n;
 }
 
 /* Errors of link(2) that say "this file system does not link", where
@@ -153,11 +159,15 @@ enum deliver_status deliver_mailbox(const struct deliver_spool *s,
     if (!header_safe(sender) || !header_safe(recipient))
         return fail(r, DELIVER_BADINPUT, "a control character in the "
                                          "sender or recipient");
+    struct mta_lines m;
+    int loop = deliver_loop_scan(s, recipient, o && o->mta_delivered_to,
+                                 &m);
     char prefix[2 * USERDB_LINE_MAX];
-    size_t plen = make_prefix(prefix, sizeof prefix, sender, recipient);
-    if (plen == 0)
+    unsigned lines;
+    size_t plen = make_prefix(prefix, sizeof prefix, sender, recipient, &m,
+                              &lines);
+    if (plen == (size_t)-1)
         return fail(r, DELIVER_BADINPUT, "sender or recipient too long");
-    int loop = deliver_has_delivered_to(s, recipient);
     if (loop < 0)
         return fail_errno(r, errno, "read", "the spool");
     if (loop)
@@ -171,7 +181,7 @@ enum deliver_status deliver_mailbox(const struct deliver_spool *s,
     }
     uint64_t octets = plen + s->octets;
     /* Every prefix line ends in LF, so it adds one CR a line. */
-    uint64_t wire = plen + 2 + s->wire;
+    uint64_t wire = plen + lines + s->wire;
     struct mdquota q;
     int fits = mdquota_load(d.top, &q);
     if (fits > 0)

@@ -253,9 +253,33 @@ static int field_is_dt(const char *f, size_t n, const char *recipient)
     return n == strlen(recipient) && strncasecmp(f, recipient, n) == 0;
 }
 
-int deliver_has_delivered_to(const struct deliver_spool *s,
-                             const char *recipient)
+static int field_named(const char *f, size_t n, const char *name)
 {
+    size_t l = strlen(name);
+    return n >= l && strncasecmp(f, name, l) == 0;
+}
+
+/* Is the field f[0..n) still in the MTA's leading run, given what of it
+ * was seen?  It takes the field into m (or seen_dt) when so. */
+static int take_mta_field(const char *f, size_t n, const char *recipient,
+                          struct mta_lines *m, int *seen_dt)
+{
+    if (field_named(f, n, "return-path:") && !m->return_path) {
+        m->return_path = 1;
+        return 1;
+    }
+    if (field_named(f, n, "delivered-to:") && !*seen_dt) {
+        *seen_dt = 1;
+        m->delivered_to = field_is_dt(f, n, recipient);
+        return 1;
+    }
+    return 0;
+}
+
+int deliver_loop_scan(const struct deliver_spool *s, const char *recipient,
+                      int mta, struct mta_lines *m)
+{
+    m->return_path = m->delivered_to = 0;
     size_t n = s->header_end < DELIVER_HEADER_SCAN_MAX
                    ? (size_t)s->header_end
                    : DELIVER_HEADER_SCAN_MAX;
@@ -268,7 +292,7 @@ int deliver_has_delivered_to(const struct deliver_spool *s,
         return -1;
     }
     n = (size_t)r;
-    int found = 0;
+    int found = 0, in_run = mta, seen_dt = 0;
     size_t start = 0;
     /* A field runs from its line to the next line not starting with a
      * blank (a folded continuation belongs to it). */
@@ -278,11 +302,22 @@ int deliver_has_delivered_to(const struct deliver_spool *s,
                                     (h[i + 1] != ' ' && h[i + 1] != '\t')));
         if (!end)
             continue;
-        found = field_is_dt(h + start, i - start, recipient);
+        if (in_run)
+            in_run = take_mta_field(h + start, i - start, recipient, m,
+                                    &seen_dt);
+        if (!in_run)
+            found = field_is_dt(h + start, i - start, recipient);
         start = i + 1;
     }
     free(h);
     return found;
+}
+
+int deliver_has_delivered_to(const struct deliver_spool *s,
+                             const char *recipient)
+{
+    struct mta_lines m;
+    return deliver_loop_scan(s, recipient, 0, &m);
 }
 
 /* Write prefix then the spool into fd.  0 or -1 with errno. */

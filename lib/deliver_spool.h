@@ -21,6 +21,21 @@ static inline int header_safe(const char *s)
     return 1;
 }
 
+/* What of popkit's own prefix lines the MTA put at the top already
+ * (deliver_opts.mta_delivered_to): its leading run is the header's first
+ * fields, at most one Return-Path: and one Delivered-To: in any order. */
+struct mta_lines {
+    int return_path;        /* the run holds a Return-Path: */
+    int delivered_to;       /* the run's Delivered-To: is the recipient */
+};
+
+/* Step 1 of deliver.h, the loop check: 1 when the header holds
+ * "Delivered-To: recipient" outside the MTA's leading run (mta nonzero)
+ * or anywhere (mta 0), 0 when not, -1 on a read error.  m is filled from
+ * the run (zeros when mta is 0). */
+int deliver_loop_scan(const struct deliver_spool *s, const char *recipient,
+                      int mta, struct mta_lines *m);
+
 /* Write prefix then the spool into fd.  0 or -1 with errno. */
 int deliver_spool_copy(int fd, const char *prefix, size_t plen,
                        const struct deliver_spool *s);

@@ -5,6 +5,7 @@ argv, Exim's and OpenSMTPD's environment, qmail-local's with a
 virtualdomains prefix; both exit-code conventions for a user, an
 unknown name, the '-' default, an alias fan-out with a forward through
 a fake sendmail, over quota with and without --quota-tempfail, a loop;
+OpenSMTPD's own Return-Path and Delivered-To with --mta-delivered-to;
 as root, files owned by the owner account; a full disk; and the
 delivered mail fetched by pop3-maildir, whose STAT and LIST open no
 message file."""
@@ -232,6 +233,49 @@ with open(QF) as f:
 t.eq(lines[2], "%d 1" % (len(MSG_LF) + len("Return-Path: <a@b>\nDelivered-To: joe@abc.com\n")),
      "maildirsize gets the delivery's size line")
 os.unlink(QF)
+
+# ---- OpenSMTPD's mda: it prepends Return-Path and Delivered-To itself ----
+OSENV = {"SENDER": "o@smtpd.example", "RECIPIENT": "joe@abc.com",
+         "ORIGINAL_RECIPIENT": "joe@abc.com", "LOCAL": "joe",
+         "DOMAIN": "abc.com", "EXTENSION": "", "HOME": "/", "USER": t.OWNER}
+OS_TOP = (b"Return-Path: <o@smtpd.example>\nDelivered-To: joe@abc.com\n"
+          b"Received: from mx.example (mx.example [192.0.2.1])\n"
+          b"\tby smtpd.example (OpenSMTPD) with ESMTP id 1a2b3c4d\n"
+          b"\tfor <joe@abc.com>;\n")
+smtpd = OS_TOP + MSG_LF
+clear(joe, ann)
+with open(QF, "w") as f:
+    f.write("100000S\n0 0\n")
+t.own(joe.maildir)
+rc, err = run([], OSENV, data=smtpd)
+t.eq(rc, 65, "OpenSMTPD's lines without --mta-delivered-to: a loop, as before")
+rc, err = run(["--mta-delivered-to"], OSENV, data=smtpd)
+t.ok(rc == 0, "with --mta-delivered-to: delivered", err)
+name, data = newest(joe)
+t.eq(data, smtpd, "stored as OpenSMTPD gave it: no second Return-Path or "
+     "Delivered-To")
+t.ok(name.endswith(",S=%d,W=%d" % (len(smtpd), len(t.wire(smtpd)))),
+     "... ,S= and ,W= of what is stored", name)
+with open(QF) as f:
+    t.eq(f.read().split("\n")[2], "%d 1" % len(smtpd),
+         "... and maildirsize its exact size")
+os.unlink(QF)
+rc, err = run(["--mta-delivered-to"], OSENV,
+              data=OS_TOP + b"Delivered-To: joe@abc.com\n" + MSG_LF)
+t.eq(rc, 65, "with it, an older Delivered-To below OpenSMTPD's: a loop")
+t.ok(err.startswith("5.4.6 "), "... 5.4.6", err)
+t.eq(len(new_files(joe)), 1, "nothing delivered for it")
+fan = dict(OSENV, RECIPIENT="all@abc.com", ORIGINAL_RECIPIENT="all@abc.com",
+           LOCAL="all")
+rc, err = run(["--mta-delivered-to"], fan,
+              data=OS_TOP.replace(b"Delivered-To: joe@", b"Delivered-To: all@")
+              + MSG_LF)
+t.ok(rc == 0, "an alias with OpenSMTPD's Delivered-To: all@: delivered", err)
+t.eq((len(new_files(joe)), len(new_files(ann))), (2, 1), "joe and ann have it")
+t.eq(newest(ann)[1].count(b"Return-Path:"), 1, "... one Return-Path only")
+with open(os.path.join(SM_DIR, "stdin"), "rb") as f:
+    t.eq(f.read().count(b"Delivered-To: all@abc.com\n"), 1,
+         "... and the forward carries OpenSMTPD's Delivered-To: all@ alone")
 
 # ---- permissions and a missing Maildir ----
 if os.getuid() == 0:

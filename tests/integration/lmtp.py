@@ -3,7 +3,7 @@
 and raw writes: per-recipient replies after DATA, PIPELINING, the line
 and size bounds, bare LF, NUL, dot-stuffing, RSET, a client gone in the
 middle of DATA, the parser's lack of privilege, the owner of delivered
-mail, and the peak memory of a connection's processes."""
+mail, OpenSMTPD's own Return-Path and Delivered-To, and the peak memory of a connection's processes."""
 import os
 import smtplib
 import socket
@@ -297,6 +297,26 @@ if os.access("/usr/bin/time", os.X_OK):
         t.ok(kb < 1024, f"no process of the connection peaked at 1 MB ({kb} kB)")
 else:
     print("# skip the peak RSS of delivery children: no /usr/bin/time (Debian: time)")
+
+# ---- OpenSMTPD's lmtp action: its own Return-Path and Delivered-To ----
+OS_TOP = (b"Return-Path: <s@sender.test>\r\nDelivered-To: joe@example.org\r\n"
+          b"Received: from mx.test (OpenSMTPD) with ESMTP id 1a2b3c4d\r\n")
+for extra, want, what in (([], "554", "without --mta-delivered-to: a loop, 554 5.4.6"),
+                          (["--mta-delivered-to"], "250",
+                           "with --mta-delivered-to: delivered")):
+    before = set(new_files(joe))
+    r = subprocess.run([LMTPD, *ARGS, *extra],
+                       input=transaction(["joe@example.org"],
+                                         OS_TOP + b"Subject: smtpd\r\n\r\nx\r\n")
+                       + b"QUIT\r\n", capture_output=True, timeout=20)
+    eqd(codes(r.stdout)[-2:], [want, "221"], what, r.stdout + r.stderr)
+added = sorted(set(new_files(joe)) - before)
+t.eq(len(added), 1, "one message in new/")
+if added:
+    data = read_new(joe, added[0])
+    eqd(data, OS_TOP.replace(b"\r\n", b"\n") + b"Subject: smtpd\n\nx\n",
+        "stored with OpenSMTPD's lines once, none added")
+    t.ok(",S=%d," % len(data) in added[0], "... ,S= of the file", added[0])
 
 # ---- a set-up that fails still answers ----
 if os.getuid() == 0:

@@ -351,6 +351,99 @@ static void test_quota(void)
     close(dfd);
 }
 
+/* Deliver text with o into a clear Maildir; the stored file, or NULL. */
+static char *deliver_text(const char *text, const struct deliver_opts *o,
+                          enum deliver_status *st, struct deliver_report *r,
+                          size_t *len)
+{
+    struct deliver_spool s;
+    spool_str(&s, text);
+    *st = deliver_mailbox(&s, "ann@x.org", "joe@abc.com", root, o, r);
+    deliver_spool_close(&s);
+    if (*st != DELIVER_OK)
+        return NULL;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/new/%s", root, r->name);
+    return read_file(path, len);
+}
+
+/* Is the stored file exactly want, and its name's sizes right? */
+static int stored_as(const char *got, size_t len, const char *want,
+                     const char *name)
+{
+    char tail[96];
+    snprintf(tail, sizeof tail, ",S=%zu,W=%llu", strlen(want),
+             (unsigned long long)msgfmt_wire_size(want, strlen(want)));
+    const char *at = strstr(name, tail);
+    return got && len == strlen(want) && memcmp(got, want, len) == 0 &&
+           at && strlen(at) == strlen(tail);
+}
+
+/* OpenSMTPD's mda and lmtp prepend Return-Path and Delivered-To. */
+static void test_mta_lines(void)
+{
+    clear();
+    int dfd = open(root, O_RDONLY | O_DIRECTORY);
+    struct mdquota_def d = { .max_bytes = 100000, .max_count = 0 };
+    ok(mdquota_set(dfd, &d, NULL) == 0, "a quota, so maildirsize counts");
+    const char *mta = "Return-Path: <ann@x.org>\nDelivered-To: joe@abc.com\n"
+                      "Received: from x\nSubject: hi\n\nbody\n";
+    struct deliver_opts o = { .hostname = "h" };
+    struct deliver_report r;
+    enum deliver_status st;
+    size_t len = 0;
+    deliver_text(mta, &o, &st, &r, &len);
+    is_int(st, DELIVER_LOOP, "without the option: the MTA's Delivered-To "
+                             "is a loop, as before");
+    is_int(count_dir("new"), 0, "nothing written for it");
+
+    o.mta_delivered_to = 1;
+    char *got = deliver_text(mta, &o, &st, &r, &len);
+    ok(st == DELIVER_OK, "with it: the leading MTA lines are no loop (%s)",
+       r.why);
+    ok(stored_as(got, len, mta, r.name),
+       "stored as it came: no second Return-Path or Delivered-To, ,S= ,W= "
+       "exact (%s)", r.name);
+    free(got);
+    struct mdquota q;
+    ok(mdquota_load(dfd, &q) == 1 && q.count == 1 &&
+           q.bytes == strlen(mta),
+       "maildirsize counts its exact octets");
+
+    got = deliver_text("Delivered-To: <Joe@abc.com>\nSubject: hi\n\nb\n", &o,
+                       &st, &r, &len);
+    ok(st == DELIVER_OK && stored_as(got, len,
+                                     "Return-Path: <ann@x.org>\n"
+                                     "Delivered-To: <Joe@abc.com>\n"
+                                     "Subject: hi\n\nb\n", r.name),
+       "a Delivered-To alone on top: only Return-Path added (%s)", r.why);
+    free(got);
+
+    got = deliver_text("Return-Path: <x@y>\nDelivered-To: ann@abc.com\n\nb\n",
+                       &o, &st, &r, &len);
+    ok(st == DELIVER_OK && stored_as(got, len,
+                                     "Delivered-To: joe@abc.com\n"
+                                     "Return-Path: <x@y>\n"
+                                     "Delivered-To: ann@abc.com\n\nb\n",
+                                     r.name),
+       "the run's Delivered-To is another's: ours added, no Return-Path");
+    free(got);
+
+    unsigned before = (unsigned)count_dir("new");
+    deliver_text("Return-Path: <ann@x.org>\nDelivered-To: joe@abc.com\n"
+                 "Received: from x\nDelivered-To: joe@abc.com\n\nb\n",
+                 &o, &st, &r, &len);
+    is_int(st, DELIVER_LOOP, "with it: an older Delivered-To below is a loop");
+    deliver_text("Delivered-To: joe@abc.com\nDelivered-To: joe@abc.com\n\nb\n",
+                 &o, &st, &r, &len);
+    is_int(st, DELIVER_LOOP, "a second Delivered-To in the run is a loop");
+    deliver_text("Received: from x\nReturn-Path: <ann@x.org>\n"
+                 "Delivered-To: joe@abc.com\n\nb\n", &o, &st, &r, &len);
+    is_int(st, DELIVER_LOOP, "not on top: not the MTA's, a loop");
+    is_int(count_dir("new"), (int)before, "nothing written for the loops");
+    close(dfd);
+}
+
 int main(void)
 {
     if (fixture_setup() < 0)
@@ -361,5 +454,6 @@ int main(void)
     test_loop();
     test_mailbox();
     test_quota();
+    test_mta_lines();
     return fixture_done();
 }
