@@ -5,11 +5,10 @@
 # part of `make check`.  What `make check` does: each harness, linked
 # with a plain main() (replay.c) by the usual compiler, runs its seed
 # corpus once (tests/fuzz/corpus.sh), so no harness can rot unseen.
-FUZZ_HARNESSES = aliases cpw io maildir_name mbox mdquota pop3cmd rfc2047 sasl userdb
 FUZZ_REPLAYS = tests/fuzz/replay_aliases tests/fuzz/replay_cpw tests/fuzz/replay_io \
 	tests/fuzz/replay_maildir_name tests/fuzz/replay_mbox tests/fuzz/replay_mdquota \
 	tests/fuzz/replay_pop3cmd tests/fuzz/replay_rfc2047 tests/fuzz/replay_sasl \
-	tests/fuzz/replay_userdb
+	tests/fuzz/replay_uidlmap tests/fuzz/replay_userdb
 check_PROGRAMS += $(FUZZ_REPLAYS)
 tests_fuzz_replay_aliases_SOURCES = tests/fuzz/fuzz_aliases.c tests/fuzz/replay.c
 tests_fuzz_replay_aliases_LDADD = lib/libpopkit.a
@@ -29,6 +28,8 @@ tests_fuzz_replay_rfc2047_SOURCES = tests/fuzz/fuzz_rfc2047.c tests/fuzz/replay.
 tests_fuzz_replay_rfc2047_LDADD = lib/libpopkit.a
 tests_fuzz_replay_sasl_SOURCES = tests/fuzz/fuzz_sasl.c tests/fuzz/replay.c
 tests_fuzz_replay_sasl_LDADD = lib/libpopkit.a
+tests_fuzz_replay_uidlmap_SOURCES = tests/fuzz/fuzz_uidlmap.c tests/fuzz/replay.c
+tests_fuzz_replay_uidlmap_LDADD = lib/libpopkit.a
 tests_fuzz_replay_userdb_SOURCES = tests/fuzz/fuzz_userdb.c tests/fuzz/replay.c
 tests_fuzz_replay_userdb_LDADD = lib/libpopkit.a
 TESTS += tests/fuzz/corpus.sh
