@@ -35,7 +35,7 @@ tests_fuzz_replay_uidlmap_LDADD = lib/libpopkit.a
 tests_fuzz_replay_userdb_SOURCES = tests/fuzz/fuzz_userdb.c tests/fuzz/replay.c
 tests_fuzz_replay_userdb_LDADD = lib/libpopkit.a
 TESTS += tests/fuzz/corpus.sh
-EXTRA_DIST += tests/fuzz/corpus.sh tests/fuzz/fuzz.h tests/fuzz/corpus
+EXTRA_DIST += tests/fuzz/corpus.sh tests/fuzz/fuzz.h tests/fuzz/corpus tests/fuzz/RESULTS.md
 
 # scripts/fuzz exits 77 when there is no libFuzzer: said, and not an error.
 fuzz:
