@@ -371,7 +371,10 @@ char **aliases_format(const char *name, char *const *targets, size_t ntargets,
         if (on_line > 0 && len + 1 + strlen(targets[i]) > 77) {
             if (add_line(&lines, n, buf))
                 goto fail;
-            len = (size_t)snprintf(buf, sizeof buf, "\t%s", targets[i]);
+            /* a comma before a target starting with '#': a line whose
+             * first non-blank byte is '#' would be a comment */
+            len = (size_t)snprintf(buf, sizeof buf, "\t%s%s",
+                                   targets[i][0] == '#' ? "," : "", targets[i]);
             on_line = 1;
             continue;
         }

@@ -151,6 +151,10 @@ static int take_login(struct sasl_creds *c, unsigned step, const char *msg,
 {
     if (step == 0)
         return sasl_login_field(msg, len, c->login, sizeof c->login, 1);
+    /* the two together must fit the payload, as PLAIN's do: its three
+     * NULs counted */
+    if (strlen(c->login) + len + 3 > CPW_MAX)
+        return SASL_TOO_LONG;
     return sasl_login_field(msg, len, c->password, sizeof c->password, 0);
 }
 

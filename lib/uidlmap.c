@@ -433,7 +433,8 @@ static int str_cmp(const void *x, const void *y)
 /* The records by name: one a name. */
 static int check_names(struct parse *p)
 {
-    qsort(p->ent, p->n, sizeof *p->ent, ent_cmp);
+    if (p->n > 1)    /* no record: p->ent is NULL, which qsort may not get */
+        qsort(p->ent, p->n, sizeof *p->ent, ent_cmp);
     for (size_t i = 1; i < p->n; i++)
         if (ent_cmp(&p->ent[i - 1], &p->ent[i]) == 0)
             return bad(p, "a name listed twice");

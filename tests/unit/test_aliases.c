@@ -413,6 +413,44 @@ static void format(void)
     }
 }
 
+/* Found by tests/fuzz/fuzz_aliases: a target may begin with '#' (an
+ * address's local part may), but one that aliases_format() put first on
+ * a continuation line made it a comment line, so vuser's rewrite lost
+ * it and every target after it on that line. */
+static void format_hash_target(void)
+{
+    char *t[12];
+    char name[32];
+    size_t n, len[12];
+    char **lines;
+    struct alias_table tab;
+    const struct alias_entry *e;
+    int same = 1;
+
+    for (int i = 0; i < 12; i++) {
+        snprintf(name, sizeof name, "%suser%d@example.org", i == 4 ? "#" : "", i);
+        t[i] = strdup(name);
+    }
+    lines = aliases_format("list", t, 12, &n);
+    ok(lines && n > 1, "an entry with a '#' target is wrapped");
+    for (size_t i = 0; lines && i < n; i++)
+        len[i] = strlen(lines[i]);
+    ok(lines && aliases_parse(lines, len, n, &tab) == 0, "its lines parse");
+    e = lines ? aliases_find(&tab, "list", NULL) : NULL;
+    ok(e && e->ntargets == 12, "back to 12 targets, the '#' one included");
+    for (int i = 0; e && i < 12 && i < (int)e->ntargets; i++)
+        if (strcmp(e->targets[i], t[i]))
+            same = 0;
+    ok(e && same, "in order");
+    if (lines)
+        aliases_table_free(&tab);
+    for (size_t i = 0; lines && i < n; i++)
+        free(lines[i]);
+    free(lines);
+    for (int i = 0; i < 12; i++)
+        free(t[i]);
+}
+
 int main(void)
 {
     setup();
@@ -428,6 +466,7 @@ int main(void)
     bad_addresses();
     missing_and_unreadable();
     format();
+    format_hash_target();
     aliases_result_free(&res);
     aliases_close(ctx);
     {

@@ -113,5 +113,27 @@ int main(void)
     ok(strlen(sasl_strerror(SASL_AUTHZID)) > 0, "errors have text");
     sasl_wipe(&c);
     is_int(c.login[0] | c.password[0] | c.password[CPW_MAX], 0, "wipe clears");
+    {
+        /* Found by tests/fuzz/fuzz_sasl: LOGIN checked each field alone,
+         * so a user name and a password that each fit but not together
+         * passed, though the credentials must fit the checkpassword
+         * payload as PLAIN's must. */
+        const struct sasl_mechanism *lm = sasl_mechanism_find("LOGIN");
+        static char half[CPW_MAX];
+        memset(half, 'a', sizeof half);
+        sasl_wipe(&c);
+        is_int(lm->take(&c, 0, half, CPW_MAX / 2 + 1), SASL_OK, "LOGIN: a long user name alone fits");
+        is_int(lm->take(&c, 1, half, CPW_MAX / 2 + 1), SASL_TOO_LONG,
+               "LOGIN: with as long a password it does not fit the payload");
+        sasl_wipe(&c);
+        is_int(lm->take(&c, 0, half, 10), SASL_OK, "LOGIN: a short user name");
+        is_int(lm->take(&c, 1, half, CPW_MAX - 13), SASL_OK,
+               "LOGIN: the longest password that fits beside it");
+        sasl_wipe(&c);
+        is_int(lm->take(&c, 0, half, 10), SASL_OK, "LOGIN: a short user name, again");
+        is_int(lm->take(&c, 1, half, CPW_MAX - 12), SASL_TOO_LONG,
+               "LOGIN: one byte more does not fit");
+        sasl_wipe(&c);
+    }
     return tap_done();
 }

@@ -241,6 +241,12 @@ static void test_courier(void)
     is_int(load(UIDLMAP_COURIER), 0, "courier v2: no log line");
     is_str(uidl(idx("1700000004.")), "UID2-1600000000", "courier v2 record");
     rm("courierpop3dsizelist");
+    /* Found by tests/fuzz/fuzz_uidlmap: a header and no record gave
+     * qsort() a NULL array, undefined behaviour (UBSan stops there). */
+    put_s("courierpop3dsizelist", "/2 3 1600000000\n");
+    is_int(load(UIDLMAP_COURIER), 0, "courier, a header and no record: no log line");
+    is_int(um.mapped, 0, "courier, no record: nothing mapped");
+    rm("courierpop3dsizelist");
 }
 
 static void test_dovecot_hostile(void)
