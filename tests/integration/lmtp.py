@@ -262,8 +262,14 @@ else:
     hwm = [int(s["VmHWM"].split()[0]) for s in (rst, pst)]
     print(f"# peak RSS: root part {hwm[0]} kB, parser {hwm[1]} kB, "
           f"together {sum(hwm)} kB")
-    with open(f"/proc/{parsers[0]}/maps") as f:
-        maps = f.read()
+    # The parser makes itself undumpable, so its maps are root's to read:
+    # not root, the root part's (the same program, the same libraries).
+    try:
+        with open(f"/proc/{parsers[0]}/maps") as f:
+            maps = f.read()
+    except PermissionError:
+        with open(f"/proc/{roots[0]}/maps") as f:
+            maps = f.read()
     dynamic = "/ld-" in maps
     # Static (musl) the bound holds; a dynamic glibc build maps
     # its loader and libc into both processes, some 3 MB.
