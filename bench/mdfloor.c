@@ -203,6 +203,8 @@ int main(int argc, char **argv)
     double t0 = now();
     int failed = run_writers(mds, nmd, count, writers, msg, (size_t)size);
     double secs = now() - t0;
+    free(msg);
+    free(mds);
     if (failed) {
         fprintf(stderr, "mdfloor: a writer failed\n");
         return EXIT_TEMP;
