@@ -41,6 +41,24 @@ static int wait_child(pid_t pid)
     return WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
 }
 
+/* A pipe (close-on-exec) and a child: the child's pid (0 in the child),
+ * or -1 with the failure in r and nothing left open. */
+static pid_t fork_piped(int p[2], const char *what, struct deliver_report *r)
+{
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        fail_errno(r, errno, "pipe", what);
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(p[0]);
+        close(p[1]);
+        fail_errno(r, e, "fork", what);
+    }
+    return pid;
+}
+
 /* Become account name (root only; not root, only one's own account). */
 static enum deliver_status become(const char *name,
                                   struct deliver_report *r)
@@ -112,14 +130,9 @@ enum deliver_status deliver_forward(const struct deliver_spool *s,
         deliver_loop_scan(s, recipient, 1, &m) >= 0 && m.delivered_to)
         dl = 0;
     int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0)
-        return fail_errno(r, errno, "pipe", "for sendmail");
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(p[0]);
-        close(p[1]);
-        return fail_errno(r, errno, "fork", "for sendmail");
-    }
+    pid_t pid = fork_piped(p, "for sendmail", r);
+    if (pid < 0)
+        return r->status;
     if (pid == 0) {
         close(p[1]);
         struct deliver_report cr;
@@ -177,14 +190,9 @@ static enum deliver_status one_mailbox(const struct userdb_entry *e,
 {
     report_init(r);
     int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0)
-        return fail_errno(r, errno, "pipe", "for a delivery");
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(p[0]);
-        close(p[1]);
-        return fail_errno(r, errno, "fork", "for a delivery");
-    }
+    pid_t pid = fork_piped(p, "for a delivery", r);
+    if (pid < 0)
+        return r->status;
     if (pid == 0) {
         close(p[0]);
         mailbox_child(p[1], e, s, sender, recipient, o);
@@ -227,19 +235,12 @@ enum deliver_status deliver_recipient(struct aliases *a,
                                       struct deliver_report *r)
 {
     report_init(r);
-    if (!header_safe(sender) || !header_safe(recipient))
-        return fail(r, DELIVER_BADINPUT, "a control character in the "
-                                         "sender or recipient");
     /* One check for the whole recipient, forwards included: the line a
      * forward carries comes back with it. */
     struct mta_lines m;
-    int loop = deliver_loop_scan(s, recipient, o && o->mta_delivered_to,
-                                 &m);
-    if (loop < 0)
-        return fail_errno(r, errno, "read", "the spool");
-    if (loop)
-        return fail(r, DELIVER_LOOP, "Delivered-To: %s already there",
-                    recipient);
+    if (deliver_envelope_check(s, sender, recipient,
+                               o && o->mta_delivered_to, &m, r) != DELIVER_OK)
+        return r->status;
     struct aliases_result ar;
     enum aliases_kind k = aliases_resolve(a, recipient, &ar);
     if (k != ALIASES_OK) {

@@ -156,23 +156,16 @@ enum deliver_status deliver_mailbox(const struct deliver_spool *s,
                                     struct deliver_report *r)
 {
     report_init(r);
-    if (!header_safe(sender) || !header_safe(recipient))
-        return fail(r, DELIVER_BADINPUT, "a control character in the "
-                                         "sender or recipient");
     struct mta_lines m;
-    int loop = deliver_loop_scan(s, recipient, o && o->mta_delivered_to,
-                                 &m);
+    if (deliver_envelope_check(s, sender, recipient,
+                               o && o->mta_delivered_to, &m, r) != DELIVER_OK)
+        return r->status;
     char prefix[2 * USERDB_LINE_MAX];
     unsigned lines;
     size_t plen = make_prefix(prefix, sizeof prefix, sender, recipient, &m,
                               &lines);
     if (plen == (size_t)-1)
         return fail(r, DELIVER_BADINPUT, "sender or recipient too long");
-    if (loop < 0)
-        return fail_errno(r, errno, "read", "the spool");
-    if (loop)
-        return fail(r, DELIVER_LOOP, "Delivered-To: %s already there",
-                    recipient);
     struct md_dirs d;
     if (dirs_open(&d, maildir) < 0) {
         int e = errno;

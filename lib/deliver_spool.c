@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "deliver_spool.h"
+#include "deliver_status.h"
 #include "msgfmt.h"
 #include "params.h"
 #include "util.h"
@@ -318,6 +319,24 @@ int deliver_has_delivered_to(const struct deliver_spool *s,
 {
     struct mta_lines m;
     return deliver_loop_scan(s, recipient, 0, &m);
+}
+
+enum deliver_status deliver_envelope_check(const struct deliver_spool *s,
+                                           const char *sender,
+                                           const char *recipient, int mta,
+                                           struct mta_lines *m,
+                                           struct deliver_report *r)
+{
+    if (!header_safe(sender) || !header_safe(recipient))
+        return fail(r, DELIVER_BADINPUT, "a control character in the "
+                                         "sender or recipient");
+    int loop = deliver_loop_scan(s, recipient, mta, m);
+    if (loop < 0)
+        return fail_errno(r, errno, "read", "the spool");
+    if (loop)
+        return fail(r, DELIVER_LOOP, "Delivered-To: %s already there",
+                    recipient);
+    return DELIVER_OK;
 }
 
 /* Write prefix then the spool into fd.  0 or -1 with errno. */

@@ -36,6 +36,16 @@ struct mta_lines {
 int deliver_loop_scan(const struct deliver_spool *s, const char *recipient,
                       int mta, struct mta_lines *m);
 
+/* What deliver_mailbox and deliver_recipient check first, alike: no
+ * control character in sender or recipient (they go into header lines),
+ * then the loop check (mta: o->mta_delivered_to; m filled as by
+ * deliver_loop_scan).  DELIVER_OK, or the failure filled into r. */
+enum deliver_status deliver_envelope_check(const struct deliver_spool *s,
+                                           const char *sender,
+                                           const char *recipient, int mta,
+                                           struct mta_lines *m,
+                                           struct deliver_report *r);
+
 /* Write prefix then the spool into fd.  0 or -1 with errno. */
 int deliver_spool_copy(int fd, const char *prefix, size_t plen,
                        const struct deliver_spool *s);
