@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -80,7 +81,14 @@ static void test_inflight(void)
 
 int main(void)
 {
-    test_inflight();
+    /* valgrind keeps descriptors of its own above the limit a child sets,
+     * and cannot run a child held to 6. */
+    if (getenv("POPKIT_VALGRIND")) {
+        tap_skip("12 descriptors in flight past a limit of 6", "under valgrind");
+        tap_skip("and all 12 arrive", "under valgrind");
+    } else {
+        test_inflight();
+    }
     int sv[2], pfd[2], fd;
     char buf[16];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0 || pipe(pfd) < 0)
