@@ -106,28 +106,26 @@ static void exec_sendmail(int in, const char *sender, char *const *addrs,
     _exit(SX_TEMPFAIL);
 }
 
-enum deliver_status deliver_forward(const struct deliver_spool *s,
-                                    const char *sender,
-                                    const char *recipient,
-                                    char *const *addrs, size_t naddrs,
-                                    const struct deliver_opts *o,
-                                    struct deliver_report *r)
+/* deliver_forward once sender and recipient are checked and m holds the
+ * header's MTA lines (deliver_recipient has both already). */
+static enum deliver_status forward_checked(const struct deliver_spool *s,
+                                           const char *sender,
+                                           const char *recipient,
+                                           char *const *addrs, size_t naddrs,
+                                           const struct deliver_opts *o,
+                                           const struct mta_lines *m,
+                                           struct deliver_report *r)
 {
     report_init(r);
     if (naddrs == 0)
         return DELIVER_OK;
-    if (!header_safe(sender) || !header_safe(recipient))
-        return fail(r, DELIVER_BADINPUT, "a control character in the "
-                                         "sender or recipient");
     char dt[USERDB_LINE_MAX + 32];
     int dl = snprintf(dt, sizeof dt, "Delivered-To: %s\n", recipient);
     if (dl < 0 || (size_t)dl >= sizeof dt)
         return fail(r, DELIVER_BADINPUT, "recipient too long");
     /* The MTA's own Delivered-To: RECIPIENT comes back with the forward
      * as well as ours would: one is enough. */
-    struct mta_lines m;
-    if (o && o->mta_delivered_to &&
-        deliver_loop_scan(s, recipient, 1, &m) >= 0 && m.delivered_to)
+    if (o && o->mta_delivered_to && m->delivered_to)
         dl = 0;
     int p[2];
     pid_t pid = fork_piped(p, "for sendmail", r);
@@ -160,6 +158,25 @@ enum deliver_status deliver_forward(const struct deliver_spool *s,
                     strerror(we));
     r->forwards = (unsigned)naddrs;
     return DELIVER_OK;
+}
+
+enum deliver_status deliver_forward(const struct deliver_spool *s,
+                                    const char *sender,
+                                    const char *recipient,
+                                    char *const *addrs, size_t naddrs,
+                                    const struct deliver_opts *o,
+                                    struct deliver_report *r)
+{
+    report_init(r);
+    if (naddrs == 0)
+        return DELIVER_OK;
+    if (!header_safe(sender) || !header_safe(recipient))
+        return fail(r, DELIVER_BADINPUT, "a control character in the "
+                                         "sender or recipient");
+    struct mta_lines m = { 0, 0 };
+    if (o && o->mta_delivered_to && deliver_loop_scan(s, recipient, 1, &m) < 0)
+        m.delivered_to = 0;
+    return forward_checked(s, sender, recipient, addrs, naddrs, o, &m, r);
 }
 
 /* ---- A recipient ---- */
@@ -262,8 +279,8 @@ enum deliver_status deliver_recipient(struct aliases *a,
         merge(r, &one);
     }
     if (ar.nforwards) {
-        deliver_forward(s, sender, recipient, ar.forwards, ar.nforwards, o,
-                        &one);
+        forward_checked(s, sender, recipient, ar.forwards, ar.nforwards, o,
+                        &m, &one);
         merge(r, &one);
     }
     aliases_result_free(&ar);
