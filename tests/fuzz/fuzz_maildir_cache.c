@@ -36,34 +36,13 @@ static void scratch_path(char *out, size_t outsz, const char *name)
 /* At exit: the scratch Maildir goes. */
 static void scratch_remove(void)
 {
-    char p[sizeof root + 64];
-    for (size_t i = 0; i < MESSAGES; i++) {
-        scratch_path(p, sizeof p, messages[i]);
-        unlink(p);
-    }
-    static const char *const rest[] = { MAILDIR_CACHE_NAME, "cur", "new", "tmp", "" };
-    for (size_t i = 0; i < sizeof rest / sizeof rest[0]; i++) {
-        scratch_path(p, sizeof p, rest[i]);
-        if (unlink(p) < 0)
-            rmdir(p);
-    }
+    static const char *const top[] = { MAILDIR_CACHE_NAME, NULL };
+    fuzz_maildir_remove(root, messages, MESSAGES, top);
 }
 
 static void scratch_maildir(void)
 {
-    char p[sizeof root + 64];
-    CHECK(mkdtemp(root) != NULL);
-    static const char *const dirs[] = { "cur", "new", "tmp" };
-    for (size_t i = 0; i < 3; i++) {
-        scratch_path(p, sizeof p, dirs[i]);
-        CHECK(mkdir(p, 0700) == 0);
-    }
-    for (size_t i = 0; i < MESSAGES; i++) {
-        scratch_path(p, sizeof p, messages[i]);
-        int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
-        CHECK(fd >= 0 && write(fd, BODY, sizeof BODY - 1) == sizeof BODY - 1);
-        close(fd);
-    }
+    fuzz_maildir_make(root, messages, MESSAGES, BODY);
     atexit(scratch_remove);
 }
 

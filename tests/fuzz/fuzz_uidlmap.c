@@ -36,37 +36,16 @@ static void scratch_path(char *out, size_t outsz, const char *name)
 /* At exit: the scratch Maildir goes. */
 static void scratch_remove(void)
 {
-    char p[sizeof root + 64];
-    maildir_close(&md);
-    for (size_t i = 0; i < MESSAGES; i++) {
-        scratch_path(p, sizeof p, messages[i]);
-        unlink(p);
-    }
-    static const char *const rest[] = {
-        "dovecot-uidlist", "courierpop3dsizelist", "cur", "new", "tmp", "",
+    static const char *const top[] = {
+        "dovecot-uidlist", "courierpop3dsizelist", NULL,
     };
-    for (size_t i = 0; i < sizeof rest / sizeof rest[0]; i++) {
-        scratch_path(p, sizeof p, rest[i]);
-        if (unlink(p) < 0)
-            rmdir(p);
-    }
+    maildir_close(&md);
+    fuzz_maildir_remove(root, messages, MESSAGES, top);
 }
 
 static void scratch_maildir(void)
 {
-    char p[sizeof root + 64];
-    CHECK(mkdtemp(root) != NULL);
-    static const char *const dirs[] = { "cur", "new", "tmp" };
-    for (size_t i = 0; i < 3; i++) {
-        scratch_path(p, sizeof p, dirs[i]);
-        CHECK(mkdir(p, 0700) == 0);
-    }
-    for (size_t i = 0; i < MESSAGES; i++) {
-        scratch_path(p, sizeof p, messages[i]);
-        int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
-        CHECK(fd >= 0 && write(fd, "Subject: x\n\nbody\n", 17) == 17);
-        close(fd);
-    }
+    fuzz_maildir_make(root, messages, MESSAGES, "Subject: x\n\nbody\n");
     CHECK(maildir_open(&md, root) == 0 && maildir_scan(&md, 0) == 0);
     CHECK(md.count == MESSAGES);
     atexit(scratch_remove);
