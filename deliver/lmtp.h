@@ -7,8 +7,9 @@
  *                  popkit-lmtpd was started with, forks the parser, and
  *                  acts on its requests: it resolves recipients
  *                  (aliases.h) and delivers each (deliver_recipient,
- *                  which forks a child per mailbox that becomes its
- *                  owner).  It never reads the client.
+ *                  which hands each mailbox to the connection's
+ *                  delivery child for its owner: deliver_pool).  It
+ *                  never reads the client.
  * lmtp_cmds.c      the LMTP parser: the command table (lib/pop3cmd)
  *                  and the DATA reader, in a child that dropped
  *                  everything (lib/privsep) before reading a byte.

@@ -8,8 +8,10 @@
  * root part reads only the parser's requests, each one datagram checked
  * byte by byte, resolves recipients against the users file and alias
  * files (which the parser cannot read), and delivers: deliver_recipient
- * forks a child per mailbox that becomes the mailbox's owner, so one
- * recipient's failure, or a crash in one delivery, touches no other.
+ * hands each mailbox to the connection's child for its owner (a
+ * deliver_pool: forked at the owner's first mailbox, become that owner,
+ * kept for the connection), so one recipient's failure, or a crash in
+ * one delivery, touches no other.
  *
  * It refuses recipients outside popkit's domains (aliases.h: foreign):
  * an LMTP server is a final destination, not a relay.  Forward addresses
@@ -172,6 +174,16 @@ static int root_request(struct root *r, ssize_t n, int fd)
     return -1;
 }
 
+/* The connection is over: the delivery children end before the client's
+ * connection is closed (they hold none of it, but the MTA's next
+ * connection should not meet them still running). */
+static void root_close(struct root *r)
+{
+    deliver_pool_free(r->opts.pool);
+    r->opts.pool = NULL;
+    aliases_close(r->aliases);
+}
+
 /* Fork the parser on fds 0/1 with the socket at LMTP_REQ_FD, dropped
  * to the privsep account before it reads a byte. */
 static void parser_start(struct root *r, const struct privsep *ps)
@@ -260,7 +272,8 @@ int lmtp_run(const struct lmtp_conf *c)
     /* Before the files are opened: the parser inherits none of them. */
     parser_start(&r, &ps);
     r.aliases = aliases_open(c->users, c->aliasdir);
-    if (!r.aliases)
+    r.opts.pool = deliver_pool_new();
+    if (!r.aliases || !r.opts.pool)
         log_die(EXIT_TEMP, "out of memory");
     for (;;) {
         int fd;
@@ -268,10 +281,10 @@ int lmtp_run(const struct lmtp_conf *c)
         if (n == 0)
             break;
         if (n < 0 || root_request(&r, n, fd) < 0) {
-            aliases_close(r.aliases);
+            root_close(&r);
             return parser_end(&r, 1);
         }
     }
-    aliases_close(r.aliases);
+    root_close(&r);
     return parser_end(&r, 0);
 }

@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "deliver_pool.h"
 #include "deliver_spool.h"
 #include "deliver_status.h"
 #include "params.h"
@@ -59,9 +60,8 @@ static pid_t fork_piped(int p[2], const char *what, struct deliver_report *r)
     return pid;
 }
 
-/* Become account name (root only; not root, only one's own account). */
-static enum deliver_status become(const char *name,
-                                  struct deliver_report *r)
+enum deliver_status deliver_become(const char *name,
+                                   struct deliver_report *r)
 {
     struct passwd *pw = getpwnam(name);
     if (!pw)
@@ -136,7 +136,7 @@ static enum deliver_status forward_checked(const struct deliver_spool *s,
         struct deliver_report cr;
         report_init(&cr);
         if (geteuid() == 0 &&
-            become(o && o->forward_user ? o->forward_user
+            deliver_become(o && o->forward_user ? o->forward_user
                                         : DELIVER_FORWARD_USER,
                    &cr) != DELIVER_OK)
             _exit(SX_TEMPFAIL);
@@ -188,7 +188,7 @@ static void mailbox_child(int fd, const struct userdb_entry *e,
 {
     struct deliver_report r;
     report_init(&r);
-    if (become(e->owner, &r) == DELIVER_OK) {
+    if (deliver_become(e->owner, &r) == DELIVER_OK) {
         char path[USERDB_HOME_MAX + sizeof "/Maildir"];
         if (deliver_maildir_path(e, path, sizeof path) < 0)
             fail(&r, DELIVER_TEMP, "%s: home too long", e->address);
@@ -206,6 +206,13 @@ static enum deliver_status one_mailbox(const struct userdb_entry *e,
                                        struct deliver_report *r)
 {
     report_init(r);
+    if (o && o->pool) {
+        char path[USERDB_HOME_MAX + sizeof "/Maildir"];
+        if (deliver_maildir_path(e, path, sizeof path) < 0)
+            return fail(r, DELIVER_TEMP, "%s: home too long", e->address);
+        return deliver_pool_mailbox(o->pool, e, path, s, sender, recipient,
+                                    o, r);
+    }
     int p[2];
     pid_t pid = fork_piped(p, "for a delivery", r);
     if (pid < 0)

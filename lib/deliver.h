@@ -45,7 +45,8 @@
  * A recipient (deliver_recipient) is resolved by aliases_resolve(); each
  * mailbox is delivered in a forked child that becomes the record's owner
  * (privdrop: owner's uid, gid and groups) and reports its status back
- * through a pipe; the forwards go in one "sendmail -i -f SENDER --
+ * through a pipe, or by the owner's child of opts->pool (below); the
+ * forwards go in one "sendmail -i -f SENDER --
  * ADDR..." run as DELIVER_FORWARD_USER when root.  Not root, a mailbox
  * is delivered only when its owner is the caller's own account (else
  * DELIVER_NOPERM: a configuration error, not worth retrying).  The
@@ -159,6 +160,8 @@ void deliver_spool_close(struct deliver_spool *s);
 
 /* ---- Delivery ---- */
 
+struct deliver_pool;
+
 struct deliver_opts {
     int quota_tempfail;     /* over quota is 452 4.2.2 / 75 / 111 */
     const char *sendmail;   /* NULL: DELIVER_SENDMAIL (params.h) */
@@ -167,7 +170,22 @@ struct deliver_opts {
     int mta_delivered_to;   /* the MTA prepended Return-Path: and
                                Delivered-To: itself (OpenSMTPD's mda and
                                lmtp): see "The MTA's lines" above */
+    struct deliver_pool *pool; /* NULL: a child forked for each mailbox;
+                               else that pool's child for its owner */
 };
+
+/* A pool of delivery children, one per owner account (at most
+ * DELIVER_POOL_MAX, the one used longest ago making room), each kept
+ * alive between mailboxes: for a caller that delivers many messages,
+ * as a popkit-lmtpd connection does, so that a mailbox costs no fork.
+ * Each child holds only its owner's privilege and its socket; a child
+ * that dies fails only the mailbox it was writing (DELIVER_TEMP) and is
+ * replaced for the next.  The children are forked by the caller and
+ * reaped by deliver_pool_free (which waits for them): as for
+ * deliver_recipient, the caller must not reap them itself.  NULL when
+ * out of memory. */
+struct deliver_pool *deliver_pool_new(void);
+void deliver_pool_free(struct deliver_pool *p);
 
 /* What one delivery did, for the caller's log and reply. */
 struct deliver_report {

@@ -40,6 +40,7 @@ LIB_ANY_LIBC = \
 	lib/aliases_table.c lib/aliases_table.h \
 	lib/deliver.c lib/deliver.h \
 	lib/deliver_mailbox.c \
+	lib/deliver_pool.c lib/deliver_pool.h \
 	lib/deliver_spool.c lib/deliver_spool.h \
 	lib/deliver_status.c lib/deliver_status.h \
 	lib/mailenv.c lib/mailenv.h \
@@ -115,6 +116,7 @@ LIB_UNIT_TESTS = \
 	tests/unit/test_ldapfilter \
 	tests/unit/test_aliases \
 	tests/unit/test_deliver \
+	tests/unit/test_deliver_pool \
 	tests/unit/test_mailenv \
 	tests/unit/test_mdmake \
 	tests/unit/test_maildir \

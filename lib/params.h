@@ -320,6 +320,10 @@
 /* Seconds a sendmail run for a forward may take before it is killed
  * and the delivery deferred. */
 #define DELIVER_FORWARD_TIMEOUT 300
+/* Owners a delivery pool (deliver.h) keeps a child for at once: a
+ * connection's mail mostly has one owner (a domain's), and each child
+ * is a process held for the connection's life. */
+#define DELIVER_POOL_MAX 8
 
 /* ---- where the mail is (lib/mailenv.h) ---- */
 

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -124,4 +125,17 @@ int hostname_valid(const char *s)
         if (s[i] < 0x21 || s[i] > 0x7e || s[i] == '<' || s[i] == '>')
             return 0;
     return 1;
+}
+
+void fd_close_from(int lo)
+{
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, (unsigned)lo, ~0U, 0) == 0)
+        return;
+#endif
+    long max = sysconf(_SC_OPEN_MAX);
+    if (max < 0 || max > 65536)
+        max = 65536;
+    for (long fd = lo; fd < max; fd++)
+        close((int)fd);
 }

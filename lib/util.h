@@ -30,6 +30,9 @@ ssize_t read_full(int fd, void *buf, size_t n);
  * this process can do to make the entries durable.  0, or -1 with errno
  * (the open's or the fsync's). */
 int fsync_dir(const char *dir);
+/* Close every descriptor from lo up (close_range(2), else one by one up
+ * to the descriptor limit). */
+void fd_close_from(int lo);
 /* Milliseconds of CLOCK_MONOTONIC: for deadlines, which a change of the
  * wall clock must not move. */
 long long now_ms(void);

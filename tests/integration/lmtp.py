@@ -247,11 +247,27 @@ c.mail("s@sender.test")
 c.rcpt("joe@example.org")
 c.data(b"Subject: rss\r\n\r\n" + b"r" * 4000 + b"\r\n")
 roots = children(server.pid)
-parsers = children(roots[0]) if len(roots) == 1 else []
+kids = children(roots[0]) if len(roots) == 1 else []
+
+
+def fd_target(pid, fd):
+    try:
+        return os.readlink(f"/proc/{pid}/fd/{fd}")
+    except OSError:
+        return None     # the parser is undumpable: not ours to read
+
+
+# The delivery child the connection keeps for the owner (lib/deliver's
+# pool) has /dev/null on fd 0; the parser reads the client there.
+pool = [k for k in kids if fd_target(k, 0) == "/dev/null"]
+parsers = [k for k in kids if k not in pool]
+t.ok(len(pool) == 1, "after a delivery, the connection keeps one delivery "
+     "child for the owner", kids)
 if len(parsers) != 1:
-    t.ok(False, "found the connection's root part and parser", (roots, parsers))
+    t.ok(False, "found the connection's root part and parser", (roots, kids))
 else:
     rst, pst = status(roots[0]), status(parsers[0])
+    dst = status(pool[0]) if pool else rst
     if os.getuid() == 0:
         t.eq(rst["Uid"].split()[0], "0", "the root part keeps uid 0")
         uids = pst["Uid"].split()
@@ -261,11 +277,20 @@ else:
         t.eq(os.readlink(f"/proc/{parsers[0]}/root"), EMPTY,
              "the parser is chrooted to --privsep-dir")
         t.eq(pst.get("NoNewPrivs", "").strip(), "1", "no_new_privs is set")
+        t.ok(set(dst["Uid"].split()) == {str(t.OWNER_PW.pw_uid)},
+             "the delivery child runs as the mailbox's owner only", dst["Uid"])
     else:
         print("# skip privilege checks: not root, nothing to drop")
-    hwm = [int(s["VmHWM"].split()[0]) for s in (rst, pst)]
+    if pool:
+        fds = sorted(int(f) for f in os.listdir(f"/proc/{pool[0]}/fd"))
+        t.eq((fds, fd_target(pool[0], 1), (fd_target(pool[0], 3) or "")[:7]),
+             ([0, 1, 2, 3], "/dev/null", "socket:"),
+             "it holds nothing of the connection: /dev/null, stderr, its socket")
+    hwm = [int(s["VmHWM"].split()[0]) for s in (rst, pst, dst)]
+    if not pool:
+        hwm[2] = 0
     print(f"# peak RSS: root part {hwm[0]} kB, parser {hwm[1]} kB, "
-          f"together {sum(hwm)} kB")
+          f"delivery child {hwm[2]} kB, together {sum(hwm)} kB")
     # The parser makes itself undumpable, so its maps are root's to read:
     # not root, the root part's (the same program, the same libraries).
     try:
@@ -276,8 +301,8 @@ else:
             maps = f.read()
     dynamic = "/ld-" in maps
     # Static (musl) the bound holds; a dynamic glibc build maps
-    # its loader and libc into both processes, some 3 MB.
-    bound = 8192 if dynamic else 1024
+    # its loader and libc into every process, some 3 MB each.
+    bound = 12288 if dynamic else 1024
     if "libasan" in maps or "libubsan" in maps:
         print("# skip the RSS bound: built with sanitizers, whose shadow "
               "memory is most of it")
@@ -285,8 +310,22 @@ else:
         print("# skip the RSS bound: under valgrind, whose own memory is "
               "most of it")
     else:
-        t.ok(sum(hwm) < bound, f"peak RSS of root part and parser: {sum(hwm)} kB "
-             f"(< {bound} kB, {'dynamic' if dynamic else 'static'} build)")
+        t.ok(sum(hwm) < bound, f"peak RSS of root part, parser and delivery "
+             f"child: {sum(hwm)} kB (< {bound} kB, "
+             f"{'dynamic' if dynamic else 'static'} build)")
+# A delivery child that dies (killed between two messages) costs nothing:
+# the next message of that owner gets a new one.
+if pool:
+    os.kill(pool[0], 9)
+    before = set(new_files(joe))
+    c.mail("s@sender.test")
+    c.rcpt("joe@example.org")
+    eqd(c.data(b"Subject: again\r\n\r\nx\r\n")[0], 250,
+        "the delivery child killed: the next message on the connection is delivered")
+    t.eq(len(set(new_files(joe)) - before), 1, "... once, into new/")
+    again = [k for k in children(roots[0]) if fd_target(k, 0) == "/dev/null"]
+    t.ok(len(again) == 1 and again[0] != pool[0], "by a new delivery child",
+         (pool, again))
 c.quit()
 
 # ---- the largest process of a connection, deliveries included ----
