@@ -66,8 +66,11 @@ static int root_answer(struct root *r, enum deliver_status st)
 static ssize_t root_receive(struct root *r, int *fd)
 {
     ssize_t n = fdpass_recv(r->fd, r->req, r->req_size, fd);
-    if (n == 0 || (n < 0 && errno != EBADMSG))
+    if (n < 0 && errno != EBADMSG) {
+        /* Not the parser's doing: say why the connection ends here. */
+        log_error("cannot read the parser's request: %s", strerror(errno));
         return 0;
+    }
     return n;
 }
 
