@@ -51,9 +51,15 @@
  * arena; no allocation per message.  Both grow with mremap(2), so growing
  * copies nothing and untouched room costs no memory.
  *
- * The session lock is a file in the Maildir held with flock(2): the kernel
- * drops it when the holder dies, so a dead session's lock is taken over
- * by the next one, and a live one answers MAILDIR_BUSY.
+ * The session lock is a file in the Maildir held with an OFD lock
+ * (fcntl F_OFD_SETLK, the whole file) and flock(2), both on one open
+ * file description: the kernel drops them when the holder dies, so a
+ * dead session's lock is taken over by the next one, and a live one
+ * answers MAILDIR_BUSY.  On shared storage the file system's lock
+ * service makes that hold across hosts (docs/DESIGN.md, "Shared
+ * storage"; a host that dies holding it frees it when the server gives
+ * up on it: NFSv4's lease, GlusterFS's ping timeout, CephFS's session
+ * timeout).
  *
  * The code is in layers, one file each; maildir.c lists them.
  */
