@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "maildir_array.h"
+#include "maildir_cache.h"
 
 /* ---- Opening, locking ---- */
 
@@ -44,7 +45,17 @@ int maildir_open(struct maildir *md, const char *path)
         errno = e;
         return -1;
     }
+    md->shared = (unsigned)maildir_fs_shared(md->dirfd);
+    md->settle_ms = md->shared ? MAILDIR_LISTING_SETTLE_SHARED_MS : 0;
     return 0;
+}
+
+void maildir_set_settle(struct maildir *md, int ms)
+{
+    if (ms < 0)
+        ms = 0;
+    md->settle_ms = ms > MAILDIR_LISTING_SETTLE_MAX_MS
+                        ? MAILDIR_LISTING_SETTLE_MAX_MS : ms;
 }
 
 void maildir_close(struct maildir *md)
