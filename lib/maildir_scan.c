@@ -152,18 +152,23 @@ int maildir_listing_refresh(struct maildir *md)
     maildir_moves_wait(md);
     /* The listing is saved only by a scan that begins after the last
      * change was stamped (maildir_settled): give the coarse clock the
-     * tick or two it needs, boundedly. */
+     * tick or two it needs, boundedly.  A skew margin (shared storage)
+     * longer than that wait is not waited for: the next session that
+     * begins past it saves the listing.  Plain fstat here: the stamps
+     * of this session's own changes are this client's to know, and
+     * polling a server 25 times would cost more than it saves; the scan
+     * below takes the server's and decides. */
     for (int waited = 0;; waited++) {
         struct stat cs, ns;
         struct timespec now;
         if (clock_gettime(CLOCK_REALTIME_COARSE, &now) < 0 ||
-            maildir_dir_stat(md->curfd, &cs) < 0 ||
-            maildir_dir_stat(md->newfd, &ns) < 0)
+            fstat(md->curfd, &cs) < 0 || fstat(md->newfd, &ns) < 0)
             return -1;
         if (maildir_settled(&cs, &now, md->settle_ms) &&
             maildir_settled(&ns, &now, md->settle_ms))
             break;
-        if (waited >= MAILDIR_LISTING_REFRESH_WAIT_MS)
+        if (waited >= MAILDIR_LISTING_REFRESH_WAIT_MS ||
+            md->settle_ms >= MAILDIR_LISTING_REFRESH_WAIT_MS)
             return -1;
         struct timespec ms = { 0, 1000000L };
         nanosleep(&ms, NULL);
