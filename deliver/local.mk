@@ -7,9 +7,9 @@ sbin_PROGRAMS += deliver/popkit-deliver
 deliver_popkit_deliver_SOURCES = deliver/popkit-deliver.c
 man_MANS += man/popkit-deliver.8
 TESTS += tests/integration/deliver.py tests/integration/deliver_crash.py \
-	tests/integration/deliver_concurrent.py
+	tests/integration/deliver_concurrent.py tests/integration/deliver_hosts.py
 EXTRA_DIST += tests/integration/deliver.py tests/integration/deliver_crash.py \
-	tests/integration/deliver_concurrent.py
+	tests/integration/deliver_concurrent.py tests/integration/deliver_hosts.py
 
 # popkit-lmtpd: the LMTP server (RFC 2033); lmtp.h says how its parts meet.
 # Static with musl when configure found it, as pop3-greeter: the root

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "maildir_array.h"
+#include "maildir_cache.h"
 
 /* ---- Opening, locking ---- */
 
@@ -44,7 +45,17 @@ int maildir_open(struct maildir *md, const char *path)
         errno = e;
         return -1;
     }
+    md->shared = (unsigned)maildir_fs_shared(md->dirfd);
+    md->settle_ms = md->shared ? MAILDIR_LISTING_SETTLE_SHARED_MS : 0;
     return 0;
+}
+
+void maildir_set_settle(struct maildir *md, int ms)
+{
+    if (ms < 0)
+        ms = 0;
+    md->settle_ms = ms > MAILDIR_LISTING_SETTLE_MAX_MS
+                        ? MAILDIR_LISTING_SETTLE_MAX_MS : ms;
 }
 
 void maildir_close(struct maildir *md)
@@ -63,6 +74,36 @@ void maildir_close(struct maildir *md)
     md->count = md->cap = md->arena_len = md->arena_cap = 0;
 }
 
+/* Take the OFD lock (fcntl F_OFD_SETLK, write, the whole file) on fd:
+ * 0, 1 when another holds it, -1 with errno.  A kernel without OFD locks
+ * (before Linux 3.15: EINVAL) leaves the flock alone to do the work. */
+static int lock_ofd(int fd)
+{
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;   /* l_start 0, l_len 0: the whole file */
+    while (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EACCES)
+            return 1;
+        return errno == EINVAL ? 0 : -1;
+    }
+    return 0;
+}
+
+/* flock(2) on fd, the same answers. */
+static int lock_flock(int fd)
+{
+    while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        if (errno == EINTR)
+            continue;
+        return errno == EWOULDBLOCK ? 1 : -1;
+    }
+    return 0;
+}
+
 int maildir_lock(struct maildir *md)
 {
     int fd = openat(md->dirfd, MAILDIR_LOCK_NAME,
@@ -76,15 +117,29 @@ int maildir_lock(struct maildir *md)
         errno = EINVAL;
         return -1;
     }
-    /* flock, not fcntl: it belongs to this open file, so no other close
-     * in the process drops it, and the kernel drops it with the process:
-     * a dead holder's lock is free for the next session. */
-    while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-        if (errno == EINTR)
-            continue;
+    /* Two locks on one open file, both of the kind that belongs to the
+     * open file description, not the process: no other close in the
+     * process drops them, the rename helper (a fork) shares them, and
+     * the kernel drops them with the last holder, so a dead session's
+     * lock is free for the next one.
+     *
+     * The OFD lock is the one a shared file system must honour across
+     * hosts (docs/DESIGN.md, "Shared storage"): NFS (NLM for v3, LOCK
+     * for v4), CephFS and GlusterFS forward byte-range locks to the
+     * server.  flock(2) is kept beside it for what already relies on it
+     * (an older popkit on the same host, flock(1) in an administrator's
+     * script); Linux's NFS client turns it into the same whole-file
+     * byte-range lock unless mounted with local_lock=flock or all, and
+     * GlusterFS sends both to one lock table: both come from this one
+     * open file description, one lock owner, so they never refuse each
+     * other.  Either refused means another session holds the Maildir. */
+    int r = lock_ofd(fd);
+    if (r == 0)
+        r = lock_flock(fd);
+    if (r != 0) {
         int e = errno;
         close(fd);
-        if (e == EWOULDBLOCK)
+        if (r > 0)
             return MAILDIR_BUSY;
         errno = e;
         return -1;
@@ -112,6 +167,6 @@ void maildir_unlock(struct maildir *md)
 {
     maildir_moves_wait(md);   /* the renames happen under the lock */
     if (md->lockfd >= 0)
-        close(md->lockfd);   /* the last reference: the flock goes */
+        close(md->lockfd);   /* the last reference: both locks go */
     md->lockfd = -1;
 }

@@ -37,10 +37,14 @@
  *
  * The listing cache MAILDIR_LISTING_NAME saves even the readdir(2): it
  * holds the whole sorted scan, keyed by device, inode, mtime and ctime of
- * new/ and cur/, and is used only while both are unchanged.  It is written
+ * new/ and cur/ (no device on shared storage, where every mount has its
+ * own), taken past the kernel's attribute cache (statx with
+ * AT_STATX_FORCE_SYNC: NFS's actimeo, FUSE's attribute timeout), and is
+ * used only while both are unchanged.  It is written
  * by a locked scan that moved nothing, and only when both directories
  * last changed before the scan began (older than the coarse clock read
- * at its start, beyond the file system's stamp rounding), so a change
+ * at its start, beyond the file system's stamp rounding and, on shared
+ * storage, the clock skew between hosts: maildir_set_settle), so a change
  * in the same tick as the saved mtime cannot hide behind an equal
  * stamp, and a session one tick after a change already saves it.  Every
  * entry is checked as it loads (offsets, names without '/', sizes,
@@ -51,9 +55,15 @@
  * arena; no allocation per message.  Both grow with mremap(2), so growing
  * copies nothing and untouched room costs no memory.
  *
- * The session lock is a file in the Maildir held with flock(2): the kernel
- * drops it when the holder dies, so a dead session's lock is taken over
- * by the next one, and a live one answers MAILDIR_BUSY.
+ * The session lock is a file in the Maildir held with an OFD lock
+ * (fcntl F_OFD_SETLK, the whole file) and flock(2), both on one open
+ * file description: the kernel drops them when the holder dies, so a
+ * dead session's lock is taken over by the next one, and a live one
+ * answers MAILDIR_BUSY.  On shared storage the file system's lock
+ * service makes that hold across hosts (docs/DESIGN.md, "Shared
+ * storage"; a host that dies holding it frees it when the server gives
+ * up on it: NFSv4's lease, GlusterFS's ping timeout, CephFS's session
+ * timeout).
  *
  * The code is in layers, one file each; maildir.c lists them.
  */
@@ -103,6 +113,8 @@ struct maildir {
     } move_err[MAILDIR_MOVE_ERRORS];
     unsigned size_reads;       /* messages read to learn their size */
     unsigned from_listing;     /* 1: the scan came from the listing cache */
+    unsigned shared;           /* 1: on a network or cluster file system */
+    int settle_ms;             /* the listing's shared-storage margin */
     unsigned moving;           /* moves still under way (see below) */
     struct maildir_moves *moves;   /* the renames under way, or NULL */
     char namebuf[2][NAME_MAX + 1];   /* names rebuilt for the caller */
@@ -111,6 +123,15 @@ struct maildir {
 /* Open the Maildir at path (relative to the cwd, or absolute).  0, or -1
  * with errno set (ENOTDIR/ENOENT when a subdirectory is missing). */
 int maildir_open(struct maildir *md, const char *path);
+/* The listing cache's margin for shared storage, in milliseconds: a
+ * listing is saved only when new/ and cur/ last changed longer ago than
+ * this (beyond the file system's stamp rounding), so that no host whose
+ * clock runs up to that much behind this one can change them later and
+ * leave their stamps as the listing's key has them (maildir_cache.c).
+ * maildir_open() sets MAILDIR_LISTING_SETTLE_SHARED_MS when the Maildir
+ * is on a network or cluster file system (md->shared), else 0; this
+ * sets it for this Maildir whatever it is on (0 to 600000). */
+void maildir_set_settle(struct maildir *md, int ms);
 /* Unlock, free and close everything.  Safe after a failed maildir_open()
  * and when called twice. */
 void maildir_close(struct maildir *md);

@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -285,10 +288,10 @@ struct listing_head {
     struct dir_key cur, new;
 };
 
-void maildir_dir_key(struct dir_key *k, const struct stat *st)
+void maildir_dir_key(struct dir_key *k, const struct stat *st, int shared)
 {
     memset(k, 0, sizeof *k);
-    k->dev = st->st_dev;
+    k->dev = shared ? 0 : st->st_dev;
     k->ino = st->st_ino;
     k->msec = st->st_mtim.tv_sec;
     k->mnsec = st->st_mtim.tv_nsec;
@@ -372,6 +375,80 @@ static int64_t ns_of(const struct timespec *t)
     return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
 }
 
+/* The statx(2) record as the kernel lays it out (linux/stat.h), for a
+ * libc without the wrapper (musl 1.2.3): only the fields used here. */
+struct dir_statx_ts {
+    int64_t sec;
+    uint32_t nsec;
+    int32_t reserved;
+};
+struct dir_statx {
+    uint32_t mask, blksize;
+    uint64_t attributes;
+    uint32_t nlink, uid, gid;
+    uint16_t mode, spare0;
+    uint64_t ino, size, blocks, attributes_mask;
+    struct dir_statx_ts atime, btime, ctime, mtime;
+    uint32_t rdev_major, rdev_minor, dev_major, dev_minor;
+    uint64_t spare[14];
+};
+#define DIR_STATX_BASIC 0x7ffu         /* STATX_BASIC_STATS */
+#define DIR_AT_EMPTY_PATH 0x1000       /* AT_EMPTY_PATH */
+#define DIR_AT_FORCE_SYNC 0x2000       /* AT_STATX_FORCE_SYNC */
+
+int maildir_dir_stat(int fd, struct stat *st)
+{
+#ifdef SYS_statx
+    struct dir_statx x;
+    memset(&x, 0, sizeof x);
+    if (syscall(SYS_statx, fd, "", DIR_AT_EMPTY_PATH | DIR_AT_FORCE_SYNC,
+                DIR_STATX_BASIC, &x) == 0) {
+        memset(st, 0, sizeof *st);
+        st->st_dev = makedev(x.dev_major, x.dev_minor);
+        st->st_ino = (ino_t)x.ino;
+        st->st_mode = x.mode;
+        st->st_mtim.tv_sec = (time_t)x.mtime.sec;
+        st->st_mtim.tv_nsec = (long)x.mtime.nsec;
+        st->st_ctim.tv_sec = (time_t)x.ctime.sec;
+        st->st_ctim.tv_nsec = (long)x.ctime.nsec;
+        st->st_atim.tv_sec = (time_t)x.atime.sec;
+        st->st_atim.tv_nsec = (long)x.atime.nsec;
+        return 0;
+    }
+    if (errno != ENOSYS && errno != EINVAL && errno != EPERM)
+        return -1;   /* else: an old kernel or a seccomp filter */
+#endif
+    return fstat(fd, st);
+}
+
+/* The local file systems: one host, one clock, stamps from this kernel.
+ * Everything else (NFS, CephFS, FUSE and so GlusterFS, SMB, GFS2, OCFS2,
+ * Lustre, ...) or unknown counts as shared. */
+static const uint32_t local_fs[] = {
+    0xEF53u,       /* ext2, ext3, ext4 */
+    0x58465342u,   /* xfs */
+    0x9123683Eu,   /* btrfs */
+    0x01021994u,   /* tmpfs */
+    0x858458F6u,   /* ramfs */
+    0x2FC12FC1u,   /* zfs */
+    0xF2F52010u,   /* f2fs */
+    0xCA451A4Eu,   /* bcachefs */
+    0x3153464Au,   /* jfs */
+    0x52654973u,   /* reiserfs */
+    0x794C7630u,   /* overlayfs (its upper layer is local) */
+};
+
+int maildir_fs_shared(int fd)
+{
+    struct statfs sf;
+    if (fstatfs(fd, &sf) < 0)
+        return 1;
+    for (size_t i = 0; i < sizeof local_fs / sizeof local_fs[0]; i++)
+        if ((uint32_t)sf.f_type == local_fs[i])
+            return 0;
+    return 1;
+}
+
 /* Why a listing keyed by stamps older than the scan's start is safe,
  * and why that is enough (no wait of several ticks):
  *
@@ -393,14 +470,33 @@ static int64_t ns_of(const struct timespec *t)
  * MAILDIR_LISTING_SETTLE_US for sub-millisecond rounding, and
  * MAILDIR_LISTING_SETTLE_COARSE_MS when the stamps look coarse (whole
  * milliseconds: ext4 with small inodes keeps seconds, FAT 2 s).  Stamps
- * in the future (a clock set back) are never settled.  Not covered: a
- * network file system whose server clock runs behind this host's. */
-int maildir_settled(const struct stat *st, const struct timespec *start)
+ * in the future (a clock set back) are never settled.
+ *
+ * Shared storage (docs/DESIGN.md, "Shared storage") adds two things.
+ * Another host's change is stamped by another clock: NFS servers stamp
+ * directory changes with their own, CephFS and GlusterFS (its ctime
+ * feature) with the client's that made it.  A clock S behind ours stamps
+ * a change made after start with a time down to start - S, so the
+ * margin grows by settle_ms, the skew it covers (maildir_set_settle).
+ * And this host's view of the stamps may be old: the NFS client keeps a
+ * directory's attributes for up to acdirmax (60 s by default), FUSE for
+ * its attribute timeout.  The scan takes them with maildir_dir_stat,
+ * which asks the server (AT_STATX_FORCE_SYNC), for the key it compares
+ * as for the one it saves; that also makes the NFS client drop its
+ * cached directory pages when the stamps moved, so the readdir that
+ * follows is fresh too.  A cache in the file system's own client that a
+ * forced stat does not pass (GlusterFS's md-cache, 1 s by default, when
+ * cache invalidation is off) is beyond any stamp check: DESIGN.md says
+ * which options close it. */
+int maildir_settled(const struct stat *st, const struct timespec *start,
+                    int settle_ms)
 {
     int coarse = st->st_mtim.tv_nsec % 1000000 == 0 &&
                  st->st_ctim.tv_nsec % 1000000 == 0;
     int64_t margin = coarse ? (int64_t)MAILDIR_LISTING_SETTLE_COARSE_MS * 1000000
                             : (int64_t)MAILDIR_LISTING_SETTLE_US * 1000;
+    if (settle_ms > 0)
+        margin += (int64_t)settle_ms * 1000000;
     int64_t limit = ns_of(start) - margin;
     return ns_of(&st->st_mtim) < limit && ns_of(&st->st_ctim) < limit;
 }

@@ -28,12 +28,27 @@ struct dir_key {
     uint64_t dev, ino;
     int64_t msec, mnsec, csec, cnsec;
 };
-void maildir_dir_key(struct dir_key *k, const struct stat *st);
+/* The key of a directory from its stat; without st_dev when shared (a
+ * network or cluster file system, where each mount has a device number
+ * of its own and the inode numbers are the server's). */
+void maildir_dir_key(struct dir_key *k, const struct stat *st, int shared);
+/* stat the directory fd past the kernel's attribute cache (statx with
+ * AT_STATX_FORCE_SYNC; fstat where the kernel has no statx), so the
+ * stamps are the server's now, not what NFS's actimeo or FUSE's
+ * attribute timeout kept.  Fills st_dev, st_ino, st_mode and the three
+ * stamps.  0, or -1 with errno. */
+int maildir_dir_stat(int fd, struct stat *st);
+/* Whether the file system of fd is shared with other hosts: anything
+ * but the local file systems popkit knows (maildir_cache.c lists them);
+ * an unknown one counts as shared, the safe side. */
+int maildir_fs_shared(int fd);
 /* True when st's mtime and ctime are older than start (the
  * CLOCK_REALTIME_COARSE time read before st was taken) by more than the
- * file system's stamp rounding: then a later change cannot leave the
+ * file system's stamp rounding plus settle_ms (the clock skew between
+ * hosts sharing the file system): then a later change cannot leave the
  * stamps as they are (maildir_cache.c says why). */
-int maildir_settled(const struct stat *st, const struct timespec *start);
+int maildir_settled(const struct stat *st, const struct timespec *start,
+                    int settle_ms);
 /* Load the listing saved for exactly these directories, checking every
  * entry.  0 (md->msg, md->arena filled) or -1 (md left empty). */
 int maildir_listing_load(struct maildir *md, const struct dir_key *cur,

@@ -117,16 +117,20 @@ int maildir_scan(struct maildir *md, unsigned flags)
     /* The directories' keys, taken before reading them: a change after
      * this point gives them a new mtime, which a saved listing's key
      * then fails to match.  The file system stamps changes with the
-     * coarse clock, read here first (see maildir_settled). */
+     * coarse clock, read here first (see maildir_settled).  The stamps
+     * come from the server on shared storage (maildir_dir_stat), also
+     * for a plain listing: on NFS that is what makes the readdir below
+     * see another host's change now rather than after actimeo. */
     struct stat cs, ns;
     struct dir_key ck, nk;
     struct timespec start;
-    int keyed = (flags & MAILDIR_SCAN_SIZES) &&
-                clock_gettime(CLOCK_REALTIME_COARSE, &start) == 0 &&
-                fstat(md->curfd, &cs) == 0 && fstat(md->newfd, &ns) == 0;
+    int stamped = clock_gettime(CLOCK_REALTIME_COARSE, &start) == 0 &&
+                  maildir_dir_stat(md->curfd, &cs) == 0 &&
+                  maildir_dir_stat(md->newfd, &ns) == 0;
+    int keyed = stamped && (flags & MAILDIR_SCAN_SIZES);
     if (keyed) {
-        maildir_dir_key(&ck, &cs);
-        maildir_dir_key(&nk, &ns);
+        maildir_dir_key(&ck, &cs, (int)md->shared);
+        maildir_dir_key(&nk, &ns, (int)md->shared);
         if (maildir_listing_load(md, &ck, &nk) == 0) {
             md->from_listing = 1;
             return 0;
@@ -135,7 +139,8 @@ int maildir_scan(struct maildir *md, unsigned flags)
     if (scan_dirs(md, flags) < 0)
         return -1;
     if (keyed && md->lockfd >= 0 && md->moved == 0 && !md->moves &&
-        maildir_settled(&cs, &start) && maildir_settled(&ns, &start))
+        maildir_settled(&cs, &start, md->settle_ms) &&
+        maildir_settled(&ns, &start, md->settle_ms))
         maildir_listing_write(md, &ck, &nk);
     return 0;
 }
@@ -147,16 +152,23 @@ int maildir_listing_refresh(struct maildir *md)
     maildir_moves_wait(md);
     /* The listing is saved only by a scan that begins after the last
      * change was stamped (maildir_settled): give the coarse clock the
-     * tick or two it needs, boundedly. */
+     * tick or two it needs, boundedly.  A skew margin (shared storage)
+     * longer than that wait is not waited for: the next session that
+     * begins past it saves the listing.  Plain fstat here: the stamps
+     * of this session's own changes are this client's to know, and
+     * polling a server 25 times would cost more than it saves; the scan
+     * below takes the server's and decides. */
     for (int waited = 0;; waited++) {
         struct stat cs, ns;
         struct timespec now;
         if (clock_gettime(CLOCK_REALTIME_COARSE, &now) < 0 ||
             fstat(md->curfd, &cs) < 0 || fstat(md->newfd, &ns) < 0)
             return -1;
-        if (maildir_settled(&cs, &now) && maildir_settled(&ns, &now))
+        if (maildir_settled(&cs, &now, md->settle_ms) &&
+            maildir_settled(&ns, &now, md->settle_ms))
             break;
-        if (waited >= MAILDIR_LISTING_REFRESH_WAIT_MS)
+        if (waited >= MAILDIR_LISTING_REFRESH_WAIT_MS ||
+            md->settle_ms >= MAILDIR_LISTING_REFRESH_WAIT_MS)
             return -1;
         struct timespec ms = { 0, 1000000L };
         nanosleep(&ms, NULL);
@@ -169,6 +181,8 @@ int maildir_listing_refresh(struct maildir *md)
     t.newfd = md->newfd;
     t.curfd = md->curfd;
     t.lockfd = md->lockfd;
+    t.shared = md->shared;
+    t.settle_ms = md->settle_ms;
     int r = maildir_scan(&t, MAILDIR_SCAN_MOVE | MAILDIR_SCAN_SIZES);
     maildir_moves_wait(&t);
     maildir_region_free(t.msg, t.cap);

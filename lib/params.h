@@ -368,6 +368,17 @@
  * gets MAILDIR_LISTING_SETTLE_COARSE_MS, beyond FAT's 2 s. */
 #define MAILDIR_LISTING_SETTLE_US 1000
 #define MAILDIR_LISTING_SETTLE_COARSE_MS 2100
+/* On a network or cluster file system another host changes new/ and
+ * cur/ too, and its change is stamped by its own clock (CephFS and
+ * GlusterFS's ctime feature take the client's time) or the server's
+ * (NFS): the margin above also covers their clocks running up to this
+ * much behind this host's.  NTP keeps hosts within milliseconds; 2 s
+ * leaves room for one whose NTP has been failing for a day.  The cost:
+ * the listing is saved by the first session that begins 2 s after the
+ * last change, not by the session that made it (pop3-maildir(8),
+ * --settle overrides it). */
+#define MAILDIR_LISTING_SETTLE_SHARED_MS 2000
+#define MAILDIR_LISTING_SETTLE_MAX_MS 600000
 /* How long QUIT after a session that moved mail from new/ waits for the
  * directories' stamps to settle before saving the listing for the next
  * session (maildir_listing_refresh): a few coarse clock ticks; on a

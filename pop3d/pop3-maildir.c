@@ -33,7 +33,7 @@
 static const char usage[] =
     "usage: pop3-maildir [-t SECONDS] [--login-delay=SECONDS]\n"
     "         [--expire=DAYS|NEVER] [--uidl-from=dovecot|courier[:FILE]]\n"
-    "         [--no-seen] [--syslog] MAILDIR\n"
+    "         [--no-seen] [--settle=MS] [--syslog] MAILDIR\n"
     "  Serve the POP3 TRANSACTION state over the Maildir MAILDIR (relative\n"
     "  to the current directory, normally $HOME) for a client on fds 0/1.\n"
     "  -t: idle timeout, at most the default 600 (RFC 1939 minimum).\n"
@@ -43,6 +43,9 @@ static const char usage[] =
     "  copy frozen at the switch); see MIGRATION in pop3-maildir(8).\n"
     "  --syslog: log to syslog (LOG_MAIL), not stderr.\n"
     "  --no-seen: RETR does not mark messages seen (flag S) at QUIT.\n"
+    "  --settle: the listing cache's margin for clock skew between hosts\n"
+    "  sharing the Maildir, 0-600000 ms (default 2000 on a network or\n"
+    "  cluster file system, 0 on a local one); see SHARED STORAGE.\n"
     "  Run by a checkpassword program after login; see pop3-maildir(8).\n";
 
 /* The user's LOGIN-DELAY and EXPIRE for CAPA (RFC 2449 §6.5, §6.7). */
@@ -52,6 +55,7 @@ static const struct option long_opts[] = {
     { "uidl-from", required_argument, NULL, 'U' },
     { "syslog", no_argument, NULL, 'S' },
     { "no-seen", no_argument, NULL, 'N' },
+    { "settle", required_argument, NULL, 'M' },
     { NULL, 0, NULL, 0 }
 };
 
@@ -61,6 +65,10 @@ static struct trans_session sess;
 /* --uidl-from: whose UIDLs to serve, and from which file. */
 static enum uidlmap_source uidl_from = UIDLMAP_OFF;
 static const char *uidl_file;
+
+/* --settle: the listing cache's skew margin, or -1: what the file
+ * system calls for (maildir_open). */
+static int settle_ms = -1;
 
 /* What TLS the login line names (made printable). */
 static char log_tls[LOG_TLS_MAX];
@@ -132,6 +140,8 @@ static void open_maildrop(struct trans_session *s, const char *path)
                  strerror(errno));
         refuse(s, "-ERR [SYS/TEMP] cannot open the maildrop\r\n", why);
     }
+    if (settle_ms >= 0)
+        maildir_set_settle(&s->md, settle_ms);
     int r = maildir_lock_wait(&s->md, MAILDIR_LOCK_WAIT_MS);
     if (r == MAILDIR_BUSY)
         refuse(s, "-ERR [IN-USE] maildrop in use by another session\r\n",
@@ -267,6 +277,11 @@ static int set_option(struct trans_session *s, int opt, const char *arg,
         return 0;
     case 'N':
         s->no_seen = 1;
+        return 0;
+    case 'M':
+        if (parse_u32(arg, &t) < 0 || t > MAILDIR_LISTING_SETTLE_MAX_MS)
+            return -1;
+        settle_ms = (int)t;
         return 0;
     }
     return -1;

@@ -836,6 +836,37 @@ def test_startup():
     is_(r.returncode, 2, "two arguments: 2")
 
 
+def login_log(args=()):
+    """One session that logs in and quits: its login line's numbers."""
+    s = Session(args=args)
+    s.line()
+    s.cmd("QUIT")
+    s.wait()
+    m = re.search(r"moved=(\d+) moving=\d+ read=\d+ listing=(\d)", s.log)
+    return (int(m.group(1)), int(m.group(2))) if m else s.log
+
+
+def test_settle():
+    """--settle: the listing cache waits for the directories to be older
+    than the skew margin (shared storage) before it is saved; without
+    it, on this local file system, the session right after one that
+    moved mail already comes from the listing."""
+    fresh_maildir()
+    deliver(b"one\n")
+    is_(login_log(), (1, 0), "a session moves the new message")
+    is_(login_log(), (0, 1), "local, no margin: the next one uses the "
+        "listing its QUIT saved")
+    fresh_maildir()
+    deliver(b"two\n")
+    opt = ["--settle=4000"]
+    is_(login_log(opt), (1, 0), "--settle=4000: a session moves it")
+    is_(login_log(opt), (0, 0), "the next one at once: the directories are "
+        "younger than the margin, read again, nothing saved")
+    time.sleep(4.3)
+    is_(login_log(opt), (0, 0), "past the margin: read once more, and saved")
+    is_(login_log(opt), (0, 1), "then the listing is used")
+
+
 def main():
     test_everything()
     test_names_kept()
@@ -852,6 +883,7 @@ def main():
     test_many_new_quit_at_once()
     test_idle()
     test_startup()
+    test_settle()
     done()
 
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -126,11 +127,108 @@ static void test_open(void)
     maildir_close(&md);
 }
 
+/* Open the lock file as another session (another host's, through the
+ * file system's lock service) would: a description of its own. */
+static int lockfile_open(void)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/%s", root, MAILDIR_LOCK_NAME);
+    return open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+}
+
+static int fcntl_lock(int fd, int cmd, short type)
+{
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = type;
+    fl.l_whence = SEEK_SET;
+    return fcntl(fd, cmd, &fl);
+}
+
+/* The kinds of lock the session lock is made of, each of which is what
+ * some file system forwards between hosts: whichever of them another
+ * holder has, the session is refused; and a held session lock refuses
+ * each of them. */
+static void test_lock_kinds(void)
+{
+    struct maildir md;
+    int fd = lockfile_open();
+    ok(fd >= 0 && fcntl_lock(fd, F_OFD_SETLK, F_WRLCK) == 0,
+       "another holder takes an OFD lock on the lock file");
+    ok(maildir_open(&md, root) == 0, "open");
+    is_int(maildir_lock(&md), MAILDIR_BUSY, "OFD lock held elsewhere: BUSY");
+    close(fd);
+    is_int(maildir_lock(&md), 0, "free once that holder closes");
+    maildir_close(&md);
+
+    fd = lockfile_open();
+    ok(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0,
+       "another holder takes flock(2) (an older popkit)");
+    ok(maildir_open(&md, root) == 0, "open");
+    is_int(maildir_lock(&md), MAILDIR_BUSY, "flock held elsewhere: BUSY");
+    struct flock probe;
+    memset(&probe, 0, sizeof probe);
+    probe.l_type = F_WRLCK;
+    ok(fcntl(fd, F_OFD_GETLK, &probe) == 0 && probe.l_type == F_UNLCK,
+       "the refused attempt left no OFD lock behind");
+    close(fd);
+    maildir_close(&md);
+
+    /* A classic POSIX lock (what NLM and NFSv4 servers hold for a
+     * client) in a child process: a POSIX lock in this process would be
+     * this process's own. */
+    int sync[2];
+    if (pipe(sync) < 0)
+        exit(1);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int cfd = lockfile_open();
+        char ch = cfd >= 0 && fcntl_lock(cfd, F_SETLK, F_WRLCK) == 0 ? 'y'
+                                                                     : 'n';
+        if (write(sync[1], &ch, 1) < 0)
+            _exit(1);
+        pause();
+        _exit(0);
+    }
+    char ch = 0;
+    if (read(sync[0], &ch, 1) != 1)
+        ch = 0;
+    ok(ch == 'y', "a child holds a POSIX fcntl lock on the lock file");
+    ok(maildir_open(&md, root) == 0, "open");
+    is_int(maildir_lock(&md), MAILDIR_BUSY, "POSIX lock held elsewhere: BUSY");
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    is_int(maildir_lock(&md), 0, "taken once that holder died");
+
+    /* Held: each kind is refused to everyone else. */
+    fd = lockfile_open();
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    ok(fd >= 0 && fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type == F_WRLCK &&
+       fl.l_start == 0 && fl.l_len == 0,
+       "the session holds a write OFD lock over the whole file");
+    errno = 0;
+    ok(fcntl_lock(fd, F_OFD_SETLK, F_RDLCK) < 0 &&
+       (errno == EAGAIN || errno == EACCES), "an OFD read lock is refused");
+    ok(flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK,
+       "flock is refused");
+    close(fd);
+    maildir_close(&md);
+    fd = lockfile_open();
+    ok(fd >= 0 && fcntl_lock(fd, F_OFD_SETLK, F_WRLCK) == 0 &&
+       flock(fd, LOCK_EX | LOCK_NB) == 0, "maildir_close frees both");
+    close(fd);
+    close(sync[0]);
+    close(sync[1]);
+}
+
 int main(void)
 {
     if (fixture_setup() < 0)
         return 1;
     test_open();
     test_lock();
+    test_lock_kinds();
     return fixture_done();
 }

@@ -381,19 +381,34 @@ static void test_settled(void)
     struct timespec start = { 1700000100, 500000123 };
     struct stat st;
     st = stamps(1700000100, 500000123, 1700000100, 500000123);
-    ok(!maildir_settled(&st, &start), "changed in the tick the scan began: not settled");
+    ok(!maildir_settled(&st, &start, 0), "changed in the tick the scan began: not settled");
     st = stamps(1700000100, 499500123, 1700000100, 499500123);
-    ok(!maildir_settled(&st, &start), "0.5 ms before: within the rounding margin");
+    ok(!maildir_settled(&st, &start, 0), "0.5 ms before: within the rounding margin");
     st = stamps(1700000100, 496000123, 1700000100, 496000123);
-    ok(maildir_settled(&st, &start), "one 4 ms tick before: settled");
+    ok(maildir_settled(&st, &start, 0), "one 4 ms tick before: settled");
     st = stamps(1700000090, 123, 1700000100, 500000000 - 7);
-    ok(!maildir_settled(&st, &start), "old mtime, fresh ctime: not settled");
+    ok(!maildir_settled(&st, &start, 0), "old mtime, fresh ctime: not settled");
     st = stamps(1700000101, 123, 1700000101, 123);
-    ok(!maildir_settled(&st, &start), "stamps in the future: not settled");
+    ok(!maildir_settled(&st, &start, 0), "stamps in the future: not settled");
     st = stamps(1700000099, 0, 1700000099, 0);
-    ok(!maildir_settled(&st, &start), "whole-second stamps 1.5 s before: not settled");
+    ok(!maildir_settled(&st, &start, 0), "whole-second stamps 1.5 s before: not settled");
     st = stamps(1700000097, 0, 1700000097, 0);
-    ok(maildir_settled(&st, &start), "whole-second stamps 3.5 s before: settled");
+    ok(maildir_settled(&st, &start, 0), "whole-second stamps 3.5 s before: settled");
+
+    /* Shared storage: another host's clock may run behind by the margin,
+     * so a change it makes now may be stamped up to that far back. */
+    st = stamps(1700000099, 0, 1700000099, 0);
+    st.st_mtim.tv_nsec = st.st_ctim.tv_nsec = 123;
+    ok(maildir_settled(&st, &start, 0), "fine stamps 1.5 s before, one clock: settled");
+    ok(!maildir_settled(&st, &start, 2000),
+       "the same with a 2 s skew margin: not settled");
+    st = stamps(1700000098, 400000123, 1700000098, 400000123);
+    ok(maildir_settled(&st, &start, 2000), "2.1 s before, 2 s margin: settled");
+    st = stamps(1700000095, 0, 1700000095, 0);
+    ok(!maildir_settled(&st, &start, 4000),
+       "whole-second stamps 5.5 s before, 4 s margin: rounding and skew add up");
+    st = stamps(1700000093, 0, 1700000093, 0);
+    ok(maildir_settled(&st, &start, 4000), "7.5 s before: settled");
 
     /* On disk: a delivery stamped now (or later) keeps the listing from
      * being saved, whatever the scan saw; once settled it is saved. */
@@ -446,6 +461,129 @@ static void test_settled(void)
     no_listing();
 }
 
+/* A scan as on shared storage: md->shared as maildir_open sets it on a
+ * network file system (this one is local), the margin given. */
+static void scan_shared(int shared, int settle_ms, int *from, char *names,
+                        size_t n)
+{
+    struct maildir md;
+    *from = -1;
+    names[0] = '\0';
+    if (maildir_open(&md, root) == 0 && maildir_lock(&md) == 0) {
+        md.shared = (unsigned)shared;
+        maildir_set_settle(&md, settle_ms);
+        if (maildir_scan(&md, MAILDIR_SCAN_SIZES) == 0) {
+            *from = (int)md.from_listing;
+            for (size_t i = 0; i < md.count; i++)
+                snprintf(names + strlen(names), n - strlen(names), "%s%s",
+                         i ? " " : "", maildir_msg_name(&md, i));
+        }
+    }
+    maildir_close(&md);
+}
+
+static int listing_exists(void)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/%s", root, MAILDIR_LISTING_NAME);
+    return access(p, F_OK) == 0;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+/* Shared storage: the listing is saved only once the directories are
+ * older than the skew margin, a change that leaves new/'s mtime as it
+ * was is still seen, and the key leaves out the device number, which
+ * differs between two hosts' mounts of one file system. */
+static void test_shared(void)
+{
+    char names[1024], got[1024], p[PATH_MAX];
+    int from;
+    struct maildir md;
+    clear();
+    no_listing();
+    ok(maildir_open(&md, root) == 0 && md.shared == 0 && md.settle_ms == 0,
+       "a Maildir on a local file system: not shared, no skew margin");
+    maildir_set_settle(&md, 700000);
+    is_int(md.settle_ms, MAILDIR_LISTING_SETTLE_MAX_MS, "the margin is bounded");
+    maildir_close(&md);
+
+    put("cur", "1700000001.M1P1.h,W=3:2,", "a\r\n");
+    put("new", "1700000002.M1P1.h,W=3", "b\r\n");
+    /* The session that moved new mail: its QUIT may not save the
+     * listing while the renames are younger than the margin. */
+    int refreshed = 2;
+    if (maildir_open(&md, root) == 0 && maildir_lock(&md) == 0) {
+        md.shared = 1;
+        maildir_set_settle(&md, 5000);
+        if (maildir_scan(&md, MAILDIR_SCAN_MOVE | MAILDIR_SCAN_SIZES) == 0)
+            refreshed = maildir_listing_refresh(&md);
+    }
+    maildir_close(&md);
+    ok(refreshed == -1 && !listing_exists(),
+       "QUIT within the 5 s margin of its renames: no listing saved");
+    scan_shared(1, 5000, &from, names, sizeof names);
+    ok(from == 0 && !listing_exists(),
+       "a scan within the margin: read the directories, saved nothing");
+    settle();
+    scan_shared(1, 0, &from, names, sizeof names);
+    ok(from == 0 && listing_exists(), "the same scan with no margin saves it");
+    no_listing();
+    sleep_ms(350);
+    scan_shared(1, 300, &from, names, sizeof names);
+    ok(from == 0 && listing_exists(), "past the margin: listing saved");
+
+    /* Its key has no device number: another host's mount (another
+     * st_dev) can use it, a local key (with st_dev) does not match it. */
+    uint64_t dev = 1;
+    snprintf(p, sizeof p, "%s/%s", root, MAILDIR_LISTING_NAME);
+    int fd = open(p, O_RDONLY);
+    ok(fd >= 0 && pread(fd, &dev, sizeof dev, 40) == (ssize_t)sizeof dev &&
+       dev == 0, "the shared key's device number is 0");
+    if (fd >= 0)
+        close(fd);
+    scan_shared(0, 300, &from, got, sizeof got);
+    ok(from == 0, "a local session does not take the shared key");
+    no_listing();
+    sleep_ms(350);
+    scan_shared(1, 300, &from, got, sizeof got);
+    scan_shared(1, 300, &from, got, sizeof got);
+    ok(from == 1 && strcmp(got, names) == 0, "a shared session uses it");
+
+    /* Another host's delivery whose stamp did not move new/'s mtime (a
+     * clock behind, a coarse stamp): its ctime moved, so it is seen. */
+    struct stat before;
+    snprintf(p, sizeof p, "%s/new", root);
+    stat(p, &before);
+    put("new", "1700000003.M1P1.h,W=3", "c\r\n");
+    struct timespec same[2] = { { 0, UTIME_OMIT }, before.st_mtim };
+    utimensat(AT_FDCWD, p, same, 0);
+    struct stat after;
+    stat(p, &after);
+    ok(after.st_mtim.tv_sec == before.st_mtim.tv_sec &&
+       after.st_mtim.tv_nsec == before.st_mtim.tv_nsec,
+       "a delivery with new/'s mtime left as it was");
+    scan_shared(1, 300, &from, got, sizeof got);
+    ok(from == 0 && strstr(got, "1700000003.M1P1.h,W=3") != NULL,
+       "not missed: the listing is not used, the message is listed");
+    /* And the listing saved before a change stamped in the margin's
+     * window (a host 300 ms behind) is not saved from it. */
+    no_listing();
+    put("new", "1700000004.M1P1.h,W=3", "d\r\n");
+    struct timespec behind[2] = { { 0, UTIME_OMIT }, { 0, 0 } };
+    clock_gettime(CLOCK_REALTIME, &behind[1]);
+    behind[1].tv_nsec = behind[1].tv_nsec >= 300000000L
+                            ? behind[1].tv_nsec - 300000000L : 0;
+    utimensat(AT_FDCWD, p, behind, 0);
+    scan_shared(1, 5000, &from, got, sizeof got);
+    ok(!listing_exists(), "new/ stamped 300 ms back, 5 s margin: not saved");
+    no_listing();
+}
+
 int main(void)
 {
     if (fixture_setup() < 0)
@@ -454,5 +592,6 @@ int main(void)
     test_listing();
     test_listing_mutations();
     test_settled();
+    test_shared();
     return fixture_done();
 }
