@@ -27,7 +27,8 @@ checkpassword_checkpassword_pam_LDADD = lib/libpopkit.a $(PAM_LIBS)
 # checkpassword-ldap: accounts in an LDAP directory, over OpenLDAP's
 # libldap (dynamic, as the library is).
 sbin_PROGRAMS += checkpassword/checkpassword-ldap
-checkpassword_checkpassword_ldap_SOURCES = checkpassword/checkpassword-ldap.c
+checkpassword_checkpassword_ldap_SOURCES = checkpassword/checkpassword-ldap.c \
+	checkpassword/ldapdir.c checkpassword/ldapdir.h checkpassword/ldap_recipients.c
 checkpassword_checkpassword_ldap_LDADD = lib/libpopkit.a $(LDAP_LIBS) $(CRYPT_LIBS)
 man_MANS += man/checkpassword-ldap.8
 
