@@ -39,7 +39,8 @@ CPW_TESTS = tests/integration/checkpassword-virtual.sh tests/integration/checkpa
 CPW_TESTS += tests/integration/vuser-alias.sh
 CPW_TESTS += tests/integration/checkpassword-ldap.sh
 TESTS += $(CPW_TESTS)
-EXTRA_DIST += $(CPW_TESTS) tests/integration/cpw_accounts.sh
+EXTRA_DIST += $(CPW_TESTS) tests/integration/cpw_accounts.sh \
+	tests/integration/slapd.sh
 
 # A PAM account module for the tests only (expiry), built as a shared
 # object without libtool.
