@@ -94,11 +94,12 @@ static int owner_name(const struct ldapcfg *c, const struct ldapdir_account *a,
         }
         name = pw->pw_name;
     }
-    if (!userdb_valid_owner(name) || strlen(name) >= sizeof ans->owner) {
+    size_t n = strlen(name);
+    if (!userdb_valid_owner(name) || n >= sizeof ans->owner) {
         log_error("%s: owner is not a usable account name", a->dn_shown);
         return CPW_TEMP;
     }
-    strcpy(ans->owner, name);
+    memcpy(ans->owner, name, n + 1);
     return 0;
 }
 

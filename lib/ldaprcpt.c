@@ -90,8 +90,6 @@ void ldaprcpt_free(struct ldaprcpt *r)
 static int helper_start(struct ldaprcpt *r, char *why, size_t whysz)
 {
     int sv[2];
-    char *argv[] = { r->helper, (char *)"--recipients", (char *)"-c",
-                     r->config, NULL };
 
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
         str_cut(why, whysz, "socketpair: %s", strerror(errno));
@@ -106,6 +104,8 @@ static int helper_start(struct ldaprcpt *r, char *why, size_t whysz)
         return -1;
     }
     if (r->pid == 0) {
+        char *argv[] = { r->helper, (char *)"--recipients", (char *)"-c",
+                         r->config, NULL };
         /* dup2 clears close-on-exec on 0 and 1; the rest stays shut. */
         if (dup2(sv[1], 0) < 0 || dup2(sv[1], 1) < 0)
             _exit(EXIT_TEMP);
@@ -257,9 +257,10 @@ int ldaprcpt_parse(const char *line, const char *address,
         str_cut(why, whysz, "%s", line + 5);
         return -1;
     }
-    if (strlen(line) >= sizeof copy)
+    size_t len = strlen(line);
+    if (len >= sizeof copy)
         goto malformed;
-    strcpy(copy, line);
+    memcpy(copy, line, len + 1);
     k = split_tabs(copy, f, 5);
     if (k != 4 || strcmp(f[0], "OK") != 0 || !userdb_valid_owner(f[1])
         || !userdb_valid_home(f[2])

@@ -118,6 +118,14 @@ pd solo '*)(|(objectClass=*@example.org'
 is "$RC:$(count "$H/dave/Maildir")" "67:1" "local part '*)(|(objectClass=*': unknown"
 pd mail 'o(n)e*@example.org'
 is "$RC:$(count "$H/o(n)e*/Maildir")" "0:1" "a local part really holding '(', ')' and '*' reaches its own entry"
+# Maildir++ quota, as for any user: dave's Maildir is full.
+printf '100S\n0 0\n' >"$H/dave/Maildir/maildirsize"
+own "$H/dave/Maildir/maildirsize"
+pd solo dave@example.org
+is "$RC:$(count "$H/dave/Maildir")" "67:1" "a directory user over his maildirsize quota: 67, not delivered"
+like "$ERR" "^5\.2\.2 " "5.2.2 (mailbox full)"
+pd solo --quota-tempfail dave@example.org
+is "$RC" 75 "with --quota-tempfail: 75"
 
 # ---- popkit-lmtpd ----
 # lmtp CONF-ARGS -- PY: an LMTP session through python's smtplib.LMTP
@@ -128,11 +136,16 @@ serve "$LPORT" popkit-lmtpd --ldap="$T_DIR/mail.conf" -a "$T_DIR/aliases" \
 DPORT=$(free_port)
 serve "$DPORT" popkit-lmtpd --ldap="$T_DIR/down.conf" -a "$T_DIR/aliases" \
     --privsep-dir="$T_DIR/empty" --hostname=lmtp.test
+OUT=$(printf 'LHLO c\r\n' | popkit-lmtpd --ldap="$T_DIR/nosuch.conf" \
+          --privsep-dir="$T_DIR/empty" 2>"$T_DIR/err")
+is "$?:$(echo "$OUT" | head -1 | cut -c1-9)" "111:421 4.3.0" \
+    "popkit-lmtpd --ldap with a configuration that cannot be read: 421 4.3.0 for a greeting, exit 111"
+like "$(cat "$T_DIR/err")" "--ldap: cannot read $T_DIR/nosuch.conf" "and the log says why"
 lmtp() {   # PORT RCPT...: "RCPT-reply;..." then "| DATA-replies"
     python3 - "$@" <<'PY'
 import smtplib, sys
 port, rcpts = int(sys.argv[1]), sys.argv[2:]
-c = smtplib.LMTP("127.0.0.1", port, timeout=30)
+c = smtplib.LMTP("127.0.0.1", port, timeout=60)
 c.ehlo("client.test")
 c.mail("s@sender.test")
 out, ok = [], []
@@ -144,8 +157,10 @@ for r in rcpts:
 data = []
 if ok:
     c.putcmd("data")
-    code, _ = c.getreply()
-    if code == 354:
+    code, msg = c.getreply()
+    if code != 354:
+        data.append("DATA %d %s" % (code, msg.decode()))
+    else:
         c.send(b"From: s@sender.test\r\nSubject: lmtp to ldap\r\n\r\nhello via lmtp\r\n.\r\n")
         for _ in ok:
             code, msg = c.getreply()
@@ -169,7 +184,7 @@ t_ok $? "the log names the recipients and why one was refused"
 
 # The lookup is the root part's child, started after the parser was
 # forked: caught while a session holds it.
-python3 - "$LPORT" >"$T_DIR/tree" <<'PY'
+python3 - "$LPORT" "$T_DIR/mail.conf" >"$T_DIR/tree" <<'PY'
 import os, smtplib, sys
 c = smtplib.LMTP("127.0.0.1", int(sys.argv[1]), timeout=30)
 c.ehlo("client.test")
@@ -181,14 +196,20 @@ def cmd(p):
     except OSError:
         return ""
 def ppid(p):
-    return open("/proc/%s/stat" % p).read().rsplit(")", 1)[1].split()[1]
-helpers = [p for p in os.listdir("/proc") if p.isdigit() and "--recipients" in cmd(p)]
+    try:
+        return open("/proc/%s/stat" % p).read().rsplit(")", 1)[1].split()[1]
+    except OSError:     # gone meanwhile
+        return None
+# Ours: its command line names this test's configuration.
+helpers = [p for p in os.listdir("/proc") if p.isdigit()
+           and "--recipients -c " + sys.argv[2] in cmd(p)]
 for h in helpers:
     root = ppid(h)
     kids = [p for p in os.listdir("/proc") if p.isdigit() and p != h
             and ppid(p) == root and "popkit-lmtpd" in cmd(p)]
+    # By the whole command line: under valgrind argv[0] is valgrind's.
     print("helper-parent=%s grandparent=%s parser-siblings=%d"
-          % (cmd(root).split()[0].rsplit("/", 1)[-1],
+          % ("popkit-lmtpd" if "popkit-lmtpd" in cmd(root) else cmd(root),
              cmd(ppid(root)).split()[0].rsplit("/", 1)[-1], len(kids)))
 c.quit()
 PY
