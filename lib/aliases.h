@@ -103,8 +103,9 @@ enum aliases_kind {
 
 struct aliases_result {
     enum aliases_kind kind;
-    /* Mailboxes: records of the users file, owned by the context (valid
-     * until aliases_close; never userdb_entry_free them). */
+    /* Mailboxes: records of the users file or of the directory, owned
+     * by the context (valid until aliases_close; never userdb_entry_free
+     * them). */
     const struct userdb_entry **users;
     size_t nusers;
     /* Forward addresses (owned by the result), for sendmail -i -f SENDER --. */
