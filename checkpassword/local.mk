@@ -27,7 +27,8 @@ checkpassword_checkpassword_pam_LDADD = lib/libpopkit.a $(PAM_LIBS)
 # checkpassword-ldap: accounts in an LDAP directory, over OpenLDAP's
 # libldap (dynamic, as the library is).
 sbin_PROGRAMS += checkpassword/checkpassword-ldap
-checkpassword_checkpassword_ldap_SOURCES = checkpassword/checkpassword-ldap.c
+checkpassword_checkpassword_ldap_SOURCES = checkpassword/checkpassword-ldap.c \
+	checkpassword/ldapdir.c checkpassword/ldapdir.h checkpassword/ldap_recipients.c
 checkpassword_checkpassword_ldap_LDADD = lib/libpopkit.a $(LDAP_LIBS) $(CRYPT_LIBS)
 man_MANS += man/checkpassword-ldap.8
 
@@ -38,7 +39,8 @@ CPW_TESTS = tests/integration/checkpassword-virtual.sh tests/integration/checkpa
 CPW_TESTS += tests/integration/vuser-alias.sh
 CPW_TESTS += tests/integration/checkpassword-ldap.sh
 TESTS += $(CPW_TESTS)
-EXTRA_DIST += $(CPW_TESTS) tests/integration/cpw_accounts.sh
+EXTRA_DIST += $(CPW_TESTS) tests/integration/cpw_accounts.sh \
+	tests/integration/slapd.sh
 
 # A PAM account module for the tests only (expiry), built as a shared
 # object without libtool.

@@ -44,7 +44,8 @@
 
 struct lmtp_conf {
     const char *hostname;     /* the greeting's and LHLO's name */
-    const char *users;        /* -f: the users file */
+    const char *users;        /* -f: the users file; NULL: none (--ldap) */
+    const char *ldap;         /* --ldap: the directory's configuration */
     const char *aliasdir;     /* -a: ALIASDIR */
     uint64_t size_max;        /* --size: octets a message may have */
     unsigned rcpt_max;        /* --max-recipients */

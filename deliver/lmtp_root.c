@@ -13,6 +13,11 @@
  * kept for the connection), so one recipient's failure, or a crash in
  * one delivery, touches no other.
  *
+ * With --ldap the users come from checkpassword-ldap's directory
+ * (ldaprcpt.h): its helper is started at the first lookup, by the root
+ * part, after the parser was forked, so the parser inherits neither the
+ * process, its socket nor anything it learnt.
+ *
  * It refuses recipients outside popkit's domains (aliases.h: foreign):
  * an LMTP server is a final destination, not a relay.  Forward addresses
  * an alias names are popkit's own configuration and go to sendmail.
@@ -31,6 +36,7 @@
 #include "exitcode.h"
 #include "fdpass.h"
 #include "io.h"
+#include "ldaprcpt.h"
 #include "lmtp.h"
 #include "log.h"
 #include "params.h"
@@ -40,6 +46,7 @@
 struct root {
     const struct lmtp_conf *conf;
     struct aliases *aliases;
+    struct ldaprcpt *dir;     /* --ldap, or NULL */
     struct deliver_opts opts;
     int fd;                   /* the parser's socket */
     pid_t parser;
@@ -185,6 +192,8 @@ static void root_close(struct root *r)
     deliver_pool_free(r->opts.pool);
     r->opts.pool = NULL;
     aliases_close(r->aliases);
+    ldaprcpt_free(r->dir);
+    r->dir = NULL;
 }
 
 /* Fork the parser on fds 0/1 with the socket at LMTP_REQ_FD, dropped
@@ -255,6 +264,23 @@ static void root_refuse_unless_greeted(void)
     write_all(1, line, (size_t)n);
 }
 
+/* The directory of --ldap: its configuration read (a mistake is found
+ * before the greeting, which then is a 421) and the helper found beside
+ * this program.  No process, no connection yet. */
+static struct ldaprcpt *root_directory(const struct lmtp_conf *c)
+{
+    char helper[4096], err[512];
+    struct ldaprcpt *d;
+    if (!c->ldap)
+        return NULL;
+    if (ldaprcpt_helper_beside(helper, sizeof helper) < 0)
+        log_die(EXIT_TEMP, "cannot find checkpassword-ldap beside this "
+                "program (/proc/self/exe)");
+    if ((d = ldaprcpt_new(helper, c->ldap, err, sizeof err)) == NULL)
+        log_die(EXIT_TEMP, "--ldap: %s", err);
+    return d;
+}
+
 int lmtp_run(const struct lmtp_conf *c)
 {
     static struct root r;
@@ -271,6 +297,7 @@ int lmtp_run(const struct lmtp_conf *c)
     r.req = malloc(r.req_size);
     if (!r.req)
         log_die(EXIT_TEMP, "out of memory");
+    r.dir = root_directory(c);
     root_greet();
     /* Before the files are opened: the parser inherits none of them. */
     parser_start(&r, &ps);
@@ -278,6 +305,8 @@ int lmtp_run(const struct lmtp_conf *c)
     r.opts.pool = deliver_pool_new();
     if (!r.aliases || !r.opts.pool)
         log_die(EXIT_TEMP, "out of memory");
+    if (r.dir)
+        aliases_set_directory(r.aliases, ldaprcpt_lookup, r.dir);
     for (;;) {
         int fd;
         ssize_t n = root_receive(&r, &fd);

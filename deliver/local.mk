@@ -32,6 +32,9 @@ endif
 man_MANS += man/popkit-lmtpd.8
 TESTS += tests/integration/lmtp.py
 EXTRA_DIST += tests/integration/lmtp.py
+# Both with --ldap, against slapd (tests/integration/slapd.sh).
+TESTS += tests/integration/deliver-ldap.sh
+EXTRA_DIST += tests/integration/deliver-ldap.sh
 # The parser against a fake root part: every request and reply, no Maildir.
 check_PROGRAMS += tests/unit/test_lmtp
 tests_unit_test_lmtp_SOURCES = tests/unit/test_lmtp.c deliver/lmtp_cmds.c

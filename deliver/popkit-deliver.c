@@ -15,17 +15,20 @@
 
 #include "aliases.h"
 #include "deliver.h"
+#include "ldaprcpt.h"
 #include "params.h"
 #include "usage.h"
 
 static const char usage[] =
-    "usage: popkit-deliver [-f USERS] [-a ALIASDIR] [-r SENDER] [-d RECIPIENT]\n"
-    "         [-s SIZE] [--quota-tempfail] [--mta-delivered-to] [--qmail]\n"
-    "         [--sendmail=PATH] [RECIPIENT]\n"
+    "usage: popkit-deliver [-f USERS] [-a ALIASDIR] [--ldap=CONFIG]\n"
+    "         [-r SENDER] [-d RECIPIENT] [-s SIZE] [--quota-tempfail]\n"
+    "         [--mta-delivered-to] [--qmail] [--sendmail=PATH] [RECIPIENT]\n"
     "  Deliver the message on stdin to RECIPIENT (or -d; else $RECIPIENT,\n"
     "  or with --qmail $DEFAULT@$HOST, else $EXT@$HOST) of the users file\n"
     "  USERS (default " CPW_USERS_FILE ") and the alias files in ALIASDIR\n"
-    "  (default " ALIASES_DIR "/).  The envelope sender is SENDER, else\n"
+    "  (default " ALIASES_DIR "/).  --ldap: the users are the entries of\n"
+    "  checkpassword-ldap's directory that CONFIG describes (and those of\n"
+    "  USERS too when -f is given).  The envelope sender is SENDER, else\n"
     "  $SENDER.  Exit codes are sysexits (0, 67 unknown, 75 try later, ...)\n"
     "  for Postfix pipe, Exim and OpenSMTPD; with --qmail, qmail-local's\n"
     "  (0, 100 bounce, 111 defer).  --quota-tempfail defers over-quota mail\n"
@@ -35,19 +38,23 @@ static const char usage[] =
     USAGE_NUM(DELIVER_SIZE_MAX) ").  --sendmail: the MTA's sendmail\n"
     "  for forwards (default " DELIVER_SENDMAIL ").\n";
 
-enum { OPT_QUOTA_TEMPFAIL = 256, OPT_MTA_DT, OPT_QMAIL, OPT_SENDMAIL, OPT_HELP };
+enum { OPT_QUOTA_TEMPFAIL = 256, OPT_MTA_DT, OPT_QMAIL, OPT_SENDMAIL, OPT_LDAP,
+       OPT_HELP };
 
 static const struct option long_options[] = {
     { "quota-tempfail", no_argument, NULL, OPT_QUOTA_TEMPFAIL },
     { "mta-delivered-to", no_argument, NULL, OPT_MTA_DT },
     { "qmail", no_argument, NULL, OPT_QMAIL },
     { "sendmail", required_argument, NULL, OPT_SENDMAIL },
+    { "ldap", required_argument, NULL, OPT_LDAP },
     { "help", no_argument, NULL, OPT_HELP },
     { NULL, 0, NULL, 0 }
 };
 
 struct config {
     const char *users, *aliasdir, *sender, *recipient;
+    const char *ldap;       /* --ldap: the directory's configuration */
+    int users_given;        /* -f: the users file as well as the directory */
     unsigned long long size_max;
     int qmail;
     struct deliver_opts opts;
@@ -62,7 +69,7 @@ static void parse_options(int argc, char **argv, struct config *c)
                             NULL)) != -1) {
         char *end;
         switch (o) {
-        case 'f': c->users = optarg; break;
+        case 'f': c->users = optarg; c->users_given = 1; break;
         case 'a': c->aliasdir = optarg; break;
         case 'r': c->sender = optarg; break;
         case 'd': c->recipient = optarg; break;
@@ -77,6 +84,12 @@ static void parse_options(int argc, char **argv, struct config *c)
         case OPT_MTA_DT: c->opts.mta_delivered_to = 1; break;
         case OPT_QMAIL: c->qmail = 1; break;
         case OPT_SENDMAIL: c->opts.sendmail = optarg; break;
+        case OPT_LDAP:
+            if (!*optarg)
+                usage_misuse("popkit-deliver", usage,
+                             "--ldap wants a configuration file");
+            c->ldap = optarg;
+            break;
         case OPT_HELP: usage_help(usage);
         default: usage_getopt("popkit-deliver", o, argv, usage);
         }
@@ -131,6 +144,20 @@ static void envelope_from_env(struct config *c)
         c->recipient = c->qmail ? qmail_recipient() : getenv("RECIPIENT");
 }
 
+/* The directory of --ldap: checkpassword-ldap --recipients beside this
+ * program (ldaprcpt.h).  NULL with the reason in err. */
+static struct ldaprcpt *directory_open(const char *config, char *err,
+                                       size_t errsz)
+{
+    char helper[4096];
+    if (ldaprcpt_helper_beside(helper, sizeof helper) < 0) {
+        snprintf(err, errsz, "cannot find checkpassword-ldap beside this "
+                 "program (/proc/self/exe)");
+        return NULL;
+    }
+    return ldaprcpt_new(helper, config, err, errsz);
+}
+
 static int finish(const struct config *c, enum deliver_status st,
                   const char *why)
 {
@@ -164,13 +191,27 @@ int main(int argc, char **argv)
     if (deliver_spool_from_fd(&s, 0) < 0 || deliver_spool_finish(&s) < 0)
         return finish(&c, errno == EFBIG ? DELIVER_TOOBIG : DELIVER_TEMP,
                       errno == EFBIG ? NULL : strerror(errno));
-    struct aliases *a = aliases_open(c.users, c.aliasdir);
-    if (!a)
+    struct ldaprcpt *dir = NULL;
+    char err[512];
+    if (c.ldap && !(dir = directory_open(c.ldap, err, sizeof err))) {
+        deliver_spool_close(&s);
+        return finish(&c, DELIVER_TEMP, err);
+    }
+    /* With --ldap the users file is read only when -f names it. */
+    struct aliases *a = aliases_open(c.ldap && !c.users_given ? NULL : c.users,
+                                     c.aliasdir);
+    if (!a) {
+        ldaprcpt_free(dir);
+        deliver_spool_close(&s);
         return finish(&c, DELIVER_TEMP, strerror(errno));
+    }
+    if (dir)
+        aliases_set_directory(a, ldaprcpt_lookup, dir);
     struct deliver_report r;
     enum deliver_status st =
         deliver_recipient(a, &s, c.sender, c.recipient, &c.opts, &r);
     aliases_close(a);
+    ldaprcpt_free(dir);
     deliver_spool_close(&s);
     return finish(&c, st, r.why);
 }

@@ -23,7 +23,7 @@
 #include "util.h"
 
 static const char usage[] =
-    "usage: popkit-lmtpd [-f USERS] [-a ALIASDIR] [--quota-tempfail]\n"
+    "usage: popkit-lmtpd [-f USERS] [-a ALIASDIR] [--ldap=CONFIG] [--quota-tempfail]\n"
     "         [--mta-delivered-to] [--size=OCTETS] [--max-recipients=N]\n"
     "         [--timeout=SECONDS] [--hostname=NAME] [--sendmail=PATH]\n"
     "         [--privsep-user=NAME|UID:GID] [--privsep-dir=DIR] [--syslog]\n"
@@ -33,6 +33,8 @@ static const char usage[] =
     "  lmtp:inet:/lmtp:unix: destination behind one of them.\n"
     "  -f USERS          the users file (default " CPW_USERS_FILE ")\n"
     "  -a ALIASDIR       the alias files (default " ALIASES_DIR ")\n"
+    "  --ldap=CONFIG     users from checkpassword-ldap's directory that\n"
+    "                    CONFIG describes (with -f, the users file's too)\n"
     "  --quota-tempfail  over quota is 452 4.2.2 (try later), not 552 5.2.2\n"
     "  --mta-delivered-to  the MTA prepended Return-Path and Delivered-To\n"
     "                    itself (OpenSMTPD): no loop, not added again\n"
@@ -53,7 +55,7 @@ static const char usage[] =
 enum {
     OPT_QUOTA_TEMPFAIL = 256, OPT_MTA_DT, OPT_SIZE, OPT_MAX_RCPT, OPT_TIMEOUT,
     OPT_HOSTNAME, OPT_SENDMAIL, OPT_PRIVSEP_USER, OPT_PRIVSEP_DIR,
-    OPT_SYSLOG, OPT_PROXY_FROM, OPT_HELP
+    OPT_SYSLOG, OPT_PROXY_FROM, OPT_LDAP, OPT_HELP
 };
 
 static const struct option long_options[] = {
@@ -68,6 +70,7 @@ static const struct option long_options[] = {
     { "privsep-dir", required_argument, NULL, OPT_PRIVSEP_DIR },
     { "syslog", no_argument, NULL, OPT_SYSLOG },
     { "proxy-from", required_argument, NULL, OPT_PROXY_FROM },
+    { "ldap", required_argument, NULL, OPT_LDAP },
     { "help", no_argument, NULL, OPT_HELP },
     { NULL, 0, NULL, 0 }
 };
@@ -89,12 +92,18 @@ static struct proxyproto_from proxy_from;
 
 static void parse_options(int argc, char **argv, struct lmtp_conf *c)
 {
-    int o;
+    int o, users_given = 0;
     usage_std(argc, argv, "popkit-lmtpd", usage);
     opterr = 0;
     while ((o = getopt_long(argc, argv, ":f:a:", long_options, NULL)) != -1) {
         switch (o) {
-        case 'f': c->users = optarg; break;
+        case 'f': c->users = optarg; users_given = 1; break;
+        case OPT_LDAP:
+            if (!*optarg)
+                usage_misuse("popkit-lmtpd", usage,
+                             "--ldap wants a configuration file");
+            c->ldap = optarg;
+            break;
         case 'a': c->aliasdir = optarg; break;
         case OPT_QUOTA_TEMPFAIL: c->quota_tempfail = 1; break;
         case OPT_MTA_DT: c->mta_delivered_to = 1; break;
@@ -127,6 +136,9 @@ static void parse_options(int argc, char **argv, struct lmtp_conf *c)
     if (optind < argc)
         usage_misuse("popkit-lmtpd", usage, "unexpected argument '%s'",
                      argv[optind]);
+    /* With --ldap the users file is read only when -f names it. */
+    if (c->ldap && !users_given)
+        c->users = NULL;
     if (c->hostname && !hostname_valid(c->hostname))
         usage_misuse("popkit-lmtpd", usage, "invalid --hostname");
 }

@@ -53,6 +53,11 @@ struct aliases {
                                  * holds pointers to them while it
                                  * reads more domains */
     size_t ndomains;
+    aliases_lookup_fn dir_fn;   /* the directory (step 1b), or NULL */
+    void *dir_ctx;
+    struct userdb_entry **dir_users;    /* what it found, each its own
+                                         * allocation (results point in) */
+    size_t ndir;
 };
 
 /* The running resolve. */
@@ -66,9 +71,9 @@ struct aliases *aliases_open(const char *users_file, const char *alias_dir)
     struct aliases *a = calloc(1, sizeof *a);
     if (!a)
         return NULL;
-    a->users_file = strdup(users_file);
+    a->users_file = users_file ? strdup(users_file) : NULL;
     a->alias_dir = strdup(alias_dir);
-    if (!a->users_file || !a->alias_dir) {
+    if ((users_file && !a->users_file) || !a->alias_dir) {
         aliases_close(a);
         return NULL;
     }
@@ -95,6 +100,11 @@ void aliases_close(struct aliases *a)
     for (size_t i = 0; i < a->ndomains; i++)
         domain_free(a->domains[i]);
     free(a->domains);
+    for (size_t i = 0; i < a->ndir; i++) {
+        userdb_entry_free(a->dir_users[i]);
+        free(a->dir_users[i]);
+    }
+    free(a->dir_users);
     free(a->users_file);
     free(a->alias_dir);
     free(a);
@@ -158,7 +168,7 @@ static int load_users(struct run *run)
     struct aliases *a = run->a;
     size_t pos = 0, n, cap = 0;
     char *line;
-    if (a->users_loaded)
+    if (a->users_loaded || !a->users_file)
         return 0;
     if (slurp(&a->users_data, a->users_file, USERDB_FILE_MAX)) {
         snprintf(run->r->why, sizeof run->r->why, "cannot read %s: %s",
@@ -341,12 +351,13 @@ static int room(struct run *run)
     return 0;
 }
 
-static enum aliases_kind add_mailbox(struct run *run, const struct user *u)
+static enum aliases_kind add_mailbox(struct run *run,
+                                     const struct userdb_entry *e)
 {
     struct aliases_result *r = run->r;
     const struct userdb_entry **p;
     for (size_t i = 0; i < r->nusers; i++)
-        if (r->users[i] == &u->e)
+        if (r->users[i] == e)
             return ALIASES_OK;
     if (!room(run))
         return r->kind;
@@ -354,8 +365,53 @@ static enum aliases_kind add_mailbox(struct run *run, const struct user *u)
     if (!p)
         return fail(run, ALIASES_TEMP, "out of memory");
     r->users = p;
-    p[r->nusers++] = &u->e;
+    p[r->nusers++] = e;
     return ALIASES_OK;
+}
+
+void aliases_set_directory(struct aliases *a, aliases_lookup_fn fn,
+                           void *ctx)
+{
+    a->dir_fn = fn;
+    a->dir_ctx = ctx;
+}
+
+/* Step 1b: the directory's user full (local@domain, the domain lower
+ * case), asked once a context.  1 with *u, 0 when it has none, -1 with
+ * the temporary failure in run. */
+static int directory_user(struct run *run, const char *full,
+                          const struct userdb_entry **u)
+{
+    struct aliases *a = run->a;
+    struct userdb_entry e, *kept, **p;
+    char why[400] = "";
+    int rc;
+
+    for (size_t i = 0; i < a->ndir; i++)
+        if (userdb_addr_eq(a->dir_users[i]->address, full)) {
+            *u = a->dir_users[i];
+            return 1;
+        }
+    rc = a->dir_fn(a->dir_ctx, full, &e, why, sizeof why);
+    if (rc <= 0) {
+        if (rc < 0)
+            fail(run, ALIASES_TEMP, "%s: the directory: %s", full,
+                 why[0] ? why : "cannot answer");
+        return rc;
+    }
+    p = realloc(a->dir_users, (a->ndir + 1) * sizeof *p);
+    if (p)
+        a->dir_users = p;
+    kept = p ? malloc(sizeof *kept) : NULL;
+    if (!kept) {
+        userdb_entry_free(&e);
+        fail(run, ALIASES_TEMP, "out of memory");
+        return -1;
+    }
+    *kept = e;
+    a->dir_users[a->ndir++] = kept;
+    *u = kept;
+    return 1;
 }
 
 /* Forward addresses are equal when their local parts are (as written:
@@ -466,6 +522,7 @@ static enum aliases_kind visit(struct run *run, const char *target,
 {
     char full[USERDB_ADDRESS_MAX + 1], *at;
     const struct user *u;
+    const struct userdb_entry *du;
     struct domain *d;
     int n;
 
@@ -482,7 +539,9 @@ static enum aliases_kind visit(struct run *run, const char *target,
     for (char *p = at + 1; *p; p++)
         *p = (char)lower((unsigned char)*p);
     if ((u = find_user(run->a, at + 1, full, (size_t)(at - full))) != NULL)
-        return add_mailbox(run, u);
+        return add_mailbox(run, &u->e);
+    if (run->a->dir_fn && (n = directory_user(run, full, &du)) != 0)
+        return n < 0 ? run->r->kind : add_mailbox(run, du);
     if ((d = get_domain(run, at + 1)) == NULL)
         return run->r->kind = ALIASES_TEMP;
     if (d->exists) {
@@ -493,6 +552,9 @@ static enum aliases_kind visit(struct run *run, const char *target,
     if (domain_has_users(run->a, at + 1))
         return fail(run, ALIASES_UNKNOWN, "%s: no such user (and no alias file %s)",
                     full, d->path);
+    if (depth == 0 && run->a->dir_fn)
+        return fail(run, ALIASES_UNKNOWN, "%s: no such user in the directory "
+                    "(and no alias file %s)", full, d->path);
     if (depth == 0)
         run->r->foreign = 1;
     return add_forward(run, full);

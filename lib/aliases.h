@@ -27,11 +27,17 @@
  *
  * Resolution of local@domain (domain compared without case):
  *   1. a user of the users file is a mailbox;
+ *   1b. else, with a directory (aliases_set_directory), a user it
+ *      holds is a mailbox; a directory that cannot answer is a
+ *      temporary failure (the mail waits, nothing bounces);
  *   2. else the domain's alias file: the name's entry, or else "-",
  *      expands, each target resolved in turn (a bare name in the
  *      domain of the file that names it); neither: unknown;
  *   3. else a domain with users but no alias file: unknown;
- *   4. else the address is outside popkit's domains: forward it.
+ *   4. else, with a directory, the recipient itself (not an alias's
+ *      target) is unknown: the directory's domains cannot be listed,
+ *      and the MTA handed the address over as one of ours;
+ *   5. else the address is outside popkit's domains: forward it.
  * Expansions nest at most ALIASES_DEPTH_MAX deep; a chain that comes
  * back to an entry already being expanded is a loop; an entry reached
  * twice (a diamond) is expanded once.  Targets are deduplicated (users
@@ -97,8 +103,9 @@ enum aliases_kind {
 
 struct aliases_result {
     enum aliases_kind kind;
-    /* Mailboxes: records of the users file, owned by the context (valid
-     * until aliases_close; never userdb_entry_free them). */
+    /* Mailboxes: records of the users file or of the directory, owned
+     * by the context (valid until aliases_close; never userdb_entry_free
+     * them). */
     const struct userdb_entry **users;
     size_t nusers;
     /* Forward addresses (owned by the result), for sendmail -i -f SENDER --. */
@@ -116,8 +123,23 @@ struct aliases;
 
 /* A context over the users file and ALIASDIR; the files are read at the
  * first resolve and kept (an LMTP session resolves many recipients).
+ * users_file NULL: no users file (the users come from a directory).
  * NULL on ENOMEM. */
 struct aliases *aliases_open(const char *users_file, const char *alias_dir);
+
+/* A directory of users, asked about an address the users file does not
+ * hold: 1 with *e filled (the context keeps it, and releases it with
+ * userdb_entry_free at aliases_close), 0 when it has no such user, -1
+ * when it cannot answer now (why filled).  ldaprcpt_lookup is one. */
+typedef int (*aliases_lookup_fn)(void *ctx, const char *address,
+                                 struct userdb_entry *e, char *why,
+                                 size_t whysz);
+/* Consult fn (with ctx) at step 1b from now on.  The users it finds are
+ * kept for the context's life: a recipient asked about at RCPT and again
+ * at DATA, or reached through two aliases, is one lookup and one
+ * mailbox. */
+void aliases_set_directory(struct aliases *a, aliases_lookup_fn fn,
+                           void *ctx);
 /* Resolve recipient into *r (free with aliases_result_free whatever the
  * outcome); returns r->kind.  A temporary failure to read a file is
  * retried at the next call. */

@@ -230,8 +230,8 @@ enum deliver_status deliver_forward(const struct deliver_spool *s,
                                     const struct deliver_opts *o,
                                     struct deliver_report *r);
 
-/* The Maildir of a users-file record: HOME/Maildir into buf.  0 or -1
- * (does not fit). */
+/* The Maildir of a record: HOME/Maildir into buf, or the directory's
+ * own MAILDIR (ldaprcpt.h) when it gives one.  0 or -1 (does not fit). */
 int deliver_maildir_path(const struct userdb_entry *e, char *buf,
                          size_t size);
 

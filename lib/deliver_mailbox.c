@@ -206,6 +206,8 @@ enum deliver_status deliver_mailbox(const struct deliver_spool *s,
 int deliver_maildir_path(const struct userdb_entry *e, char *buf,
                          size_t size)
 {
-    int n = snprintf(buf, size, "%s/Maildir", e->home);
+    int n = e->maildir && *e->maildir
+                ? snprintf(buf, size, "%s", e->maildir)
+                : snprintf(buf, size, "%s/Maildir", e->home);
     return n < 0 || (size_t)n >= size ? -1 : 0;
 }

@@ -24,6 +24,7 @@ enum kind { K_STR, K_WORD, K_SECONDS, K_UID };
 static const char *const bools[] = { "no", "yes", NULL };
 static const char *const scopes[] = { "sub", "one", "base", NULL };
 static const char *const auths[] = { "bind", "compare", NULL };
+static const char *const recipients[] = { "address", "local", NULL };
 #define KEY(name, kind, field) \
     { name, kind, offsetof(struct ldapcfg, field), NULL, NULL }
 #define WORDS(name, field, list, what) \
@@ -46,6 +47,7 @@ static const struct key {
     KEY("filter", K_STR, filter),
     WORDS("scope", scope, scopes, "is sub, one or base"),
     WORDS("auth", auth, auths, "is bind or compare"),
+    WORDS("recipient", recipient, recipients, "is address or local"),
     KEY("dummy_dn", K_STR, dummy_dn),
     KEY("dummy_hash", K_STR, dummy_hash),
     KEY("owner", K_STR, owner),

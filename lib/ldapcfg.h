@@ -22,6 +22,10 @@
 
 enum ldapcfg_scope { LDAPCFG_SUB, LDAPCFG_ONE, LDAPCFG_BASE };
 enum ldapcfg_auth { LDAPCFG_AUTH_BIND, LDAPCFG_AUTH_COMPARE };
+/* What %u is when a recipient is looked up (popkit-deliver --ldap,
+ * popkit-lmtpd --ldap): the whole address, or its local part for a
+ * directory whose logins are bare names. */
+enum ldapcfg_recipient { LDAPCFG_RCPT_ADDRESS, LDAPCFG_RCPT_LOCAL };
 
 struct ldapcfg {
     char *uri;            /* ldap://, ldaps:// or ldapi:// URIs */
@@ -33,6 +37,7 @@ struct ldapcfg {
     char *filter;         /* with %u for the login (ldapfilter.h) */
     int scope;            /* enum ldapcfg_scope */
     int auth;             /* enum ldapcfg_auth */
+    int recipient;        /* enum ldapcfg_recipient (delivery only) */
     char *dummy_dn;       /* bound as for an unknown login (same work) */
     char *dummy_hash;     /* crypt for one (auth compare), {CRYPT} taken off */
     char *owner;          /* a fixed local account owning all mail, or */

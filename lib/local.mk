@@ -35,6 +35,7 @@ LIB_ANY_LIBC = \
 	lib/userdb.c lib/userdb.h \
 	lib/ldapcfg.c lib/ldapcfg.h \
 	lib/ldapfilter.c lib/ldapfilter.h \
+	lib/ldaprcpt.c lib/ldaprcpt.h \
 	lib/linefile.c lib/linefile.h \
 	lib/aliases.c lib/aliases.h \
 	lib/aliases_table.c lib/aliases_table.h \
@@ -114,6 +115,7 @@ LIB_UNIT_TESTS = \
 	tests/unit/test_userdb \
 	tests/unit/test_ldapcfg \
 	tests/unit/test_ldapfilter \
+	tests/unit/test_ldaprcpt \
 	tests/unit/test_aliases \
 	tests/unit/test_deliver \
 	tests/unit/test_deliver_pool \

@@ -206,6 +206,9 @@
 #define LDAPCFG_CA_DEFAULT "/etc/ssl/certs/ca-certificates.crt"
 /* The bind password file: one line. */
 #define LDAPCFG_PW_MAX 1024
+/* One answer of checkpassword-ldap --recipients (lib/ldaprcpt.h): an
+ * owner and two paths, or a reason, with room to spare. */
+#define LDAPRCPT_ANSWER_MAX 4096
 
 /* ---- local accounts without NSS (lib/acctfile.h, lib/slurp.h) ---- */
 

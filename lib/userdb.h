@@ -30,6 +30,8 @@ struct userdb_entry {
     char *owner;    /* system login owning the mail */
     char *home;     /* absolute directory holding the Maildir */
     char *apop;     /* APOP secret in hex, "" when the user has none */
+    char *maildir;  /* NULL or "": HOME/Maildir; a directory's own
+                       path (ldaprcpt.h), never from the users file */
     char *line;     /* storage the fields point into (owned) */
     size_t size;    /* its size in bytes, for wiping */
 };

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -451,6 +452,88 @@ static void format_hash_target(void)
         free(t[i]);
 }
 
+/* ---- a directory of users (aliases_set_directory) ---- */
+
+/* The fake directory: "dirk@abc.com" and "d2@new.org" are its users,
+ * "down@..." cannot be answered; every call counted. */
+static int dir_calls;
+
+static int fake_directory(void *c, const char *address,
+                          struct userdb_entry *e, char *why, size_t whysz)
+{
+    static const char *const known[] = { "dirk@abc.com", "d2@new.org",
+                                         "ann@abc.com" };
+    char line[400];
+    (void)c;
+    dir_calls++;
+    if (strncmp(address, "down@", 5) == 0) {
+        snprintf(why, whysz, "the directory is unavailable");
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcasecmp(address, known[i]) == 0) {
+            snprintf(line, sizeof line, "%s:x:vmail:/dir/%s", address,
+                     address);
+            char *copy = strdup(line);
+            if (!copy || userdb_parse(copy, e) != 1)
+                return -1;
+            e->line = copy;
+            e->size = strlen(line) + 1;
+            e->maildir = (char *)"/dir/Maildir-of-its-own";
+            return 1;
+        }
+    return 0;
+}
+
+static void directory(void)
+{
+    struct aliases *d = aliases_open(users, adir), *only = aliases_open(NULL, adir);
+    struct aliases_result r;
+
+    aliases_set_directory(d, fake_directory, NULL);
+    aliases_set_directory(only, fake_directory, NULL);
+    dir_calls = 0;
+    is_str(resolve_in(d, "ann@abc.com", &r), "u:ann@abc.com",
+           "users file and directory: the users file's user first");
+    is_str(r.users[0]->home, "/var/mail/abc/ann", "the users file's record");
+    is_int(dir_calls, 0, "the directory is not asked then");
+    aliases_result_free(&r);
+    is_str(resolve_in(d, "Dirk@ABC.com", &r), "u:Dirk@abc.com",
+           "a user only the directory holds is a mailbox");
+    is_str(r.users[0]->maildir, "/dir/Maildir-of-its-own",
+           "with the directory's record (its own Maildir)");
+    aliases_result_free(&r);
+    is_str(resolve_in(d, "Dirk@abc.com", &r), "u:Dirk@abc.com", "asked again");
+    is_int(dir_calls, 1, "the directory was asked once (RCPT, then DATA)");
+    aliases_result_free(&r);
+    is_str(resolve_in(d, "sales@abc.com", &r), "u:bob@abc.com",
+           "a name that is an alias still resolves through its file");
+    aliases_result_free(&r);
+    is_str(resolve_in(d, "down@abc.com", &r), "temp",
+           "a directory that cannot answer: a temporary failure");
+    ok(strstr(r.why, "the directory is unavailable") != NULL, "why: %s", r.why);
+    aliases_result_free(&r);
+    is_str(resolve_in(d, "nobody@new.org", &r), "unknown",
+           "with a directory, an unknown recipient is unknown, not foreign");
+    ok(strstr(r.why, "no such user in the directory") != NULL, "why: %s", r.why);
+    aliases_result_free(&r);
+    is_str(resolve_in(d, "out@abc.com", &r), "f:someone@elsewhere.net",
+           "an alias's target elsewhere is still forwarded");
+    aliases_result_free(&r);
+    is_str(resolve_in(only, "ann@abc.com", &r), "u:ann@abc.com",
+           "no users file: the directory's ann");
+    is_str(r.users[0]->home, "/dir/ann@abc.com", "its record, not the file's");
+    aliases_result_free(&r);
+    is_str(resolve_in(only, "bob@abc.com", &r), "unknown",
+           "no users file: its users are not read");
+    aliases_result_free(&r);
+    is_str(resolve_in(only, "dup@abc.com", &r), "unknown",
+           "an alias to users the directory does not hold fails whole");
+    aliases_result_free(&r);
+    aliases_close(d);
+    aliases_close(only);
+}
+
 int main(void)
 {
     setup();
@@ -467,6 +550,7 @@ int main(void)
     missing_and_unreadable();
     format();
     format_hash_target();
+    directory();
     aliases_result_free(&res);
     aliases_close(ctx);
     {

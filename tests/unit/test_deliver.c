@@ -210,6 +210,23 @@ static void test_names(void)
        "a buffer too small is refused");
 }
 
+/* A record's Maildir: HOME/Maildir, or a directory's own path. */
+static void test_maildir_path(void)
+{
+    struct userdb_entry e = { .address = (char *)"a@b.org",
+                              .home = (char *)"/home/a" };
+    char b[64];
+    ok(deliver_maildir_path(&e, b, sizeof b) == 0 && strcmp(b, "/home/a/Maildir") == 0,
+       "a users-file record: HOME/Maildir (%s)", b);
+    e.maildir = (char *)"";
+    ok(deliver_maildir_path(&e, b, sizeof b) == 0 && strcmp(b, "/home/a/Maildir") == 0,
+       "an empty maildir: HOME/Maildir too");
+    e.maildir = (char *)"/srv/mail/a/";
+    ok(deliver_maildir_path(&e, b, sizeof b) == 0 && strcmp(b, "/srv/mail/a/") == 0,
+       "a directory's own maildir: that path (%s)", b);
+    ok(deliver_maildir_path(&e, b, 8) < 0, "a buffer too small: -1");
+}
+
 static void spool_str(struct deliver_spool *s, const char *text)
 {
     deliver_spool_open(s, 0);
@@ -446,6 +463,7 @@ static void test_mta_lines(void)
 
 int main(void)
 {
+    test_maildir_path();
     if (fixture_setup() < 0)
         return 1;
     test_table();

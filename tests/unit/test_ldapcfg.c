@@ -33,6 +33,8 @@ static void minimal(void)
     is_str(c.home_attr, "homeDirectory", "default home_attr");
     ok(c.scope == LDAPCFG_SUB && c.auth == LDAPCFG_AUTH_BIND && !c.starttls,
        "default scope sub, auth bind, no StartTLS");
+    ok(c.recipient == LDAPCFG_RCPT_ADDRESS,
+       "default recipient address: %%u is a recipient's whole address");
     ok(!c.bind_dn && !c.bind_pw_file && !c.owner && !c.owner_attr
        && !c.maildir_attr && !c.ca_file && !c.dummy_dn,
        "optional keys unset");
@@ -56,6 +58,7 @@ static void full(void)
                    "filter (&(objectClass=inetOrgPerson)(mail=%u))\n"
                    "scope one\n"
                    "auth compare\n"
+                   "recipient local\n"
                    "owner_attr description\n"
                    "home_attr homeDirectory\n"
                    "maildir_attr mailMessageStore\n"
@@ -76,6 +79,7 @@ static void full(void)
     is_str(c.base, "ou=people,dc=example,dc=org", "a tab separates too");
     is_str(c.filter, "(&(objectClass=inetOrgPerson)(mail=%u))", "filter");
     ok(c.scope == LDAPCFG_ONE && c.auth == LDAPCFG_AUTH_COMPARE, "scope, auth");
+    ok(c.recipient == LDAPCFG_RCPT_LOCAL, "recipient local");
     is_str(c.owner_attr, "description", "owner_attr");
     is_str(c.maildir_attr, "mailMessageStore", "maildir_attr");
     is_int(c.min_uid, 500, "min_uid");
@@ -108,6 +112,8 @@ static void mistakes(void)
     bad(BASE "starttls maybe\n", "yes or no", "starttls is yes or no");
     bad(BASE "scope subtree\n", "line 3: scope is sub, one or base", "bad scope");
     bad(BASE "auth plain\n", "bind or compare", "bad auth");
+    bad(BASE "recipient domain\n", "line 3: recipient is address or local",
+        "bad recipient");
     bad(BASE "timeout 0\n", "seconds", "timeout 0");
     bad(BASE "timeout 301\n", "seconds", "timeout over the maximum");
     bad(BASE "op_timeout 5s\n", "seconds", "timeout not a number");
