@@ -28,6 +28,7 @@ LIB_ANY_LIBC = \
 	lib/tls_spawn.c \
 	lib/acctfile.c lib/acctfile.h \
 	lib/slurp.c lib/slurp.h \
+	lib/caps.c lib/caps.h \
 	lib/privdrop.c lib/privdrop.h \
 	lib/privdrop_nss.c \
 	lib/privsep.c lib/privsep.h \
