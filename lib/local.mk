@@ -109,6 +109,7 @@ LIB_UNIT_TESTS = \
 	tests/unit/test_md5 \
 	tests/unit/test_acctfile \
 	tests/unit/test_slurp \
+	tests/unit/test_caps \
 	tests/unit/test_privdrop \
 	tests/unit/test_privdrop_nss \
 	tests/unit/test_fdpass \
