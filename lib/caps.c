@@ -34,6 +34,8 @@ static int fail(const char **why, const char *what, int err)
     return -1;
 }
 
+/* d filled with zeros first by the callers: valgrind takes capget(2) to
+ * write only the first of the two. */
 static int caps_get(struct caps_data d[2])
 {
     struct caps_header h = { CAPS_VERSION_3, 0 };
@@ -48,7 +50,7 @@ static int caps_set(const struct caps_data d[2])
 
 int caps_empty_bounding(const char **why)
 {
-    struct caps_data d[2];
+    struct caps_data d[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
     *why = "";
     if (caps_get(d) < 0)
         return fail(why, "capget", errno);
@@ -105,7 +107,7 @@ static int any_in(int ambient)
 
 int caps_check(int bounding, const char **why)
 {
-    struct caps_data d[2];
+    struct caps_data d[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
     int amb, bnd = 0;
     *why = "";
     if (caps_get(d) < 0)

@@ -101,7 +101,8 @@ PY
     is "$OUT" "2 True -ERR [AUTH]" "$kind: poplib user/pass_, STAT, RETR (dot-unstuffed); a bad password gets -ERR [AUTH]"
 
     # A live stage 3, logged in: its /proc/PID/status (found by its
-    # program and its working directory, alice's home).
+    # program, under valgrind too, and its working directory, alice's
+    # home).
     OUT=$(python3 - "$PORT" "$H/alice" <<'PY'
 import os, poplib, sys, time
 p = poplib.POP3("127.0.0.1", int(sys.argv[1]), timeout=20)
@@ -112,9 +113,9 @@ found = []
 for _ in range(50):
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            with open(f"/proc/{pid}/comm") as f:
-                comm = f.read().strip()
-            if comm == "pop3-maildir" and os.readlink(f"/proc/{pid}/cwd") == sys.argv[2]:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                args = [os.path.basename(a) for a in f.read().split(b"\0")]
+            if b"pop3-maildir" in args and os.readlink(f"/proc/{pid}/cwd") == sys.argv[2]:
                 with open(f"/proc/{pid}/status") as f:
                     found.append(dict(l.split(":", 1) for l in f.read().splitlines()))
         except OSError:

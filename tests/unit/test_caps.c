@@ -49,7 +49,7 @@ static const char *status_field(const char *name, char *buf, size_t n)
 
 static int really_holds_caps(void)
 {
-    struct data d[2];
+    struct data d[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
     return get(d) == 0 && (d[0].prm | d[1].prm) != 0;
 }
 
@@ -102,7 +102,7 @@ static int check_sees_caps(void)
 /* Root whose effective set lacks CAP_SETPCAP: refused, not half done. */
 static int no_setpcap(void)
 {
-    struct data d[2];
+    struct data d[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
     struct hdr h = { 0x20080522u, 0 };
     const char *why;
     if (get(d) < 0)
