@@ -5,7 +5,9 @@ each mailbox's delivery child, caught alive where it writes the Maildir
 (the test twins stop it there: lib/fault.h, POPKIT_FAULT_STOP=deliver),
 shows in /proc/PID/status no_new_privs and no capability, its bounding
 set empty when it was root; the forward child's sendmail (a stand-in
-that copies its own status) no capability and an empty bounding set,
+that copies its own status), from the twin and from the installed
+popkit-lmtpd (musl's static build when configured), no capability and
+an empty bounding set,
 and no no_new_privs, so that a set-group-ID sendmail (Postfix's
 postdrop) still gets its group and a set-user-ID-root one (Exim's) its
 root."""
@@ -197,6 +199,42 @@ if t.ok(st is not None, "the stand-in sendmail ran and noted its status"):
              "as nobody (DELIVER_FORWARD_USER)")
     t.eq(st.get("NoNewPrivs"), "0",
          "and no no_new_privs: the MTA's sendmail may be set-ID (below)")
+
+# The installed popkit-lmtpd (static with musl when configure found it:
+# the same drop, another libc) forwarding through the same stand-in.
+PLAIN = os.path.join(W, "plain", "sendmail")
+os.unlink(os.path.join(W, "plain", "status"))
+PORT2 = t.free_port()
+server2 = subprocess.Popen(["tcpserver", "-R", "-H", "-l0", "127.0.0.1", str(PORT2),
+                            t.built("popkit-lmtpd"), "-f", joe.users, "-a", ALIASES,
+                            f"--privsep-dir={EMPTY}", "--hostname=lmtp.test",
+                            "--sendmail=" + PLAIN],
+                           stdout=subprocess.DEVNULL, stderr=log)
+t._procs.append(server2)
+if not t.wait_port(PORT2):
+    print("Bail out! popkit-lmtpd under tcpserver did not start")
+    sys.exit(1)
+s = socket.create_connection(("127.0.0.1", PORT2), 60)
+s.sendall(b"LHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<fwd@abc.com>\r\n"
+          b"DATA\r\n" + MSG + b".\r\nQUIT\r\n")
+out = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    out += b
+s.close()
+res = os.path.join(W, "plain", "status")
+st = status_from(res) if os.path.exists(res) else None
+if t.ok(st is not None, "popkit-lmtpd (installed build): the forward's "
+        "sendmail ran and noted its status", out):
+    if ROOT:
+        t.eq({k: st.get(k) for k in CAPS}, {k: Z for k in CAPS},
+             "popkit-lmtpd's forward child: no capability, CapBnd 0")
+    else:
+        t.eq({k: st.get(k) for k in CAPS if k != "CapBnd"},
+             {k: Z for k in CAPS if k != "CapBnd"},
+             "popkit-lmtpd's forward child: not root: no capability")
 
 if not ROOT:
     t.ok(True, "# SKIP set-ID sendmails: making them takes root")
