@@ -35,6 +35,26 @@ EXTRA_DIST += tests/integration/lmtp.py
 # Both with --ldap, against slapd (tests/integration/slapd.sh).
 TESTS += tests/integration/deliver-ldap.sh
 EXTRA_DIST += tests/integration/deliver-ldap.sh
+# The test twins of both with lib/fault's hooks compiled in (lib/fault.h):
+# confinement.py stops a delivery child where it writes the Maildir and
+# reads its /proc/PID/status.  The installed programs read no fault
+# variable.
+check_PROGRAMS += tests/integration/popkit-deliver-fault \
+	tests/integration/popkit-lmtpd-fault
+tests_integration_popkit_deliver_fault_SOURCES = deliver/popkit-deliver.c \
+	lib/deliver_mailbox.c lib/fault.c
+tests_integration_popkit_deliver_fault_CPPFLAGS = $(AM_CPPFLAGS) -DPOPKIT_FAULT_INJECTION
+tests_integration_popkit_deliver_fault_LDADD = lib/libpopkit.a
+tests_integration_popkit_lmtpd_fault_SOURCES = deliver/popkit-lmtpd.c \
+	deliver/lmtp_root.c deliver/lmtp_cmds.c lib/deliver_mailbox.c lib/fault.c
+tests_integration_popkit_lmtpd_fault_CPPFLAGS = $(AM_CPPFLAGS) -DPOPKIT_FAULT_INJECTION
+tests_integration_popkit_lmtpd_fault_LDADD = lib/libpopkit.a $(CRYPT_LIBS)
+# A stand-in sendmail that notes its own /proc/self/status (set-ID
+# copies of it show what the forward child can still gain by exec).
+check_PROGRAMS += tests/integration/sendmail_status
+tests_integration_sendmail_status_SOURCES = tests/integration/sendmail_status.c
+TESTS += tests/integration/confinement.py
+EXTRA_DIST += tests/integration/confinement.py
 # The parser against a fake root part: every request and reply, no Maildir.
 check_PROGRAMS += tests/unit/test_lmtp
 tests_unit_test_lmtp_SOURCES = tests/unit/test_lmtp.c deliver/lmtp_cmds.c

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,8 +61,11 @@ static pid_t fork_piped(int p[2], const char *what, struct deliver_report *r)
     return pid;
 }
 
-enum deliver_status deliver_become(const char *name,
-                                   struct deliver_report *r)
+/* Become account name (root only; not root, only one's own account),
+ * every capability given up (privdrop.h), the bounding set too unless
+ * keep_bounding. */
+static enum deliver_status become_as(const char *name, int keep_bounding,
+                                     struct deliver_report *r)
 {
     struct passwd *pw = getpwnam(name);
     if (!pw)
@@ -69,25 +73,51 @@ enum deliver_status deliver_become(const char *name,
     if (pw->pw_uid == 0)
         return fail(r, DELIVER_NOPERM, "%s is root: mail is never written "
                                        "as root", name);
-    if (geteuid() != 0) {
-        if (pw->pw_uid != geteuid())
-            return fail(r, DELIVER_NOPERM, "not root, and %s is another "
-                                           "account", name);
-        return DELIVER_OK;
-    }
+    if (geteuid() != 0 && pw->pw_uid != geteuid())
+        return fail(r, DELIVER_NOPERM, "not root, and %s is another "
+                                       "account", name);
     const char *why = "";
-    if (privdrop_become(pw->pw_name, pw->pw_uid, pw->pw_gid, &why) < 0)
+    if (privdrop_set_groups(pw->pw_name, pw->pw_gid, &why) < 0
+        || (keep_bounding
+                ? privdrop_set_ids_keep_bounding(pw->pw_uid, pw->pw_gid, &why)
+                : privdrop_set_ids(pw->pw_uid, pw->pw_gid, &why)) < 0)
         return fail(r, DELIVER_TEMP, "become %s: %s: %s", name, why,
                     strerror(errno));
     return DELIVER_OK;
 }
 
+/* A mailbox's delivery child (here and deliver_pool.c): the owner, no
+ * capability, and no_new_privs, though it execs nothing. */
+enum deliver_status deliver_become(const char *name,
+                                   struct deliver_report *r)
+{
+    const char *why;
+    if (become_as(name, 0, r) != DELIVER_OK)
+        return r->status;
+    if (privdrop_no_new_privs(&why) < 0)
+        return fail(r, DELIVER_TEMP, "%s: %s", why, strerror(errno));
+    return DELIVER_OK;
+}
+
 /* ---- Forwarding ---- */
+
+static const char *sendmail_path(const struct deliver_opts *o)
+{
+    return o && o->sendmail ? o->sendmail : DELIVER_SENDMAIL;
+}
+
+/* Is the sendmail a set-user-ID-root program (Exim's)?  Its root needs
+ * capabilities from the bounding set to become the MTA's own user. */
+static int setuid_root(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && (st.st_mode & S_ISUID) && st.st_uid == 0;
+}
 
 static void exec_sendmail(int in, const char *sender, char *const *addrs,
                           size_t naddrs, const struct deliver_opts *o)
 {
-    const char *sm = o && o->sendmail ? o->sendmail : DELIVER_SENDMAIL;
+    const char *sm = sendmail_path(o);
     const char **argv = calloc(naddrs + 7, sizeof *argv);
     if (!argv || dup2(in, 0) < 0)
         _exit(SX_TEMPFAIL);
@@ -104,6 +134,25 @@ static void exec_sendmail(int in, const char *sender, char *const *addrs,
     alarm(DELIVER_FORWARD_TIMEOUT);
     execv(sm, (char *const *)argv);
     _exit(SX_TEMPFAIL);
+}
+
+/* The forward child: the forward user (when root) and sendmail.  No
+ * no_new_privs here: the MTA's submission program is set-ID on purpose
+ * (Postfix's postdrop setgid postdrop, OpenSMTPD's smtpctl, Exim's
+ * sendmail setuid root) and would run without its privilege, unable to
+ * queue.  Every capability is given up all the same, the bounding set
+ * too unless the sendmail is set-user-ID root. */
+static void forward_child(int in, const char *sender, char *const *addrs,
+                          size_t naddrs, const struct deliver_opts *o)
+{
+    struct deliver_report cr;
+    report_init(&cr);
+    if (geteuid() == 0 &&
+        become_as(o && o->forward_user ? o->forward_user
+                                       : DELIVER_FORWARD_USER,
+                  setuid_root(sendmail_path(o)), &cr) != DELIVER_OK)
+        _exit(SX_TEMPFAIL);
+    exec_sendmail(in, sender, addrs, naddrs, o);
 }
 
 /* deliver_forward once sender and recipient are checked and m holds the
@@ -133,14 +182,7 @@ static enum deliver_status forward_checked(const struct deliver_spool *s,
         return r->status;
     if (pid == 0) {
         close(p[1]);
-        struct deliver_report cr;
-        report_init(&cr);
-        if (geteuid() == 0 &&
-            deliver_become(o && o->forward_user ? o->forward_user
-                                        : DELIVER_FORWARD_USER,
-                   &cr) != DELIVER_OK)
-            _exit(SX_TEMPFAIL);
-        exec_sendmail(p[0], sender, addrs, naddrs, o);
+        forward_child(p[0], sender, addrs, naddrs, o);
     }
     close(p[0]);
     void (*old)(int) = signal(SIGPIPE, SIG_IGN);
@@ -181,19 +223,21 @@ enum deliver_status deliver_forward(const struct deliver_spool *s,
 
 /* ---- A recipient ---- */
 
-/* In a child: become e's owner, deliver, write the report to fd. */
+/* In a child: become e's owner (no capability, no_new_privs), deliver,
+ * write the report to fd. */
 static void mailbox_child(int fd, const struct userdb_entry *e,
                           const struct deliver_spool *s, const char *sender,
                           const char *recipient, const struct deliver_opts *o)
 {
     struct deliver_report r;
+    char path[USERDB_HOME_MAX + sizeof "/Maildir"];
     report_init(&r);
-    if (deliver_become(e->owner, &r) == DELIVER_OK) {
-        char path[USERDB_HOME_MAX + sizeof "/Maildir"];
-        if (deliver_maildir_path(e, path, sizeof path) < 0)
-            fail(&r, DELIVER_TEMP, "%s: home too long", e->address);
-        else
-            deliver_mailbox(s, sender, recipient, path, o, &r);
+    if (deliver_become(e->owner, &r) != DELIVER_OK) {
+        /* r says why */
+    } else if (deliver_maildir_path(e, path, sizeof path) < 0) {
+        fail(&r, DELIVER_TEMP, "%s: home too long", e->address);
+    } else {
+        deliver_mailbox(s, sender, recipient, path, o, &r);
     }
     _exit(write_all(fd, &r, sizeof r) < 0 ? 1 : 0);
 }

@@ -44,10 +44,13 @@
  *
  * A recipient (deliver_recipient) is resolved by aliases_resolve(); each
  * mailbox is delivered in a forked child that becomes the record's owner
- * (privdrop: owner's uid, gid and groups) and reports its status back
- * through a pipe, or by the owner's child of opts->pool (below); the
- * forwards go in one "sendmail -i -f SENDER --
- * ADDR..." run as DELIVER_FORWARD_USER when root.  Not root, a mailbox
+ * (privdrop: owner's uid, gid and groups; no capability, bounding set
+ * included, and no_new_privs) and reports its status back through a
+ * pipe, or by the owner's child of opts->pool (below, confined alike);
+ * the forwards go in one "sendmail -i -f SENDER -- ADDR..." run as
+ * DELIVER_FORWARD_USER when root, with no capability but without
+ * no_new_privs (the MTA's sendmail may be set-ID; a set-user-ID-root one
+ * keeps the bounding set: deliver.c).  Not root, a mailbox
  * is delivered only when its owner is the caller's own account (else
  * DELIVER_NOPERM: a configuration error, not worth retrying).  The
  * recipient's status is the first failure, else OK: any failure fails

@@ -16,6 +16,7 @@
 
 #include "deliver_spool.h"
 #include "deliver_status.h"
+#include "fault.h"
 #include "mdquota.h"
 #include "params.h"
 
@@ -155,6 +156,9 @@ enum deliver_status deliver_mailbox(const struct deliver_spool *s,
                                     const struct deliver_opts *o,
                                     struct deliver_report *r)
 {
+    /* Test builds only (fault.h): stopped here, in the delivery child
+     * as the owner, for a look at it in /proc. */
+    fault_stop("deliver");
     report_init(r);
     struct mta_lines m;
     if (deliver_envelope_check(s, sender, recipient,

@@ -10,7 +10,9 @@
 #include "deliver.h"
 
 /* Become account name (root only; not root, it must be one's own
- * account).  DELIVER_OK, or the failure filled into r. */
+ * account), every capability given up, the bounding set too, and
+ * no_new_privs set (privdrop.h).  DELIVER_OK, or the failure filled
+ * into r. */
 enum deliver_status deliver_become(const char *name,
                                    struct deliver_report *r);
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 
 static long fault_env(const char *name)
 {
@@ -25,6 +26,13 @@ void fault_step(void)
         kill_at = fault_env("POPKIT_FAULT_KILL");
     if (kill_at > 0 && ++fault_steps >= kill_at)
         raise(SIGKILL);
+}
+
+void fault_stop(const char *point)
+{
+    const char *s = getenv("POPKIT_FAULT_STOP");
+    if (s && strcmp(s, point) == 0)
+        raise(SIGSTOP);
 }
 
 /* 0: write all of n; else how many bytes to store before failing. */

@@ -28,6 +28,7 @@ LIB_ANY_LIBC = \
 	lib/tls_spawn.c \
 	lib/acctfile.c lib/acctfile.h \
 	lib/slurp.c lib/slurp.h \
+	lib/caps.c lib/caps.h \
 	lib/privdrop.c lib/privdrop.h \
 	lib/privdrop_nss.c \
 	lib/privsep.c lib/privsep.h \
@@ -109,6 +110,7 @@ LIB_UNIT_TESTS = \
 	tests/unit/test_md5 \
 	tests/unit/test_acctfile \
 	tests/unit/test_slurp \
+	tests/unit/test_caps \
 	tests/unit/test_privdrop \
 	tests/unit/test_privdrop_nss \
 	tests/unit/test_fdpass \

@@ -66,6 +66,9 @@
 /* ...chrooted here: an empty, root-owned directory (created 0755 when
  * missing). */
 #define PRIVSEP_DIR "/var/empty"
+/* Capability numbers probed when emptying the bounding set (lib/caps.h):
+ * capget(2)'s version 3 sets hold 64; the kernel's last one is lower. */
+#define CAPS_MAX 64
 
 /* ---- pop3-greeter (pop3d/greeter*.c) ---- */
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * privdrop.c -- the one place popkit gives up root (privdrop.h): stage
- * 2, the greeter's parser and the TLS relay.  The verified drop from a
+ * 2, the greeter's parser, the TLS relay and each delivery.  The
+ * verified drop, capabilities and all (caps.h), from a
  * list of groups, with no NSS in it, so a static program can link it.
  * The NSS front (getgrouplist) is privdrop_nss.c.
  */
@@ -13,6 +14,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "params.h"
 
 static int fail(const char **why, const char *what, int err)
@@ -74,24 +76,42 @@ int privdrop_set_group_list(const gid_t *groups, size_t n, const char **why)
     return 0;
 }
 
-int privdrop_set_ids(uid_t uid, gid_t gid, const char **why)
+/* The uid switch; the bounding set is emptied first unless keep_bounding
+ * (privdrop.h), and every other capability set after. */
+static int set_ids(uid_t uid, gid_t gid, int keep_bounding, const char **why)
 {
+    int emptied = 0;
     *why = "";
     if (uid == 0)
         return fail(why, "target is uid 0", EPERM);
     if (geteuid() != 0) {
-        /* Not root: nothing to switch, so we must already be the user. */
-        if (getuid() == uid && geteuid() == uid)
-            return 0;
-        return fail(why, "not root and not the target user", EPERM);
+        /* Not root: nothing to switch, so we must already be the user;
+         * a capability it may hold all the same goes. */
+        if (getuid() != uid || geteuid() != uid)
+            return fail(why, "not root and not the target user", EPERM);
+        return caps_clear(why) || caps_check(0, why) ? -1 : 0;
     }
+    /* While root: the bounding set needs CAP_SETPCAP to shrink. */
+    if (!keep_bounding && (emptied = caps_empty_bounding(why)) < 0)
+        return -1;
     if (setresgid(gid, gid, gid))
         return fail(why, "setresgid", errno);
     if (setresuid(uid, uid, uid))
         return fail(why, "setresuid", errno);
-    if (check_groups(gid, why) || check_ids(uid, gid, why))
+    if (caps_clear(why) || check_groups(gid, why) || check_ids(uid, gid, why)
+        || caps_check(emptied, why))
         return -1;
     return 0;
+}
+
+int privdrop_set_ids(uid_t uid, gid_t gid, const char **why)
+{
+    return set_ids(uid, gid, 0, why);
+}
+
+int privdrop_set_ids_keep_bounding(uid_t uid, gid_t gid, const char **why)
+{
+    return set_ids(uid, gid, 1, why);
 }
 
 int privdrop_become_list(uid_t uid, gid_t gid, const gid_t *groups,
@@ -117,6 +137,12 @@ int privdrop_enter(const char *user, const char *home, const char *shell,
         return fail(why, "chdir to home", errno);
     /* Last, right before the exec of stage 3: nothing it runs may gain
      * privilege through a set-user-ID file or file capabilities. */
+    return privdrop_no_new_privs(why);
+}
+
+int privdrop_no_new_privs(const char **why)
+{
+    *why = "";
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
         return fail(why, "set no_new_privs", errno);
     return 0;

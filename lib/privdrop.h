@@ -1,15 +1,28 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * privdrop.h -- become a mail user, for stage 2 just before it execs
- * stage 3.
+ * privdrop.h -- become a mail user: stage 2 just before it execs
+ * stage 3, and each delivery child (deliver.c).
  *
  * privdrop_become_list() sets the supplementary groups to the list
  * given (which must hold gid), then the gid, then the uid -- real,
  * effective and saved alike -- and checks each afterwards: the groups
  * read back, getuid/geteuid/getgid/getegid report the target, and uid 0
  * cannot be regained.  It refuses a target uid of 0.  Run by anyone but
- * root it changes nothing: it succeeds only when the caller already is
+ * root it changes no id: it succeeds only when the caller already is
  * that uid (the demo, where everything runs as one user).
+ *
+ * Capabilities (caps.h) go with root: as root, the bounding set is
+ * emptied before the uid change (so an exec can never grant one again,
+ * even without no_new_privs), and after it the permitted, effective,
+ * inheritable and ambient sets are emptied, keepcaps is off, and all of
+ * that is read back.  Root without CAP_SETPCAP (a service manager's
+ * narrow bounding set that left it out) cannot empty its bounding set:
+ * the drop fails rather than go on half done.  Not root, whatever
+ * capability the caller holds is emptied too; its bounding set stays,
+ * as every user's process has it.  privdrop_set_ids_keep_bounding()
+ * leaves the bounding set alone, for the one child that execs a
+ * set-user-ID-root program on purpose (deliver.c: Exim's sendmail, whose
+ * root needs the capabilities an empty bounding set would withhold).
  *
  * privdrop_become() does the same with the groups from NSS: those of
  * NAME by getgrouplist(3), or just the primary group when no name is
@@ -23,6 +36,8 @@
  * the exec of stage 3, which, like everything it runs, then can never
  * gain privilege by exec (a set-user-ID file, file capabilities), even
  * if a hole let it exec one.
+ * privdrop_no_new_privs() is that last step alone (each delivery child,
+ * which execs nothing, sets it after its drop all the same).
  *
  * privdrop_become() is privdrop_set_groups() then privdrop_set_ids()
  * (privdrop_become_list() the same with privdrop_set_group_list());
@@ -43,6 +58,8 @@ int privdrop_become_list(uid_t uid, gid_t gid, const gid_t *groups,
                          size_t n, const char **why);
 int privdrop_set_group_list(const gid_t *groups, size_t n, const char **why);
 int privdrop_set_ids(uid_t uid, gid_t gid, const char **why);
+int privdrop_set_ids_keep_bounding(uid_t uid, gid_t gid, const char **why);
+int privdrop_no_new_privs(const char **why);
 int privdrop_enter(const char *user, const char *home, const char *shell,
                    const char **why);
 

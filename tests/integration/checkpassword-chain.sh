@@ -100,6 +100,44 @@ PY
 )
     is "$OUT" "2 True -ERR [AUTH]" "$kind: poplib user/pass_, STAT, RETR (dot-unstuffed); a bad password gets -ERR [AUTH]"
 
+    # A live stage 3, logged in: its /proc/PID/status (found by its
+    # program, under valgrind too, and its working directory, alice's
+    # home).
+    OUT=$(python3 - "$PORT" "$H/alice" <<'PY'
+import os, poplib, sys, time
+p = poplib.POP3("127.0.0.1", int(sys.argv[1]), timeout=20)
+p.user("alice")
+p.pass_("alice pass")
+p.stat()
+found = []
+for _ in range(50):
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                args = [os.path.basename(a) for a in f.read().split(b"\0")]
+            if b"pop3-maildir" in args and os.readlink(f"/proc/{pid}/cwd") == sys.argv[2]:
+                with open(f"/proc/{pid}/status") as f:
+                    found.append(dict(l.split(":", 1) for l in f.read().splitlines()))
+        except OSError:
+            pass
+    if found:
+        break
+    time.sleep(0.1)
+p.quit()
+for st in found:
+    print(" ".join(k + ":" + st[k].strip() for k in
+                   ("NoNewPrivs", "CapInh", "CapPrm", "CapEff", "CapAmb", "CapBnd")))
+PY
+)
+    Z=0000000000000000
+    if [ "$(id -u)" -eq 0 ]; then
+        is "$OUT" "NoNewPrivs:1 CapInh:$Z CapPrm:$Z CapEff:$Z CapAmb:$Z CapBnd:$Z" \
+           "$kind: the live stage 3 (pop3-maildir): no_new_privs, no capability, an empty bounding set"
+    else
+        is "$(printf '%s\n' "$OUT" | sed 's/ CapBnd:.*//')" "NoNewPrivs:1 CapInh:$Z CapPrm:$Z CapEff:$Z CapAmb:$Z" \
+           "$kind: the live stage 3 (pop3-maildir): no_new_privs, no capability (not root: no bounding set to empty)"
+    fi
+
     FM=$T_DIR/fm-$kind
     mkdir -p "$FM"; chmod 700 "$FM"
     cat >"$FM/rc" <<RC

@@ -9,11 +9,13 @@ U=$T_DIR/users
 mkdir -p "$T_DIR/home"
 chmod 755 "$T_DIR/home"
 
-# A stage 3 stand-in: report who and where it runs.
+# A stage 3 stand-in: report who and where it runs, and (from its own
+# /proc/PID/status: the process stage 2 exec'ed) what it may still do.
 cat >"$T_BIN/showenv" <<'SH'
 #!/bin/sh
 echo "uid=$(id -u) gid=$(id -g) groups=$(id -G) user=$USER home=$HOME shell=$SHELL cwd=$(pwd) args=$*"
 awk '$1 == "NoNewPrivs:" { print "nnp=" $2 }' "/proc/$$/status"
+awk '$1 ~ /^Cap(Inh|Prm|Eff|Amb|Bnd):$/ { c = c " " $1 $2 } END { print "caps=" c }' "/proc/$$/status"
 SH
 chmod 755 "$T_BIN/showenv"
 
@@ -33,9 +35,21 @@ cpv() {
 
 cpv webmaster@abc.com abc-secret
 is "$RC" 0 "good password: exit 0 (exec'ed)"
-is "$OUT" "uid=$T_OWNER_UID gid=$T_OWNER_GID groups=$(id -G "$T_OWNER") user=webmaster@abc.com home=$T_DIR/home/abc/webmaster shell=$(getent passwd "$T_OWNER" | cut -d: -f7) cwd=$T_DIR/home/abc/webmaster args=a1 a2
+is "$(printf '%s\n' "$OUT" | grep -v '^caps=')" "uid=$T_OWNER_UID gid=$T_OWNER_GID groups=$(id -G "$T_OWNER") user=webmaster@abc.com home=$T_DIR/home/abc/webmaster shell=$(getent passwd "$T_OWNER" | cut -d: -f7) cwd=$T_DIR/home/abc/webmaster args=a1 a2
 nnp=1" \
    "stage 3 runs as the owner with USER, HOME, SHELL, cwd and its argv, with no_new_privs set"
+# Root's capabilities are all gone, the bounding set too (emptied while
+# root, before the uid change); not root there is none to drop, and the
+# bounding set is every user's.
+Z=0000000000000000
+CAPS=$(printf '%s\n' "$OUT" | sed -n 's/^caps= //p')
+if [ "$(id -u)" -eq 0 ]; then
+    is "$CAPS" "CapInh:$Z CapPrm:$Z CapEff:$Z CapBnd:$Z CapAmb:$Z" \
+       "as root: stage 3 holds no capability, its bounding set empty"
+else
+    is "$(printf '%s\n' "$CAPS" | sed 's/ CapBnd:[0-9a-f]*//')" \
+       "CapInh:$Z CapPrm:$Z CapEff:$Z CapAmb:$Z" "not root: stage 3 holds no capability"
+fi
 # Supplementary groups come from /etc/group's member lists: compare with
 # what id(1) (NSS) says for a local account that is a listed member.
 if [ "$(id -u)" -eq 0 ]; then

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -60,6 +61,59 @@ static void list_as_root(void)
     is_int(WEXITSTATUS(status), 0, "a list holding group 0: refused");
 }
 
+/* The capabilities /proc shows: "Inh Prm Eff Bnd Amb" into buf. */
+static void caps_shown(char *buf, size_t n)
+{
+    char line[256];
+    size_t used = 0;
+    FILE *f = fopen("/proc/self/status", "r");
+    buf[0] = '\0';
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "Cap", 3) == 0 && used < n) {
+            line[strcspn(line, "\n")] = '\0';
+            used += (size_t)snprintf(buf + used, n - used, "%s%s",
+                                     used ? " " : "",
+                                     line + strcspn(line, "\t") + 1);
+        }
+    if (f)
+        fclose(f);
+}
+
+/* Really root (not uid_wrapper's): the drop leaves no capability, the
+ * bounding set empty, as /proc tells. */
+static void caps_as_root(void)
+{
+    char before[256], after[256];
+    caps_shown(before, sizeof before);
+    if (strncmp(before, "0000000000000000 0000000000000000", 33) == 0) {
+        tap_skip("no capability after the drop", "root is uid_wrapper's: "
+                 "this process holds no real capability to drop");
+        return;
+    }
+    int p[2], status;
+    if (pipe(p) < 0)
+        return;
+    pid_t pid = fork();
+    if (pid == 0) {
+        const gid_t g[1] = {4243};
+        const char *why;
+        close(p[0]);
+        if (privdrop_become_list(4242, 4243, g, 1, &why))
+            _exit(1);
+        caps_shown(after, sizeof after);
+        _exit(write(p[1], after, strlen(after) + 1) > 0 ? 0 : 2);
+    }
+    close(p[1]);
+    ssize_t r = read(p[0], after, sizeof after - 1);
+    after[r > 0 ? r : 0] = '\0';
+    close(p[0]);
+    waitpid(pid, &status, 0);
+    is_str(after, "0000000000000000 0000000000000000 0000000000000000 "
+                  "0000000000000000 0000000000000000",
+           "real root: after the drop CapInh, CapPrm, CapEff, CapBnd and "
+           "CapAmb are all 0");
+}
+
 static void as_user(void)
 {
     const char *why;
@@ -101,6 +155,7 @@ int main(void)
     is_str(why, "target is uid 0", "and says so");
     if (geteuid() == 0) {
         list_as_root();
+        caps_as_root();
     } else
         as_user();
     enter();
