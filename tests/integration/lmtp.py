@@ -289,6 +289,9 @@ else:
         print("# skip privilege checks: not root, nothing to drop")
     if pool:
         fds = sorted(int(f) for f in os.listdir(f"/proc/{pool[0]}/fd"))
+        if os.environ.get("POPKIT_VALGRIND"):
+            # valgrind keeps descriptors of its own at the top of the range.
+            fds = [f for f in fds if f < 1000]
         t.eq((fds, fd_target(pool[0], 1), (fd_target(pool[0], 3) or "")[:7]),
              ([0, 1, 2, 3], "/dev/null", "socket:"),
              "it holds nothing of the connection: /dev/null, stderr, its socket")
