@@ -34,3 +34,7 @@ EXTRA_DIST += tests/stage3lib.py
 # through popkit-lmtpd and popkit-deliver (issue 14).
 TESTS += tests/integration/postfix.py
 EXTRA_DIST += tests/integration/postfix.py
+# Issue 15's proof, as root: two hosts (network namespaces) over one
+# GlusterFS volume mounted twice, behind HAProxy with send-proxy-v2.
+TESTS += tests/integration/cluster.py
+EXTRA_DIST += tests/integration/cluster.py
