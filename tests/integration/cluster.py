@@ -508,25 +508,36 @@ for first, second in (("a", "b"), ("b", "a")):
 # that wins holds its session until every other has its answer.
 def race(n):
     gate = threading.Barrier(n)
-    answered = threading.Semaphore(0)
-    results = [None] * n
+    pending = [n]
+    count = threading.Lock()
+    all_answered = threading.Event()
+    results = [("?", "no answer")] * n
+
+    def answered():
+        with count:
+            pending[0] -= 1
+            if pending[0] == 0:
+                all_answered.set()
 
     def client(i):
+        p = None
         try:
             gate.wait(10)
             p = POP(PORT["pop3"], f"127.15.1.{i + 1}")
-            got = p.login()
-            results[i] = (p.host_name, got)
-            if got.startswith("+OK"):
-                for _ in range(n - 1):
-                    answered.acquire(timeout=15)
-                p.quit()
-            else:
-                answered.release()
-                p.abort()
+            results[i] = (p.host_name, p.login())
         except Exception as e:
             results[i] = ("?", f"error: {e!r}")
-            answered.release()
+        answered()
+        if p is None:
+            return
+        if results[i][1].startswith("+OK"):
+            all_answered.wait(15)
+            try:
+                p.quit()
+            except (OSError, poplib.error_proto):
+                p.abort()
+        else:
+            p.abort()
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(n)]
     for th in threads:
