@@ -251,6 +251,12 @@ def make_volume():
     gluster("volume", "create", VOLUME, f"127.0.0.2:{G}/brick", "force")
     undo_later("delete the volume", lambda: gluster(
         "volume", "delete", VOLUME, timeout=30))
+    # As pop3-maildir(8), SHARED STORAGE, says to set up a volume: the
+    # bricks tell the clients what changed, so the clients' metadata
+    # cache (1 s) does not hide a delivery made through the other host.
+    for option in ("features.cache-invalidation",
+                   "performance.cache-invalidation"):
+        gluster("volume", "set", VOLUME, option, "on")
     gluster("volume", "start", VOLUME)
     leftovers = brick_leftovers()
     undo_later("remove the brick's socket and log",
