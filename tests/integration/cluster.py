@@ -26,6 +26,7 @@ Everything it starts it stops, and it unmounts, deletes the volume and
 the namespaces, also when it fails.  It skips only where it cannot run:
 not root, no FUSE in the kernel, no network namespaces.  Prints TAP.
 """
+import atexit
 import hashlib
 import os
 import poplib
@@ -98,7 +99,6 @@ def run_undo():
 
 # atexit runs last-registered first: this runs before poptest removes WORK
 # (which must not happen through a live mount).
-import atexit  # noqa: E402
 atexit.register(run_undo)
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 signal.signal(signal.SIGHUP, lambda *_: sys.exit(129))
@@ -222,11 +222,8 @@ end-volume
 
 
 def stop_glusterd():
-    for pidfile in (f"{G}/glusterd.pid",):
-        try:
-            os.kill(int(open(pidfile).read().strip()), signal.SIGKILL)
-        except (OSError, ValueError):
-            pass
+    """glusterd, and the brick it started (both in the store namespace)."""
+    kill_ns_procs(NS_STORE)
 
 
 def brick_leftovers():
@@ -234,14 +231,16 @@ def brick_leftovers():
     (glusterd puts them there whatever its options say), from its command
     line."""
     out = []
-    for p in sh(TOOLS["ip"], "netns", "pids", NS_STORE, check=False).stdout.split():
+    pids = sh(TOOLS["ip"], "netns", "pids", NS_STORE, check=False).stdout
+    for p in pids.split():
         try:
             args = open(f"/proc/{p}/cmdline", "rb").read().split(b"\0")
         except OSError:
             continue
-        for i, a in enumerate(args[:-1]):
-            if a in (b"-S", b"-l") and b"brick" in b"".join(args):
-                out.append(args[i + 1].decode())
+        if b"--brick-name" not in args:
+            continue
+        out += [args[i + 1].decode() for i, a in enumerate(args[:-1])
+                if a in (b"-S", b"-l")]
     return out
 
 
