@@ -164,23 +164,18 @@ def ns_add(ns):
     sh(TOOLS["ip"], "-n", ns, "link", "set", "lo", "up")
 
 
-def ns_delete(ns):
-    """Kill whatever still runs in ns, then delete it (its veth with it)."""
-    pids = sh(TOOLS["ip"], "netns", "pids", ns, check=False).stdout.split()
-    for p in pids:
-        try:
-            os.kill(int(p), signal.SIGKILL)
-        except OSError:
-            pass
-    sh(TOOLS["ip"], "netns", "delete", ns, check=False)
-
-
 def kill_ns_procs(ns):
     for p in sh(TOOLS["ip"], "netns", "pids", ns, check=False).stdout.split():
         try:
             os.kill(int(p), signal.SIGKILL)
         except OSError:
             pass
+
+
+def ns_delete(ns):
+    """Kill whatever still runs in ns, then delete it (its veth with it)."""
+    kill_ns_procs(ns)
+    sh(TOOLS["ip"], "netns", "delete", ns, check=False)
 
 
 # --- The store: glusterd, one volume, two FUSE mounts ------------------------
