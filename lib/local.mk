@@ -32,6 +32,7 @@ LIB_ANY_LIBC = \
 	lib/privdrop.c lib/privdrop.h \
 	lib/privdrop_nss.c \
 	lib/privsep.c lib/privsep.h \
+	lib/sandbox.c lib/sandbox.h \
 	lib/fdpass.c lib/fdpass.h \
 	lib/userdb.c lib/userdb.h \
 	lib/ldapcfg.c lib/ldapcfg.h \
@@ -114,6 +115,7 @@ LIB_UNIT_TESTS = \
 	tests/unit/test_privdrop \
 	tests/unit/test_privdrop_nss \
 	tests/unit/test_fdpass \
+	tests/unit/test_sandbox \
 	tests/unit/test_userdb \
 	tests/unit/test_ldapcfg \
 	tests/unit/test_ldapfilter \
