@@ -41,6 +41,7 @@
 #include "log.h"
 #include "params.h"
 #include "privsep.h"
+#include "sandbox.h"
 #include "util.h"
 
 struct root {
@@ -214,6 +215,9 @@ static void parser_start(struct root *r, const struct privsep *ps)
             close(sv[1]);
         }
         privsep_drop(ps, LMTP_PARSER_FILES);
+        if (sandbox_enter(SANDBOX_LMTP_PARSER) < 0)
+            log_die(EXIT_TEMP, "cannot install the parser's seccomp filter: "
+                    "%s", strerror(errno));
         lmtp_parse(r->conf, LMTP_REQ_FD);
     }
     close(sv[1]);
@@ -233,7 +237,9 @@ static int parser_end(struct root *r, int malformed)
     if (malformed)
         return EXIT_TEMP;
     if (WIFSIGNALED(status)) {
-        log_error("the parser was killed by signal %d", WTERMSIG(status));
+        log_error("the parser was killed by signal %d%s", WTERMSIG(status),
+                  WTERMSIG(status) == SIGSYS ? " (SIGSYS: a system call "
+                  "outside its seccomp allow-list)" : "");
         return EXIT_TEMP;
     }
     return WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_TEMP;

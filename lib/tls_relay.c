@@ -30,6 +30,7 @@
 #include "io.h"
 #include "log.h"
 #include "privdrop.h"
+#include "sandbox.h"
 #include "tls_server.h"
 #include "util.h"
 
@@ -403,9 +404,18 @@ static int relay_run(struct tls_server *srv, SSL *ssl, int net, int plain,
         report(status, "ERR %s\n", why);
         return EXIT_TEMP;
     }
-    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     set_nonblock(net);
     set_nonblock(plain);
+    /* The set-up is done: from here on the relay parses what the client
+     * sends (the handshake first), so only the calls it needs to move
+     * bytes are left (lib/sandbox; it sets no_new_privs too). */
+    if (sandbox_enter(SANDBOX_TLS_RELAY) < 0) {
+        str_cut(why, sizeof why, "cannot install the seccomp filter: %s",
+                strerror(errno));
+        log_error("tls: %s", why);
+        report(status, "ERR %s\n", why);
+        return EXIT_TEMP;
+    }
     if (handshake(ssl, net, srv->handshake_timeout, why, sizeof why) < 0) {
         /* A client that connects and leaves (a port probe, a health
          * check) is no attack: info.  Everything else: a warning. */

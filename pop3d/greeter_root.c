@@ -45,6 +45,7 @@
 #include "log.h"
 #include "params.h"
 #include "privsep.h"
+#include "sandbox.h"
 #include "tls.h"
 #include "util.h"
 
@@ -245,6 +246,23 @@ static int parser_wait_ms(const struct greeter_state *st)
     return (int)left + GREETER_PARSER_GRACE_SECONDS * 1000;
 }
 
+/* Our SIGKILL ends every parser that is done; any other signal killed
+ * it before that, and SIGSYS means its seccomp filter did (lib/sandbox):
+ * a call outside the allow-list, a bug or an attack to look into.  (A
+ * signal sent to a process already exiting does not change its status,
+ * so our SIGKILL cannot hide an earlier death.) */
+static void parser_log_death(int status)
+{
+    if (!WIFSIGNALED(status) || WTERMSIG(status) == SIGKILL)
+        return;
+    if (WTERMSIG(status) == SIGSYS)
+        log_error("the parser was killed by SIGSYS: a system call outside "
+                  "its seccomp allow-list; closing");
+    else
+        log_error("the parser was killed by signal %d; closing",
+                  WTERMSIG(status));
+}
+
 /* Fork a parser, start stage 2 ahead, wait for the parser's request.
  * Returns the request length, 0 when the parser ended without one (the
  * client left). */
@@ -262,6 +280,9 @@ static ssize_t parser_run(const struct greeter_conf *c,
         close(sv[0]);
         root_slot_forget();
         privsep_drop(ps, 1);
+        if (sandbox_enter(SANDBOX_POP3_PARSER) < 0)
+            log_die(EXIT_TEMP, "cannot install the parser's seccomp filter: "
+                    "%s", strerror(errno));
         greeter_parse(c, st, sv[1]);
     }
     close(sv[1]);
@@ -279,8 +300,10 @@ static ssize_t parser_run(const struct greeter_conf *c,
     /* The parser has flushed its answers and has nothing more to say;
      * from now on only we (or stage 2) may touch the client. */
     kill(pid, SIGKILL);
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
+    parser_log_death(status);
     close(sv[0]);
     if (n > (ssize_t)sizeof *req)
         return 0;   /* truncated: not something our parser sends */
