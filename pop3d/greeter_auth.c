@@ -31,6 +31,9 @@
 #include "params.h"
 #include "pop3caps.h"
 #include "pop3cmd.h"
+#ifdef POPKIT_SANDBOX_PROBE
+#include "sandbox.h"
+#endif
 #include "sasl.h"
 #include "util.h"
 
@@ -326,6 +329,20 @@ static int cmd_auth(void *ctx, int argc, char **argv)
     return GA_CONTINUE;
 }
 
+#ifdef POPKIT_SANDBOX_PROBE
+/* The test twin's XSECCOMP (tests/integration/pop3-greeter-probe, never
+ * installed): a system call outside the parser's allow-list, which must
+ * kill this process before it can answer. */
+static int cmd_xseccomp(void *ctx, int argc, char **argv)
+{
+    struct auth_session *g = ctx;
+    io_flush(&g->out);
+    sandbox_probe_forbidden();
+    ga_reply(g, "-ERR still alive: the forbidden call returned");
+    return GA_CONTINUE;
+}
+
+#endif
 /* The AUTHORIZATION state's commands (lib/pop3cmd.h checks each line
  * first).  USER, PASS, APOP and AUTH take the rest of the line: a name
  * or password may hold spaces and run past RFC 2449's 40 octets, and
@@ -342,6 +359,9 @@ static const struct pop3cmd ga_cmds[] = {
     { "UTF8", cmd_utf8, 0, 0, 0 },
     { "NOOP", cmd_noop, 0, 0, 0 },
     { "QUIT", cmd_quit, 0, 0, 0 },
+#ifdef POPKIT_SANDBOX_PROBE
+    { "XSECCOMP", cmd_xseccomp, 0, 0, 0 },
+#endif
 };
 
 static const struct pop3cmd_table ga_table =

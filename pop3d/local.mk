@@ -37,6 +37,17 @@ pop3d_pop3_greeter_LDADD = lib/libpopkit.a
 pop3d_pop3_maildir_LDFLAGS = $(STATIC_LINK)
 pop3d_pop3_maildir_LDADD = lib/libpopkit.a
 endif
+# The test twin of pop3-greeter with the hook of lib/sandbox.h: its
+# parser answers XSECCOMP with a system call outside its allow-list, so
+# tests/integration/sandbox.py sees the filter kill it.  The installed
+# pop3-greeter has no such command.  Linked as pop3-greeter is.
+check_PROGRAMS += tests/integration/pop3-greeter-probe
+tests_integration_pop3_greeter_probe_SOURCES = $(pop3d_pop3_greeter_SOURCES) \
+	lib/sandbox.c
+tests_integration_pop3_greeter_probe_CPPFLAGS = $(AM_CPPFLAGS) -DPOPKIT_SANDBOX_PROBE
+tests_integration_pop3_greeter_probe_CFLAGS = $(AM_CFLAGS) $(MUSL_CFLAGS)
+tests_integration_pop3_greeter_probe_LDFLAGS = $(pop3d_pop3_greeter_LDFLAGS)
+tests_integration_pop3_greeter_probe_LDADD = $(pop3d_pop3_greeter_LDADD)
 pop3d_pop3_tls_relay_SOURCES = pop3d/pop3-tls-relay.c
 pop3d_pop3_tls_relay_CPPFLAGS = $(AM_CPPFLAGS) $(OPENSSL_CFLAGS)
 pop3d_pop3_tls_relay_LDADD = lib/libpopkit_tls.a lib/libpopkit.a $(OPENSSL_LIBS)
@@ -63,5 +74,8 @@ POP3D_TESTS += tests/integration/deadlines.py tests/integration/per_address.py \
 POP3D_TESTS += tests/integration/tls_clients.py tests/integration/tls_policy.py
 # --proxy-from: PROXY v1/v2 headers from a balancer (issue 15).
 POP3D_TESTS += tests/integration/proxy.py
+# seccomp (lib/sandbox): the parser and the relay confined in a live
+# session, and a forbidden call killing the parser of the test twin.
+POP3D_TESTS += tests/integration/sandbox.py
 TESTS += $(POP3D_TESTS)
 EXTRA_DIST += $(POP3D_TESTS)

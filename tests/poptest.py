@@ -255,16 +255,16 @@ class Mailbox:
 
 
 def serve(users, greeter_args=(), maildir="Maildir", stage2=None,
-          stage3_args=(), chain=None, tcp_args=()):
+          stage3_args=(), chain=None, tcp_args=(), greeter="pop3-greeter"):
     """Start the whole chain under tcpserver (with TCP_ARGS, say -c N);
     return the port.  chain, when given, is all that follows the
     greeter's host name (else stage 2, then pop3-maildir STAGE3_ARGS
-    MAILDIR)."""
+    MAILDIR).  greeter: the program in BIN for stage 1 (a test twin)."""
     port = free_port()
     stage2 = stage2 or [prog("checkpassword-virtual"), "-f", users]
     chain = chain or (stage2 + [prog("pop3-maildir"), *stage3_args, maildir])
     cmd = (["tcpserver", "-R", "-H", "-l0", *tcp_args, "127.0.0.1", str(port),
-            prog("pop3-greeter"), *greeter_args, "test.example.org"]
+            prog(greeter), *greeter_args, "test.example.org"]
            + list(chain))
     log = open(os.path.join(WORK, "server.log"), "ab")
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
