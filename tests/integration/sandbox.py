@@ -49,41 +49,45 @@ def status(pid):
     return out
 
 
-def children_named(name):
-    """Pids of the live processes whose executable is BIN/name and whose
-    parent runs the same or another popkit program."""
-    want = os.path.join(t.BIN, name)
-    found = []
+def descendants(root):
+    """(pid, Name) of the live processes below root, from /proc/*/status
+    (readable even for the parser, which is not dumpable)."""
+    procs = {}
     for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            if os.readlink(f"/proc/{d}/exe") == want:
-                found.append(int(d))
-        except OSError:
-            pass
+        if d.isdigit():
+            st = status(d)
+            if st:
+                procs[int(d)] = (int(st.get("PPid", 0)), st.get("Name", ""))
+    found, todo = [], [root]
+    while todo:
+        parent = todo.pop()
+        for pid, (ppid, name) in procs.items():
+            if ppid == parent:
+                found.append((pid, name, procs.get(ppid, (0, ""))[1]))
+                todo.append(pid)
     return found
 
 
-def parser_of(greeter_name):
-    """The parser: a pop3-greeter whose parent is a pop3-greeter (the
-    root part).  Waits a little: it forks after the greeting."""
+def find(server, pick):
+    """The first process below our tcpserver that pick(name, parent's
+    name) accepts; waits a little: the parser forks after the greeting,
+    the relay after STLS."""
     for _ in range(100):
-        pids = set(children_named(greeter_name))
-        kids = [p for p in pids if int(status(p).get("PPid", 0)) in pids]
-        if kids:
-            return kids[0]
+        for pid, name, pname in descendants(server):
+            if pick(name, pname):
+                return pid
         time.sleep(0.05)
     return None
 
 
-def relay():
-    for _ in range(100):
-        pids = children_named("pop3-tls-relay")
-        if pids:
-            return pids[0]
-        time.sleep(0.05)
-    return None
+def parser_of(server):
+    """The parser: a pop3-greeter (or its twin, "pop3-greeter-pr" in
+    /proc's 15 characters) whose parent is one too (the root part)."""
+    return find(server, lambda n, p: n.startswith("pop3-greeter") and n == p)
+
+
+def relay(server):
+    return find(server, lambda n, p: n == "pop3-tls-relay")
 
 
 def confined(pid, what):
@@ -128,24 +132,34 @@ def login_and_retr(c, what):
     t.ok(c.cmd("QUIT").startswith(b"+OK"), f"{what}: QUIT")
 
 
+def capa(c, what):
+    """CAPA, answered: the parser that answers is past its set-up."""
+    t.ok(c.cmd("CAPA").startswith(b"+OK"), f"CAPA answered {what}")
+    while c.line() not in (b".\r\n", b""):
+        pass
+
+
 # --- the real greeter: the parser and the relay are confined ---
 port = t.serve(box.users, greeter_args)
+server = t._procs[-1].pid   # tcpserver
 c = Client(port)
 t.ok(c.line().startswith(b"+OK"), "greeting")
-pid = parser_of("pop3-greeter")
+
+
+
+capa(c, "by the confined parser")
+pid = parser_of(server)
 t.ok(pid is not None, "the parser is found under the greeter")
 if pid:
     confined(pid, "the pre-login parser")
-t.ok(c.cmd("CAPA").startswith(b"+OK"), "CAPA answered by the confined parser")
-while c.line() not in (b".\r\n", b""):
-    pass
 t.ok(c.cmd("STLS").startswith(b"+OK"), "STLS")
 c.starttls()
-rpid = relay()
+capa(c, "through TLS")
+rpid = relay(server)
 t.ok(rpid is not None, "the TLS relay is found")
 if rpid:
     confined(rpid, "the TLS relay, after its handshake")
-pid = parser_of("pop3-greeter")
+pid = parser_of(server)
 if pid:
     confined(pid, "the parser after STLS")
 login_and_retr(c, "through the confined relay")
