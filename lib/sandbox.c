@@ -123,13 +123,18 @@ static const long sb_relay[] = {
 
 #ifdef SANDBOX_SANITIZER
 /* What the sanitizer runtimes call to allocate, to print a report and
- * to abort (ASan, UBSan, LSan's checks at exit are not reached: the
- * confined processes leave by _exit). */
+ * to abort, found with strace on a use after free in a confined child
+ * (tests/unit/test_sandbox.c): its options from /proc, isatty for
+ * colours, the executable for the stack trace.  LSan's check at exit is
+ * not reached: the confined processes leave by _exit. */
 static const long sb_sanitizer[] = {
     SYS_mprotect, SYS_sigaltstack, SYS_rt_sigaction, SYS_rt_sigprocmask,
     SYS_gettid, SYS_tgkill, SYS_sched_yield, SYS_futex, SYS_writev,
     SYS_readlink, SYS_openat, SYS_lseek, SYS_fstat, SYS_prlimit64,
-    SYS_getrlimit, SYS_pread64, SYS_prctl,
+    SYS_getrlimit, SYS_pread64, SYS_prctl, SYS_ioctl, SYS_fcntl,
+#ifdef SYS_fcntl64
+    SYS_fcntl64,
+#endif
 #ifdef SYS_open
     SYS_open,
 #endif
@@ -140,6 +145,21 @@ static const long sb_sanitizer[] = {
     SYS_fstat64,
 #endif
     SB_END
+};
+
+/* Refused with EPERM: a report's symbolizer, a process of its own (the
+ * runtime then prints addresses without names). */
+static const long sb_sanitizer_refused[] = {
+#ifdef SYS_pipe
+    SYS_pipe,
+#endif
+#ifdef SYS_fork
+    SYS_fork, SYS_vfork,
+#endif
+#ifdef SYS_clone3
+    SYS_clone3,
+#endif
+    SYS_pipe2, SYS_clone, SB_END
 };
 #endif
 
@@ -185,10 +205,11 @@ static void sb_allow(struct sb_build *b, long nr, uint32_t action)
     sb_emit(b, SB_RET_K, 0, 0, action);
 }
 
-static void sb_allow_list(struct sb_build *b, const long *list)
+static void sb_allow_list(struct sb_build *b, const long *list,
+                          uint32_t action)
 {
     for (; *list != SB_END; list++)
-        sb_allow(b, *list, SB_RET_ALLOW);
+        sb_allow(b, *list, action);
 }
 
 /* nr passes when its argument arg has no PROT_EXEC; A holds the number
@@ -228,13 +249,14 @@ static void sb_profile(struct sb_build *b, enum sandbox_profile p)
     sb_emit(b, SB_JGE_K, 0, 1, SB_X32_BIT);
     sb_emit(b, SB_RET_K, 0, 0, SB_RET_KILL_PROCESS);
 #endif
-    sb_allow_list(b, sb_common);
+    sb_allow_list(b, sb_common, SB_RET_ALLOW);
     if (p == SANDBOX_LMTP_PARSER)
-        sb_allow_list(b, sb_lmtp);
+        sb_allow_list(b, sb_lmtp, SB_RET_ALLOW);
     if (p == SANDBOX_TLS_RELAY)
-        sb_allow_list(b, sb_relay);
+        sb_allow_list(b, sb_relay, SB_RET_ALLOW);
 #ifdef SANDBOX_SANITIZER
-    sb_allow_list(b, sb_sanitizer);
+    sb_allow_list(b, sb_sanitizer, SB_RET_ALLOW);
+    sb_allow_list(b, sb_sanitizer_refused, SB_RET_ERRNO | EPERM);
 #endif
     /* Refused with an errno: paths that fail in the confinement anyway
      * (sandbox.h). */
