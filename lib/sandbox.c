@@ -123,10 +123,10 @@ static const long sb_relay[] = {
 
 #ifdef SANDBOX_SANITIZER
 /* What the sanitizer runtimes call to allocate, to print a report and
- * to abort, found with strace on a use after free in a confined child
- * (tests/unit/test_sandbox.c): its options from /proc, isatty for
- * colours, the executable for the stack trace.  LSan's check at exit is
- * not reached: the confined processes leave by _exit. */
+ * to abort, found with strace on a write past a heap block in a confined
+ * child (tests/unit/test_sandbox.c): its options from /proc, isatty
+ * for colours, the executable for the stack trace.  LSan's check at
+ * exit is not reached: the confined processes leave by _exit. */
 static const long sb_sanitizer[] = {
     SYS_mprotect, SYS_sigaltstack, SYS_rt_sigaction, SYS_rt_sigprocmask,
     SYS_gettid, SYS_tgkill, SYS_sched_yield, SYS_futex, SYS_writev,
@@ -147,8 +147,8 @@ static const long sb_sanitizer[] = {
     SB_END
 };
 
-/* Refused with EPERM: a report's symbolizer, a process of its own (the
- * runtime then prints addresses without names). */
+/* Refused with EPERM: the external symbolizer, a process of its own
+ * (the runtime then names the frames itself, from the executable). */
 static const long sb_sanitizer_refused[] = {
 #ifdef SYS_pipe
     SYS_pipe,
