@@ -161,6 +161,12 @@ typedef void (*tls_relay_child)(void *arg, int net, int plain, int status);
 int tls_relay_launch(tls_relay_child child, void *arg, int netfd,
                      int verdict_timeout, struct tls_session *s);
 
+/* Wait for a relay that tls_relay_launch() or tls_relay_exec() started;
+ * when a signal other than SIGKILL killed it (SIGSYS: its seccomp filter,
+ * lib/sandbox.h), log that, since the relay could not.  A launch that
+ * fails says the same in s->error.  The wait status, or -1. */
+int tls_relay_wait(pid_t pid);
+
 /* The caller's side: read and parse the relay's verdict from fd within
  * timeout seconds.  0: s->protocol and s->cipher filled in.
  * TLS_VERDICT_ERR: the relay refused (s->error has its reason);

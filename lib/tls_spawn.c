@@ -102,6 +102,36 @@ exec_relay(char *const argv[], int net, int plain, int status)
     _exit(EXIT_TEMP);
 }
 
+/* A relay killed by a signal could not log why: say it for it (SIGSYS:
+ * its seccomp filter, lib/sandbox), unless the signal was our own
+ * SIGKILL.  1 when it was killed so, else 0. */
+static int relay_death(int status, char *why, size_t n)
+{
+    if (!WIFSIGNALED(status) || WTERMSIG(status) == SIGKILL)
+        return 0;
+    if (WTERMSIG(status) == SIGSYS)
+        str_cut(why, n, "the TLS relay was killed by SIGSYS: a system call "
+                "outside its seccomp allow-list");
+    else
+        str_cut(why, n, "the TLS relay was killed by signal %d",
+                WTERMSIG(status));
+    log_error("%s", why);
+    return 1;
+}
+
+int tls_relay_wait(pid_t pid)
+{
+    char why[TLS_ERR_MAX];
+    int status = 0;
+    pid_t r;
+    while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+        ;
+    if (r < 0)
+        return -1;
+    relay_death(status, why, sizeof why);
+    return status;
+}
+
 int tls_relay_launch(tls_relay_child child, void *arg, int netfd,
                      int verdict_timeout, struct tls_session *s)
 {
@@ -142,8 +172,10 @@ int tls_relay_launch(tls_relay_child child, void *arg, int netfd,
         if (got == TLS_VERDICT_NONE)
             kill(pid, SIGKILL);
         close(sp[0]);
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        int status = 0;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
             ;
+        relay_death(status, s->error, sizeof s->error);
         return -1;
     }
     s->fd = sp[0];

@@ -212,8 +212,7 @@ static int root_exit(int code)
     if (root_relay > 0) {
         close(0);
         close(1);
-        while (waitpid(root_relay, NULL, 0) < 0 && errno == EINTR)
-            ;
+        tls_relay_wait(root_relay);   /* logs a relay killed by SIGSYS */
     }
     return code;
 }

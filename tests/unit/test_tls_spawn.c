@@ -2,8 +2,9 @@
 /*
  * test_tls_spawn.c -- lib/tls_spawn.c, the caller's side of the TLS
  * relay, without OpenSSL: the verdict line, a relay forked or exec'ed
- * (a shell stands in for pop3-tls-relay), the session on fds 0 and 1,
- * the environment for the stages.
+ * (a shell stands in for pop3-tls-relay), a relay killed by SIGSYS (its
+ * seccomp filter) said so, the session on fds 0 and 1, the environment
+ * for the stages.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -109,6 +111,20 @@ static void child_returns(void *arg, int net, int plain, int status)
     (void)status;
 }
 
+/* What a relay killed by its seccomp filter looks like to the caller. */
+static void child_sigsys(void *arg, int net, int plain, int status)
+{
+    (void)arg;
+    (void)net;
+    (void)plain;
+    (void)status;
+    struct rlimit none = { 0, 0 };
+    setrlimit(RLIMIT_CORE, &none);   /* SIGSYS would dump core */
+    signal(SIGSYS, SIG_DFL);
+    raise(SIGSYS);
+    _exit(0);
+}
+
 static int no_child_left(void)
 {
     errno = 0;
@@ -137,6 +153,16 @@ static void test_launch(void)
        strcmp(s.error, "relay gave no verdict") == 0,
        "a silent relay: -1 after the timeout");
     ok(no_child_left(), "killed and reaped");
+    ok(tls_relay_launch(child_sigsys, NULL, sp[0], 5, &s) < 0 &&
+       strcmp(s.error, "the TLS relay was killed by SIGSYS: a system call "
+              "outside its seccomp allow-list") == 0 && no_child_left(),
+       "a relay killed by SIGSYS: -1, and the reason says so");
+    pid_t pid = fork();
+    if (pid == 0)
+        child_sigsys(NULL, -1, -1, -1);
+    int st = tls_relay_wait(pid);
+    ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS && no_child_left(),
+       "tls_relay_wait reaps it and gives its status");
     ok(tls_relay_launch(child_returns, NULL, sp[0], 5, &s) < 0 &&
        strcmp(s.error, "relay gave no verdict") == 0 && no_child_left(),
        "a child that returns: fails closed");
