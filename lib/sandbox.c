@@ -107,9 +107,17 @@ static const long sb_common[] = {
     SB_END
 };
 
-/* The LMTP parser: the spool it writes and passes (lib/fdpass). */
+/* The LMTP parser: the spool it writes and passes (lib/fdpass), and the
+ * sleep with which fdpass_send waits out too many descriptors in flight
+ * (found by bench_smoke's eight connections into one Maildir, a path
+ * the strace runs had not reached). */
 static const long sb_lmtp[] = {
-    SYS_memfd_create, SYS_sendmsg, SYS_recvmsg, SB_END
+    SYS_memfd_create, SYS_sendmsg, SYS_recvmsg,
+    SYS_nanosleep, SYS_clock_nanosleep,
+#ifdef SYS_clock_nanosleep_time64
+    SYS_clock_nanosleep_time64,
+#endif
+    SB_END
 };
 
 /* The relay: OpenSSL's locks. */

@@ -23,8 +23,8 @@
  * suite: read, write, poll, send and receive on the descriptors already
  * open, shutdown, close, the clocks, getpid for the log, getrandom, the
  * allocator (brk, mmap, munmap, mremap, madvise), exit.  The LMTP parser adds
- * memfd_create and sendmsg (the spool it passes to the root part, lib/
- * fdpass); the relay adds futex (OpenSSL's locks).
+ * memfd_create, sendmsg and a sleep (the spool it passes to the root
+ * part, lib/fdpass); the relay adds futex (OpenSSL's locks).
  *
  * no_new_privs is set first, as the kernel requires of an unprivileged
  * process (and so that no later exec could gain privilege).

@@ -141,6 +141,14 @@ static int lmtp_calls(int fd)
     return o < 0 && errno == EACCES ? 0 : 2;
 }
 
+/* fdpass_send's wait for descriptors in flight (lib/fdpass.c). */
+static int lmtp_sleep(int fd)
+{
+    struct timespec step = { 0, 1000000L };
+    (void)fd;
+    return nanosleep(&step, NULL) == 0 ? 0 : 1;
+}
+
 static int parser_open(int fd)
 {
     (void)fd;
@@ -263,6 +271,9 @@ int main(void)
     }
     expect_sigsys("pop3 parser: executable mmap", SANDBOX_POP3_PARSER,
                   forbidden_exec_memory);
+    expect_exit("lmtp parser: nanosleep (fdpass_send's wait)",
+                SANDBOX_LMTP_PARSER, lmtp_sleep, 0);
+    expect_sigsys("pop3 parser: nanosleep", SANDBOX_POP3_PARSER, lmtp_sleep);
 #ifdef SANDBOX_SANITIZER
     static const char *const san = "built with sanitizers, whose runtimes "
                                    "need mprotect and open (sandbox.h)";
