@@ -7,7 +7,7 @@
 # corpus once (tests/fuzz/corpus.sh), so no harness can rot unseen.
 FUZZ_REPLAYS = tests/fuzz/replay_aliases tests/fuzz/replay_cpw tests/fuzz/replay_io \
 	tests/fuzz/replay_maildir_cache tests/fuzz/replay_maildir_name tests/fuzz/replay_mbox tests/fuzz/replay_mdquota \
-	tests/fuzz/replay_pop3cmd tests/fuzz/replay_rfc2047 tests/fuzz/replay_sasl \
+	tests/fuzz/replay_pop3cmd tests/fuzz/replay_proxyproto tests/fuzz/replay_rfc2047 tests/fuzz/replay_sasl \
 	tests/fuzz/replay_uidlmap tests/fuzz/replay_userdb
 check_PROGRAMS += $(FUZZ_REPLAYS)
 tests_fuzz_replay_aliases_SOURCES = tests/fuzz/fuzz_aliases.c tests/fuzz/replay.c
@@ -26,6 +26,8 @@ tests_fuzz_replay_mdquota_SOURCES = tests/fuzz/fuzz_mdquota.c tests/fuzz/replay.
 tests_fuzz_replay_mdquota_LDADD = lib/libpopkit.a
 tests_fuzz_replay_pop3cmd_SOURCES = tests/fuzz/fuzz_pop3cmd.c tests/fuzz/replay.c
 tests_fuzz_replay_pop3cmd_LDADD = lib/libpopkit.a
+tests_fuzz_replay_proxyproto_SOURCES = tests/fuzz/fuzz_proxyproto.c tests/fuzz/replay.c
+tests_fuzz_replay_proxyproto_LDADD = lib/libpopkit.a
 tests_fuzz_replay_rfc2047_SOURCES = tests/fuzz/fuzz_rfc2047.c tests/fuzz/replay.c
 tests_fuzz_replay_rfc2047_LDADD = lib/libpopkit.a
 tests_fuzz_replay_sasl_SOURCES = tests/fuzz/fuzz_sasl.c tests/fuzz/replay.c
