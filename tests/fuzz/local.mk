@@ -6,7 +6,7 @@
 # with a plain main() (replay.c) by the usual compiler, runs its seed
 # corpus once (tests/fuzz/corpus.sh), so no harness can rot unseen.
 FUZZ_REPLAYS = tests/fuzz/replay_aliases tests/fuzz/replay_cpw tests/fuzz/replay_io \
-	tests/fuzz/replay_listing \
+	tests/fuzz/replay_listing tests/fuzz/replay_lmtp \
 	tests/fuzz/replay_maildir_cache tests/fuzz/replay_maildir_name tests/fuzz/replay_mbox tests/fuzz/replay_mdquota \
 	tests/fuzz/replay_pop3cmd tests/fuzz/replay_proxyproto tests/fuzz/replay_rfc2047 tests/fuzz/replay_sasl \
 	tests/fuzz/replay_uidlmap tests/fuzz/replay_userdb
@@ -19,6 +19,9 @@ tests_fuzz_replay_io_SOURCES = tests/fuzz/fuzz_io.c tests/fuzz/replay.c
 tests_fuzz_replay_io_LDADD = lib/libpopkit.a
 tests_fuzz_replay_listing_SOURCES = tests/fuzz/fuzz_listing.c tests/fuzz/replay.c
 tests_fuzz_replay_listing_LDADD = lib/libpopkit.a
+tests_fuzz_replay_lmtp_SOURCES = tests/fuzz/fuzz_lmtp.c tests/fuzz/replay.c deliver/lmtp_cmds.c
+tests_fuzz_replay_lmtp_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/deliver
+tests_fuzz_replay_lmtp_LDADD = lib/libpopkit.a
 tests_fuzz_replay_maildir_cache_SOURCES = tests/fuzz/fuzz_maildir_cache.c tests/fuzz/replay.c
 tests_fuzz_replay_maildir_cache_LDADD = lib/libpopkit.a
 tests_fuzz_replay_maildir_name_SOURCES = tests/fuzz/fuzz_maildir_name.c tests/fuzz/replay.c
