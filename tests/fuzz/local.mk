@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: ISC
 # tests/fuzz -- the libFuzzer harnesses of the parsers (issue 16).
 # `make fuzz FUZZ_SECONDS=N` builds them with clang's libFuzzer and the
-# sanitizers (scripts/fuzz) and runs each for N seconds (default 15); not
+# sanitizers (scripts/fuzz) and runs each for N seconds (default 15), and
+# at most FUZZ_RUNS=N executions (the long run of RESULTS.md); not
 # part of `make check`.  What `make check` does: each harness, linked
 # with a plain main() (replay.c) by the usual compiler, runs its seed
 # corpus once (tests/fuzz/corpus.sh), so no harness can rot unseen.
@@ -47,7 +48,7 @@ EXTRA_DIST += tests/fuzz/corpus.sh tests/fuzz/fuzz.h tests/fuzz/corpus tests/fuz
 
 # scripts/fuzz exits 77 when there is no libFuzzer: said, and not an error.
 fuzz:
-	@FUZZ_SECONDS='$(FUZZ_SECONDS)' top_srcdir='$(abs_top_srcdir)' \
+	@FUZZ_SECONDS='$(FUZZ_SECONDS)' FUZZ_RUNS='$(FUZZ_RUNS)' top_srcdir='$(abs_top_srcdir)' \
 	top_builddir='$(abs_top_builddir)' LOCKFILE_LIBS='$(LOCKFILE_LIBS)' \
 	$(SHELL) $(top_srcdir)/scripts/fuzz || test $$? -eq 77
 .PHONY: fuzz
