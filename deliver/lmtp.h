@@ -84,6 +84,12 @@ struct lmtp_answer {
  * by the root part. */
 void lmtp_parse(const struct lmtp_conf *conf, int reqfd)
     __attribute__((noreturn));
+/* The same session with the client on infd (read) and outfd (written),
+ * returning instead: 0, or 111 when the root part failed it.  Every
+ * buffer and spool it made is freed or closed, so it can run again in
+ * the same process (tests/fuzz/fuzz_lmtp.c does, from memory). */
+int lmtp_session(const struct lmtp_conf *conf, int infd, int outfd,
+                 int reqfd);
 
 /* lmtp_root.c: prepare privilege separation, greet, fork the parser and
  * serve its requests.  Returns the exit code. */

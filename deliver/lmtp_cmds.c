@@ -109,19 +109,13 @@ static void transaction_reset(struct lmtp_session *s)
     s->sender[0] = '\0';
 }
 
-/* Answers go out, then the parser ends (111 when the root part failed). */
-static void __attribute__((noreturn)) session_end(struct lmtp_session *s)
-{
-    io_flush(&s->out);
-    _exit(s->root_failed ? 111 : 0);
-}
-
-static void __attribute__((noreturn)) root_gone(struct lmtp_session *s)
+/* The root part failed a request: say so and end the session (111). */
+static int root_gone(struct lmtp_session *s)
 {
     log_error("the root part is gone; closing");
     s->root_failed = 1;
     reply(s, LR_ROOT_GONE);
-    session_end(s);
+    return LC_QUIT;
 }
 
 /* ---- Talking to the root part ---- */
@@ -308,7 +302,7 @@ static int cmd_rcpt(void *ctx, int argc, char **argv)
     req_add(s, &len, addr);
     enum deliver_status st;
     if (root_send(s, len, -1) < 0 || root_answer(s, &st) < 0)
-        root_gone(s);
+        return root_gone(s);
     if (st != DELIVER_OK) {
         reply_status(s, st, addr);
         return LC_CONTINUE;
@@ -356,10 +350,10 @@ static void data_refuse(struct data_verdict *v, enum deliver_status st,
     }
 }
 
-/* Read the message to its final dot into sp.  Ends the session when the
- * client leaves or times out (nothing was delivered: the spool dies with
- * the process). */
-static void data_read(struct lmtp_session *s, struct deliver_spool *sp,
+/* Read the message to its final dot into sp.  LC_QUIT when the client
+ * leaves or times out (nothing is delivered: the caller drops the
+ * spool), else LC_CONTINUE with the verdict in v. */
+static int data_read(struct lmtp_session *s, struct deliver_spool *sp,
                       struct data_verdict *v)
 {
     uint64_t wire = 0;
@@ -375,11 +369,11 @@ static void data_read(struct lmtp_session *s, struct deliver_spool *sp,
             log_info("client idle for %d seconds in DATA; closing",
                      s->conf->timeout);
             reply(s, LR_TIMEOUT);
-            session_end(s);
+            return LC_QUIT;
         }
         if (n < 0) {
             log_info("client left in the middle of DATA: nothing delivered");
-            session_end(s);
+            return LC_QUIT;
         }
         const char *p = s->line;
         if (n == 1 && p[0] == '.')
@@ -401,26 +395,29 @@ static void data_read(struct lmtp_session *s, struct deliver_spool *sp,
         data_refuse(v, errno == EFBIG ? DELIVER_TOOBIG : DELIVER_TEMP,
                     errno == EFBIG ? "message over the size limit"
                                    : "cannot write the spool");
+    return LC_CONTINUE;
 }
 
-/* Hand the spool to the root part and answer each recipient as it
- * reports. */
-static void data_deliver(struct lmtp_session *s, struct deliver_spool *sp)
+/* Hand the spool to the root part (which then owns it) and answer each
+ * recipient as it reports.  LC_QUIT when the root part failed. */
+static int data_deliver(struct lmtp_session *s, struct deliver_spool *sp)
 {
     size_t len = 0;
     s->req[len++] = LMTP_REQ_DATA;
     req_add(s, &len, s->sender);
     for (unsigned i = 0; i < s->nrcpt; i++)
         req_add(s, &len, s->rcpt[i]);
-    if (root_send(s, len, sp->fd) < 0)
-        root_gone(s);
+    int sent = root_send(s, len, sp->fd);
     deliver_spool_close(sp);   /* the root part has its own descriptor */
+    if (sent < 0)
+        return root_gone(s);
     for (unsigned i = 0; i < s->nrcpt; i++) {
         enum deliver_status st;
         if (root_answer(s, &st) < 0)
-            root_gone(s);
+            return root_gone(s);
         reply_status(s, st, s->rcpt[i]);
     }
+    return LC_CONTINUE;
 }
 
 static int cmd_data(void *ctx, int argc, char **argv)
@@ -437,12 +434,15 @@ static int cmd_data(void *ctx, int argc, char **argv)
         return LC_CONTINUE;
     }
     reply(s, LR_START_DATA);
-    if (!io_line_waiting(&s->in) && io_flush(&s->out) != IO_OK)
-        session_end(s);
     struct data_verdict v = { DELIVER_OK, NULL };
-    data_read(s, &sp, &v);
+    if ((!io_line_waiting(&s->in) && io_flush(&s->out) != IO_OK) ||
+        data_read(s, &sp, &v) == LC_QUIT) {
+        deliver_spool_close(&sp);
+        return LC_QUIT;
+    }
+    int ret = LC_CONTINUE;
     if (v.st == DELIVER_OK) {
-        data_deliver(s, &sp);
+        ret = data_deliver(s, &sp);
     } else {
         log_info("message refused for %u recipients: %s", s->nrcpt, v.why);
         for (unsigned i = 0; i < s->nrcpt; i++)
@@ -450,7 +450,7 @@ static int cmd_data(void *ctx, int argc, char **argv)
         deliver_spool_close(&sp);
     }
     transaction_reset(s);
-    return LC_CONTINUE;
+    return ret;
 }
 
 static int cmd_rset(void *ctx, int argc, char **argv)
@@ -538,22 +538,32 @@ static int session_step(struct lmtp_session *s)
     return ret;
 }
 
-void lmtp_parse(const struct lmtp_conf *conf, int reqfd)
+int lmtp_session(const struct lmtp_conf *conf, int infd, int outfd,
+                 int reqfd)
 {
     static struct lmtp_session s;   /* large buffers: not on the stack */
+    memset(&s, 0, sizeof s);
     s.conf = conf;
     s.reqfd = reqfd;
     s.req_size = LMTP_REQ_SIZE(conf->rcpt_max);
     s.req = malloc(s.req_size);
     s.rcpt = calloc(conf->rcpt_max ? conf->rcpt_max : 1, sizeof *s.rcpt);
-    io_in_init(&s.in, 0, conf->timeout, 0);
-    io_out_init(&s.out, 1, IO_WRITE_TIMEOUT);
+    io_in_init(&s.in, infd, conf->timeout, 0);
+    io_out_init(&s.out, outfd, IO_WRITE_TIMEOUT);
     if (!s.req || !s.rcpt) {
         log_error("out of memory");
         reply(&s, "421 4.3.0 out of memory; closing connection");
-        session_end(&s);
+    } else {
+        while (session_step(&s) == LC_CONTINUE)
+            ;
     }
-    while (session_step(&s) == LC_CONTINUE)
-        ;
-    session_end(&s);
+    io_flush(&s.out);   /* the answers still buffered go out */
+    free(s.req);
+    free(s.rcpt);
+    return s.root_failed ? 111 : 0;
+}
+
+void lmtp_parse(const struct lmtp_conf *conf, int reqfd)
+{
+    _exit(lmtp_session(conf, 0, 1, reqfd));
 }

@@ -296,6 +296,17 @@ static int net_parse(const char *s, size_t len, struct proxyproto_net *net)
                   parse_u32(slash + 1, &bits) < 0 || bits > max))
         return -1;
     net->prefix = bits;
+    /* An IPv4-mapped network is its IPv4 one: proxyproto_from_match
+     * compares a mapped peer as IPv4, so kept as IPv6 it would match
+     * nothing (::ffff:10.0.0.1, as a dual-stack tcpserver gives the
+     * balancer's address, could never be listed). */
+    if (net->family == AF_INET6 && bits >= 96 &&
+        IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)net->addr)) {
+        memmove(net->addr, net->addr + 12, 4);
+        memset(net->addr + 4, 0, 12);
+        net->family = AF_INET;
+        net->prefix = bits - 96;
+    }
     return 0;
 }
 

@@ -61,8 +61,10 @@ struct proxyproto_from {
     struct proxyproto_net net[PROXYPROTO_FROM_MAX];
 };
 
-/* Parse "CIDR[,CIDR...]" (an address alone is a /32 or /128).  0, or -1
- * when a CIDR is malformed or there are more than PROXYPROTO_FROM_MAX. */
+/* Parse "CIDR[,CIDR...]" (an address alone is a /32 or /128; an
+ * IPv4-mapped IPv6 one of /96 or more is taken as its IPv4 network).  0,
+ * or -1 when a CIDR is malformed or there are more than
+ * PROXYPROTO_FROM_MAX. */
 int proxyproto_from_parse(const char *list, struct proxyproto_from *f);
 
 /* 1 when ip (text, as TCPREMOTEIP) is in one of f's networks; an

@@ -11,10 +11,7 @@
  * and a final CRLF -- so a forged cache cannot announce 10^12 octets
  * for 20 bytes.
  */
-#include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "fuzz.h"
 #include "maildir.h"
@@ -26,23 +23,24 @@ static const char *const messages[MESSAGES] = {
     "cur/1700000003.M3P1.host:2,S", "cur/1700000004.M4P1.host,S=17:2,",
     "new/1700000010.M10P1.host",
 };
-static char root[] = "/tmp/fuzz_maildir_cache.XXXXXX";
-
-static void scratch_path(char *out, size_t outsz, const char *name)
-{
-    snprintf(out, outsz, "%s/%s", root, name);
-}
+static char root[FUZZ_ROOT_MAX];
+static struct maildir md;
 
 /* At exit: the scratch Maildir goes. */
 static void scratch_remove(void)
 {
     static const char *const top[] = { MAILDIR_CACHE_NAME, NULL };
+    maildir_close(&md);
     fuzz_maildir_remove(root, messages, MESSAGES, top);
 }
 
+/* The Maildir is opened once and scanned anew for each input, as a
+ * session rescans it (maildir_scan starts from nothing but keeps its
+ * mappings). */
 static void scratch_maildir(void)
 {
-    fuzz_maildir_make(root, messages, MESSAGES, BODY);
+    fuzz_maildir_make(root, "maildir_cache", messages, MESSAGES, BODY);
+    CHECK(maildir_open(&md, root) == 0);
     atexit(scratch_remove);
 }
 
@@ -53,13 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     if (!ready++)
         scratch_maildir();
-    char p[sizeof root + 64];
-    scratch_path(p, sizeof p, MAILDIR_CACHE_NAME);
-    int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    CHECK(fd >= 0 && write(fd, data, size) == (ssize_t)size);
-    close(fd);
-    struct maildir md;
-    CHECK(maildir_open(&md, root) == 0);
+    fuzz_write_file(root, MAILDIR_CACHE_NAME, data, size);
     CHECK(maildir_scan(&md, MAILDIR_SCAN_SIZES) == 0);
     CHECK(md.count == MESSAGES);
     const uint64_t file = sizeof BODY - 1;
@@ -71,6 +63,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHECK(w == named);
         CHECK(w <= MAILDIR_CACHE_TRUST_MAX || (w >= file && w <= 2 * file + 2));
     }
-    maildir_close(&md);
     return 0;
 }

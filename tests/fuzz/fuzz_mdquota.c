@@ -18,34 +18,26 @@
 #include "fuzz.h"
 #include "mdquota.h"
 
-static char dir[] = "/tmp/fuzz_mdquota.XXXXXX";
+static char dir[FUZZ_ROOT_MAX];
 
 /* At exit: the scratch Maildir goes (it holds maildirsize, perhaps a
  * rewrite left in tmp/ by a process killed mid-way: none here). */
 static void scratch_remove(void)
 {
-    char path[sizeof dir + 32];
-    snprintf(path, sizeof path, "%s/%s", dir, MDQUOTA_NAME);
-    unlink(path);
-    static const char *const subs[] = { "cur", "new", "tmp" };
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, subs[i]);
-        rmdir(path);
-    }
-    rmdir(dir);
+    static const char *const top[] = { MDQUOTA_NAME, NULL };
+    fuzz_maildir_remove(dir, NULL, 0, top);
 }
 
+/* An empty Maildir, made once; each input rewrites its maildirsize. */
 static int scratch_dir(void)
 {
     static int fd = -1;
     if (fd >= 0)
         return fd;
-    CHECK(mkdtemp(dir) != NULL);
+    fuzz_maildir_make(dir, "mdquota", NULL, 0, "");
     atexit(scratch_remove);
     fd = open(dir, O_RDONLY | O_DIRECTORY);
     CHECK(fd >= 0);
-    CHECK(mkdirat(fd, "cur", 0700) == 0 && mkdirat(fd, "new", 0700) == 0 &&
-          mkdirat(fd, "tmp", 0700) == 0);
     return fd;
 }
 

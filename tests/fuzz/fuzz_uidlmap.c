@@ -10,10 +10,7 @@
  * two are the same, since a file that would make two equal is ignored
  * as a whole.
  */
-#include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "fuzz.h"
 #include "maildir.h"
@@ -25,13 +22,8 @@ static const char *const messages[MESSAGES] = {
     "cur/1700000003.M3P1.host:2,S", "cur/1700000004.M4P1.host,S=5:2,",
     "new/1700000010.M10P1.host",
 };
-static char root[] = "/tmp/fuzz_uidlmap.XXXXXX";
+static char root[FUZZ_ROOT_MAX];
 static struct maildir md;
-
-static void scratch_path(char *out, size_t outsz, const char *name)
-{
-    snprintf(out, outsz, "%s/%s", root, name);
-}
 
 /* At exit: the scratch Maildir goes. */
 static void scratch_remove(void)
@@ -45,7 +37,7 @@ static void scratch_remove(void)
 
 static void scratch_maildir(void)
 {
-    fuzz_maildir_make(root, messages, MESSAGES, "Subject: x\n\nbody\n");
+    fuzz_maildir_make(root, "uidlmap", messages, MESSAGES, "Subject: x\n\nbody\n");
     CHECK(maildir_open(&md, root) == 0 && maildir_scan(&md, 0) == 0);
     CHECK(md.count == MESSAGES);
     atexit(scratch_remove);
@@ -59,11 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (md.count == 0)
         scratch_maildir();
     enum uidlmap_source src = data[0] & 1 ? UIDLMAP_COURIER : UIDLMAP_DOVECOT;
-    char p[sizeof root + 64];
-    scratch_path(p, sizeof p, uidlmap_file_name(src));
-    int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    CHECK(fd >= 0 && write(fd, data + 1, size - 1) == (ssize_t)(size - 1));
-    close(fd);
+    fuzz_write_file(root, uidlmap_file_name(src), data + 1, size - 1);
     struct uidlmap um;
     memset(&um, 0, sizeof um);
     int rc = uidlmap_load(&um, &md, src, NULL, "fuzz: ");

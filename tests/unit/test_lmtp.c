@@ -353,6 +353,69 @@ static void test_failures(void)
     conf.timeout = 5;
 }
 
+/* lmtp_session() in this process, the client's stream given whole; the
+ * parser's end of the request socket does not block, so a missing answer
+ * is a root part gone.  Returns its exit code; out gets the replies. */
+static int session_here(const char *stream, int answers, char *out, size_t outsz)
+{
+    int c[2], r[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, c) < 0 ||
+        socketpair(AF_UNIX, SOCK_SEQPACKET, 0, r) < 0 ||
+        fcntl(r[1], F_SETFL, O_NONBLOCK) < 0 ||
+        write(c[0], stream, strlen(stream)) != (ssize_t)strlen(stream))
+        exit(99);
+    shutdown(c[0], SHUT_WR);
+    struct lmtp_answer a = { DELIVER_OK };
+    for (int i = 0; i < answers; i++)
+        if (send(r[0], &a, sizeof a, 0) != sizeof a)
+            exit(99);
+    int rc = lmtp_session(&conf, c[1], c[1], r[1]);
+    close(c[1]);
+    close(r[1]);
+    close(r[0]);
+    ssize_t n, len = 0;
+    while ((n = read(c[0], out + len, outsz - 1 - (size_t)len)) > 0)
+        len += n;
+    out[len] = '\0';
+    close(c[0]);
+    return rc;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* How many descriptors this process has open. */
+static int open_fds(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < 1024; fd++)
+        n += fcntl(fd, F_GETFD) >= 0;
+    return n;
+}
+
+static void test_session_returns(void)
+{
+    static char out[4096];
+    int before = open_fds();
+    int rc = session_here("LHLO c\r\nMAIL FROM:<s@y.test>\r\nRCPT TO:<a@x.test>\r\n"
+                          "DATA\r\nSubject: x\r\n\r\nbody\r\n.\r\n", 1, out, sizeof out);
+    is_int(rc, 111, "lmtp_session returns 111 when the root part fails DATA");
+    const char *s354 = strstr(out, "\r\n354 ");
+    ok(s354 && strstr(s354, "\r\n421 4.3.0") && ends_with(out, "closing connection\r\n"),
+       "after 354, its last reply: 421 4.3.0");
+    is_int(open_fds(), before, "and it leaves no descriptor open (the spool closed)");
+    rc = session_here("LHLO c\r\nMAIL FROM:<s@y.test>\r\nRCPT TO:<a@x.test>\r\n"
+                      "DATA\r\nSubject: cut sh", 1, out, sizeof out);
+    is_int(rc, 0, "a client gone mid-DATA: lmtp_session returns 0");
+    is_int(open_fds(), before, "and its spool is closed");
+    rc = session_here("LHLO c\r\nQUIT\r\n", 0, out, sizeof out);
+    is_int(rc, 0, "a second session in the same process returns 0");
+    ok(starts(out, "250-") && strstr(out, "\r\n221 2.0.0"), "and answers LHLO and QUIT as a new one");
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -361,5 +424,6 @@ int main(void)
     test_data();
     test_data_refused();
     test_failures();
+    test_session_returns();
     return tap_done();
 }

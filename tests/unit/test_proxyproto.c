@@ -244,6 +244,16 @@ static void test_from(void)
        !proxyproto_from_match(&f, "127.0.0.128"), "from: /25 boundary");
     is_int(proxyproto_from_parse("0.0.0.0/0", &f), 0, "from: /0");
     ok(proxyproto_from_match(&f, "203.0.113.5"), "from: /0 matches all IPv4");
+    /* Found by tests/fuzz/fuzz_proxyproto: a mapped network matched
+     * nothing, its own address included. */
+    is_int(proxyproto_from_parse("::ffff:10.0.0.1,::ffff:192.0.2.0/120", &f), 0,
+           "from: IPv4-mapped CIDRs");
+    ok(proxyproto_from_match(&f, "::ffff:10.0.0.1") &&
+       proxyproto_from_match(&f, "10.0.0.1"), "from: a mapped host matches its address, mapped or not");
+    ok(proxyproto_from_match(&f, "192.0.2.200") &&
+       !proxyproto_from_match(&f, "192.0.3.1"), "from: a mapped /120 is the IPv4 /24");
+    is_int(proxyproto_from_parse("::ffff:0:0/95", &f), 0, "from: a /95 around the mapped range");
+    ok(!proxyproto_from_match(&f, "10.0.0.1"), "from: stays IPv6 (it is more than IPv4)");
     const char *bad[] = { "", ",", "10.0.0.0/33", "::/129", "10.0.0.0/",
                           "10.0.0.0/08", "host", "10.0.0.1,", "1.2.3.4/-1" };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
