@@ -121,6 +121,17 @@ def prog(name):
     return os.path.join(BIN, name)
 
 
+def sanitized():
+    """Whether the programs under test were built with ASan/UBSan
+    (scripts/test-sanitize): then every start costs several times as much,
+    and tests that time floods of connections scale them down."""
+    try:
+        with open(prog("pop3-greeter"), "rb") as f:
+            return b"libasan.so" in f.read()
+    except OSError:
+        return False
+
+
 def built(name):
     """The program's path; bail out of the test when it is not built."""
     path = prog(name)

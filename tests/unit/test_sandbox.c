@@ -129,6 +129,14 @@ static int refused_socket(int fd)
     return s < 0 && errno == EACCES ? 0 : 1;
 }
 
+/* fdpass_send's wait for descriptors in flight (lib/fdpass.c). */
+static int lmtp_sleep(int fd)
+{
+    struct timespec step = { 0, 1000000L };
+    (void)fd;
+    return nanosleep(&step, NULL) == 0 ? 0 : 1;
+}
+
 #ifndef SANDBOX_SANITIZER
 static int lmtp_calls(int fd)
 {
@@ -139,14 +147,6 @@ static int lmtp_calls(int fd)
     close(m);
     int o = open("/etc/passwd", O_RDONLY);
     return o < 0 && errno == EACCES ? 0 : 2;
-}
-
-/* fdpass_send's wait for descriptors in flight (lib/fdpass.c). */
-static int lmtp_sleep(int fd)
-{
-    struct timespec step = { 0, 1000000L };
-    (void)fd;
-    return nanosleep(&step, NULL) == 0 ? 0 : 1;
 }
 
 static int parser_open(int fd)
