@@ -183,7 +183,10 @@ struct deliver_opts {
  * as a popkit-lmtpd connection does, so that a mailbox costs no fork.
  * Each child holds only its owner's privilege and its socket; a child
  * that dies fails only the mailbox it was writing (DELIVER_TEMP) and is
- * replaced for the next.  The children are forked by the caller and
+ * replaced for the next.  One found dead when a mailbox comes (its
+ * socket closed) is replaced for that mailbox; one that dies while the
+ * request is on its way cannot be told from one that died writing, and
+ * fails that mailbox (DELIVER_TEMP: the MTA retries).  The children are forked by the caller and
  * reaped by deliver_pool_free (which waits for them): as for
  * deliver_recipient, the caller must not reap them itself.  NULL when
  * out of memory. */

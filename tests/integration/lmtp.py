@@ -326,6 +326,18 @@ else:
 # the next message of that owner gets a new one.
 if pool:
     os.kill(pool[0], 9)
+    # Dead means its descriptors are closed: a zombie the root part has
+    # not reaped yet (it reaps at its next use).  A child that dies with
+    # a request in flight fails that one mailbox (451): not this case.
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            with open(f"/proc/{pool[0]}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    break
+        except OSError:
+            break
+        time.sleep(0.05)
     before = set(new_files(joe))
     c.mail("s@sender.test")
     c.rcpt("joe@example.org")
