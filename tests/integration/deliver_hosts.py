@@ -47,8 +47,21 @@ done
 '''
 cmd = [PD, "-f", mb.users, "-a", ALIASES, "-r", "a@b", "joe@abc.com"]
 env = dict(os.environ, EACH=str(EACH))
-procs = [subprocess.Popen(UNSHARE + ["sh", "-c", LOOP, "sh", h] + cmd, env=env,
-                          stderr=subprocess.PIPE) for h in HOSTS]
+
+
+def host_env(h):
+    """Each host a TMPDIR of its own, as two machines have: the same pids
+    in both (PID namespaces) would otherwise make the same temporary
+    names there (valgrind's, from a seed of the pid, collided)."""
+    tmp = os.path.join(t.WORK, "tmp-" + h)
+    os.makedirs(tmp, exist_ok=True)
+    os.chmod(tmp, 0o1777)
+    return dict(env, TMPDIR=tmp)
+
+
+procs = [subprocess.Popen(UNSHARE + ["sh", "-c", LOOP, "sh", h] + cmd,
+                          env=host_env(h), stderr=subprocess.PIPE)
+         for h in HOSTS]
 errs = [p.communicate(timeout=300)[1].decode(errors="replace") for p in procs]
 t.eq([p.returncode for p in procs], [0, 0], "both hosts' loops ended")
 t.eq("".join(errs), "", "every delivery exited 0")
