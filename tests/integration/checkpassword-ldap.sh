@@ -287,7 +287,9 @@ CPID=$!
 # It waits op_timeout (3 s) on the silent directory: look while it does.
 for _ in $(seq 1 40); do
     cmdline=$(tr '\0' ' ' <"/proc/$CPID/cmdline" 2>/dev/null)
-    case $cmdline in *checkpassword-ldap*) break ;; esac
+    # Not just the name: before its exec the child is this script's
+    # shell, whose command line holds checkpassword-ldap.sh.
+    case $cmdline in *"checkpassword-ldap -c"*) break ;; esac
     sleep 0.05
 done
 sleep 0.2
