@@ -18,6 +18,61 @@
 #include "maildir_fixture.h"
 #include "tap.h"
 
+/* Open the lock file as another session (another host's, through the
+ * file system's lock service) would: a description of its own. */
+static int lockfile_open(void)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/%s", root, MAILDIR_LOCK_NAME);
+    return open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+}
+
+static int fcntl_lock(int fd, int cmd, short type)
+{
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = type;
+    fl.l_whence = SEEK_SET;
+    return fcntl(fd, cmd, &fl);
+}
+
+/* Fork a holder that takes a lock with take() (0: taken) and keeps it
+ * until it is killed.  Its pid; *held says whether it took the lock. */
+static pid_t holder_start(int (*take)(void), int *held)
+{
+    int sync[2];
+    if (pipe(sync) < 0)
+        exit(1);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char ch = take() == 0 ? 'y' : 'n';
+        if (write(sync[1], &ch, 1) < 0)
+            _exit(1);
+        pause();
+        _exit(0);
+    }
+    char ch = 0;
+    if (read(sync[0], &ch, 1) != 1)
+        ch = 0;
+    close(sync[0]);
+    close(sync[1]);
+    *held = ch == 'y';
+    return pid;
+}
+
+static int take_session_lock(void)
+{
+    struct maildir c;
+    return maildir_open(&c, root) == 0 && maildir_lock(&c) == 0 ? 0 : -1;
+}
+
+/* A classic POSIX lock: what NLM and NFSv4 servers hold for a client. */
+static int take_posix_lock(void)
+{
+    int fd = lockfile_open();
+    return fd >= 0 && fcntl_lock(fd, F_SETLK, F_WRLCK) == 0 ? 0 : -1;
+}
+
 static void test_lock(void)
 {
     struct maildir md, other;
@@ -29,23 +84,9 @@ static void test_lock(void)
     maildir_close(&other);
 
     /* A holder that dies without unlocking. */
-    int sync[2];
-    if (pipe(sync) < 0)
-        exit(1);
-    pid_t pid = fork();
-    if (pid == 0) {
-        struct maildir c;
-        char ch = maildir_open(&c, root) == 0 && maildir_lock(&c) == 0 ? 'y'
-                                                                         : 'n';
-        if (write(sync[1], &ch, 1) < 0)
-            _exit(1);
-        pause();
-        _exit(0);
-    }
-    char ch = 0;
-    if (read(sync[0], &ch, 1) != 1)
-        ch = 0;
-    ok(ch == 'y', "child holds the lock");
+    int held;
+    pid_t pid = holder_start(take_session_lock, &held);
+    ok(held, "child holds the lock");
     ok(maildir_open(&md, root) == 0, "open");
     is_int(maildir_lock(&md), MAILDIR_BUSY, "live holder: BUSY");
     is_int(maildir_lock_wait(&md, 60), MAILDIR_BUSY,
@@ -61,6 +102,10 @@ static void test_lock(void)
     maildir_close(&md);
 
     /* A holder on its way out: the waiter gets the lock. */
+    int sync[2];
+    char ch = 0;
+    if (pipe(sync) < 0)
+        exit(1);
     pid = fork();
     if (pid == 0) {
         struct maildir c;
@@ -127,24 +172,6 @@ static void test_open(void)
     maildir_close(&md);
 }
 
-/* Open the lock file as another session (another host's, through the
- * file system's lock service) would: a description of its own. */
-static int lockfile_open(void)
-{
-    char p[PATH_MAX];
-    snprintf(p, sizeof p, "%s/%s", root, MAILDIR_LOCK_NAME);
-    return open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-}
-
-static int fcntl_lock(int fd, int cmd, short type)
-{
-    struct flock fl;
-    memset(&fl, 0, sizeof fl);
-    fl.l_type = type;
-    fl.l_whence = SEEK_SET;
-    return fcntl(fd, cmd, &fl);
-}
-
 /* The kinds of lock the session lock is made of, each of which is what
  * some file system forwards between hosts: whichever of them another
  * holder has, the session is refused; and a held session lock refuses
@@ -174,26 +201,11 @@ static void test_lock_kinds(void)
     close(fd);
     maildir_close(&md);
 
-    /* A classic POSIX lock (what NLM and NFSv4 servers hold for a
-     * client) in a child process: a POSIX lock in this process would be
-     * this process's own. */
-    int sync[2];
-    if (pipe(sync) < 0)
-        exit(1);
-    pid_t pid = fork();
-    if (pid == 0) {
-        int cfd = lockfile_open();
-        char ch = cfd >= 0 && fcntl_lock(cfd, F_SETLK, F_WRLCK) == 0 ? 'y'
-                                                                     : 'n';
-        if (write(sync[1], &ch, 1) < 0)
-            _exit(1);
-        pause();
-        _exit(0);
-    }
-    char ch = 0;
-    if (read(sync[0], &ch, 1) != 1)
-        ch = 0;
-    ok(ch == 'y', "a child holds a POSIX fcntl lock on the lock file");
+    /* A POSIX lock in a child process: in this process it would be this
+     * process's own. */
+    int held;
+    pid_t pid = holder_start(take_posix_lock, &held);
+    ok(held, "a child holds a POSIX fcntl lock on the lock file");
     ok(maildir_open(&md, root) == 0, "open");
     is_int(maildir_lock(&md), MAILDIR_BUSY, "POSIX lock held elsewhere: BUSY");
     kill(pid, SIGKILL);
@@ -219,8 +231,6 @@ static void test_lock_kinds(void)
     ok(fd >= 0 && fcntl_lock(fd, F_OFD_SETLK, F_WRLCK) == 0 &&
        flock(fd, LOCK_EX | LOCK_NB) == 0, "maildir_close frees both");
     close(fd);
-    close(sync[0]);
-    close(sync[1]);
 }
 
 int main(void)
