@@ -123,32 +123,52 @@ if ROOT:
 
 # ---- popkit-lmtpd: the root part's delivery child ----
 EMPTY = t.privsep_dir()
-PORT = t.free_port()
 log = open(os.path.join(W, "server.log"), "ab")
-server = subprocess.Popen(["tcpserver", "-R", "-H", "-l0", "127.0.0.1", str(PORT),
-                           LMTPD, "-f", joe.users, "-a", ALIASES,
-                           f"--privsep-dir={EMPTY}", "--hostname=lmtp.test"],
-                          stdout=subprocess.DEVNULL, stderr=log,
-                          env=dict(os.environ, POPKIT_FAULT_STOP="deliver"))
-t._procs.append(server)
-if not t.wait_port(PORT):
-    print("Bail out! popkit-lmtpd-fault under tcpserver did not start")
-    sys.exit(1)
-s = socket.create_connection(("127.0.0.1", PORT), 30)
-s.sendall(b"LHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<joe@abc.com>\r\n"
-          b"DATA\r\n" + MSG + b".\r\nQUIT\r\n")
+def lmtpd_serving(prog, what, extra=(), env=None):
+    """prog under tcpserver on a free loopback port, over joe's users file
+    and the aliases; its port."""
+    port = t.free_port()
+    srv = subprocess.Popen(["tcpserver", "-R", "-H", "-l0", "127.0.0.1",
+                            str(port), prog, "-f", joe.users, "-a", ALIASES,
+                            f"--privsep-dir={EMPTY}", "--hostname=lmtp.test",
+                            *extra],
+                           stdout=subprocess.DEVNULL, stderr=log, env=env)
+    t._procs.append(srv)
+    if not t.wait_port(port):
+        print(f"Bail out! {what} under tcpserver did not start")
+        sys.exit(1)
+    return srv, port
+
+
+def transaction(port, rcpt, timeout):
+    """A connection that sends one message to rcpt and QUIT at once; the
+    socket, for the caller to read with read_to_close."""
+    s = socket.create_connection(("127.0.0.1", port), timeout)
+    s.sendall(b"LHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<" + rcpt +
+              b">\r\nDATA\r\n" + MSG + b".\r\nQUIT\r\n")
+    return s
+
+
+def read_to_close(s):
+    out = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        out += b
+    s.close()
+    return out
+
+
+server, PORT = lmtpd_serving(LMTPD, "popkit-lmtpd-fault",
+                             env=dict(os.environ, POPKIT_FAULT_STOP="deliver"))
+s = transaction(PORT, b"joe@abc.com", 30)
 child, st = stopped_below(server.pid)
 if t.ok(child is not None, "popkit-lmtpd: a delivery child caught where it "
         "writes the Maildir"):
     check_confined(st, "popkit-lmtpd's delivery child")
     os.kill(child, signal.SIGCONT)
-out = b""
-while True:
-    b = s.recv(65536)
-    if not b:
-        break
-    out += b
-s.close()
+out = read_to_close(s)
 replies = out.split(b"\r\n")
 t.ok(any(r.startswith(b"354") for r in replies) and
      replies[replies.index(next(r for r in replies if r.startswith(b"354"))) + 1]
@@ -204,26 +224,9 @@ if t.ok(st is not None, "the stand-in sendmail ran and noted its status"):
 # the same drop, another libc) forwarding through the same stand-in.
 PLAIN = os.path.join(W, "plain", "sendmail")
 os.unlink(os.path.join(W, "plain", "status"))
-PORT2 = t.free_port()
-server2 = subprocess.Popen(["tcpserver", "-R", "-H", "-l0", "127.0.0.1", str(PORT2),
-                            t.built("popkit-lmtpd"), "-f", joe.users, "-a", ALIASES,
-                            f"--privsep-dir={EMPTY}", "--hostname=lmtp.test",
-                            "--sendmail=" + PLAIN],
-                           stdout=subprocess.DEVNULL, stderr=log)
-t._procs.append(server2)
-if not t.wait_port(PORT2):
-    print("Bail out! popkit-lmtpd under tcpserver did not start")
-    sys.exit(1)
-s = socket.create_connection(("127.0.0.1", PORT2), 60)
-s.sendall(b"LHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<fwd@abc.com>\r\n"
-          b"DATA\r\n" + MSG + b".\r\nQUIT\r\n")
-out = b""
-while True:
-    b = s.recv(65536)
-    if not b:
-        break
-    out += b
-s.close()
+server2, PORT2 = lmtpd_serving(t.built("popkit-lmtpd"), "popkit-lmtpd",
+                               extra=["--sendmail=" + PLAIN])
+out = read_to_close(transaction(PORT2, b"fwd@abc.com", 60))
 res = os.path.join(W, "plain", "status")
 st = status_from(res) if os.path.exists(res) else None
 if t.ok(st is not None, "popkit-lmtpd (installed build): the forward's "
