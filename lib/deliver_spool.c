@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <unistd.h>
 
 #include "deliver_spool.h"
@@ -196,23 +197,19 @@ int deliver_spool_finish(struct deliver_spool *s)
 int deliver_spool_adopt(struct deliver_spool *s, int fd, uint64_t limit)
 {
     spool_reset(s, fd, 0);
-    char *buf = malloc(65536);
-    if (!buf) {
-        deliver_spool_close(s);
-        errno = ENOMEM;
-        return -1;
-    }
+    /* On the stack: a malloc of this size is an mmap and a munmap for
+     * every message. */
+    char buf[DELIVER_COPY_CHUNK];
     struct msgsize ms;
     msgsize_init(&ms);
     uint64_t off = 0;
     ssize_t r;
-    while ((r = pread(fd, buf, 65536, (off_t)off)) > 0) {
+    while ((r = pread(fd, buf, sizeof buf, (off_t)off)) > 0) {
         s->octets = off;
         spool_scan(s, &ms, buf, (size_t)r);
         off += (uint64_t)r;
     }
     int e = errno;
-    free(buf);
     if (r < 0 || (limit && off > limit)) {
         deliver_spool_close(s);
         errno = r < 0 ? e : EFBIG;
@@ -339,35 +336,51 @@ enum deliver_status deliver_envelope_check(const struct deliver_spool *s,
     return DELIVER_OK;
 }
 
-/* Write prefix then the spool into fd.  0 or -1 with errno. */
+/* The spool's octets from *off on into fd, by pread and write. */
+static int copy_by_read(int fd, const struct deliver_spool *s, uint64_t *off)
+{
+    char buf[DELIVER_COPY_CHUNK];
+    while (*off < s->octets) {
+        size_t want = s->octets - *off < sizeof buf
+                          ? (size_t)(s->octets - *off) : sizeof buf;
+        ssize_t r = pread(s->fd, buf, want, (off_t)*off);
+        if (r <= 0) {
+            if (r == 0)
+                errno = EIO;    /* the spool shrank: never write less */
+            return -1;
+        }
+        if (write_all(fd, buf, (size_t)r) < 0)
+            return -1;
+        *off += (uint64_t)r;
+    }
+    return 0;
+}
+
+/* Write prefix then the spool into fd.  0 or -1 with errno.  The spool
+ * goes by sendfile(2), inside the kernel: no buffer, and a system call
+ * fewer for a message of one chunk; where the kernel will not send
+ * between these two files (EINVAL, ENOSYS) by pread and write. */
 int deliver_spool_copy(int fd, const char *prefix, size_t plen,
                        const struct deliver_spool *s)
 {
     if (write_all(fd, prefix, plen) < 0)
         return -1;
-    char *buf = malloc(65536);
-    if (!buf)
-        return -1;
     uint64_t off = 0;
-    int rc = 0;
     while (off < s->octets) {
-        size_t want = s->octets - off < 65536 ? (size_t)(s->octets - off)
-                                              : 65536;
-        ssize_t r = pread(s->fd, buf, want, (off_t)off);
+        off_t at = (off_t)off;
+        size_t want = s->octets - off < DELIVER_SENDFILE_MAX
+                          ? (size_t)(s->octets - off) : DELIVER_SENDFILE_MAX;
+        ssize_t r = sendfile(fd, s->fd, &at, want);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && (errno == EINVAL || errno == ENOSYS) && off == 0)
+            return copy_by_read(fd, s, &off);
         if (r <= 0) {
             if (r == 0)
                 errno = EIO;    /* the spool shrank: never write less */
-            rc = -1;
-            break;
-        }
-        if (write_all(fd, buf, (size_t)r) < 0) {
-            rc = -1;
-            break;
+            return -1;
         }
         off += (uint64_t)r;
     }
-    int e = errno;
-    free(buf);
-    errno = e;
-    return rc;
+    return 0;
 }

@@ -117,6 +117,11 @@
  * greeter does (GREETER_LINGER_*) and for the same reason. */
 #define LMTP_LINGER_SECONDS 2
 #define LMTP_LINGER_BYTES 65536
+/* lib/deliver reads a spool in pieces of this size, on the stack, where
+ * it cannot hand it to sendfile(2), which it does in pieces of at most
+ * DELIVER_SENDFILE_MAX (well under the 2 GiB one call moves). */
+#define DELIVER_COPY_CHUNK 16384
+#define DELIVER_SENDFILE_MAX (1u << 30)
 /* A message is written into the spool in pieces of this size. */
 #define LMTP_SPOOL_CHUNK 16384
 /* The kernel counts descriptors in flight over Unix sockets per user
