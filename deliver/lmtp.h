@@ -19,6 +19,8 @@
  *
  *   'R' ADDRESS NUL                      may this recipient get mail?
  *       -> one struct lmtp_answer
+ *       (not asked again for an address accepted lately: params.h,
+ *       LMTP_RCPT_SEEN_*; the 'D' below is checked in full anyway)
  *   'D' SENDER NUL RCPT NUL ... RCPT NUL deliver the message, whose spool
  *       (lib/deliver.h) rides along as SCM_RIGHTS
  *       -> one struct lmtp_answer per RCPT, in order, each sent as soon

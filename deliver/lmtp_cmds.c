@@ -23,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "deliver.h"
@@ -47,6 +48,11 @@ struct lmtp_session {
     unsigned nrcpt;           /* recipients accepted */
     char sender[LMTP_PATH_MAX + 1];
     char (*rcpt)[LMTP_PATH_MAX + 1];  /* conf->rcpt_max of them */
+    struct rcpt_seen {        /* accepted lately (params.h) */
+        char addr[LMTP_PATH_MAX + 1];
+        time_t at;            /* CLOCK_MONOTONIC seconds */
+    } seen[LMTP_RCPT_SEEN_MAX];
+    unsigned seen_next;       /* the slot the next one takes */
     char *req;                /* the request being built */
     size_t req_size;
     struct io_in in;
@@ -283,6 +289,35 @@ static int cmd_mail(void *ctx, int argc, char **argv)
     return LC_CONTINUE;
 }
 
+/* ---- Recipients accepted lately (params.h: LMTP_RCPT_SEEN_*) ---- */
+
+static time_t now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec;
+}
+
+/* Did the root part accept addr (byte for byte) lately? */
+static int rcpt_seen(const struct lmtp_session *s, const char *addr)
+{
+    time_t now = now_seconds();
+    for (unsigned i = 0; i < LMTP_RCPT_SEEN_MAX; i++)
+        if (s->seen[i].addr[0] && now - s->seen[i].at < LMTP_RCPT_SEEN_SECONDS
+            && strcmp(s->seen[i].addr, addr) == 0)
+            return 1;
+    return 0;
+}
+
+/* The root part accepted addr: kept in place of the oldest one. */
+static void rcpt_remember(struct lmtp_session *s, const char *addr)
+{
+    struct rcpt_seen *e = &s->seen[s->seen_next];
+    s->seen_next = (s->seen_next + 1) % LMTP_RCPT_SEEN_MAX;
+    memcpy(e->addr, addr, strlen(addr) + 1);
+    e->at = now_seconds();
+}
+
 static int cmd_rcpt(void *ctx, int argc, char **argv)
 {
     struct lmtp_session *s = ctx;
@@ -297,15 +332,18 @@ static int cmd_rcpt(void *ctx, int argc, char **argv)
         return reply(s, LR_BAD_PARAM), LC_CONTINUE;
     if (s->nrcpt >= s->conf->rcpt_max)
         return reply(s, LR_TOO_MANY_RCPT), LC_CONTINUE;
-    size_t len = 0;
-    s->req[len++] = LMTP_REQ_RCPT;
-    req_add(s, &len, addr);
-    enum deliver_status st;
-    if (root_send(s, len, -1) < 0 || root_answer(s, &st) < 0)
-        return root_gone(s);
-    if (st != DELIVER_OK) {
-        reply_status(s, st, addr);
-        return LC_CONTINUE;
+    if (!rcpt_seen(s, addr)) {
+        size_t len = 0;
+        s->req[len++] = LMTP_REQ_RCPT;
+        req_add(s, &len, addr);
+        enum deliver_status st;
+        if (root_send(s, len, -1) < 0 || root_answer(s, &st) < 0)
+            return root_gone(s);
+        if (st != DELIVER_OK) {
+            reply_status(s, st, addr);
+            return LC_CONTINUE;
+        }
+        rcpt_remember(s, addr);
     }
     memcpy(s->rcpt[s->nrcpt++], addr, strlen(addr) + 1);
     reply(s, LR_RCPT_OK);
@@ -551,6 +589,9 @@ int lmtp_session(const struct lmtp_conf *conf, int infd, int outfd,
     s.errors = s.nrcpt = 0;
     s.sender[0] = '\0';
     s.chunk_len = 0;
+    for (unsigned i = 0; i < LMTP_RCPT_SEEN_MAX; i++)
+        s.seen[i].addr[0] = '\0';
+    s.seen_next = 0;
     s.req_size = LMTP_REQ_SIZE(conf->rcpt_max);
     s.req = malloc(s.req_size);
     s.rcpt = calloc(conf->rcpt_max ? conf->rcpt_max : 1, sizeof *s.rcpt);

@@ -117,6 +117,16 @@
  * greeter does (GREETER_LINGER_*) and for the same reason. */
 #define LMTP_LINGER_SECONDS 2
 #define LMTP_LINGER_BYTES 65536
+/* The parser accepts again, without asking the root part, a recipient
+ * the root part accepted in the last LMTP_RCPT_SEEN_SECONDS, among the
+ * last LMTP_RCPT_SEEN_MAX distinct ones: an MTA that sends one busy
+ * mailbox message after message over a kept connection saves a round
+ * trip between the processes per message.  Nothing is trusted by it:
+ * the root part checks every recipient again when the message comes
+ * (lmtp.h), so one removed from the directory in between (--ldap; the
+ * users file is read once a connection) gets its 550 after DATA. */
+#define LMTP_RCPT_SEEN_MAX 8
+#define LMTP_RCPT_SEEN_SECONDS 30
 /* lib/deliver reads a spool in pieces of this size, on the stack, where
  * it cannot hand it to sendfile(2), which it does in pieces of at most
  * DELIVER_SENDFILE_MAX (well under the 2 GiB one call moves). */

@@ -134,6 +134,23 @@ t.eq(c.docmd("HELO", "x")[0], 500, "HELO is not LMTP: 500")
 t.eq(c.docmd("VRFY", "joe")[0], 252, "VRFY: 252")
 c.quit()
 
+# ---- one mailbox, message after message on a kept connection ----
+# The parser accepts a recipient the root part accepted lately without
+# asking again (params.h: LMTP_RCPT_SEEN_*); every message still gets
+# its own delivery and its own reply.
+before = set(new_files(joe))
+cmds = b"LHLO client.test\r\n"
+for i in range(3):
+    cmds += (b"MAIL FROM:<s@sender.test>\r\nRCPT TO:<joe@example.org>\r\n"
+             b"DATA\r\nSubject: again %d\r\n\r\nbody\r\n.\r\n" % i)
+out = raw(cmds + b"QUIT\r\n")
+eqd(codes(out), ["220", "250"] + ["250", "250", "354", "250"] * 3 + ["221"],
+    "three messages to one recipient on one connection: each accepted", out)
+got = sorted(set(new_files(joe)) - before)
+t.eq(len(got), 3, "and three files in new/")
+t.eq(sorted(read_new(joe, n).split(b"Subject: again ")[1][:1] for n in got),
+     [b"0", b"1", b"2"], "one of each message")
+
 # ---- dot-stuffing, both ways: smtplib stuffs, we unstuff ----
 c = smtplib.LMTP("127.0.0.1", PORT, timeout=10)
 c.ehlo("client.test")

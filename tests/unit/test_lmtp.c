@@ -145,16 +145,19 @@ static int starts(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* LHLO, MAIL and one accepted RCPT for a@x.test. */
-static void open_transaction(struct peer *p)
+/* LHLO, MAIL and one accepted RCPT for a@x.test; the root part is
+ * asked about it unless the session accepted it lately (again). */
+static void open_transaction(struct peer *p, int again)
 {
     char req[512];
     int fd;
     /* Pipelined: the replies wait in the parser's buffer while it asks
      * the root part, and go out together. */
     say(p, "LHLO c\r\nMAIL FROM:<s@y.test>\r\nRCPT TO:<a@x.test>\r\n");
-    request(p, req, sizeof req, &fd);
-    answer(p, DELIVER_OK);
+    if (!again) {
+        request(p, req, sizeof req, &fd);
+        answer(p, DELIVER_OK);
+    }
     reply(p);
     reply(p);
     reply(p);
@@ -223,12 +226,20 @@ static void test_rcpt(void)
     say(&p, "MAIL FROM:<s@y.test>\r\nDATA\r\n");
     reply(&p);
     ok(starts(reply(&p), "503 5.5.1"), "DATA without a recipient: 503");
-    for (int i = 0; i < 3; i++) {
+    say(&p, "RCPT TO:<a@x.test>\r\n");
+    n = request(&p, req, sizeof req, &fd);
+    ok(n == 10 && memcmp(req, "Ra@x.test", 10) == 0,
+       "a recipient refused before is asked about again");
+    answer(&p, DELIVER_OK);
+    ok(starts(reply(&p), "250 2.1.5"), "and accepted now: 250");
+    int quiet = 1, taken = 1;
+    for (int i = 0; i < 2; i++) {
         say(&p, "RCPT TO:<a@x.test>\r\n");
-        request(&p, req, sizeof req, &fd);
-        answer(&p, DELIVER_OK);
-        reply(&p);
+        taken &= starts(reply(&p), "250 2.1.5");
+        quiet &= no_request(&p);
     }
+    ok(taken && quiet, "one accepted lately is accepted again without asking "
+       "the root part (it checks again at DATA)");
     say(&p, "RCPT TO:<a@x.test>\r\n");
     ok(starts(reply(&p), "452 4.5.3"), "past rcpt_max: 452 4.5.3");
     ok(no_request(&p), "and the root part is not asked");
@@ -243,7 +254,7 @@ static void test_data(void)
     char req[1024], msg[1024];
     int fd;
     start(&p);
-    open_transaction(&p);
+    open_transaction(&p, 0);
     say(&p, "RCPT TO:<b@x.test>\r\n");
     request(&p, req, sizeof req, &fd);
     answer(&p, DELIVER_OK);
@@ -279,14 +290,14 @@ static void test_data_refused(void)
 {
     struct peer p;
     start(&p);
-    open_transaction(&p);
+    open_transaction(&p, 0);
     say(&p, "DATA\r\n");
     reply(&p);
     if (write(p.client, "a\0b\r\n.\r\n", 8) != 8)
         exit(99);
     ok(starts(reply(&p), "554 5.6.0"), "a NUL in the message: 554 5.6.0");
     ok(no_request(&p), "no delivery asked for");
-    open_transaction(&p);
+    open_transaction(&p, 1);
     say(&p, "DATA\r\n");
     reply(&p);
     for (int i = 0; i < 12; i++)
@@ -294,7 +305,7 @@ static void test_data_refused(void)
     say(&p, ".\r\n");
     ok(starts(reply(&p), "552 5.3.4"), "a message over size_max: 552 5.3.4");
     ok(no_request(&p), "no delivery asked for");
-    open_transaction(&p);
+    open_transaction(&p, 1);
     say(&p, "DATA\r\n");
     reply(&p);
     static char longline[LMTP_DATA_LINE_MAX + 16];
