@@ -148,6 +148,10 @@ static int root_deliver(struct root *r, int fd, char **v, int count)
         if (st == DELIVER_OK)
             st = deliver_recipient(r->aliases, &sp, sender, v[i], &r->opts,
                                    &rep);
+        /* The answer first: the parser and the MTA wait for it, the log
+         * line does not need to go before it (it may be a pipe to a
+         * logger that has to be woken). */
+        int gone = root_answer(r, st) < 0;
         const struct deliver_code *dc = deliver_code(st);
         if (st == DELIVER_OK)
             log_info("delivered from=<%s> rcpt=%s size=%llu mailboxes=%u "
@@ -159,7 +163,7 @@ static int root_deliver(struct root *r, int fd, char **v, int count)
                      v[i], dc->smtp, dc->enhanced,
                      st == DELIVER_TOOBIG ? "message over the size limit"
                      : rep.why[0] ? rep.why : dc->text);
-        if (root_answer(r, st) < 0) {
+        if (gone) {
             deliver_spool_close(&sp);
             return -1;
         }

@@ -72,7 +72,8 @@ static void dirs_close(struct md_dirs *d)
 static int dirs_open(struct md_dirs *d, const char *maildir)
 {
     d->tmp = d->new = -1;
-    d->top = open(maildir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    /* openat: musl's open(2) adds an fcntl(2) for O_CLOEXEC. */
+    d->top = openat(AT_FDCWD, maildir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (d->top < 0)
         return -1;
     d->tmp = openat(d->top, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
