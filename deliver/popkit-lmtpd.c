@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "deliver.h"
 #include "exitcode.h"
 #include "io.h"
 #include "lmtp.h"
@@ -161,6 +162,8 @@ int main(int argc, char **argv)
         .rcpt_max = LMTP_RCPT_MAX,
         .timeout = LMTP_TIMEOUT,
     };
+    /* A delivery child of this program (deliver.h) runs from here. */
+    deliver_pool_child_main(argc, argv);
     log_init("popkit-lmtpd");
     parse_options(argc, argv, &conf);
     if (!conf.hostname)

@@ -192,6 +192,13 @@ struct deliver_opts {
  * out of memory. */
 struct deliver_pool *deliver_pool_new(void);
 void deliver_pool_free(struct deliver_pool *p);
+/* A pool's child, once it is the owner, executes the program again with
+ * argv[1] DELIVER_POOL_CHILD_ARG (deliver_pool.c says why): a program
+ * that makes a pool calls deliver_pool_child_main(argc, argv) first
+ * thing in main().  It returns at once for any other argv; for that one
+ * it serves the pool's requests on fd 3 and never returns. */
+#define DELIVER_POOL_CHILD_ARG "--delivery-child"
+void deliver_pool_child_main(int argc, char **argv);
 
 /* What one delivery did, for the caller's log and reply. */
 struct deliver_report {

@@ -13,6 +13,16 @@
  * that dies fails only the mailbox it was writing.  Mail of two
  * mailboxes of one owner shares a process, as it shares the account.
  *
+ * Once it is the owner, the child executes this program again (the
+ * file it was started from, by the descriptor opened at
+ * deliver_pool_new, so an upgrade in between does not pair two
+ * versions), with argv[1] DELIVER_POOL_CHILD_ARG: a fresh image that
+ * holds none of the caller's memory -- not the users file, whose
+ * password hashes an owner's process has no business with, nor the
+ * caller's heap, which a forked child would count in its RSS again.
+ * Where the file cannot be opened or executed (no /proc), the forked
+ * image serves as it is.
+ *
  * The request, one datagram, the spool riding along (lib/fdpass):
  *   struct pool_req_head, then SENDER NUL RECIPIENT NUL MAILDIR NUL
  *   HOSTNAME NUL ("" for gethostname(2));
@@ -26,9 +36,12 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,11 +72,32 @@ struct pool_child {
 struct deliver_pool {
     struct pool_child c[DELIVER_POOL_MAX];
     unsigned long clock;
+    int exe;                  /* this program's file, or -1 */
 };
+
+/* The descriptors a child has: the socket, and the program to execute
+ * (close-on-exec) when there is one. */
+#define POOL_CHILD_SOCK 3
+#define POOL_CHILD_EXE 4
+
+/* This program's file, opened by the name the kernel gives it (valgrind
+ * and the like give their client's), close-on-exec; -1 when unknown. */
+static int open_self(void)
+{
+    char path[4096];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+    if (n <= 0)
+        return -1;
+    path[n] = '\0';
+    return open(path, O_RDONLY | O_CLOEXEC);
+}
 
 struct deliver_pool *deliver_pool_new(void)
 {
-    return calloc(1, sizeof(struct deliver_pool));
+    struct deliver_pool *p = calloc(1, sizeof(struct deliver_pool));
+    if (p)
+        p->exe = open_self();
+    return p;
 }
 
 /* Close the child's socket (it exits on the end of file) and reap it;
@@ -89,22 +123,43 @@ void deliver_pool_free(struct deliver_pool *p)
     for (int i = 0; i < DELIVER_POOL_MAX; i++)
         if (p->c[i].pid > 0)
             child_drop(&p->c[i], 0);
+    if (p->exe >= 0)
+        close(p->exe);
     free(p);
 }
 
 /* ---- The child ---- */
 
-/* Nothing of the parent's but the socket (moved to fd 3) and stderr:
- * not the client's connection, not the other owners' sockets. */
-static int child_close_others(int sock)
+/* Nothing of the parent's but the socket (moved to fd 3), stderr and
+ * the program's file (fd 4, close-on-exec; -1 stays -1): not the
+ * client's connection, not the other owners' sockets. */
+static int child_close_others(int sock, int *exe)
 {
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0)
         return -1;
-    if (sock != 3 && (dup2(sock, 3) < 0))
+    if (sock != POOL_CHILD_SOCK && dup2(sock, POOL_CHILD_SOCK) < 0)
         return -1;
-    fd_close_from(4);
+    if (*exe >= 0) {
+        if (*exe != POOL_CHILD_EXE &&
+            (dup2(*exe, POOL_CHILD_EXE) < 0 ||
+             fcntl(POOL_CHILD_EXE, F_SETFD, FD_CLOEXEC) < 0))
+            return -1;
+        *exe = POOL_CHILD_EXE;
+    }
+    fd_close_from(*exe >= 0 ? POOL_CHILD_EXE + 1 : POOL_CHILD_SOCK + 1);
     return 0;
+}
+
+/* Execute the program's file at exe as DELIVER_POOL_CHILD_ARG, under
+ * the name the caller runs as.  Returns only when that failed. */
+static void child_exec(int exe)
+{
+    extern char **environ;
+    char name[17] = "";
+    prctl(PR_GET_NAME, name, 0, 0, 0);
+    char *argv[] = { name, (char *)DELIVER_POOL_CHILD_ARG, NULL };
+    syscall(SYS_execveat, exe, "", argv, environ, AT_EMPTY_PATH);
 }
 
 /* One request: deliver it into r. */
@@ -137,23 +192,20 @@ static void child_deliver(char *buf, size_t n, int fd,
     deliver_mailbox(&s, v[0], v[1], v[2], &o, r);
 }
 
-static void child_main(int sock, const char *owner)
+/* Answer requests on sock until it closes: each delivered, or failed
+ * with who when the child could not become the owner. */
+static void __attribute__((noreturn))
+child_serve(int sock, const struct deliver_report *who)
 {
     static char buf[POOL_REQ_SIZE];
-    struct deliver_report who;
-    report_init(&who);
-    if (child_close_others(sock) < 0)
-        _exit(1);
-    sock = 3;
-    deliver_become(owner, &who);
     for (;;) {
         int fd;
         struct deliver_report r;
         ssize_t n = fdpass_recv(sock, buf, sizeof buf, &fd);
         if (n <= 0)
             _exit(0);
-        if (who.status != DELIVER_OK)
-            r = who;
+        if (who->status != DELIVER_OK)
+            r = *who;
         else
             child_deliver(buf, (size_t)n, fd, &r);
         if (fd >= 0)
@@ -163,10 +215,36 @@ static void child_main(int sock, const char *owner)
     }
 }
 
+static void child_main(int sock, const char *owner, int exe)
+{
+    struct deliver_report who;
+    report_init(&who);
+    if (child_close_others(sock, &exe) < 0)
+        _exit(1);
+    if (deliver_become(owner, &who) == DELIVER_OK && exe >= 0)
+        child_exec(exe);
+    if (exe >= 0)
+        close(exe);
+    child_serve(POOL_CHILD_SOCK, &who);
+}
+
+void deliver_pool_child_main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], DELIVER_POOL_CHILD_ARG) != 0)
+        return;
+    /* Named as its caller is in ps(1), whatever the kernel made of an
+     * execution by descriptor. */
+    const char *base = strrchr(argv[0], '/');
+    prctl(PR_SET_NAME, base ? base + 1 : argv[0], 0, 0, 0);
+    struct deliver_report who;
+    report_init(&who);
+    child_serve(POOL_CHILD_SOCK, &who);
+}
+
 /* ---- The caller's side ---- */
 
 static struct pool_child *child_start(struct pool_child *c,
-                                      const char *owner,
+                                      const char *owner, int exe,
                                       struct deliver_report *r)
 {
     int sv[2];
@@ -184,7 +262,7 @@ static struct pool_child *child_start(struct pool_child *c,
     }
     if (pid == 0) {
         close(sv[0]);
-        child_main(sv[1], owner);
+        child_main(sv[1], owner, exe);
     }
     close(sv[1]);
     memcpy(c->owner, owner, strlen(owner) + 1);
@@ -216,7 +294,7 @@ static struct pool_child *pool_child(struct deliver_pool *p,
     if (pick->pid > 0)
         child_drop(pick, 0);
     pick->used = ++p->clock;
-    return child_start(pick, owner, r);
+    return child_start(pick, owner, p->exe, r);
 }
 
 /* The request for one mailbox into buf.  Its length, or 0 when it does

@@ -273,6 +273,23 @@ roots = children(server.pid)
 kids = children(roots[0]) if len(roots) == 1 else []
 
 
+def mem_holds(pid, needle):
+    """Whether the process's writable memory holds needle (root only)."""
+    with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
+        for line in maps:
+            span, perms = line.split()[:2]
+            if not perms.startswith("rw") or "[vvar" in line or "[vsyscall" in line:
+                continue
+            lo, hi = (int(x, 16) for x in span.split("-"))
+            try:
+                mem.seek(lo)
+                if needle in mem.read(hi - lo):
+                    return True
+            except OSError:
+                continue
+    return False
+
+
 def fd_target(pid, fd):
     try:
         return os.readlink(f"/proc/{pid}/fd/{fd}")
@@ -312,6 +329,17 @@ else:
         t.eq((fds, fd_target(pool[0], 1), (fd_target(pool[0], 3) or "")[:7]),
              ([0, 1, 2, 3], "/dev/null", "socket:"),
              "it holds nothing of the connection: /dev/null, stderr, its socket")
+        if os.getuid() == 0:
+            # The users file's password hashes are the root part's to
+            # hold: the child runs a fresh image of the program (deliver.h),
+            # not a fork of the root part's memory.
+            with open(joe.users, "rb") as f:
+                hashes = [ln.split(b":")[1] for ln in f if ln.count(b":") >= 3]
+            t.ok(hashes and all(mem_holds(roots[0], h) for h in hashes),
+                 "the root part's memory holds the users file's hashes "
+                 "(the search finds them)")
+            t.ok(not any(mem_holds(pool[0], h) for h in hashes),
+                 "the delivery child's memory holds none of them")
     hwm = [int(s["VmHWM"].split()[0]) for s in (rst, pst, dst)]
     if not pool:
         hwm[2] = 0

@@ -95,8 +95,10 @@ static int count_new(void)
     return n;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    /* The pool's children run this program again (deliver.h). */
+    deliver_pool_child_main(argc, argv);
     const struct passwd *pw = getuid() == 0 ? getpwnam("nobody")
                                             : getpwuid(getuid());
     if (!pw) {
