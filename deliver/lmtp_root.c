@@ -53,6 +53,7 @@ struct root {
     pid_t parser;
     char *req;                /* one request, LMTP_REQ_SIZE */
     size_t req_size;
+    char **fields;            /* its strings: rcpt_max + 1 */
 };
 
 /* Send one answer.  0 or -1 (the parser is gone). */
@@ -176,7 +177,7 @@ static int root_deliver(struct root *r, int fd, char **v, int count)
  * gone. */
 static int root_request(struct root *r, ssize_t n, int fd)
 {
-    char *v[LMTP_RCPT_LIMIT_MAX + 1];
+    char **v = r->fields;
     int max = (int)r->conf->rcpt_max + 1;
     int count = req_split(r->req, (size_t)n, v, max);
     if (r->req[0] == LMTP_REQ_RCPT && fd < 0 && count == 1)
@@ -305,7 +306,11 @@ int lmtp_run(const struct lmtp_conf *c)
     r.opts.hostname = c->hostname;
     r.req_size = LMTP_REQ_SIZE(c->rcpt_max);
     r.req = malloc(r.req_size);
-    if (!r.req)
+    /* Not on the stack: sized for --max-recipients, not for its largest
+     * value (80 KB of stack, every page of it probed and resident, and
+     * again in every delivery child forked from here). */
+    r.fields = calloc(c->rcpt_max + 1, sizeof *r.fields);
+    if (!r.req || !r.fields)
         log_die(EXIT_TEMP, "out of memory");
     r.dir = root_directory(c);
     root_greet();

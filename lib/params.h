@@ -127,10 +127,12 @@
  * users file is read once a connection) gets its 550 after DATA. */
 #define LMTP_RCPT_SEEN_MAX 8
 #define LMTP_RCPT_SEEN_SECONDS 30
-/* lib/deliver reads a spool in pieces of this size, on the stack, where
- * it cannot hand it to sendfile(2), which it does in pieces of at most
- * DELIVER_SENDFILE_MAX (well under the 2 GiB one call moves). */
-#define DELIVER_COPY_CHUNK 16384
+/* lib/deliver reads a spool in pieces of this size, on the stack (small:
+ * with -fstack-clash-protection every page of a frame is probed, so
+ * resident), where it cannot hand it to sendfile(2), which it does in
+ * pieces of at most DELIVER_SENDFILE_MAX (under the 2 GiB one call
+ * moves). */
+#define DELIVER_COPY_CHUNK 8192
 #define DELIVER_SENDFILE_MAX (1u << 30)
 /* A message is written into the spool in pieces of this size. */
 #define LMTP_SPOOL_CHUNK 16384
