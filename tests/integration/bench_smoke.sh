@@ -107,9 +107,10 @@ else
     is "$rc" 0 "bench/run --only deliver runs"
     [ "$rc" -eq 0 ] || sed 's/^/#   /' "$T_DIR/run.err" | tail -20
     if [ -x "$top_builddir/deliver/popkit-lmtpd" ]; then
-        want='popkit, dovecot-lmtp, floor'; cols='[0-9.]+ \([^)]*\) +[0-9.]+ \([^)]*\) +[0-9.]+ \('
+        want='popkit, dovecot-lmtp, floor, protocol'
+        cols='[0-9.]+ \([^)]*\) +[0-9.]+ \([^)]*\) +[0-9.]+ \([^)]*\) +[0-9.]+ \('
     else
-        want='dovecot-lmtp, floor'; cols='[0-9.]+ \([^)]*\) +[0-9.]+ \('
+        want='dovecot-lmtp, floor, protocol'; cols='[0-9.]+ \([^)]*\) +[0-9.]+ \([^)]*\) +[0-9.]+ \('
     fi
     like "$(printf '%s\n' "$out" | grep '^servers:' | sed 's/ on [^,]*//g')" \
         "^servers: $want\$" "it measures $want"
@@ -118,6 +119,11 @@ else
         like "$(printf '%s\n' "$out" | grep -F "into $row [msgs/s")" "\] +$cols" \
             "a figure from each for 100 messages into $row"
     done
+    if [ -x "$top_builddir/deliver/popkit-lmtpd" ]; then
+        like "$(printf '%s\n' "$out" | grep -F 'ceiling, deliver')" \
+            "LMTP c=1: .* [0-9]+ msgs/s = [0-9.]+ of the floor; popkit = [0-9.]+ of it\$" \
+            "the c=1 ceiling from the floor and the protocol alone"
+    fi
     like "$out" "peak RSS, one LMTP connection's processes \(sum\).*\] +[0-9.]+ \(" \
         "and the RSS of one LMTP connection"
     is "$(printf '%s\n' "$out" | grep -c '^error:')" 0 "every message arrived"
