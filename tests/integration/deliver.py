@@ -334,12 +334,15 @@ if mnt:
     finally:
         subprocess.run(["umount", mnt])
 elif STRACE:
-    # Not root: every write(2) after the spool's fails with ENOSPC.  ann
-    # keeps what the cases above gave her: nothing may be added to it.
+    # Not root: every write(2) after the spool's fails with ENOSPC, and
+    # every sendfile(2) (the message's copy into tmp/).  ann keeps what
+    # the cases above gave her: nothing may be added to it.
     before = new_files(ann)
     rc, err = run(["-r", "a@b", "ann@abc.com"],
                   wrap=["strace", "-f", "-qq", "-o", "/dev/null",
-                        "-e", "trace=write", "-e", "inject=write:error=ENOSPC:when=2+"])
+                        "-e", "trace=write,sendfile",
+                        "-e", "inject=write:error=ENOSPC:when=2+",
+                        "-e", "inject=sendfile:error=ENOSPC"])
     t.eq(rc, 75, "disk full (strace ENOSPC): 75")
     t.eq(new_files(ann), before, "nothing new in new/")
     t.eq(os.listdir(os.path.join(ann.maildir, "tmp")), [],
