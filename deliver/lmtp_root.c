@@ -142,13 +142,13 @@ static int root_deliver(struct root *r, int fd, char **v, int count)
     }
     const char *sender = v[0];
     for (int i = 1; i < count; i++) {
+        /* deliver_recipient resolves the recipient itself and refuses
+         * what root_check refuses at RCPT (unknown, outside popkit's
+         * domains): checking it here first resolved it twice.  A spool
+         * over the size limit never gets here (adopt fails it). */
         struct deliver_report rep = { .status = DELIVER_OK };
-        enum deliver_status st = root_check(r, v[i]);
-        if (st == DELIVER_OK && sp.too_big)
-            st = DELIVER_TOOBIG;
-        if (st == DELIVER_OK)
-            st = deliver_recipient(r->aliases, &sp, sender, v[i], &r->opts,
-                                   &rep);
+        enum deliver_status st = deliver_recipient(r->aliases, &sp, sender,
+                                                   v[i], &r->opts, &rep);
         /* The answer first: the parser and the MTA wait for it, the log
          * line does not need to go before it (it may be a pipe to a
          * logger that has to be woken). */
@@ -162,8 +162,7 @@ static int root_deliver(struct root *r, int fd, char **v, int count)
         else
             log_info("not delivered from=<%s> rcpt=%s: %d %s %s", sender,
                      v[i], dc->smtp, dc->enhanced,
-                     st == DELIVER_TOOBIG ? "message over the size limit"
-                     : rep.why[0] ? rep.why : dc->text);
+                     rep.why[0] ? rep.why : dc->text);
         if (gone) {
             deliver_spool_close(&sp);
             return -1;
