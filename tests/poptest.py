@@ -121,6 +121,18 @@ def prog(name):
     return os.path.join(BIN, name)
 
 
+def read_to_close(s):
+    """Everything the peer sends on socket s until it closes; s is closed."""
+    out = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        out += b
+    s.close()
+    return out
+
+
 def sanitized():
     """Whether the programs under test were built with ASan/UBSan
     (scripts/test-sanitize): then every start costs several times as much,

@@ -99,13 +99,7 @@ t.eq(os.listdir(os.path.join(box.maildir, "new")), [], "new/ emptied into cur/ a
 s = socket.create_connection(("127.0.0.1", port), timeout=20)
 s.recv(512)
 s.sendall(f"USER {box.address}\r\nPASS {box.password}\r\nSTAT\r\nLIST\r\nQUIT\r\n".encode())
-buf = b""
-while True:
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    buf += chunk
-s.close()
+buf = t.read_to_close(s)
 lines = buf.split(b"\r\n")
 t.eq(sum(1 for line in lines if line.startswith(b"+OK")), 5,
      "pipelined USER PASS STAT LIST QUIT: five +OK answers")

@@ -142,22 +142,11 @@ def lmtpd_serving(prog, what, extra=(), env=None):
 
 def transaction(port, rcpt, timeout):
     """A connection that sends one message to rcpt and QUIT at once; the
-    socket, for the caller to read with read_to_close."""
+    socket, for the caller to read with t.read_to_close."""
     s = socket.create_connection(("127.0.0.1", port), timeout)
     s.sendall(b"LHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<" + rcpt +
               b">\r\nDATA\r\n" + MSG + b".\r\nQUIT\r\n")
     return s
-
-
-def read_to_close(s):
-    out = b""
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        out += b
-    s.close()
-    return out
 
 
 server, PORT = lmtpd_serving(LMTPD, "popkit-lmtpd-fault",
@@ -168,7 +157,7 @@ if t.ok(child is not None, "popkit-lmtpd: a delivery child caught where it "
         "writes the Maildir"):
     check_confined(st, "popkit-lmtpd's delivery child")
     os.kill(child, signal.SIGCONT)
-out = read_to_close(s)
+out = t.read_to_close(s)
 replies = out.split(b"\r\n")
 t.ok(any(r.startswith(b"354") for r in replies) and
      replies[replies.index(next(r for r in replies if r.startswith(b"354"))) + 1]
@@ -226,7 +215,7 @@ PLAIN = os.path.join(W, "plain", "sendmail")
 os.unlink(os.path.join(W, "plain", "status"))
 server2, PORT2 = lmtpd_serving(t.built("popkit-lmtpd"), "popkit-lmtpd",
                                extra=["--sendmail=" + PLAIN])
-out = read_to_close(transaction(PORT2, b"fwd@abc.com", 60))
+out = t.read_to_close(transaction(PORT2, b"fwd@abc.com", 60))
 res = os.path.join(W, "plain", "status")
 st = status_from(res) if os.path.exists(res) else None
 if t.ok(st is not None, "popkit-lmtpd (installed build): the forward's "

@@ -102,13 +102,7 @@ s = socket.create_connection(("127.0.0.1", port), 10)
 s.settimeout(20)
 s.sendall(b"USER joe@example.org\r\nPASS wrong\r\nUSER joe@example.org\r\n"
           b"PASS secret\r\nSTAT\r\nQUIT\r\n")
-raw = b""
-while True:
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    raw += chunk
-s.close()
+raw = t.read_to_close(s)
 lines = raw.split(b"\r\n")
 t.eq(lines[-1], b"", "every line the client got ends in CRLF")
 lines = lines[:-1]
